@@ -1,0 +1,169 @@
+"""The word2vec problem set: notation, questions, and textbook closed forms.
+
+Every closed form is vectorised array code over ``xp`` (see ``ops``) and is
+checked against the derived truth by the tests; none of them is used as truth.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .problems import ClosedForm, ProblemSet, Question
+from .signature import Symbol
+
+
+# -- shared pieces of the closed forms ------------------------------------
+
+def y_hat(xp, i):
+    """ŷ = softmax(Uᵀv_c)."""
+    return xp.softmax(i.U.T @ i.v_c)
+
+
+def one_hot(xp, i, index):
+    y = xp.zeros(i.dims.W)
+    y[index] = 1
+    return y
+
+
+def u_k(i):
+    return i.U[:, i.samples[i.k]]
+
+
+def neg_U(xp, i):
+    """∂J_neg/∂U: (σ(u_oᵀv_c) − 1) v_c in column o, σ(u_{w_k}ᵀv_c) v_c added
+    into column w_k once per draw (np.add.at accumulates repeats)."""
+    G = np.zeros_like(i.U)  # same dtype as U: float, complex or object
+    G[:, i.o] = (xp.sigmoid(i.u_o @ i.v_c) - 1) * i.v_c
+    sig = xp.sigmoid(i.U[:, list(i.samples)].T @ i.v_c)
+    np.add.at(G.T, list(i.samples), np.outer(sig, i.v_c))
+    return G
+
+
+def neg_v_c(xp, i):
+    S = i.U[:, list(i.samples)]
+    return -(1 - xp.sigmoid(i.u_o @ i.v_c)) * i.u_o + S @ (1 - xp.sigmoid(-(S.T @ i.v_c)))
+
+
+def window_sum(form, i):
+    """Σ_j over the window of a base closed form evaluated at context j."""
+    terms = [form(i.context(j)) for j in range(len(i.window))]
+    total = terms[0]
+    for t in terms[1:]:
+        total = total + t
+    return total
+
+
+def by_base(naive_form, neg_form):
+    """A skip-gram closed form: Σ_j of the base loss's closed form, the base
+    named by the caller ("naive" or "neg", see ClosedForm.evaluate)."""
+    def fn(xp, i, base="naive"):
+        form = naive_form if base == "naive" else neg_form
+        return window_sum(lambda ctx: form(xp, ctx), i)
+    return fn
+
+
+# -- the notation -------------------------------------------------------------
+
+SYMBOLS = (
+    Symbol("d", "index", (), "d", "embedding size"),
+    Symbol("W", "index", (), "W", "vocabulary size"),
+    Symbol("v_c", "vector", ("d",), "v_c", "center word vector"),
+    Symbol("u_w", "vector", ("d",), "u_w", "outside vector of word w (column w of U)"),
+    Symbol("U", "matrix", ("d", "W"), "U", "outside vectors as columns u_1 … u_W"),
+    Symbol("V", "matrix", ("d", "W"), "V", "center vectors as columns"),
+    Symbol("o", "index", (), "o", "the true outside word"),
+    Symbol("y", "vector", ("W",), "y", "one-hot vector of o"),
+    Symbol("y_hat", "vector", ("W",), r"\hat{y}", "softmax(Uᵀv_c)"),
+    Symbol("sigma", "function", (), r"\sigma", "logistic sigmoid 1/(1+e^{-x})"),
+    Symbol("K", "index", (), "K", "number of negative samples w_1 … w_K (≠ o, may repeat)"),
+    Symbol("m", "index", (), "m", "window size: context words w_{t+j}, −m ≤ j ≤ m, j ≠ 0"),
+    Symbol("x", "scalar", (), "x", "argument of σ"),
+)
+
+
+# -- the questions ------------------------------------------------------------
+
+def _q(id, asks, lhs, losses, wrt, select, forms, **kw):
+    return Question(id, asks, lhs, tuple(losses), wrt, select,
+                    tuple(ClosedForm(latex, fn, text) for latex, text, fn in forms), **kw)
+
+
+def _col(attr):
+    return lambda G, i: G[:, getattr(i, attr)]
+
+
+QUESTIONS = (
+    _q("sigmoid.grad", "dσ/dx", r"\frac{d\sigma(x)}{dx}", ["sigmoid"], "x", lambda g, i: g, [
+        (r"\sigma(x)\,(1-\sigma(x))", "σ(x)(1 − σ(x))", lambda xp, i: xp.sigmoid(i.x) * (1 - xp.sigmoid(i.x))),
+        (r"\sigma(x)-\sigma(x)^2", "σ(x) − σ(x)²", lambda xp, i: xp.sigmoid(i.x) - xp.sigmoid(i.x) ** 2),
+        (r"\frac{e^{-x}}{(1+e^{-x})^2}", "e^{−x}/(1 + e^{−x})²", lambda xp, i: xp.exp(-i.x) / (1 + xp.exp(-i.x)) ** 2),
+    ]),
+    _q("naive.v_c", "∂J_naive/∂v_c", r"\frac{\partial J_{\text{naive}}}{\partial v_c}", ["naive"], "v_c",
+       lambda g, i: g, [
+        (r"U(\hat{y}-y)", "U(ŷ − y)", lambda xp, i: i.U @ (y_hat(xp, i) - one_hot(xp, i, i.o))),
+        (r"-u_o+\sum_{w=1}^{W}\hat{y}_w u_w", "−u_o + Σ_w ŷ_w u_w", lambda xp, i: -i.u_o + i.U @ y_hat(xp, i)),
+    ]),
+    _q("naive.u_o", "∂J_naive/∂u_w for w = o", r"\frac{\partial J_{\text{naive}}}{\partial u_o}", ["naive"], "U",
+       _col("o"), [
+        (r"(\hat{y}_o-1)\,v_c", "(ŷ_o − 1) v_c", lambda xp, i: (y_hat(xp, i)[i.o] - 1) * i.v_c),
+    ], condition="w = o"),
+    _q("naive.u_w", "∂J_naive/∂u_w for w ≠ o", r"\frac{\partial J_{\text{naive}}}{\partial u_w}", ["naive"], "U",
+       _col("w"), [
+        (r"\hat{y}_w\,v_c", "ŷ_w v_c", lambda xp, i: y_hat(xp, i)[i.w] * i.v_c),
+    ], condition=r"w \neq o"),
+    _q("naive.U", "∂J_naive/∂U", r"\frac{\partial J_{\text{naive}}}{\partial U}", ["naive"], "U",
+       lambda g, i: g, [
+        (r"v_c(\hat{y}-y)^\top", "v_c (ŷ − y)ᵀ",
+         lambda xp, i: np.outer(i.v_c, y_hat(xp, i) - one_hot(xp, i, i.o))),
+    ]),
+    _q("neg.v_c", "∂J_neg/∂v_c", r"\frac{\partial J_{\text{neg}}}{\partial v_c}", ["neg"], "v_c",
+       lambda g, i: g, [
+        (r"-(1-\sigma(u_o^\top v_c))\,u_o+\sum_{k=1}^{K}(1-\sigma(-u_k^\top v_c))\,u_k",
+         "−(1 − σ(u_oᵀv_c)) u_o + Σ_k (1 − σ(−u_kᵀv_c)) u_k", neg_v_c),
+        (r"(\sigma(u_o^\top v_c)-1)\,u_o+\sum_{k=1}^{K}\sigma(u_k^\top v_c)\,u_k",
+         "(σ(u_oᵀv_c) − 1) u_o + Σ_k σ(u_kᵀv_c) u_k",
+         lambda xp, i: (xp.sigmoid(i.u_o @ i.v_c) - 1) * i.u_o
+         + i.U[:, list(i.samples)] @ xp.sigmoid(i.U[:, list(i.samples)].T @ i.v_c)),
+    ]),
+    _q("neg.u_o", "∂J_neg/∂u_o", r"\frac{\partial J_{\text{neg}}}{\partial u_o}", ["neg"], "U", _col("o"), [
+        (r"-(1-\sigma(u_o^\top v_c))\,v_c", "−(1 − σ(u_oᵀv_c)) v_c",
+         lambda xp, i: -(1 - xp.sigmoid(i.u_o @ i.v_c)) * i.v_c),
+        (r"(\sigma(u_o^\top v_c)-1)\,v_c", "(σ(u_oᵀv_c) − 1) v_c",
+         lambda xp, i: (xp.sigmoid(i.u_o @ i.v_c) - 1) * i.v_c),
+    ]),
+    _q("neg.u_k", "∂J_neg/∂u_k, samples distinct", r"\frac{\partial J_{\text{neg}}}{\partial u_k}", ["neg"], "U",
+       lambda G, i: G[:, i.samples[i.k]], [
+        (r"(1-\sigma(-u_k^\top v_c))\,v_c", "(1 − σ(−u_kᵀv_c)) v_c",
+         lambda xp, i: (1 - xp.sigmoid(-(u_k(i) @ i.v_c))) * i.v_c),
+        (r"\sigma(u_k^\top v_c)\,v_c", "σ(u_kᵀv_c) v_c", lambda xp, i: xp.sigmoid(u_k(i) @ i.v_c) * i.v_c),
+    ], needs="distinct"),
+    _q("neg.u_k_repeated", "∂J_neg/∂u_k when w_k is drawn n_k times",
+       r"\frac{\partial J_{\text{neg}}}{\partial u_k}", ["neg"], "U",
+       lambda G, i: G[:, i.samples[i.k]], [
+        (r"n_k(1-\sigma(-u_k^\top v_c))\,v_c", "n_k (1 − σ(−u_kᵀv_c)) v_c",
+         lambda xp, i: i.n_k * (1 - xp.sigmoid(-(u_k(i) @ i.v_c))) * i.v_c),
+        (r"\sum_{j:\,w_j=w_k}\sigma(u_{w_j}^\top v_c)\,v_c", "Σ over the draws of w_k of σ(u_kᵀv_c) v_c",
+         lambda xp, i: neg_U(xp, i)[:, i.samples[i.k]]),
+    ], needs="repeated"),
+    _q("sg.U", "∂J_sg/∂U", r"\frac{\partial J_{\text{sg}}}{\partial U}", ["sg_naive", "sg_neg"], "U",
+       lambda g, i: g, [
+        (r"\sum_{-m\le j\le m,\,j\ne 0}\frac{\partial J(v_c,w_{t+j},U)}{\partial U}", "Σ_j ∂J(v_c, w_{t+j}, U)/∂U",
+         by_base(lambda xp, i: np.outer(i.v_c, y_hat(xp, i) - one_hot(xp, i, i.o)), neg_U)),
+    ]),
+    _q("sg.v_c", "∂J_sg/∂v_c", r"\frac{\partial J_{\text{sg}}}{\partial v_c}", ["sg_naive", "sg_neg"], "V",
+       lambda G, i: G[:, i.c], [
+        (r"\sum_{-m\le j\le m,\,j\ne 0}\frac{\partial J(v_c,w_{t+j},U)}{\partial v_c}", "Σ_j ∂J(v_c, w_{t+j}, U)/∂v_c",
+         by_base(lambda xp, i: i.U @ (y_hat(xp, i) - one_hot(xp, i, i.o)), neg_v_c)),
+    ]),
+    _q("sg.v_w", "∂J_sg/∂v_w for w ≠ c", r"\frac{\partial J_{\text{sg}}}{\partial v_w}", ["sg_naive", "sg_neg"], "V",
+       lambda G, i: G[:, i.v], [
+        (r"0", "0", lambda xp, i, base="naive": np.zeros_like(i.v_c)),
+    ], condition=r"w \neq c"),
+)
+
+
+WORD2VEC = ProblemSet(
+    name="word2vec",
+    title="word2vec: sigmoid, naive softmax, negative sampling, skip-gram",
+    symbols=SYMBOLS,
+    questions=QUESTIONS,
+)

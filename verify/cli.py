@@ -1,0 +1,91 @@
+"""The ``gradkey`` command line."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+import derive
+from derive.problems import UnknownQuestion
+
+from .consistency import check_question
+from .instances import seeded_instances
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def cmd_problems(args) -> int:
+    for ps in derive.problem_sets().values():
+        print(f"{ps.name}: {ps.title}")
+        width = max(len(q.id) for q in ps.questions)
+        for q in ps.questions:
+            losses = "" if len(q.losses) == 1 else f"  (J: {' or '.join(q.losses)})"
+            print(f"  {q.id:<{width}}  {q.asks}{losses}")
+    return EXIT_OK
+
+
+def _render(q, latex: bool) -> list[str]:
+    if latex:
+        cond = f",\\quad {q.condition}" if q.condition else ""
+        return [f"{q.lhs} = {' = '.join(f.latex for f in q.closed_forms)}{cond}"]
+    return [f"{q.asks} = {' = '.join(f.text for f in q.closed_forms)}"]
+
+
+def cmd_derive(args) -> int:
+    ps = derive.problem_set(args.problem)
+    if args.all == bool(args.question):
+        print("gradkey derive: give one QUESTION id or --all", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        questions = ps.questions if args.all else [ps.question(args.question)]
+    except UnknownQuestion as exc:
+        print(f"gradkey derive: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    failed = 0
+    for q in questions:
+        if not args.latex:
+            print(f"{q.id}")
+        for line in _render(q, args.latex):
+            print(("  " if not args.latex else "") + line)
+        checks = [c for inst in seeded_instances(args.instances, args.seed, q.needs)
+                  for c in check_question(q, inst)]
+        bad = [c for c in checks if not c.comparison]
+        failed += bool(bad)
+        worst = max((c.comparison.max_error for c in checks), default=0.0)
+        status = "agree" if not bad else "DISAGREE"
+        note = (f"derivation (sympy.diff), {len(q.closed_forms)} closed form(s), complex step and central "
+                f"differences {status} at {args.instances} seeded instance(s); max error {worst:.1e}")
+        print(("% " if args.latex else "  ") + note)
+        for c in bad:
+            print(f"  ! {c.what} ({c.loss}): {c.comparison.describe()}")
+    return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gradkey", description="Derive gradients with SymPy and check derivations against them.")
+    sub = p.add_subparsers(dest="command", required=True)
+    sp_ = sub.add_parser("problems", help="list problem sets and question ids")
+    sp_.set_defaults(run=cmd_problems)
+    d = sub.add_parser("derive", help="a question's closed form, checked against the derived gradient")
+    d.add_argument("question", nargs="?", help="question id, e.g. naive.v_c (see `gradkey problems`)")
+    d.add_argument("--all", action="store_true", help="every question of the problem set")
+    d.add_argument("--latex", action="store_true", help="print LaTeX")
+    d.add_argument("--problem", default="word2vec", help="problem set (default: word2vec)")
+    d.add_argument("--instances", type=int, default=3, help="seeded instances to check at (default: 3)")
+    d.add_argument("--seed", type=int, default=0)
+    d.set_defaults(run=cmd_derive)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except UnknownQuestion as exc:
+        print(f"gradkey: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

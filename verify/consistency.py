@@ -1,0 +1,95 @@
+"""Does the derived truth agree with the closed forms and with numerical
+differentiation? The checks behind ``gradkey derive`` and the property tests.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from derive import Instance, Question, derivation
+from derive.problems import ClosedForm
+
+from .compare import Comparison, compare
+from .numdiff import central_difference, complex_step, mp_derivative
+
+
+@dataclass(frozen=True)
+class Check:
+    what: str          # "closed form 1", "complex step", "central difference"
+    loss: str
+    comparison: Comparison
+
+
+def loss_of_parameter(q: Question, inst: Instance, loss: str):
+    """(f, x0): the loss as a function of the parameter the question reads."""
+    der = derivation(loss, inst.dims)
+    if q.wrt == "x":
+        return (lambda x: der.loss(inst.replace(x=x[()]))), np.array(float(inst.x))
+    if q.wrt == "U":
+        return (lambda U: der.loss(inst.replace(U=U))), np.asarray(inst.U, dtype=float)
+    if q.wrt == "V":
+        return (lambda V: der.loss(inst.replace(V=V))), np.asarray(inst.V, dtype=float)
+
+    def of_v_c(v):
+        V = np.asarray(inst.V).astype(np.result_type(inst.V, v))
+        V[:, inst.c] = v
+        return der.loss(inst.replace(V=V))
+    return of_v_c, np.asarray(inst.v_c, dtype=float)
+
+
+def loss_scales(inst: Instance, loss: str) -> tuple[float, float]:
+    """Bounds on |J| and on its third derivative along any one coordinate.
+
+    J depends on each coordinate through scores that are linear in it with
+    coefficients at most ``big`` in size; log σ and log-sum-exp have third
+    derivatives at most 1 along a unit change of one score, and
+    (2 big)^3 bounds the directional third derivative of a log-sum-exp.
+    """
+    big = max(float(np.max(np.abs(inst.U))), float(np.max(np.abs(inst.V))), abs(float(inst.x)), 1.0)
+    if loss == "sigmoid":
+        return 1.0, 1.0
+    J = abs(float(derivation(loss, inst.dims).evaluate(inst).loss))
+    n_terms = (inst.dims.K + 1) * inst.dims.window + 1
+    return J + 1.0, n_terms * (2 * big) ** 3
+
+
+def numeric_gradient(q: Question, inst: Instance, loss: str, method: str = "complex"):
+    """The question's answer by numerical differentiation: (value, extra error bound)."""
+    f, x0 = loss_of_parameter(q, inst, loss)
+    if method == "complex":
+        return q.select(complex_step(f, x0), inst), 0.0
+    f_scale, third = loss_scales(inst, loss)
+    grad, bound = central_difference(lambda x: float(np.real(f(x))), x0, f_scale, third)
+    return q.select(grad, inst), q.select(bound, inst)
+
+
+def reference_entry(q: Question, inst: Instance, loss: str, index: tuple):
+    """One entry of the parameter gradient at 50 digits (mpmath)."""
+    der = derivation(loss, inst.dims)
+    if q.wrt == "U":
+        f = lambda U: der.loss_mp(inst.replace(U=U))  # noqa: E731
+        return mp_derivative(f, inst.U, index)
+    if q.wrt == "x":
+        return mp_derivative(lambda x: der.loss_mp(inst.replace(x=x[()])), np.array(float(inst.x)), ())
+    raise NotImplementedError("reference entries are implemented for U and x")
+
+
+def check_closed_form(q: Question, form: ClosedForm, inst: Instance, loss: str) -> Comparison:
+    return compare(q.truth(inst, loss), form.evaluate(inst, loss=loss), scale=inst.error_scale())
+
+
+def check_question(q: Question, inst: Instance, central: bool = True) -> list[Check]:
+    """Every closed form and numerical differentiation against the truth."""
+    checks = []
+    scale = inst.error_scale()
+    for loss in q.losses:
+        truth = q.truth(inst, loss)
+        for n, form in enumerate(q.closed_forms, 1):
+            checks.append(Check(f"closed form {n}", loss, check_closed_form(q, form, inst, loss)))
+        value, _ = numeric_gradient(q, inst, loss, "complex")
+        checks.append(Check("complex step", loss, compare(truth, value, scale=scale)))
+        if central:
+            value, bound = numeric_gradient(q, inst, loss, "central")
+            checks.append(Check("central difference", loss, compare(truth, value, scale=scale, extra=bound)))
+    return checks

@@ -1,0 +1,73 @@
+"""Hypothesis strategies for instances (model: hypothesis.extra.numpy).
+
+Strategies are values: compose them, or pass your own element strategy.
+
+    from hypothesis import given
+    from verify import strategies as gst
+
+    @given(gst.instances(needs="repeated"))
+    def test_my_gradient(inst): ...
+"""
+from __future__ import annotations
+
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from derive.signature import Dims, Instance
+
+from .instances import VALUE_RANGE
+
+#: Well-conditioned values: scores stay moderate, σ and softmax unsaturated.
+def values(scale: float = VALUE_RANGE) -> st.SearchStrategy[float]:
+    return st.floats(-scale, scale, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+
+
+def dims(d=st.integers(1, 5), W=st.integers(2, 7), K=st.integers(1, 4), m=st.integers(1, 3)) -> st.SearchStrategy[Dims]:
+    """Dimension tuples; d = W and d != W both occur, d = 1 included."""
+    return st.builds(Dims, d=d, W=W, K=K, m=m)
+
+
+def _word_other_than(W: int, avoid: int) -> st.SearchStrategy[int]:
+    return st.integers(0, W - 2).map(lambda w: w + (w >= avoid))
+
+
+@st.composite
+def _samples(draw, W: int, K: int, avoid: int, needs: str = ""):
+    word = _word_other_than(W, avoid)
+    if needs == "distinct":
+        return tuple(draw(st.lists(word, min_size=K, max_size=K, unique=True)))
+    drawn = draw(st.lists(word, min_size=K, max_size=K))
+    if needs == "repeated":
+        # force the word at position 0 to be drawn again somewhere else
+        j = draw(st.integers(1, K - 1))
+        drawn[j] = drawn[0]
+    return tuple(drawn)
+
+
+def _dims_for(needs: str, base: st.SearchStrategy[Dims]) -> st.SearchStrategy[Dims]:
+    if needs == "distinct":
+        return base.filter(lambda d: d.K <= d.W - 1)
+    if needs == "repeated":
+        return base.filter(lambda d: d.K >= 2)
+    return base
+
+
+@st.composite
+def instances(draw, dims: st.SearchStrategy[Dims] | None = None, needs: str = "",
+              elements: st.SearchStrategy[float] | None = None) -> Instance:
+    """Instances: indices anywhere (0 and W-1 included), negative samples
+    with repeats unless ``needs="distinct"``, a repeat forced at k when
+    ``needs="repeated"``, windows whose words may repeat."""
+    dm = draw(_dims_for(needs, dims if dims is not None else globals()["dims"]()))
+    elements = elements if elements is not None else values()
+    d, W, K = dm.d, dm.W, dm.K
+    matrix = hnp.arrays(float, (d, W), elements=elements)
+    V, U = draw(matrix), draw(matrix)
+    c, o = draw(st.integers(0, W - 1)), draw(st.integers(0, W - 1))
+    samples = draw(_samples(W, K, o, needs))
+    window = tuple(draw(st.lists(st.integers(0, W - 1), min_size=dm.window, max_size=dm.window)))
+    return Instance(
+        dims=dm, x=draw(st.floats(-6, 6)), V=V, U=U, c=c, o=o, w=draw(_word_other_than(W, o)),
+        samples=samples, k=0 if needs == "repeated" else draw(st.integers(0, K - 1)), window=window,
+        window_samples=tuple(draw(_samples(W, K, j)) for j in window), v=draw(_word_other_than(W, c)),
+    )
