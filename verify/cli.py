@@ -62,6 +62,31 @@ def cmd_derive(args) -> int:
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
+def cmd_check(args) -> int:
+    from pathlib import Path
+
+    from .judge import Policy
+    from .report import to_json, to_text
+    from .submissions import check_submission
+
+    files = [Path(f) for f in args.files] or sorted(Path(__file__).resolve().parent.parent.joinpath("examples").glob("*.md"))
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        print(f"gradkey check: no such file: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    policy = Policy(strict_layout=args.strict_layout)
+    results = []
+    for f in files:
+        try:
+            results.append(check_submission(f, policy))
+        except Exception as exc:  # one broken submission must not stop the others
+            results.append({"file": str(f), "error": f"{type(exc).__name__}: {exc}", "questions": {}, "answers": []})
+    print(to_json(results) if args.format == "json" else to_text(results))
+    verdicts = [r["verdict"] for sub in results for r in sub["questions"].values()]
+    bad = any(v != "correct" for v in verdicts) or any(sub.get("error") for sub in results)
+    return EXIT_FINDINGS if bad else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gradkey", description="Derive gradients with SymPy and check derivations against them.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -75,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--instances", type=int, default=3, help="seeded instances to check at (default: 3)")
     d.add_argument("--seed", type=int, default=0)
     d.set_defaults(run=cmd_derive)
+    c = sub.add_parser("check", help="judge submitted derivations (Markdown/LaTeX, OCR'd or typed)")
+    c.add_argument("files", nargs="*", help="submission files (default: the bundled examples/)")
+    c.add_argument("--format", choices=["text", "json"], default="text")
+    c.add_argument("--strict-layout", action="store_true",
+                   help="a row vector (u_oᵀ) where a column (u_o) is meant is incorrect (default: accepted)")
+    c.set_defaults(run=cmd_check)
     return p
 
 

@@ -1,0 +1,368 @@
+"""Typed evaluation of a read expression at an instance, in the problem's notation.
+
+Values are 2-D arrays: a scalar is (1, 1), a vector a column (n, 1) or a row
+(1, n), a matrix (d, W). Products are matrix products unless one side is a
+scalar, so uᵀv is a scalar, v uᵀ a matrix and u v a shape error: transposes
+and inner vs outer products keep their meaning (which a reader that treats
+every symbol as a commuting scalar loses).
+
+Names get their meaning from the notation (u_w a column of U, v_c the center
+vector, ŷ_w = softmax(Uᵀv_c)_w, y one-hot, σ logistic, log natural) and from
+a :class:`Scope` (the subject of the question, loop variables, the branch).
+Where the notation leaves a choice (a student who writes v_w for the outside
+vectors), a :class:`Reading` fixes it; the judge evaluates every reading.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from derive import Instance, gradients
+
+from .read import ast
+
+
+class Unreadable(Exception):
+    """The expression has no meaning in the notation (unknown name, free index, ...)."""
+
+
+class ShapeError(Exception):
+    """The expression is ill-typed: adding a vector to a scalar, u v, ..."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Choices the notation leaves open, fixed for one evaluation."""
+    v_means: str = "V"          # v_w (w != c): "V" (center vector of w) or "U" (outside vector)
+    zero_means: str = "o"       # the index 0: "o", or the subject when OCR turned ω into 0
+    N_means: str = "W"          # an unexplained upper limit N: "W" or "K"
+
+    def describe(self) -> str:
+        parts = []
+        if self.v_means == "U":
+            parts.append("v_w read as the outside vector u_w")
+        if self.zero_means != "o":
+            parts.append("0 read as the question's index (OCR of ω)")
+        if self.N_means != "W":
+            parts.append("N read as K")
+        return "; ".join(parts) or "as written"
+
+
+@dataclass(frozen=True)
+class Scope:
+    inst: Instance
+    base: str = "naive"                     # base loss for ∂F(...)/∂X references
+    subjects: tuple = ()                    # (index text, word) pairs from the LHS and branch
+    loops: tuple = ()                       # (var, kind, value): kind word|sample|window
+    reading: Reading = field(default_factory=Reading)
+
+    def bind(self, var: str, kind: str, value: int) -> "Scope":
+        return replace(self, loops=((var, kind, value),) + self.loops)
+
+
+def column(a) -> np.ndarray:
+    return np.asarray(a, dtype=float).reshape(-1, 1)
+
+
+def scalar(x) -> np.ndarray:
+    return np.full((1, 1), x, dtype=float)
+
+
+def is_scalar(a: np.ndarray) -> bool:
+    return a.shape == (1, 1)
+
+
+def sigmoid(x):
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))
+
+
+# -- indices ------------------------------------------------------------------
+
+ZERO = {"0"}
+OUTSIDE = {"o", "O"}
+CENTER = {"c", "e"}          # e: OCR of c (v_e)
+
+
+def word(index: ast.Index, scope: Scope) -> int:
+    """The word a subscript names."""
+    text = index.text
+    for var, kind, value in scope.loops:          # innermost loop first
+        if text == var:
+            return _loop_word(kind, value, scope)
+    for sub, w in scope.subjects:
+        if text == sub:
+            return w
+    if text in ZERO:
+        if scope.reading.zero_means == "subject" and scope.subjects:
+            return scope.subjects[0][1]
+        return scope.inst.o
+    if text in OUTSIDE:
+        return scope.inst.o
+    if text in CENTER:
+        return scope.inst.c
+    if len(text) >= 3 and text[0] in "wω" and text[1] == "_":   # w_k, w_i: the word of k / i
+        inner = text[2:].strip("{}")
+        for var, kind, value in scope.loops:
+            if inner == var:
+                return _loop_word(kind, value, scope)
+        return word(ast.Index(inner), scope)
+    for op in ("+", "-"):
+        if op in text:                             # c+j, t+j: the j-th context word
+            left, right = text.split(op, 1)
+            for var, kind, value in scope.loops:
+                if right == var and kind == "window":
+                    return scope.inst.window[value]
+    if text.isdigit() and 1 <= int(text) <= scope.inst.dims.W:
+        return int(text) - 1                       # words are numbered 1..W in the notation
+    raise Unreadable(f"the index {text!r} (not o, c, the question's index, or a summation variable)")
+
+
+def _loop_word(kind: str, value: int, scope: Scope) -> int:
+    if kind == "word":
+        return value
+    if kind == "sample":
+        return scope.inst.samples[value]
+    raise Unreadable("a window position used as a word")
+
+
+# -- names ----------------------------------------------------------------------
+
+def name(node: ast.Name, scope: Scope) -> np.ndarray:
+    inst, base, sub = scope.inst, node.base, node.sub
+    if base in ("u", "upsilon", "mu") and sub is not None:
+        return column(inst.U[:, word(sub, scope)])
+    if base in ("v", "nu", "V") and sub is not None:
+        w = word(sub, scope)
+        if sub.text in CENTER and w == inst.c:
+            return column(inst.v_c)
+        return column((inst.U if scope.reading.v_means == "U" else inst.V)[:, w])
+    if base == "U" and sub is None:
+        return np.asarray(inst.U, dtype=float)
+    if base in ("yhat", "Yhat"):
+        yh = softmax(inst)
+        return yh if sub is None else scalar(yh[word(sub, scope), 0])
+    if base in ("y", "Y"):
+        y = np.zeros((inst.dims.W, 1))
+        y[inst.o] = 1.0
+        return y if sub is None else scalar(y[word(sub, scope), 0])
+    if base == "x" and sub is None:
+        return scalar(inst.x)
+    if base == "n" and sub is not None:
+        w = word(sub, scope)
+        return scalar(inst.samples.count(w))
+    if base == "e" and sub is None:
+        return scalar(np.e)
+    raise Unreadable(f"the symbol {base}" + (f"_{sub.text}" if sub else ""))
+
+
+def softmax(inst: Instance) -> np.ndarray:
+    s = np.asarray(inst.U, dtype=float).T @ np.asarray(inst.v_c, dtype=float)
+    e = np.exp(s - s.max())
+    return column(e / e.sum())
+
+
+# -- evaluation -------------------------------------------------------------------
+
+def evaluate(node: ast.Node, scope: Scope) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return _eval(node, scope)
+
+
+def _eval(node, scope: Scope) -> np.ndarray:
+    if isinstance(node, ast.Num):
+        return scalar(node.value)
+    if isinstance(node, ast.Name):
+        return name(node, scope)
+    if isinstance(node, ast.Add):
+        values = [(sign, _eval(t, scope)) for sign, t in node.terms]
+        shape = values[0][1].shape
+        for _, v in values:
+            if v.shape != shape:
+                raise ShapeError(f"adding a {describe_shape(v.shape)} to a {describe_shape(shape)}")
+        return sum(sign * v for sign, v in values)
+    if isinstance(node, ast.Mul):
+        out = _eval(node.factors[0], scope)
+        for f in node.factors[1:]:
+            out = multiply(out, _eval(f, scope))
+        return out
+    if isinstance(node, ast.Div):
+        num, den = _eval(node.num, scope), _eval(node.den, scope)
+        if not is_scalar(den):
+            raise ShapeError(f"dividing by a {describe_shape(den.shape)}")
+        return num / den[0, 0]
+    if isinstance(node, ast.Pow):
+        base, exp = _eval(node.base, scope), _eval(node.exp, scope)
+        if not is_scalar(exp) or not is_scalar(base):
+            raise ShapeError(f"a power of a {describe_shape(base.shape)}")
+        return np.power(base, exp[0, 0])
+    if isinstance(node, ast.Transpose):
+        return _eval(node.arg, scope).T
+    if isinstance(node, ast.Call):
+        arg = _eval(node.arg, scope)
+        return {"sigma": sigmoid, "exp": np.exp, "log": np.log}[node.func](arg)
+    if isinstance(node, ast.Sum):
+        return _sum(node, scope)
+    if isinstance(node, ast.Derivative):
+        return _reference(node, scope)
+    if isinstance(node, ast.Applied):
+        raise Unreadable("a derivative that is not worked out")
+    if isinstance(node, ast.Label):
+        raise Unreadable(f"the label {node.name}, defined elsewhere")
+    raise Unreadable(type(node).__name__)
+
+
+def multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if is_scalar(a) or is_scalar(b):
+        return a * b
+    if a.shape[1] != b.shape[0]:
+        raise ShapeError(f"multiplying a {describe_shape(a.shape)} by a {describe_shape(b.shape)}")
+    return a @ b
+
+
+def describe_shape(shape) -> str:
+    r, c = shape
+    if (r, c) == (1, 1):
+        return "scalar"
+    if c == 1:
+        return f"column vector of size {r}"
+    if r == 1:
+        return f"row vector of size {c}"
+    return f"{r}×{c} matrix"
+
+
+def _sum(node: ast.Sum, scope: Scope) -> np.ndarray:
+    var = node.var or _implicit_variable(node.body, scope)
+    kind, values = _sum_range(node, var, scope)
+    total = None
+    for value in values:
+        term = _eval(node.body, scope.bind(var, kind, value))
+        if total is not None and term.shape != total.shape:
+            raise ShapeError("terms of a Σ with different shapes")
+        total = term if total is None else total + term
+    if total is None:
+        raise Unreadable("an empty Σ")
+    return total
+
+
+def _sum_range(node: ast.Sum, var: str, scope: Scope):
+    inst = scope.inst
+    for cond in node.conditions:
+        if cond[0] == "range":                      # -m <= j <= m: the window
+            return "window", range(len(inst.window))
+    upper = node.upper
+    upper_name = upper.base if isinstance(upper, ast.Name) and upper.sub is None else None
+    if isinstance(upper, ast.Num) or (upper is not None and upper_name is None):
+        raise Unreadable("a Σ whose upper limit is not W, K or the vocabulary")
+    if upper_name == "N":
+        upper_name = scope.reading.N_means
+    if upper_name in ("K",):
+        return "sample", range(inst.dims.K)
+    if upper_name not in (None, "W", "V"):
+        raise Unreadable(f"a Σ up to {upper_name}")
+    if node.lower is not None and not (isinstance(node.lower, ast.Num) and node.lower.value == 1):
+        raise Unreadable("a Σ over the words that does not start at 1")
+    words = list(range(inst.dims.W))
+    for cond in node.conditions:
+        if cond[0] == "neq" and cond[1] == var:
+            excluded = word(ast.Index(cond[2]), scope)
+            words = [w for w in words if w != excluded]
+        elif cond[0] == "in":
+            raise Unreadable(f"a Σ over {cond[2]}")
+    if var in ("k",) and upper_name is None:
+        return "sample", range(inst.dims.K)          # Σ_k: over the negative samples
+    return "word", words
+
+
+def _implicit_variable(body: ast.Node, scope: Scope) -> str:
+    """A Σ written without a variable sums over the one free index of its body."""
+    free = set()
+    for idx in _indices(body):
+        try:
+            word(idx, scope)
+        except Unreadable:
+            free.add(idx.text)
+    if len(free) != 1:
+        raise Unreadable("a Σ without a variable whose body does not name exactly one free index")
+    return free.pop()
+
+
+def _indices(node):
+    if isinstance(node, ast.Name):
+        if node.sub is not None:
+            yield node.sub
+        return
+    for child in _children(node):
+        yield from _indices(child)
+
+
+def _children(node):
+    if isinstance(node, ast.Add):
+        return [t for _, t in node.terms]
+    if isinstance(node, ast.Mul):
+        return list(node.factors)
+    if isinstance(node, ast.Div):
+        return [node.num, node.den]
+    if isinstance(node, ast.Pow):
+        return [node.base, node.exp]
+    if isinstance(node, (ast.Transpose, ast.Call)):
+        return [node.arg]
+    if isinstance(node, ast.Sum):
+        return [node.body]
+    if isinstance(node, ast.Applied):
+        return [node.arg]
+    return []
+
+
+def walk(node):
+    yield node
+    for child in _children(node):
+        yield from walk(child)
+
+
+# -- references to the base loss's gradient (skip-gram answers) ---------------------
+
+def _reference(node: ast.Derivative, scope: Scope) -> np.ndarray:
+    """∂F(w_{t+j}, v_c)/∂X or ∂J(v_c, w_{t+j}, U)/∂X inside a Σ over the
+    window: the gradient of the base loss for the j-th context word."""
+    of = node.of
+    if not (isinstance(of, ast.Name) and of.base in ("F", "J", "L") and of.sub is not None
+            and of.sub.text.startswith("(")):
+        raise Unreadable("a derivative that is not worked out")
+    window_vars = [(var, value) for var, kind, value in scope.loops if kind == "window"]
+    args = of.sub.text
+    position = next((value for var, value in window_vars if f"+{var}" in args.replace(" ", "")), None)
+    if position is None:
+        raise Unreadable("a reference to the loss of one context word that names no window position")
+    inst = scope.inst.context(position)
+    grads = gradients(scope.base, inst)
+    wrt = node.wrt
+    if isinstance(wrt, ast.Name) and wrt.sub is not None and wrt.sub.text in CENTER:
+        return column(grads["v_c"])
+    if isinstance(wrt, ast.Name) and wrt.base in ("U", "omega", "u", "xi") and (wrt.sub is None):
+        return np.asarray(grads["U"], dtype=float)
+    raise Unreadable("a derivative by something other than U or v_c")
+
+
+def uses_references(node) -> bool:
+    return any(isinstance(n, ast.Derivative) for n in walk(node))
+
+
+# -- readings ------------------------------------------------------------------------
+
+def readings(node: ast.Node, has_subject: bool) -> list[Reading]:
+    """Every reading the notation allows for this expression."""
+    names = [n for n in walk(node) if isinstance(n, ast.Name)]
+    v_choices = ["V"]
+    if any(n.base in ("v", "nu", "V") and n.sub is not None and n.sub.text not in CENTER for n in names):
+        v_choices = ["U", "V"]
+    zero_choices = ["o"]
+    if has_subject and any(n.sub is not None and n.sub.text in ZERO for n in names):
+        zero_choices = ["o", "subject"]
+    sums = [n for n in walk(node) if isinstance(n, ast.Sum)]
+    N_choices = ["W"]
+    if any(isinstance(s.upper, ast.Name) and s.upper.base == "N" for s in sums):
+        N_choices = ["W", "K"]
+    return [Reading(v, z, n) for v, z, n in itertools.product(v_choices, zero_choices, N_choices)]

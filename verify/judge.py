@@ -1,0 +1,214 @@
+"""Judge one read expression against the derived truth.
+
+An answer is evaluated at seeded instances (d ≠ W, indices anywhere, a
+repeated sample where the question is about repeats) under every reading the
+notation allows; shape mismatch or a value mismatch at a well-conditioned
+instance makes a reading incorrect, agreement at every instance makes it
+correct. All readings correct: correct; all incorrect: incorrect; mixed:
+review. Nothing readable: unparsed.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import derive
+from derive import Instance
+
+from . import evaluate as ev
+from .compare import compare
+from .identify import Target
+from .instances import seeded_instances
+from .mistakes import MISTAKES
+from .read import ast
+from .read.errors import ReadError
+from .read.latex import parse
+
+N_INSTANCES = 4
+ROLES = {"o": lambda i: i.o, "w": lambda i: i.w, "k": lambda i: i.samples[i.k], "v": lambda i: i.v}
+
+
+@dataclass(frozen=True)
+class Policy:
+    strict_layout: bool = False     # a row vector where a column is meant is incorrect
+
+
+@dataclass
+class Outcome:
+    verdict: str                    # correct | incorrect | review | unparsed
+    understood: str = ""
+    note: str = ""
+    counterexample: dict | None = None
+    code: str | None = None
+    feedback: str | None = None
+    readings: list = field(default_factory=list)
+
+
+@functools.lru_cache(maxsize=32)
+def instances_for(needs: str) -> tuple[Instance, ...]:
+    return tuple(seeded_instances(N_INSTANCES, seed=20261121, needs=needs))
+
+
+def bases(qid: str) -> list[str]:
+    return list(derive.question(qid).losses)
+
+
+def truth(target: Target, inst: Instance, loss: str) -> np.ndarray:
+    q = derive.question(target.qid)
+    value = q.truth(inst, loss)
+    if target.column:
+        value = np.asarray(value)[:, ROLES[target.column](inst)]
+    return as_2d(value)
+
+
+def as_2d(value) -> np.ndarray:
+    a = np.asarray(value, dtype=float)
+    if a.ndim == 0:
+        return a.reshape(1, 1)
+    if a.ndim == 1:
+        return a.reshape(-1, 1)
+    return a
+
+
+def scope_for(target: Target, inst: Instance, base: str, reading: ev.Reading) -> ev.Scope:
+    subjects = tuple((text, ROLES[role](inst)) for text, role in target.subjects)
+    return ev.Scope(inst, base.removeprefix("sg_") if base.startswith("sg_") else "naive", subjects, (), reading)
+
+
+@dataclass
+class ReadingResult:
+    reading: ev.Reading
+    verdict: str                    # correct | incorrect | unreadable
+    detail: str = ""
+    counterexample: dict | None = None
+    layout: bool = False
+    base: str | None = None
+
+
+def judge_node(node: ast.Node, target: Target, policy: Policy = Policy()) -> Outcome:
+    q = derive.question(target.qid)
+    insts = instances_for(q.needs)
+    results = [_judge_reading(node, target, r, insts, policy) for r in ev.readings(node, any(role != "o" for _, role in target.subjects))]
+    readable = [r for r in results if r.verdict != "unreadable"]
+    if not readable:  # read, but it names something that cannot be evaluated
+        return Outcome("review", note=results[0].detail if results else "", readings=_describe(results))
+    verdicts = {r.verdict for r in readable}
+    out = Outcome(verdicts.pop() if len(verdicts) == 1 else "review", readings=_describe(results))
+    if out.verdict == "incorrect":
+        first = readable[0]
+        out.note, out.counterexample = first.detail, first.counterexample
+        out.code, out.feedback = _mistake(node, target, first.reading)
+    elif out.verdict == "correct":
+        notes = []
+        if any(r.layout for r in readable):
+            notes.append("a row vector where a column is meant (accepted: lenient layout)")
+        if len(readable) > 1:
+            notes.append("correct under every reading: " + "; ".join(r.reading.describe() for r in readable))
+        base = {r.base for r in readable if r.base}
+        if base and len(bases(target.qid)) > 1 and len(base) == 1:
+            notes.append(f"matches J_sg with J = {base.pop()}")
+        out.note = "; ".join(notes)
+    else:
+        out.note = "readings disagree: " + "; ".join(f"{r.reading.describe()}: {r.verdict}" for r in readable)
+    return out
+
+
+def _describe(results) -> list:
+    return [{"reading": r.reading.describe(), "verdict": r.verdict, "detail": r.detail} for r in results]
+
+
+def _judge_reading(node, target: Target, reading: ev.Reading, insts, policy: Policy) -> ReadingResult:
+    literal_zero = isinstance(node, ast.Num) and node.value == 0
+    refs = ev.uses_references(node)
+    agreeing_bases, first_failure = [], None
+    for base in bases(target.qid):
+        failure = None
+        for inst in insts:
+            try:
+                got = ev.evaluate(node, scope_for(target, inst, base, reading))
+            except ev.Unreadable as exc:
+                return ReadingResult(reading, "unreadable", f"could not read {exc}")
+            except ev.ShapeError as exc:
+                failure = ReadingResult(reading, "incorrect", f"ill-typed: {exc}", _example(inst, None, None, base))
+                break
+            expected = truth(target, inst, base)
+            verdict = _compare(expected, got, inst, policy, literal_zero)
+            if verdict is not True:
+                failure = ReadingResult(reading, "incorrect", verdict, _example(inst, expected, got, base))
+                break
+        if failure is None:
+            agreeing_bases.append(base)
+        elif first_failure is None:
+            first_failure = failure
+    all_bases = bases(target.qid)
+    ok = (len(agreeing_bases) == len(all_bases)) if refs else bool(agreeing_bases)
+    if ok:
+        layout = any(_is_row(ev.evaluate(node, scope_for(target, insts[0], b, reading))) for b in agreeing_bases[:1])
+        only = agreeing_bases[0].removeprefix("sg_") if len(agreeing_bases) == 1 < len(all_bases) else None
+        return ReadingResult(reading, "correct", layout=layout, base=only)
+    return first_failure
+
+
+def _is_row(a: np.ndarray) -> bool:
+    return a.shape[0] == 1 and a.shape[1] > 1
+
+
+def _compare(expected: np.ndarray, got: np.ndarray, inst: Instance, policy: Policy, literal_zero: bool):
+    if literal_zero and got.shape == (1, 1):
+        got = np.zeros_like(expected)
+    if got.shape != expected.shape:
+        is_vector = expected.shape[1] == 1 and expected.shape[0] > 1
+        if is_vector and got.T.shape == expected.shape and not policy.strict_layout:
+            got = got.T
+        else:
+            return (f"a {ev.describe_shape(got.shape)} where a {ev.describe_shape(expected.shape)} is expected"
+                    + (" (strict layout)" if is_vector and got.T.shape == expected.shape else ""))
+    c = compare(expected, got, scale=inst.error_scale())
+    return True if c else f"wrong value: {c.describe()}"
+
+
+def _example(inst: Instance, expected, got, base: str) -> dict:
+    desc = inst.describe()
+    keep = {k: desc[k] for k in ("dims", "o", "w", "samples", "k", "c", "window", "v_c", "U", "x")}
+    if expected is not None:
+        keep["expected"] = np.round(expected, 6).tolist()
+        keep["got"] = np.round(got, 6).tolist() if got.shape == expected.shape else np.round(got, 6).tolist()
+    keep["loss"] = base
+    return keep
+
+
+@functools.lru_cache(maxsize=256)
+def _mistake_node(latex: str) -> ast.Node:
+    return parse(latex)[0]
+
+
+def _mistake(node, target: Target, reading: ev.Reading):
+    """The first known mistake the answer equals at every instance."""
+    q = derive.question(target.qid)
+    insts = instances_for(q.needs)
+    for m in MISTAKES.get(target.qid, []):
+        mt = Target(target.qid, _mistake_subjects(target), target.column)
+        try:
+            same = True
+            for inst in insts:
+                base = bases(target.qid)[0]
+                a = ev.evaluate(node, scope_for(target, inst, base, reading))
+                b = ev.evaluate(_mistake_node(m.latex), scope_for(mt, inst, base, ev.Reading()))
+                if a.shape != b.shape and a.T.shape == b.shape:
+                    a = a.T
+                if a.shape != b.shape or not compare(b, a, scale=inst.error_scale()):
+                    same = False
+                    break
+            if same:
+                return m.code, m.feedback
+        except (ev.Unreadable, ev.ShapeError, ReadError):
+            continue
+    return None, None
+
+
+def _mistake_subjects(target: Target) -> tuple:
+    """Mistake formulas are written with the canonical letters w and k."""
+    role = {"naive.u_w": "w", "naive.u_o": "o", "neg.u_k": "k", "neg.u_k_repeated": "k", "sg.v_w": "v"}.get(target.qid)
+    return (("w", role), ("k", role)) if role else ()

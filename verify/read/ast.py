@@ -1,0 +1,96 @@
+"""The expressions the reader produces: a small typed-expression tree.
+
+Nothing here evaluates; ``verify.evaluate`` gives the nodes their meaning in
+a problem's notation at an instance.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class Node:
+    pass
+
+
+@dataclass(frozen=True)
+class Num(Node):
+    value: float
+
+
+@dataclass(frozen=True)
+class Name(Node):
+    """A letter or command with an optional subscript: u_o, \\hat{y}_w, U, x."""
+    base: str                    # canonical base: u, v, U, V, yhat, y, x, n, J, F, ...
+    sub: "Index | None" = None
+
+
+@dataclass(frozen=True)
+class Index:
+    """A subscript: a letter, a number, w_k, t+j, ... (kept as text and parts)."""
+    text: str                    # canonical, e.g. "o", "w", "k", "w_k", "t+j", "1"
+    parts: tuple = ()            # nested index for w_{k}: ("w", Index("k"))
+
+
+@dataclass(frozen=True)
+class Add(Node):
+    terms: tuple                 # (sign, node) pairs, sign in {+1, -1}
+
+
+@dataclass(frozen=True)
+class Mul(Node):
+    factors: tuple
+
+
+@dataclass(frozen=True)
+class Div(Node):
+    num: Node
+    den: Node
+
+
+@dataclass(frozen=True)
+class Pow(Node):
+    base: Node
+    exp: Node
+
+
+@dataclass(frozen=True)
+class Transpose(Node):
+    arg: Node
+
+
+@dataclass(frozen=True)
+class Call(Node):
+    func: str                    # sigma, exp, log
+    arg: Node
+
+
+@dataclass(frozen=True)
+class Sum(Node):
+    var: str | None              # summation letter, None when not written
+    lower: Node | None
+    upper: Node | None
+    conditions: tuple            # ("neq", var, Index) / ("range", low, var, high)
+    body: Node
+
+
+@dataclass(frozen=True)
+class Derivative(Node):
+    """∂f/∂x written as a fraction: an answer's left-hand side, a reference to
+    another loss's gradient (∂F(w_{t+j}, v_c)/∂U), or an operator applied to
+    what follows (\\frac{\\partial}{\\partial v_c}[...]) when ``of`` is None."""
+    of: Node | None
+    wrt: Node
+    args: tuple = ()             # arguments written after F/J: F(w_{t+j}, v_c)
+
+
+@dataclass(frozen=True)
+class Applied(Node):
+    """A derivative operator applied to an expression: d/dx [ ... ]."""
+    op: Derivative
+    arg: Node
+
+
+@dataclass(frozen=True)
+class Label(Node):
+    """A circled or bracketed label such as ⓐ that names an expression elsewhere."""
+    name: str

@@ -1,0 +1,506 @@
+"""A strict reader for the LaTeX (and Unicode) that derivations are written in.
+
+Grammar (implicit multiplication binds tighter than + and −; a Σ takes the
+product that follows it as its body, as people write Σ_k a_k b_k − c):
+
+    expr    := ['+'|'-'] term (('+'|'-') term)*
+    term    := power ((['\\cdot'|'\\times'|'*'] | '/') power)*
+    power   := atom (('^' group) | ('_' group) | "'")*
+    atom    := number | letter | greek | '(' expr ')' | '[' expr ']' | '{' expr '}'
+             | \\frac{expr}{expr} | \\hat{y} | \\sum ['_' group] ['^' group] term
+             | (\\sigma | \\exp | \\log | \\ln) atom | e '^' group | F '(' args ')'
+
+Style commands (\\mathbf, \\boldsymbol, \\mathrm, \\cancel, \\boxed, ...) read
+their argument; spacing and sizing commands are skipped. Anything else is
+refused with a ReadError naming the text and its column: the reader never
+guesses and never evaluates the text it is given.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from . import ast
+from .errors import ReadError
+
+MAX_LENGTH = 20_000      # characters per expression
+MAX_DEPTH = 60           # nesting of brackets, fractions and sums
+
+
+# -- normalisation of Unicode and OCR look-alikes -----------------------------------
+
+UNICODE = {
+    "σ": r"\sigma ", "Σ": r"\sum ", "∑": r"\sum ", "ω": r"\omega ", "ν": r"\nu ", "ξ": r"\xi ",
+    "∂": r"\partial ", "−": "-", "–": "-", "·": r"\cdot ", "⋅": r"\cdot ", "×": r"\times ",
+    "≠": r"\neq ", "≤": r"\leq ", "≥": r"\geq ", "∈": r"\in ", "ᵀ": "^T", "²": "^2", "⊤": r"\top ",
+    "ŷ": r"\hat{y}", "Ŷ": r"\hat{Y}", "∗": "*", "′": "'", "’": "'",
+    # Greek letters OCR puts where Latin ones were written
+    "ο": "o", "υ": "u", "Ε": "E", "Ο": "O", "ι": "i", "κ": "k", "χ": "x", "τ": "t", "Υ": "Y",
+}
+
+
+def normalise(text: str) -> str:
+    text = text.replace("y\u0302", r"\hat{y}").replace("Y\u0302", r"\hat{Y}")
+    out = []
+    for ch in text:
+        if ch in UNICODE:
+            out.append(UNICODE[ch])
+        elif ord(ch) > 127:
+            folded = unicodedata.normalize("NFKC", ch)  # 𝓛 -> L, 𝑢 -> u
+            out.append(folded if folded.isascii() else ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+# -- tokens -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Token:
+    kind: str    # num, letter, cmd, op, open, close, end
+    value: str
+    col: int
+
+
+TOKEN = re.compile(r"""
+    (?P<cmd>\\(?:[A-Za-z]+|[,;:!\s{}|&%#\\]))
+  | (?P<num>\d+(?:\.\d+)?|\.\d+)
+  | (?P<letter>[A-Za-z])
+  | (?P<open>[(\[{])
+  | (?P<close>[)\]}])
+  | (?P<op>[-+*/^_=,'|<>&!:;.])
+  | (?P<space>\s+)
+""", re.VERBOSE)
+
+SKIP = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr",
+        ",", ";", ":", "!", " ", "quad", "qquad", "displaystyle", "limits", "nolimits", "textstyle", "middle"}
+STYLE = {"mathbf", "boldsymbol", "bm", "mathrm", "mathit", "mathcal", "mathscr", "mathsf", "vec", "cancel",
+         "boxed", "mathbb", "operatorname", "underbrace", "overbrace", "underline", "bf", "rm"}
+GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "iota", "kappa",
+         "lambda", "mu", "nu", "xi", "pi", "rho", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega",
+         "Omega", "Theta", "Lambda", "Phi", "Psi", "Gamma", "Delta"}
+FUNCS = {"sigma": "sigma", "exp": "exp", "log": "log", "ln": "log"}
+TRANSPOSE = {"T", "top", "intercal", "mathsf{T}", "t"}
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens, pos = [], 0
+    while pos < len(text):
+        m = TOKEN.match(text, pos)
+        if not m:
+            raise ReadError(f"{text[pos:pos + 12]!r}", pos, text)
+        kind = m.lastgroup
+        if kind == "cmd":
+            name = m.group()[1:]
+            if name in ("{", "}"):
+                tokens.append(Token("open" if name == "{" else "close", name, pos))
+            elif name.strip() and name not in SKIP:
+                tokens.append(Token("cmd", name, pos))
+        elif kind != "space":
+            tokens.append(Token(kind, m.group(), pos))
+        pos = m.end()
+    tokens.append(Token("end", "", len(text)))
+    return tokens
+
+
+# -- the parser ---------------------------------------------------------------------
+
+CLOSING = {"(": ")", "[": "]", "{": "}"}
+STOP_OPS = {"+", "-", "=", ",", "&", "<", ">", "|", ";", ":", "!"}
+STOP_CMDS = {"neq", "ne", "leq", "le", "geq", "ge", "in", "notin", "quad", "qquad", "text", "forall",
+             "Rightarrow", "implies", "to", "approx", "equiv", "\\", "cr", "mid"}
+
+
+class Parser:
+    def __init__(self, text: str):
+        self.text = text
+        self.tokens = tokenize(text)
+        self.i = 0
+        self.depth = 0
+        self.repairs: list[str] = []
+
+    # token helpers
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.i]
+
+    def peek(self, n: int = 1) -> Token:
+        return self.tokens[min(self.i + n, len(self.tokens) - 1)]
+
+    def take(self) -> Token:
+        t = self.tok
+        self.i += 1
+        return t
+
+    def expect(self, kind: str, value: str | None = None) -> Token:
+        t = self.tok
+        if t.kind != kind or (value is not None and t.value != value):
+            want = value or kind
+            raise ReadError(f"{self._here()} (expected {want!r})", t.col, self.text)
+        return self.take()
+
+    def _here(self) -> str:
+        t = self.tok
+        return "the end of the expression" if t.kind == "end" else repr(self.text[t.col:t.col + 15])
+
+    def fail(self, what: str | None = None):
+        raise ReadError(what or self._here(), self.tok.col, self.text)
+
+    def enter(self):
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ReadError(f"an expression nested deeper than {MAX_DEPTH} levels", self.tok.col, self.text)
+
+    # grammar
+    def parse(self) -> ast.Node:
+        node = self.expr()
+        if self.tok.kind != "end":
+            self.fail()
+        return node
+
+    def expr(self) -> ast.Node:
+        self.enter()
+        terms = []
+        sign = 1
+        if self.tok.kind == "op" and self.tok.value in "+-":
+            sign = -1 if self.take().value == "-" else 1
+        terms.append((sign, self.term()))
+        while self.tok.kind == "op" and self.tok.value in "+-":
+            sign = -1 if self.take().value == "-" else 1
+            terms.append((sign, self.term()))
+        self.depth -= 1
+        return terms[0][1] if len(terms) == 1 and terms[0][0] == 1 else ast.Add(tuple(terms))
+
+    def _starts_factor(self) -> bool:
+        t = self.tok
+        if t.kind in ("end", "close"):
+            return False
+        if t.kind == "op":
+            return False
+        if t.kind == "cmd" and (t.value in STOP_CMDS or t.value in ("cdot", "times")):
+            return False
+        return True
+
+    def term(self) -> ast.Node:
+        factors = [self.power()]
+        while True:
+            t = self.tok
+            if t.kind == "cmd" and t.value in ("cdot", "times") or (t.kind == "op" and t.value == "*"):
+                self.take()
+                factors.append(self.power())
+            elif t.kind == "op" and t.value == "/":
+                self.take()
+                den = self.power()
+                factors[-1] = ast.Div(factors[-1], den)
+            elif self._starts_factor():
+                factors.append(self.power())
+            else:
+                break
+        return factors[0] if len(factors) == 1 else ast.Mul(tuple(factors))
+
+    def power(self) -> ast.Node:
+        node = self.atom()
+        while self.tok.kind == "op" and self.tok.value in "^_'":
+            op = self.take().value
+            if op == "'":
+                node = ast.Name("prime", ast.Index(_describe(node)))
+            elif op == "_":
+                if not isinstance(node, ast.Name) or node.sub is not None:
+                    self.fail("a subscript here")
+                node = ast.Name(node.base, self.index())
+            else:
+                node = self._superscript(node)
+        return node
+
+    def _superscript(self, node: ast.Node) -> ast.Node:
+        t = self.tok
+        if t.kind == "letter" and t.value in TRANSPOSE or t.kind == "cmd" and t.value in TRANSPOSE:
+            self.take()
+            return ast.Transpose(node)
+        if t.kind == "open" and t.value == "{":
+            inner = self.peek()
+            if (inner.kind in ("letter", "cmd") and inner.value in TRANSPOSE
+                    and self.peek(2).kind == "close"):
+                self.take(), self.take(), self.take()
+                return ast.Transpose(node)
+        return ast.Pow(node, self.group_or_atom())
+
+    def group_or_atom(self) -> ast.Node:
+        """The argument of ^ or of a command: a braced group or one token."""
+        t = self.tok
+        if t.kind == "open" and t.value == "{":
+            return self.atom()
+        if t.kind == "num":
+            self.take()
+            return ast.Num(float(t.value[0]))  # x^23 means x^2 · 3 in TeX: take one digit
+        if t.kind == "op" and t.value == "-":
+            self.take()
+            return ast.Add(((-1, self.group_or_atom()),))
+        return self.atom()
+
+    def index(self) -> ast.Index:
+        """A subscript, kept as canonical text: o, 0, w, ω, k, w_k, c+j, t+j."""
+        t = self.tok
+        if t.kind == "open" and t.value == "{":
+            end = self._matching_close(self.i)
+            parts = []
+            for tt in self.tokens[self.i + 1:end]:
+                if tt.kind in ("open", "close") or tt.kind == "cmd" and (tt.value in STYLE or tt.value == "text"):
+                    continue
+                parts.append(_index_piece(tt))
+            self.i = end + 1
+            return ast.Index("".join(parts).replace(" ", ""))
+        tt = self.take()
+        if tt.kind in ("letter", "num") or tt.kind == "cmd" and tt.value in GREEK:
+            text = _index_piece(tt)
+            if tt.kind == "num" and len(text) > 1:  # v_12 is v_1 2 in TeX; read the digit only
+                text = text[0]
+            return ast.Index(text)
+        raise ReadError(f"the subscript {self.text[tt.col:tt.col + 10]!r}", tt.col, self.text)
+
+    def atom(self) -> ast.Node:
+        t = self.tok
+        if t.kind == "num":
+            self.take()
+            return ast.Num(float(t.value))
+        if t.kind == "open":
+            return self._bracketed()
+        if t.kind == "letter":
+            return self._letter()
+        if t.kind == "cmd":
+            return self._command()
+        if t.kind == "op" and t.value == "-":  # "a \cdot -b"
+            self.take()
+            return ast.Add(((-1, self.power()),))
+        self.fail()
+
+    def _bracketed(self) -> ast.Node:
+        self.enter()
+        opener = self.take()
+        node = self.expr()
+        closer = self.tok
+        if closer.kind != "close":
+            self.fail(f"{self._here()} (expected {CLOSING[opener.value]!r} to close column {opener.col})")
+        # a mismatched pair such as \left( ... \right] is accepted: OCR makes
+        # them, and only the grouping matters
+        self.take()
+        self.depth -= 1
+        return node
+
+    def _letter(self) -> ast.Node:
+        t = self.take()
+        if t.value == "e" and self.tok.kind == "op" and self.tok.value == "^":
+            self.take()
+            return ast.Call("exp", self.group_or_atom())
+        if t.value == "o" and self.tok.kind == "open" and self.tok.value == "(":
+            self.repairs.append(f"'o(' at column {t.col} read as σ(")
+            return ast.Call("sigma", self._bracketed())
+        if t.value in ("F", "J", "L") and self.tok.kind == "open" and self.tok.value == "(":
+            return ast.Name(t.value, ast.Index("(" + self._raw_group() + ")"))
+        return ast.Name(t.value)
+
+    def _raw_group(self) -> str:
+        """The text of a parenthesised argument list, kept for identification."""
+        start = self.take()
+        depth = 1
+        begin = self.tok.col
+        while depth:
+            tt = self.take()
+            if tt.kind == "end":
+                raise ReadError("an unclosed '('", start.col, self.text)
+            depth += tt.kind == "open"
+            depth -= tt.kind == "close"
+        return self.text[begin:self.tokens[self.i - 1].col]
+
+    def _command(self) -> ast.Node:
+        t = self.take()
+        name = t.value
+        if name in STYLE:
+            node = self.group_or_atom()
+            if name == "mathcal" and isinstance(node, ast.Name) and node.base == "L":
+                return ast.Name("L")
+            return node
+        if name in ("frac", "dfrac", "tfrac"):
+            return self._frac(t)
+        if name in ("hat", "widehat"):
+            inner = self.group_or_atom()
+            if isinstance(inner, ast.Name) and inner.base in ("y", "Y"):
+                return ast.Name("yhat" if inner.base == "y" else "Yhat", inner.sub)
+            raise ReadError(f"a hat over {_describe(inner)}", t.col, self.text)
+        if name == "sum":
+            return self._sum(t)
+        if name in FUNCS:
+            return self._function(FUNCS[name], t)
+        if name in GREEK:
+            return ast.Name(name)
+        if name == "partial":
+            raise ReadError("a ∂ outside a fraction", t.col, self.text)
+        if name == "textcircled":
+            inner = self.group_or_atom()
+            return ast.Label(_describe(inner))
+        if name in ("cdots", "ldots", "dots"):
+            raise ReadError("'…' (a sum written with dots)", t.col, self.text)
+        raise ReadError(f"\\{name}", t.col, self.text)
+
+    def _function(self, func: str, t: Token) -> ast.Node:
+        power = None
+        if self.tok.kind == "op" and self.tok.value == "^":  # \sigma^2(x)
+            self.take()
+            power = self.group_or_atom()
+        if func == "sigma" and not (self.tok.kind == "open" and self.tok.value in "(["):
+            if self.tok.kind == "op" and self.tok.value == "'":
+                self.take()
+                if self.tok.kind != "open":
+                    self.fail("σ' without an argument")
+                arg = self._bracketed()
+                return ast.Derivative(ast.Call("sigma", arg), arg)
+            raise ReadError("σ without a parenthesised argument", t.col, self.text)
+        arg = self.power() if func in ("log", "exp") and self.tok.kind != "open" else self.atom()
+        node = ast.Call(func, arg)
+        return ast.Pow(node, power) if power is not None else node
+
+    def _frac(self, t: Token) -> ast.Node:
+        num_start = self.i
+        if self._is_derivative():
+            return self._derivative()
+        self.i = num_start
+        num = self.group_or_atom()
+        den = self.group_or_atom()
+        return ast.Div(num, den)
+
+    def _is_derivative(self) -> bool:
+        """\\frac{\\partial ...}{\\partial ...} or \\frac{d ...}{d x}."""
+        if not (self.tok.kind == "open" and self.tok.value == "{"):
+            return False
+        first = self.peek()
+        return first.kind == "cmd" and first.value == "partial" or (
+            first.kind == "letter" and first.value == "d" and self._den_starts_with_d())
+
+    def _den_starts_with_d(self) -> bool:
+        depth, j = 0, self.i
+        while j < len(self.tokens):
+            tt = self.tokens[j]
+            depth += tt.kind == "open"
+            depth -= tt.kind == "close"
+            j += 1
+            if depth == 0:
+                break
+        nxt, after = self.tokens[min(j, len(self.tokens) - 1)], self.tokens[min(j + 1, len(self.tokens) - 1)]
+        return nxt.kind == "open" and after.kind == "letter" and after.value == "d"
+
+    def _derivative(self) -> ast.Node:
+        self.expect("open", "{")
+        self.take()  # \partial or d
+        of = None
+        if not (self.tok.kind == "close"):
+            of = self.expr()
+        self.expect("close")
+        self.expect("open", "{")
+        self.take()  # \partial or d
+        wrt = self.expr()
+        self.expect("close")
+        op = ast.Derivative(of, wrt)
+        if of is None:
+            if not self._starts_factor():
+                return op
+            return ast.Applied(op, self.power())
+        return op
+
+    def _sum(self, t: Token) -> ast.Node:
+        self.enter()
+        var, lower, upper, conditions = None, None, None, []
+        while self.tok.kind == "op" and self.tok.value in "_^":
+            op = self.take().value
+            if op == "_":
+                var, lower, conditions = self._sum_subscript()
+            else:
+                upper = self.group_or_atom()
+        if not self._starts_factor():
+            self.fail("a Σ without a body")
+        body = self.term()
+        self.depth -= 1
+        return ast.Sum(var, lower, upper, tuple(conditions), body)
+
+    def _sum_subscript(self):
+        """w, w=1, k=1, {w=1, w\\neq o}, {-m\\leq j\\leq m, j\\neq 0}, {i}, {x \\in V}."""
+        braced = self.tok.kind == "open" and self.tok.value == "{"
+        if not braced:
+            tt = self.take()
+            return _index_piece(tt), None, []
+        self.take()
+        end = self._matching_close(self.i - 1)
+        inner = self.text[self.tokens[self.i].col:self.tokens[end].col]
+        self.i = end + 1
+        return _parse_sum_range(inner)
+
+    def _matching_close(self, open_at: int) -> int:
+        depth, j = 0, open_at
+        while j < len(self.tokens):
+            tt = self.tokens[j]
+            depth += tt.kind == "open"
+            depth -= tt.kind == "close"
+            if depth == 0:
+                return j
+            if tt.kind == "end":
+                break
+            j += 1
+        raise ReadError("an unclosed '{'", self.tokens[open_at].col, self.text)
+
+
+def _index_piece(t: Token) -> str:
+    if t.kind == "cmd":
+        return {"omega": "ω", "nu": "ν", "xi": "ξ", "theta": "θ", "mu": "μ", "alpha": "α", "beta": "β"}.get(t.value, t.value)
+    return t.value
+
+
+def _describe(node) -> str:
+    if isinstance(node, ast.Name):
+        return node.base + (f"_{node.sub.text}" if node.sub else "")
+    if isinstance(node, ast.Num):
+        return f"{node.value:g}"
+    return type(node).__name__
+
+
+RANGE_RE = re.compile(r"^\s*(?P<var>[A-Za-zω]|\\omega)\s*(=\s*(?P<low>\w+))?\s*$")
+
+
+def _parse_sum_range(inner: str):
+    """The subscript of a Σ: variable, lower limit, and conditions."""
+    text = normalise(inner).replace(r"\omega", "ω").replace(r"\ne ", r"\neq ").replace(r"\le ", r"\leq ")
+    text = re.sub(r"\\substack\s*", "", text).replace("\\\\", ",").replace("{", "").replace("}", "")
+    var, lower, conditions = None, None, []
+    for part in [p.strip() for p in text.split(",") if p.strip()]:
+        m = re.match(r"^(?P<low>-?\s*\w+)\s*\\leq\s*(?P<var>\w|ω)\s*\\leq\s*(?P<high>\w+)$", part)
+        if m:
+            var = m.group("var")
+            conditions.append(("range", m.group("low").replace(" ", ""), var, m.group("high")))
+            continue
+        m = re.match(r"^(?P<var>\w|ω)\s*(\\neq|!=)\s*(?P<other>\w+)$", part)
+        if m and (var is None or m.group("var") == var):
+            var = var or m.group("var")
+            conditions.append(("neq", m.group("var"), m.group("other")))
+            continue
+        m = re.match(r"^(?P<var>\w|ω)\s*=\s*(?P<low>\w+)$", part)
+        if m:
+            var, lower = m.group("var"), ast.Num(float(m.group("low"))) if m.group("low").isdigit() else ast.Name(m.group("low"))
+            continue
+        m = re.match(r"^(?P<var>\w|ω)(_\w)?$", part)
+        if m:
+            var = part
+            continue
+        m = re.match(r"^(?P<var>\w|ω)\s*\\in\s*(?P<set>.+)$", part)
+        if m:
+            var = m.group("var")
+            conditions.append(("in", var, m.group("set").strip()))
+            continue
+        raise ReadError(f"the summation range {inner!r}", None, inner)
+    return var, lower, conditions
+
+
+def parse(text: str) -> tuple[ast.Node, list[str]]:
+    """Read one expression. Returns the tree and the OCR repairs applied."""
+    if len(text) > MAX_LENGTH:
+        raise ReadError(f"an expression of {len(text)} characters (limit {MAX_LENGTH})", 0, text[:50])
+    p = Parser(normalise(text))
+    return p.parse(), p.repairs

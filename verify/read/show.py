@@ -1,0 +1,56 @@
+"""Print a read expression back in the problem's notation (what was understood)."""
+from __future__ import annotations
+
+from . import ast
+
+GREEK = {"omega": "ω", "nu": "ν", "xi": "ξ", "mu": "μ", "upsilon": "υ", "theta": "θ"}
+
+
+def show(node) -> str:
+    if isinstance(node, ast.Num):
+        return f"{node.value:g}"
+    if isinstance(node, ast.Name):
+        base = {"yhat": "ŷ", "Yhat": "Ŷ"}.get(node.base, GREEK.get(node.base, node.base))
+        return base + (f"_{node.sub.text}" if node.sub else "")
+    if isinstance(node, ast.Add):
+        out = ""
+        for i, (sign, t) in enumerate(node.terms):
+            text = show(t)
+            if isinstance(t, ast.Add):
+                text = f"({text})"
+            out += ("−" if sign < 0 else ("" if i == 0 else "+")) + (" " if i else "") + text + " "
+        return out.strip().replace("+ ", "+ ").replace("  ", " ")
+    if isinstance(node, ast.Mul):
+        return " ".join(_wrap(f) for f in node.factors)
+    if isinstance(node, ast.Div):
+        return f"{_wrap(node.num)}/{_wrap(node.den)}"
+    if isinstance(node, ast.Pow):
+        return f"{_wrap(node.base)}^{_wrap(node.exp)}"
+    if isinstance(node, ast.Transpose):
+        return f"{_wrap(node.arg)}ᵀ"
+    if isinstance(node, ast.Call):
+        return f"{'σ' if node.func == 'sigma' else node.func}({show(node.arg)})"
+    if isinstance(node, ast.Sum):
+        var = node.var or "·"
+        conds = [c for c in node.conditions]
+        sub = var
+        if conds and conds[0][0] == "range":
+            sub = f"{conds[0][1]}≤{var}≤{conds[0][3]}"
+        for c in conds:
+            if c[0] == "neq":
+                sub += f", {c[1]}≠{c[2]}"
+        upper = f"^{show(node.upper)}" if node.upper is not None else ""
+        return f"Σ_{{{sub}}}{upper} {_wrap(node.body)}"
+    if isinstance(node, ast.Derivative):
+        of = show(node.of) if node.of is not None else ""
+        return f"∂{of}/∂{show(node.wrt)}"
+    if isinstance(node, ast.Applied):
+        return f"∂/∂{show(node.op.wrt)} {_wrap(node.arg)}"
+    if isinstance(node, ast.Label):
+        return f"({node.name})"
+    return type(node).__name__
+
+
+def _wrap(node) -> str:
+    text = show(node)
+    return f"({text})" if isinstance(node, (ast.Add, ast.Div)) else text
