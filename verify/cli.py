@@ -62,6 +62,9 @@ def cmd_derive(args) -> int:
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
+SUBMISSION_SUFFIXES = {".md", ".txt", ".tex", ".markdown"}
+
+
 def cmd_check(args) -> int:
     from pathlib import Path
 
@@ -69,7 +72,9 @@ def cmd_check(args) -> int:
     from .report import to_json, to_text
     from .submissions import check_submission
 
-    files = [Path(f) for f in args.files] or sorted(Path(__file__).resolve().parent.parent.joinpath("examples").glob("*.md"))
+    files = []
+    for f in map(Path, args.files or [Path(__file__).resolve().parent.parent / "examples"]):
+        files.extend(sorted(p for p in f.iterdir() if p.suffix in SUBMISSION_SUFFIXES) if f.is_dir() else [f])
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         print(f"gradkey check: no such file: {', '.join(missing)}", file=sys.stderr)
@@ -101,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=0)
     d.set_defaults(run=cmd_derive)
     c = sub.add_parser("check", help="judge submitted derivations (Markdown/LaTeX, OCR'd or typed)")
-    c.add_argument("files", nargs="*", help="submission files (default: the bundled examples/)")
+    c.add_argument("files", nargs="*", help="submission files or directories (default: the bundled examples/)")
     c.add_argument("--format", choices=["text", "json"], default="text")
     c.add_argument("--strict-layout", action="store_true",
                    help="a row vector (u_oᵀ) where a column (u_o) is meant is incorrect (default: accepted)")

@@ -135,6 +135,8 @@ def variable(wrt: ast.Node, loss: str | None):
             return "v_c", None
         if wrt.base == "u" and sub == "c" and loss == "sg":
             return "v_c", None
+        if wrt.base in ("v", "nu", "V") and sub is not None and loss == "sg":
+            return "center", sub          # ∂J_sg/∂v_w: another center vector
         if sub is not None and wrt.base in ("u", "v", "nu", "V", "omega", "mu", "upsilon"):
             return "vec", sub
         if sub is None and wrt.base in ("xi", "omega", "theta", "u", "w"):
@@ -147,7 +149,7 @@ def _is_sigmoid(of) -> bool:
         isinstance(of, ast.Derivative) and isinstance(of.of, ast.Call))
 
 
-def targets(lhs: LHS, chain_text: str, region: str | None, cond_text: str = "") -> list[Target]:
+def targets(lhs: LHS, chain_text: str, region: str | None, cond_text: str = "", context: str = "") -> list[Target]:
     """The questions an answer with this left-hand side (and branch) answers."""
     if _is_sigmoid(lhs.of) or (isinstance(lhs.wrt, ast.Name) and lhs.wrt.base == "x" and lhs.wrt.sub is None):
         return [Target("sigmoid.grad")]
@@ -170,7 +172,7 @@ def targets(lhs: LHS, chain_text: str, region: str | None, cond_text: str = "") 
     losses = [loss] if loss else ["naive", "neg", "sg"]
     out = []
     for L in losses:
-        out.extend(_targets_for(L, var, index, cond, chain_text))
+        out.extend(_targets_for(L, var, index, cond, chain_text + " " + context))
     if not loss:
         out = [Target(t.qid, t.subjects, t.column, "by value") for t in out]
     return out
@@ -179,6 +181,8 @@ def targets(lhs: LHS, chain_text: str, region: str | None, cond_text: str = "") 
 def _targets_for(loss: str, var: str, index: str | None, cond: Condition, chain_text: str) -> list[Target]:
     if var == "v_c":
         return [Target(f"{loss}.v_c")]
+    if var == "center":
+        return [Target("sg.v_w", ((index, "v"),))] if loss == "sg" else []
     if var == "U":
         return [Target(f"{loss}.U")] if loss in ("naive", "sg") else []
     # a column u_index

@@ -73,7 +73,16 @@ def as_2d(value) -> np.ndarray:
 
 
 def scope_for(target: Target, inst: Instance, base: str, reading: ev.Reading) -> ev.Scope:
-    subjects = tuple((text, ROLES[role](inst)) for text, role in target.subjects)
+    subjects = []
+    for text, role in target.subjects:
+        word = ROLES[role](inst)
+        subjects.append((text, word))
+        # u_{w_k} and u_k name the same vector: either spelling of the subject
+        if text.startswith("w_") and len(text) > 2:
+            subjects.append((text[2:].strip("{}"), word))
+        elif len(text) == 1 and text not in "wω":
+            subjects.append((f"w_{text}", word))
+    subjects = tuple(subjects)
     return ev.Scope(inst, base.removeprefix("sg_") if base.startswith("sg_") else "naive", subjects, (), reading)
 
 

@@ -120,7 +120,7 @@ def answers_in(text: str, policy: Policy = Policy()) -> list[Answer]:
             last = boxed[-1]
             plain = [(s.line, s.text) for s in chain.steps[:last + 1] if not s.branches]
         if plain:
-            for target in targets(lhs, chain.text, region, cond_text=chain_condition):
+            for target in targets(lhs, chain.text, region, cond_text=chain_condition, context=chain.context):
                 found.append(_judge_steps(plain, target, policy, chain.noisy, lhs.condition or chain_condition))
         for step in chain.steps:
             for expr, cond in step.branches:
@@ -128,7 +128,7 @@ def answers_in(text: str, policy: Policy = Policy()) -> list[Answer]:
                 label = LABEL.fullmatch(expr.strip())
                 if label and label.group(1) in definitions:
                     steps = [(s.line, s.text) for s in definitions[label.group(1)].steps if not s.branches] or steps
-                for target in targets(lhs, chain.text, region, cond_text=cond):
+                for target in targets(lhs, chain.text, region, cond_text=cond, context=chain.context):
                     found.append(_judge_steps(steps, target, policy, chain.noisy,
                                               extract.strip_text_commands(cond)))
         for a in found[-len(chain.steps) * 4:]:
@@ -220,10 +220,22 @@ def summarise(answers: list[Answer]) -> dict[str, QuestionResult]:
     return out
 
 
+MAX_BYTES = 1_000_000   # a written derivation is a few kB; more is not a submission
+
+
+class SubmissionError(ValueError):
+    """A file that cannot be a submission (too large, binary)."""
+
+
 def check_submission(path: str | Path, policy: Policy = Policy()) -> dict:
     """Verdicts for one submission file (JSON-ready)."""
     path = Path(path)
-    text = path.read_text(encoding="utf-8", errors="replace")
+    data = path.read_bytes()
+    if len(data) > MAX_BYTES:
+        raise SubmissionError(f"{len(data)} bytes is more than the {MAX_BYTES} a submission may have")
+    if b"\x00" in data[:4096]:
+        raise SubmissionError("binary file (NUL bytes), not text")
+    text = data.decode("utf-8", errors="replace")
     answers = answers_in(text, policy)
     return {"file": str(path), "questions": {q: asdict(r) for q, r in summarise(answers).items()},
             "answers": [asdict(a) for a in answers]}

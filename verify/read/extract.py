@@ -184,7 +184,8 @@ def _noisy_line(line: str, math_spans: list[tuple[int, int]], line_start: int) -
         pos = e
     outside.append(line[max(pos - line_start, 0):])
     rest = "".join(outside)
-    return bool(re.search(r"[()+=^σΣ∂]|\b[a-zA-Z]\d|\d[a-zA-Z]\b", rest))
+    # formula fragments: = ^ σ Σ ∂ ŷ, or a sum/difference of symbols like 1+e or (1- o
+    return bool(re.search(r"[=^σΣ∂ŷ]|[\w)]\s*[+\-]\s*[\w(]|\(\s*\d\s*[+\-]", rest))
 
 
 def chains(text: str) -> list[Chain]:

@@ -26,6 +26,7 @@ from .errors import ReadError
 
 MAX_LENGTH = 20_000      # characters per expression
 MAX_DEPTH = 60           # nesting of brackets, fractions and sums
+MAX_SUMS = 4             # nested Σ: each multiplies the work of evaluating by W
 
 
 # -- normalisation of Unicode and OCR look-alikes -----------------------------------
@@ -118,6 +119,7 @@ class Parser:
         self.tokens = tokenize(text)
         self.i = 0
         self.depth = 0
+        self.sums = 0
         self.repairs: list[str] = []
 
     # token helpers
@@ -335,7 +337,7 @@ class Parser:
         if name in GREEK:
             return ast.Name(name)
         if name == "partial":
-            raise ReadError("a ∂ outside a fraction", t.col, self.text)
+            return self._slash_derivative(t)
         if name == "textcircled":
             inner = self.group_or_atom()
             return ast.Label(_describe(inner))
@@ -359,6 +361,20 @@ class Parser:
         arg = self.power() if func in ("log", "exp") and self.tok.kind != "open" else self.atom()
         node = ast.Call(func, arg)
         return ast.Pow(node, power) if power is not None else node
+
+    def _slash_derivative(self, t: Token) -> ast.Node:
+        """∂J/∂v_c and ∂/∂v_c written inline with a slash."""
+        of = None
+        if not (self.tok.kind == "op" and self.tok.value == "/"):
+            of = self.power()
+        if not (self.tok.kind == "op" and self.tok.value == "/" and self.peek().kind == "cmd"
+                and self.peek().value == "partial"):
+            raise ReadError("a ∂ that is not part of ∂f/∂x", t.col, self.text)
+        self.take(), self.take()
+        op = ast.Derivative(of, self.power())
+        if of is None and self._starts_factor():
+            return ast.Applied(op, self.power())
+        return op
 
     def _frac(self, t: Token) -> ast.Node:
         num_start = self.i
@@ -409,6 +425,9 @@ class Parser:
 
     def _sum(self, t: Token) -> ast.Node:
         self.enter()
+        self.sums += 1
+        if self.sums > MAX_SUMS:
+            raise ReadError(f"Σ nested more than {MAX_SUMS} deep", t.col, self.text)
         var, lower, upper, conditions = None, None, None, []
         while self.tok.kind == "op" and self.tok.value in "_^":
             op = self.take().value
@@ -420,6 +439,7 @@ class Parser:
             self.fail("a Σ without a body")
         body = self.term()
         self.depth -= 1
+        self.sums -= 1
         return ast.Sum(var, lower, upper, tuple(conditions), body)
 
     def _sum_subscript(self):
