@@ -4,13 +4,13 @@ from __future__ import annotations
 import re
 
 # uovc -> u_o v_c, ŷω -> ŷ_ω, Ve -> V_e: a vector letter glued to its subscript
-GLUED = re.compile(r"(?<![A-Za-z\\])([uvVνυŷ])([ocekwω0])(?![a-zA-Z]{2})")
+GLUED = re.compile(r"(?<![A-Za-z\\])((?:[uvVνυŷ][ocekwω0])+)(?![A-Za-z])")
 WRT = re.compile(r"[wω]\s*\.\s*r\s*\.\s*t\s*\.?\s*([^\s,]+)", re.IGNORECASE)
 
 
 def repair(text: str) -> str:
     text = text.replace("ŷ", "ŷ")
-    out = GLUED.sub(lambda m: f"{m.group(1)}_{m.group(2)} ", text)
+    out = GLUED.sub(lambda m: " ".join(f"{p[0]}_{p[1]}" for p in re.findall(r"..", m.group(1))) + " ", text)
     out = re.sub(r"(?<![A-Za-z\\])([uvν])_([oc0])\s+([uvν])_c", r"\1_\2^T \3_c", out)  # u_o v_c inside σ: an inner product
     return out
 

@@ -11,7 +11,12 @@ def show(node) -> str:
         return f"{node.value:g}"
     if isinstance(node, ast.Name):
         base = {"yhat": "ŷ", "Yhat": "Ŷ"}.get(node.base, GREEK.get(node.base, node.base))
-        return base + (f"_{node.sub.text}" if node.sub else "")
+        if node.sub is None:
+            return base
+        sub = node.sub.text
+        if sub.startswith("("):
+            return base + sub
+        return base + (f"_{sub}" if len(sub) == 1 else f"_{{{sub}}}")
     if isinstance(node, ast.Add):
         out = ""
         for i, (sign, t) in enumerate(node.terms):
@@ -33,7 +38,7 @@ def show(node) -> str:
     if isinstance(node, ast.Sum):
         var = node.var or "·"
         conds = [c for c in node.conditions]
-        sub = var
+        sub = var if node.lower is None else f"{var}={show(node.lower)}"
         if conds and conds[0][0] == "range":
             sub = f"{conds[0][1]}≤{var}≤{conds[0][3]}"
         for c in conds:

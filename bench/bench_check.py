@@ -1,0 +1,71 @@
+"""Benchmark of gradkey check (not part of the test run).
+
+    python bench/bench_check.py
+
+Median time per answer judged (read + identify + evaluate at every instance
+and reading + compare), after start-up and warm caches, over the bundled
+samples, examples and test submissions; and the CLI's start-up time.
+"""
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from verify.identify import read_lhs, targets
+from verify.read import extract
+from verify.submissions import judge_text
+from verify.judge import Policy
+
+ROOT = Path(__file__).resolve().parent.parent
+FILES = sorted((ROOT / "tests" / "fixtures").rglob("*.md")) + sorted((ROOT / "tests" / "fixtures").rglob("*.txt")) \
+    + sorted((ROOT / "examples").glob("*.md"))
+
+
+def answers():
+    """(latex, target) for every plain step and branch of every chain."""
+    out = []
+    for f in FILES:
+        for chain in extract.chains(f.read_text(errors="replace")):
+            lhs = read_lhs(chain.lhs)
+            if lhs is None:
+                continue
+            for step in chain.steps:
+                items = step.branches or [(step.text, "")]
+                for expr, cond in items:
+                    for t in targets(lhs, chain.text, None, cond_text=cond):
+                        out.append((expr, t))
+    return out
+
+
+def main():
+    items = answers()
+    for latex, t in items:        # warm: derivations and instances cached
+        judge_text(latex, t, Policy())
+    times, evaluated = [], []
+    for latex, t in items:
+        start = time.perf_counter()
+        out, _ = judge_text(latex, t, Policy())
+        times.append(time.perf_counter() - start)
+        if out.verdict in ("correct", "incorrect"):
+            evaluated.append(times[-1])
+    print(f"answers judged: {len(items)} ({len(evaluated)} evaluated to correct/incorrect)")
+    print(f"median per answer: {statistics.median(times) * 1e3:.2f} ms; "
+          f"90th percentile {sorted(times)[int(0.9 * len(times))] * 1e3:.2f} ms")
+    print(f"median per evaluated answer: {statistics.median(evaluated) * 1e3:.2f} ms; "
+          f"max {max(evaluated) * 1e3:.2f} ms")
+    starts = []
+    for _ in range(3):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "verify.cli", "problems"], capture_output=True, check=True)
+        starts.append(time.perf_counter() - start)
+    print(f"CLI start-up (gradkey problems): {min(starts):.2f} s")
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "verify.cli", "check", str(ROOT / "examples")], capture_output=True)
+    print(f"gradkey check examples/ (3 files, cold process): {time.perf_counter() - start:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
