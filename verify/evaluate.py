@@ -211,6 +211,8 @@ def _eval(node, scope: Scope) -> np.ndarray:
         raise Unreadable("a derivative that is not worked out")
     if isinstance(node, ast.Label):
         raise Unreadable(f"the label {node.name}, defined elsewhere")
+    if isinstance(node, ast.LossCall):
+        raise Unreadable(f"the loss {node.name}({node.args}) itself, not a gradient")
     raise Unreadable(type(node).__name__)
 
 
@@ -328,11 +330,10 @@ def _reference(node: ast.Derivative, scope: Scope) -> np.ndarray:
     """∂F(w_{t+j}, v_c)/∂X or ∂J(v_c, w_{t+j}, U)/∂X inside a Σ over the
     window: the gradient of the base loss for the j-th context word."""
     of = node.of
-    if not (isinstance(of, ast.Name) and of.base in ("F", "J", "L") and of.sub is not None
-            and of.sub.text.startswith("(")):
+    if not isinstance(of, ast.LossCall):
         raise Unreadable("a derivative that is not worked out")
     window_vars = [(var, value) for var, kind, value in scope.loops if kind == "window"]
-    args = of.sub.text
+    args = of.args
     position = next((value for var, value in window_vars if f"+{var}" in args.replace(" ", "")), None)
     if position is None:
         raise Unreadable("a reference to the loss of one context word that names no window position")

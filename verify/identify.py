@@ -120,6 +120,8 @@ def read_lhs(text: str) -> LHS | None:
 def _function_loss(of: ast.Node) -> str | None:
     if isinstance(of, ast.Name) and of.sub is not None:
         return loss_named(of.sub.text)
+    if isinstance(of, ast.LossCall) or isinstance(of, ast.Sum) and isinstance(of.body, ast.LossCall):
+        return "sg" if re.search(r"[+-]\s*j", of.args if isinstance(of, ast.LossCall) else of.body.args) else None
     return None
 
 
@@ -172,13 +174,13 @@ def targets(lhs: LHS, chain_text: str, region: str | None, cond_text: str = "", 
     losses = [loss] if loss else ["naive", "neg", "sg"]
     out = []
     for L in losses:
-        out.extend(_targets_for(L, var, index, cond, chain_text + " " + context))
+        out.extend(targets_for(L, var, index, cond, chain_text + " " + context))
     if not loss:
         out = [Target(t.qid, t.subjects, t.column, "by value") for t in out]
     return out
 
 
-def _targets_for(loss: str, var: str, index: str | None, cond: Condition, chain_text: str) -> list[Target]:
+def targets_for(loss: str, var: str, index: str | None, cond: Condition, chain_text: str) -> list[Target]:
     if var == "v_c":
         return [Target(f"{loss}.v_c")]
     if var == "center":

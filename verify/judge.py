@@ -183,7 +183,7 @@ def _example(inst: Instance, expected, got, base: str) -> dict:
     keep = {k: desc[k] for k in ("dims", "o", "w", "samples", "k", "c", "window", "v_c", "U", "x")}
     if expected is not None:
         keep["expected"] = np.round(expected, 6).tolist()
-        keep["got"] = np.round(got, 6).tolist() if got.shape == expected.shape else np.round(got, 6).tolist()
+        keep["got"] = np.round(got, 6).tolist()
     keep["loss"] = base
     return keep
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import derive
 
-from .identify import Target, _targets_for as targets_for, condition, loss_named, read_lhs, section_signal, targets
+from .identify import Target, condition, loss_named, read_lhs, section_signal, targets, targets_for
 from .judge import Outcome, Policy, judge_node
 from .read import extract, ocr
 from .read.errors import ReadError

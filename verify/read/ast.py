@@ -74,13 +74,19 @@ class Sum(Node):
 
 
 @dataclass(frozen=True)
+class LossCall(Node):
+    """A loss written with its arguments, F(w_{t+j}, v_c) or J(v_c, w_{t+j}, U):
+    in ∂F(…)/∂U it names the gradient of one term of the skip-gram sum."""
+    name: str                    # F, J or L
+    args: str                    # the argument text, kept for identification
+
+
+@dataclass(frozen=True)
 class Derivative(Node):
-    """∂f/∂x written as a fraction: an answer's left-hand side, a reference to
-    another loss's gradient (∂F(w_{t+j}, v_c)/∂U), or an operator applied to
-    what follows (\\frac{\\partial}{\\partial v_c}[...]) when ``of`` is None."""
+    """∂f/∂x: an answer's left-hand side, a reference to the base loss's
+    gradient (∂F(w_{t+j}, v_c)/∂U), or, when ``of`` is None, an operator."""
     of: Node | None
     wrt: Node
-    args: tuple = ()             # arguments written after F/J: F(w_{t+j}, v_c)
 
 
 @dataclass(frozen=True)

@@ -299,7 +299,7 @@ class Parser:
             self.repairs.append(f"'o(' at column {t.col} read as σ(")
             return ast.Call("sigma", self._bracketed())
         if t.value in ("F", "J", "L") and self.tok.kind == "open" and self.tok.value == "(":
-            return ast.Name(t.value, ast.Index("(" + self._raw_group() + ")"))
+            return ast.LossCall(t.value, self._raw_group())
         return ast.Name(t.value)
 
     def _raw_group(self) -> str:

@@ -14,8 +14,6 @@ def show(node) -> str:
         if node.sub is None:
             return base
         sub = node.sub.text
-        if sub.startswith("("):
-            return base + sub
         return base + (f"_{sub}" if len(sub) == 1 else f"_{{{sub}}}")
     if isinstance(node, ast.Add):
         out = ""
@@ -51,6 +49,8 @@ def show(node) -> str:
         return f"∂{of}/∂{show(node.wrt)}"
     if isinstance(node, ast.Applied):
         return f"∂/∂{show(node.op.wrt)} {_wrap(node.arg)}"
+    if isinstance(node, ast.LossCall):
+        return f"{node.name}({node.args})"
     if isinstance(node, ast.Label):
         return f"({node.name})"
     return type(node).__name__
