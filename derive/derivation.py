@@ -55,10 +55,12 @@ def _spec(loss: str):
     return LOSSES[loss]
 
 
-def _key_dims(dims: Dims) -> Dims:
-    """The dimensions a scores-route derivation depends on: d never matters
-    (the slot layout depends on K and m for every loss)."""
-    return Dims(d=1, W=dims.W, K=dims.K, m=dims.m)
+def _key_dims(loss: str, dims: Dims) -> Dims:
+    """The dimensions a scores-route derivation depends on: d never does,
+    K only where samples are read, m only for skip-gram."""
+    reads = LOSSES[loss].reads
+    uses_k = "samples" in reads or "window_samples" in reads
+    return Dims(d=1, W=dims.W, K=dims.K if uses_k else 1, m=dims.m if loss.startswith("sg") else 1)
 
 
 def _float_trouble(exc: Exception) -> bool:
@@ -74,10 +76,10 @@ class ScoresDerivation:
 
     def __init__(self, loss: str, dims: Dims):
         spec = _spec(loss)
-        self.loss_name, self.dims, self.center = loss, dims, spec.center
+        self.loss_name, self.dims, self.center, self.reads = loss, dims, spec.center, spec.reads
         self.s = sp.symbols(f"s_0:{dims.W}", real=True)
-        self.g = sp.symbols(f"g_0:{Slots.count(dims)}", real=True)
-        self.F = spec.define(SlotScores(list(self.s), list(self.g)), Slots.numbered(dims))
+        self.g = sp.symbols(f"g_0:{Slots.count(dims, spec.reads)}", real=True)
+        self.F = spec.define(SlotScores(list(self.s), list(self.g)), Slots.numbered(dims, spec.reads))
 
     # Built on first use: the gradient costs O(W^2) to derive, the loss alone
     # (all numerical differentiation needs) O(W).
@@ -118,7 +120,7 @@ class ScoresDerivation:
     # The chain rule from (s, g) to the parameters.
     def _scores(self, inst: Instance, U, v_c):
         s = U.T @ v_c
-        words = Slots.words(inst)
+        words = Slots.words(inst, self.reads)
         return s, words, s[words]
 
     def evaluate(self, inst: Instance) -> Gradients:
@@ -150,7 +152,7 @@ class ScoresDerivation:
         """J in mpmath arithmetic; the instance's arrays may hold mpf values."""
         U, v_c = np.asarray(inst.U, dtype=object), np.asarray(inst.v_c, dtype=object)
         s = [mpmath.fsum(U[i, w] * v_c[i] for i in range(len(v_c))) for w in range(U.shape[1])]
-        words = Slots.words(inst)
+        words = Slots.words(inst, self.reads)
         return self._loss_mp(s, [s[w] for w in words])
 
 
@@ -164,7 +166,7 @@ def derivation(loss: str, dims: Dims) -> "ScoresDerivation | SigmoidDerivation":
     if loss == "sigmoid":
         return sigmoid_derivation()
     _spec(loss)
-    return _scores_derivation(loss, _key_dims(dims))
+    return _scores_derivation(loss, _key_dims(loss, dims))
 
 
 def gradients(loss: str, inst: Instance) -> Gradients:

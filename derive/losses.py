@@ -58,45 +58,53 @@ class LossSpec:
     name: str
     title: str
     define: Callable
-    center: str  # the center parameter: "v_c" (a vector) or "V" (whose column c is v_c)
+    center: str          # the center parameter: "v_c" (a vector) or "V" (whose column c is v_c)
+    reads: tuple         # the index groups it reads: o, samples, window, window_samples
 
 
 LOSSES: dict[str, LossSpec] = {
-    "naive": LossSpec("naive", "naive softmax", naive, "v_c"),
-    "neg": LossSpec("neg", "negative sampling", neg, "v_c"),
-    "sg_naive": LossSpec("sg_naive", "skip-gram with naive softmax", sg_naive, "V"),
-    "sg_neg": LossSpec("sg_neg", "skip-gram with negative sampling", sg_neg, "V"),
+    "naive": LossSpec("naive", "naive softmax", naive, "v_c", ("o",)),
+    "neg": LossSpec("neg", "negative sampling", neg, "v_c", ("o", "samples")),
+    "sg_naive": LossSpec("sg_naive", "skip-gram with naive softmax", sg_naive, "V", ("window",)),
+    "sg_neg": LossSpec("sg_neg", "skip-gram with negative sampling", sg_neg, "V", ("window", "window_samples")),
 }
 
 
 @dataclass(frozen=True)
 class Slots:
-    """The index slots of the scores route, numbered in one fixed order for
-    every loss: o, the K samples, the 2m window words, then K samples for
-    each window word. A loss reads only the slots it needs."""
+    """The index slots of the scores route: one per index the loss reads, in
+    the order o, the K samples, the 2m window words, then K samples for each
+    window word (groups a loss does not read are left out)."""
 
-    o: int
+    o: int | None
     samples: tuple
     window: tuple
     window_samples: tuple
 
     @classmethod
-    def numbered(cls, dims: Dims) -> "Slots":
-        K, n = dims.K, dims.window
-        return cls(0, tuple(range(1, K + 1)), tuple(range(K + 1, K + 1 + n)),
-                   tuple(tuple(range(K + 1 + n + j * K, K + 1 + n + (j + 1) * K)) for j in range(n)))
+    def numbered(cls, dims: Dims, reads: tuple) -> "Slots":
+        counter = iter(range(cls.count(dims, reads)))
+        o = next(counter) if "o" in reads else None
+        samples = tuple(next(counter) for _ in range(dims.K)) if "samples" in reads else ()
+        window = tuple(next(counter) for _ in range(dims.window)) if "window" in reads else ()
+        window_samples = (tuple(tuple(next(counter) for _ in range(dims.K)) for _ in range(dims.window))
+                          if "window_samples" in reads else ())
+        return cls(o, samples, window, window_samples)
 
     @staticmethod
-    def count(dims: Dims) -> int:
-        return 1 + dims.K + dims.window * (dims.K + 1)
+    def count(dims: Dims, reads: tuple) -> int:
+        sizes = {"o": 1, "samples": dims.K, "window": dims.window, "window_samples": dims.window * dims.K}
+        return sum(sizes[g] for g in reads)
 
     @staticmethod
-    def words(inst: Instance) -> list[int]:
+    def words(inst: Instance, reads: tuple) -> list[int]:
         """The word each slot refers to in this instance, in slot order."""
-        return [inst.o, *inst.samples, *inst.window, *(s for ws in inst.window_samples for s in ws)]
+        groups = {"o": [inst.o], "samples": list(inst.samples), "window": list(inst.window),
+                  "window_samples": [s for ws in inst.window_samples for s in ws]}
+        return [w for g in reads for w in groups[g]]
 
     def context(self, j: int) -> "Slots":
-        return Slots(self.window[j], self.window_samples[j], (), ())
+        return Slots(self.window[j], self.window_samples[j] if self.window_samples else (), (), ())
 
 
 # -- score tables ------------------------------------------------------------
