@@ -92,6 +92,56 @@ def cmd_check(args) -> int:
     return EXIT_FINDINGS if bad else EXIT_OK
 
 
+def cmd_code(args) -> int:
+    import json
+    from pathlib import Path
+
+    from .code import check_file
+    from .code.layout import CS224N, load_map
+    from .code.sandbox import Limits
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"gradkey code: no such file: {path}", file=sys.stderr)
+        return EXIT_USAGE
+    progress = None
+    if sys.stderr.isatty() and args.format == "text":
+        progress = lambda name: print(f"  checking {name} …", file=sys.stderr)  # noqa: E731
+    adapters = CS224N
+    if args.map:
+        try:
+            adapters = load_map(args.map)
+        except (OSError, ValueError) as exc:
+            print(f"gradkey code: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    report = check_file(path, examples=args.examples, progress=progress, adapters=adapters,
+                        limits=Limits(seconds_per_call=args.timeout, memory_mb=args.memory))
+    if args.format == "json":
+        print(json.dumps(report, indent=2, default=float))
+    else:
+        print(code_text(report))
+    return EXIT_OK if all(f["verdict"] == "correct" for f in report["functions"]) else EXIT_FINDINGS
+
+
+def code_text(report: dict) -> str:
+    marks = {"correct": "✓", "incorrect": "✗", "unstable": "~", "error": "!"}
+    lines = [f"== {report['file']}"]
+    for f in report["functions"]:
+        lines.append(f" {marks.get(f['verdict'], ' ')} {f['name']:<30} {f['verdict']}")
+        if f["verdict"] != "correct":
+            lines.append(f"     {f['note']}")
+            ce = f.get("counterexample")
+            if ce:
+                dims = ce["dims"]
+                lines.append(f"     minimal input: d={dims['d']} W={dims['W']} K={dims['K']} m={dims['m']}")
+                for name, value in ce["inputs"].items():
+                    lines.append(f"       {name} = {value}")
+                if ce.get("expected") is not None:
+                    lines.append(f"     {ce['output']}: expected {ce['expected']}")
+                    lines.append(f"     {' ' * (len(str(ce['output'])) + 2)}{'got':>8} {ce['got']}")
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gradkey", description="Derive gradients with SymPy and check derivations against them.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -111,6 +161,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--strict-layout", action="store_true",
                    help="a row vector (u_oᵀ) where a column (u_o) is meant is incorrect (default: accepted)")
     c.set_defaults(run=cmd_check)
+    k = sub.add_parser("code", help="check formula code (a CS224n-layout word2vec.py) against the derived truth")
+    k.add_argument("file", help="the Python module to check; it runs in a sandboxed subprocess")
+    k.add_argument("--format", choices=["text", "json"], default="text")
+    k.add_argument("--examples", type=int, default=100, help="generated inputs per function (default: 100)")
+    k.add_argument("--timeout", type=float, default=5.0, help="seconds per call (default: 5)")
+    k.add_argument("--memory", type=int, default=1024, help="memory limit of the sandbox in MB (default: 1024)")
+    k.add_argument("--map", help="TOML file declaring other functions' arguments and outputs (see README)")
+    k.set_defaults(run=cmd_code)
     return p
 
 

@@ -1,0 +1,180 @@
+"""gradkey code: a corpus of correct and buggy word2vec implementations.
+
+Every correct one must pass, every bug must be caught with the right verdict
+and a message a student can act on, the sandbox must survive hostile code,
+and results must be reproducible."""
+import importlib.util
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from verify.code import check_file
+from verify.code.layout import CS224N, declared, load_map
+from verify.code.sandbox import Limits, Sandbox
+from verify.code.search import check_function
+from verify.numdiff import central_difference
+
+CODE = Path(__file__).parent / "fixtures" / "code"
+EXAMPLES = 40
+FUNCTIONS = [a.function for a in CS224N]
+
+
+def report(name, examples=EXAMPLES, limits=Limits()):
+    return {f["name"]: f for f in check_file(CODE / name, examples=examples, limits=limits)["functions"]}
+
+
+@pytest.mark.parametrize("name", ["correct_vectorized.py", "correct_loops.py", "correct_float32.py"])
+def test_correct_implementations_pass(name):
+    r = report(name)
+    assert {f: r[f]["verdict"] for f in FUNCTIONS} == {f: "correct" for f in FUNCTIONS}, r
+
+
+# file -> (function, verdict, words in the message)
+BUGS = {
+    "bug_naive_sign.py": ("naiveSoftmaxLossAndGradient", "incorrect", "gradCenterVec"),
+    "bug_naive_missing_y.py": ("naiveSoftmaxLossAndGradient", "incorrect", "wrong"),
+    "bug_naive_transposed.py": ("naiveSoftmaxLossAndGradient", "incorrect", "gradOutsideVecs"),
+    "bug_naive_hardcoded_d.py": ("naiveSoftmaxLossAndGradient", "incorrect", "shape"),
+    "bug_naive_index0.py": ("naiveSoftmaxLossAndGradient", "incorrect", "o ≠ 0"),
+    "bug_naive_unstable.py": ("naiveSoftmaxLossAndGradient", "unstable", "large-magnitude"),
+    "bug_neg_repeats.py": ("negSamplingLossAndGradient", "incorrect", "repeated samples must be summed"),
+    "bug_neg_sigma_sign.py": ("negSamplingLossAndGradient", "incorrect", "gradCenterVec"),
+    "bug_neg_consistent.py": ("negSamplingLossAndGradient", "incorrect", "wrong"),
+    "bug_neg_mutates.py": ("negSamplingLossAndGradient", "incorrect", "modifies its input outsideVectors"),
+    "bug_getneg_no_skip.py": ("getNegativeSamples", "incorrect", "negSampleWordIndices"),
+    "bug_sg_overwrite.py": ("skipgram", "incorrect", "+="),
+    "bug_sg_averaged.py": ("skipgram", "incorrect", "loss"),
+    "bug_sg_all_rows.py": ("skipgram", "incorrect", "center word's row"),
+    "bug_sigmoid.py": ("sigmoid", "incorrect", "wrong"),
+    "bug_raises.py": ("naiveSoftmaxLossAndGradient", "error", "NotImplementedError"),
+    "bug_exit.py": ("naiveSoftmaxLossAndGradient", "error", "SystemExit"),
+    "bug_huge.py": ("naiveSoftmaxLossAndGradient", "error", "MemoryError"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BUGS))
+def test_every_bug_is_caught(name):
+    function, verdict, words = BUGS[name]
+    r = report(name)
+    assert r[function]["verdict"] == verdict, r[function]
+    assert words in r[function]["note"], r[function]["note"]
+    if verdict == "incorrect":
+        assert r[function]["counterexample"]["inputs"], "a counterexample is shown"
+    # the bug stays in its function: the rest that does not call it passes
+    untouched = {"naiveSoftmaxLossAndGradient": ["negSamplingLossAndGradient", "getNegativeSamples"],
+                 "negSamplingLossAndGradient": ["naiveSoftmaxLossAndGradient", "sigmoid"],
+                 "skipgram": ["naiveSoftmaxLossAndGradient", "negSamplingLossAndGradient"],
+                 "getNegativeSamples": ["naiveSoftmaxLossAndGradient", "skipgram"],
+                 "sigmoid": ["naiveSoftmaxLossAndGradient", "getNegativeSamples"]}[function]
+    assert all(r[f]["verdict"] == "correct" for f in untouched), {f: r[f]["verdict"] for f in untouched}
+
+
+def test_an_endless_loop_is_stopped_and_reported():
+    r = report("bug_endless.py", limits=Limits(seconds_per_call=1.0))
+    assert r["naiveSoftmaxLossAndGradient"]["verdict"] == "error"
+    assert "no answer within" in r["naiveSoftmaxLossAndGradient"]["note"]
+    assert r["negSamplingLossAndGradient"]["verdict"] == "correct"   # the sandbox was restarted
+
+
+def test_a_module_that_does_not_load_is_an_error_for_each_function(tmp_path):
+    bad = tmp_path / "broken.py"
+    bad.write_text("import numpy as np\nraise RuntimeError('boom at import')\n")
+    r = report(bad)
+    assert all(f["verdict"] == "error" and "boom at import" in f["note"] for f in r.values())
+
+
+def test_results_are_reproducible():
+    a = report("bug_neg_repeats.py")["negSamplingLossAndGradient"]
+    b = report("bug_neg_repeats.py")["negSamplingLossAndGradient"]
+    assert a == b
+
+
+def _import(name):
+    spec = importlib.util.spec_from_file_location(name, CODE / name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _Queue:
+    def __init__(self, items):
+        self.items, self.i = list(items), 0
+
+    def sampleTokenIdx(self):  # noqa: N802
+        self.i += 1
+        return self.items[(self.i - 1) % len(self.items)]
+
+
+def test_consistent_wrong_loss_passes_gradcheck_but_not_the_derived_truth():
+    bad = _import("bug_neg_consistent.py")
+    rng = np.random.default_rng(3)
+    v, U = rng.uniform(-1.5, 1.5, 3), rng.uniform(-1.5, 1.5, (5, 3))
+
+    def loss(x):
+        return bad.negSamplingLossAndGradient(x, 1, U, _Queue([2, 4, 2]), K=3)[0]
+    _, grad, _ = bad.negSamplingLossAndGradient(v, 1, U, _Queue([2, 4, 2]), K=3)
+    numeric, bound = central_difference(loss, v, f_scale=abs(loss(v)) + 1, third_scale=10.0)
+    assert np.all(np.abs(numeric - grad) <= bound)          # a plain gradcheck passes
+    verdict = report("bug_neg_consistent.py")["negSamplingLossAndGradient"]
+    assert verdict["verdict"] == "incorrect"                 # the derived truth does not
+
+
+def test_declared_mapping_checks_any_function(tmp_path):
+    mod = tmp_path / "mine.py"
+    mod.write_text(textwrap.dedent("""
+        import numpy as np
+        def loss_and_grads(v, U, o):          # U is d x W, columns are words
+            s = U.T @ v - (U.T @ v).max()
+            p = np.exp(s); p /= p.sum()
+            d = p.copy(); d[o] -= 1
+            return -s[o] + np.log(np.exp(s).sum()), U @ d, np.outer(v, d)
+        def wrong(v, U, o):
+            s = U.T @ v
+            p = np.exp(s - s.max()); p /= p.sum()
+            return -np.log(p[o]), U @ p, np.outer(v, p)
+    """))
+    adapters = [declared("loss_and_grads", "naive", ["v_c", "U", "o"], ["loss", "grad_v_c", "grad_U"]),
+                declared("wrong", "naive", ["v_c", "U", "o"], ["loss", "grad_v_c", "grad_U"])]
+    r = {f["name"]: f["verdict"] for f in check_file(mod, examples=EXAMPLES, adapters=adapters)["functions"]}
+    assert r == {"loss_and_grads": "correct", "wrong": "incorrect"}
+    toml = tmp_path / "map.toml"
+    toml.write_text('[functions.wrong]\nloss = "naive"\nargs = ["v_c", "U", "o"]\noutputs = ["loss", "grad_v_c", "grad_U"]\n')
+    assert [a.function for a in load_map(toml)] == ["wrong"]
+    with pytest.raises(ValueError, match="unknown argument kind"):
+        declared("f", "naive", ["v"], ["loss"])
+
+
+def test_cli_json_and_exit_codes():
+    p = subprocess.run([sys.executable, "-m", "verify.cli", "code", "--format", "json", "--examples", "20",
+                        str(CODE / "bug_neg_repeats.py")], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 1
+    out = json.loads(p.stdout)
+    assert out["file"].endswith("bug_neg_repeats.py")
+    verdicts = {f["name"]: f["verdict"] for f in out["functions"]}
+    assert verdicts["negSamplingLossAndGradient"] == "incorrect"
+    p = subprocess.run([sys.executable, "-m", "verify.cli", "code", "missing.py"], capture_output=True, text=True)
+    assert p.returncode == 2
+
+
+def test_pytest_plugin_three_line_test(tmp_path):
+    for name in ("correct_vectorized.py", "bug_neg_repeats.py"):
+        (tmp_path / name).write_text((CODE / name).read_text())
+    (tmp_path / "test_course.py").write_text(textwrap.dedent("""
+        from correct_vectorized import negSamplingLossAndGradient as good
+        from bug_neg_repeats import negSamplingLossAndGradient as bad
+
+        def test_good(gradkey):
+            gradkey.assert_matches(good, "negSamplingLossAndGradient", examples=30)
+
+        def test_bad(gradkey):
+            gradkey.assert_matches(bad, "negSamplingLossAndGradient", examples=30)
+    """))
+    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+                       capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert "1 failed, 1 passed" in p.stdout, p.stdout[-2000:]
+    assert "Falsifying example" in p.stdout and "repeated samples must be summed" in p.stdout
