@@ -51,6 +51,7 @@ class Question:
     closed_forms: tuple[ClosedForm, ...]
     needs: str = ""           # "distinct" / "repeated" samples, or ""
     condition: str = ""       # branch condition in the notation, e.g. "w = o"
+    steps: tuple = ()         # the derivation for the answer key, in LaTeX; the last is the answer
 
     def truth(self, inst: Instance, loss: str | None = None):
         """The derived answer at an instance (for the named base loss when the
@@ -79,6 +80,7 @@ class ProblemSet:
     symbols: tuple[Symbol, ...]
     questions: tuple[Question, ...]
     aliases: dict = field(default_factory=dict)
+    losses: tuple = ()        # (name, LaTeX definition) for the answer key
 
     def question(self, qid: str) -> Question:
         for q in self.questions:

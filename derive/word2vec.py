@@ -80,11 +80,81 @@ SYMBOLS = (
 )
 
 
+# -- the derivations of the answer key ------------------------------------------
+# Each list runs from the loss to the answer; every step is checked against the
+# derived truth before a key is written (a step ∂/∂x(…) is differentiated by
+# SymPy). Summation letters avoid the question's own index (k, w).
+
+J_NAIVE = r"-u_o^\top v_c+\log\sum_{x=1}^{W}\exp(u_x^\top v_c)"
+J_NEG = r"-\log\sigma(u_o^\top v_c)-\sum_{j=1}^{K}\log\sigma(-u_j^\top v_c)"
+WINDOW = r"\sum_{-m\le j\le m,\,j\ne 0}"
+
+STEPS = {
+    "sigmoid.grad": [
+        r"\frac{d}{dx}\left(\frac{1}{1+e^{-x}}\right)",
+        r"\frac{e^{-x}}{(1+e^{-x})^2}",
+        r"\frac{1}{1+e^{-x}}\cdot\frac{e^{-x}}{1+e^{-x}}",
+        r"\sigma(x)\,(1-\sigma(x))",
+    ],
+    "naive.v_c": [
+        rf"\frac{{\partial}}{{\partial v_c}}\left({J_NAIVE}\right)",
+        r"-u_o+\frac{\sum_{w=1}^{W}\exp(u_w^\top v_c)\,u_w}{\sum_{x=1}^{W}\exp(u_x^\top v_c)}",
+        r"-u_o+\sum_{w=1}^{W}\hat{y}_w\,u_w",
+        r"U(\hat{y}-y)",
+    ],
+    "naive.u_o": [
+        rf"\frac{{\partial}}{{\partial u_o}}\left({J_NAIVE}\right)",
+        r"-v_c+\frac{\exp(u_o^\top v_c)}{\sum_{x=1}^{W}\exp(u_x^\top v_c)}\,v_c",
+        r"(\hat{y}_o-1)\,v_c",
+    ],
+    "naive.u_w": [
+        rf"\frac{{\partial}}{{\partial u_w}}\left({J_NAIVE}\right)",
+        r"\frac{\exp(u_w^\top v_c)}{\sum_{x=1}^{W}\exp(u_x^\top v_c)}\,v_c",
+        r"\hat{y}_w\,v_c",
+    ],
+    "naive.U": [
+        rf"\frac{{\partial}}{{\partial U}}\left({J_NAIVE}\right)",
+        r"v_c(\hat{y}-y)^\top",
+    ],
+    "neg.v_c": [
+        rf"\frac{{\partial}}{{\partial v_c}}\left({J_NEG}\right)",
+        r"-\frac{\sigma(u_o^\top v_c)(1-\sigma(u_o^\top v_c))}{\sigma(u_o^\top v_c)}\,u_o"
+        r"+\sum_{k=1}^{K}\frac{\sigma(-u_k^\top v_c)(1-\sigma(-u_k^\top v_c))}{\sigma(-u_k^\top v_c)}\,u_k",
+        r"-(1-\sigma(u_o^\top v_c))\,u_o+\sum_{k=1}^{K}(1-\sigma(-u_k^\top v_c))\,u_k",
+    ],
+    "neg.u_o": [
+        rf"\frac{{\partial}}{{\partial u_o}}\left({J_NEG}\right)",
+        r"-\frac{\sigma(u_o^\top v_c)(1-\sigma(u_o^\top v_c))}{\sigma(u_o^\top v_c)}\,v_c",
+        r"(\sigma(u_o^\top v_c)-1)\,v_c",
+    ],
+    "neg.u_k": [
+        rf"\frac{{\partial}}{{\partial u_k}}\left({J_NEG}\right)",
+        r"\frac{\sigma(-u_k^\top v_c)(1-\sigma(-u_k^\top v_c))}{\sigma(-u_k^\top v_c)}\,v_c",
+        r"(1-\sigma(-u_k^\top v_c))\,v_c",
+        r"\sigma(u_k^\top v_c)\,v_c",
+    ],
+    "neg.u_k_repeated": [
+        rf"\frac{{\partial}}{{\partial u_k}}\left({J_NEG}\right)",
+        r"n_k\,(1-\sigma(-u_k^\top v_c))\,v_c",
+        r"n_k\,\sigma(u_k^\top v_c)\,v_c",
+    ],
+    "sg.U": [rf"{WINDOW}\frac{{\partial J(v_c,w_{{t+j}},U)}}{{\partial U}}"],
+    "sg.v_c": [rf"{WINDOW}\frac{{\partial J(v_c,w_{{t+j}},U)}}{{\partial v_c}}"],
+    "sg.v_w": ["0"],
+}
+
+LOSS_DEFINITIONS = (
+    (r"J_{\text{naive}}", r"-\log\hat{y}_o = -u_o^\top v_c+\log\sum_{w=1}^{W}\exp(u_w^\top v_c)"),
+    (r"J_{\text{neg}}", r"-\log\sigma(u_o^\top v_c)-\sum_{k=1}^{K}\log\sigma(-u_{w_k}^\top v_c)"),
+    (r"J_{\text{sg}}", rf"{WINDOW} J(v_c, w_{{t+j}}, U)"),
+)
+
+
 # -- the questions ------------------------------------------------------------
 
 def _q(id, asks, lhs, losses, wrt, select, forms, **kw):
     return Question(id, asks, lhs, tuple(losses), wrt, select,
-                    tuple(ClosedForm(latex, fn, text) for latex, text, fn in forms), **kw)
+                    tuple(ClosedForm(latex, fn, text) for latex, text, fn in forms), steps=tuple(STEPS[id]), **kw)
 
 
 def _col(attr):
@@ -166,4 +236,5 @@ WORD2VEC = ProblemSet(
     title="word2vec: sigmoid, naive softmax, negative sampling, skip-gram",
     symbols=SYMBOLS,
     questions=QUESTIONS,
+    losses=LOSS_DEFINITIONS,
 )

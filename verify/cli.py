@@ -142,6 +142,42 @@ def code_text(report: dict) -> str:
     return "\n".join(lines)
 
 
+def cmd_key(args) -> int:
+    from pathlib import Path
+
+    from .key import NoTeX, StepFailed, compile_pdf, key
+
+    if args.pdf and args.format != "tex":
+        print("gradkey key: --pdf needs --format tex", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        text = key(args.problem, args.format)
+    except StepFailed as exc:
+        print(f"gradkey key: {exc}", file=sys.stderr)
+        return EXIT_FINDINGS
+    if args.output:
+        try:
+            Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"gradkey key: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+            return EXIT_USAGE
+    else:
+        sys.stdout.write(text)
+    if args.pdf:
+        out = Path(args.output or "answer-key.tex").with_suffix(".pdf")
+        try:
+            compile_pdf(text, out)
+        except NoTeX as exc:
+            print(f"gradkey key: cannot make a PDF: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except RuntimeError as exc:
+            print(f"gradkey key: {exc}", file=sys.stderr)
+            return EXIT_FINDINGS
+        print(f"gradkey key: wrote {out}", file=sys.stderr)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gradkey", description="Derive gradients with SymPy and check derivations against them.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -169,6 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--memory", type=int, default=1024, help="memory limit of the sandbox in MB (default: 1024)")
     k.add_argument("--map", help="TOML file declaring other functions' arguments and outputs (see README)")
     k.set_defaults(run=cmd_code)
+    y = sub.add_parser("key", help="write the answer key; every step is checked against the derived truth first")
+    y.add_argument("--problem", default="word2vec")
+    y.add_argument("--format", choices=["tex", "md"], default="tex")
+    y.add_argument("-o", "--output", help="file to write (default: standard output)")
+    y.add_argument("--pdf", action="store_true", help="also compile the LaTeX with pdflatex")
+    y.set_defaults(run=cmd_key)
     return p
 
 

@@ -18,6 +18,7 @@ import itertools
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import sympy as sp
 
 from derive import Instance, gradients
 
@@ -57,26 +58,43 @@ class Scope:
     subjects: tuple = ()                    # (index text, word) pairs from the LHS and branch
     loops: tuple = ()                       # (var, kind, value): kind word|sample|window
     reading: Reading = field(default_factory=Reading)
+    differentiate: bool = False             # evaluate ∂/∂x (…) with sympy.diff (symbolic instances)
 
     def bind(self, var: str, kind: str, value: int) -> "Scope":
         return replace(self, loops=((var, kind, value),) + self.loops)
 
 
+def _symbolic(a) -> bool:
+    return np.asarray(a).dtype == object
+
+
 def column(a) -> np.ndarray:
-    return np.asarray(a, dtype=float).reshape(-1, 1)
+    a = np.asarray(a)
+    return a.astype(object if _symbolic(a) else float).reshape(-1, 1)
 
 
 def scalar(x) -> np.ndarray:
-    return np.full((1, 1), x, dtype=float)
+    return np.full((1, 1), x, dtype=object if isinstance(x, sp.Basic) else float)
 
 
 def is_scalar(a: np.ndarray) -> bool:
     return a.shape == (1, 1)
 
 
+_SYMBOLIC_FUNCS = {"exp": np.vectorize(sp.exp, otypes=[object]), "log": np.vectorize(sp.log, otypes=[object]),
+                   "sigma": np.vectorize(lambda t: 1 / (1 + sp.exp(-t)), otypes=[object])}
+
+
 def sigmoid(x):
     with np.errstate(over="ignore"):
         return 1.0 / (1.0 + np.exp(-x))
+
+
+def apply(func: str, x: np.ndarray) -> np.ndarray:
+    """σ, exp or log elementwise, on floats or on SymPy expressions."""
+    if _symbolic(x):
+        return _SYMBOLIC_FUNCS[func](x)
+    return {"sigma": sigmoid, "exp": np.exp, "log": np.log}[func](x)
 
 
 # -- indices ------------------------------------------------------------------
@@ -140,7 +158,7 @@ def name(node: ast.Name, scope: Scope) -> np.ndarray:
             return column(inst.v_c)
         return column((inst.U if scope.reading.v_means == "U" else inst.V)[:, w])
     if base == "U" and sub is None:
-        return np.asarray(inst.U, dtype=float)
+        return np.asarray(inst.U, dtype=object if _symbolic(inst.U) else float)
     if base in ("yhat", "Yhat"):
         yh = softmax(inst)
         return yh if sub is None else scalar(yh[word(sub, scope), 0])
@@ -149,7 +167,7 @@ def name(node: ast.Name, scope: Scope) -> np.ndarray:
         y[inst.o] = 1.0
         return y if sub is None else scalar(y[word(sub, scope), 0])
     if base == "x" and sub is None:
-        return scalar(inst.x)
+        return np.full((1, 1), inst.x, dtype=object if isinstance(inst.x, sp.Basic) else float)
     if base == "n" and sub is not None:
         w = word(sub, scope)
         return scalar(inst.samples.count(w))
@@ -159,6 +177,9 @@ def name(node: ast.Name, scope: Scope) -> np.ndarray:
 
 
 def softmax(inst: Instance) -> np.ndarray:
+    if _symbolic(inst.U):
+        e = _SYMBOLIC_FUNCS["exp"](np.asarray(inst.U).T @ np.asarray(inst.v_c))
+        return column(e / sp.Add(*e))
     s = np.asarray(inst.U, dtype=float).T @ np.asarray(inst.v_c, dtype=float)
     e = np.exp(s - s.max())
     return column(e / e.sum())
@@ -201,13 +222,14 @@ def _eval(node, scope: Scope) -> np.ndarray:
     if isinstance(node, ast.Transpose):
         return _eval(node.arg, scope).T
     if isinstance(node, ast.Call):
-        arg = _eval(node.arg, scope)
-        return {"sigma": sigmoid, "exp": np.exp, "log": np.log}[node.func](arg)
+        return apply(node.func, _eval(node.arg, scope))
     if isinstance(node, ast.Sum):
         return _sum(node, scope)
     if isinstance(node, ast.Derivative):
         return _reference(node, scope)
     if isinstance(node, ast.Applied):
+        if scope.differentiate and _symbolic(scope.inst.U):
+            return _differentiate(node, scope)
         raise Unreadable("a derivative that is not worked out")
     if isinstance(node, ast.Label):
         raise Unreadable(f"the label {node.name}, defined elsewhere")
@@ -345,6 +367,16 @@ def _reference(node: ast.Derivative, scope: Scope) -> np.ndarray:
     if isinstance(wrt, ast.Name) and wrt.base in ("U", "omega", "u", "xi") and (wrt.sub is None):
         return np.asarray(grads["U"], dtype=float)
     raise Unreadable("a derivative by something other than U or v_c")
+
+
+def _differentiate(node: ast.Applied, scope: Scope) -> np.ndarray:
+    """∂/∂x of a scalar expression, by sympy.diff, shaped like x."""
+    value = _eval(node.arg, scope)
+    if value.shape != (1, 1):
+        raise ShapeError(f"∂/∂x of a {describe_shape(value.shape)}: only scalars are differentiated")
+    wrt = _eval(node.op.wrt, scope)
+    f = value[0, 0]
+    return np.vectorize(lambda t: sp.diff(f, t), otypes=[object])(wrt)
 
 
 def uses_references(node) -> bool:

@@ -487,7 +487,9 @@ RANGE_RE = re.compile(r"^\s*(?P<var>[A-Za-zω]|\\omega)\s*(=\s*(?P<low>\w+))?\s*
 
 def _parse_sum_range(inner: str):
     """The subscript of a Σ: variable, lower limit, and conditions."""
-    text = normalise(inner).replace(r"\omega", "ω").replace(r"\ne ", r"\neq ").replace(r"\le ", r"\leq ")
+    text = normalise(inner).replace(r"\omega", "ω")
+    text = re.sub(r"\\([,;:!]|q?quad\b)", " ", text)                     # spacing
+    text = re.sub(r"\\(ne|le|ge)(?![a-z])", lambda m: "\\" + m.group(1) + "q", text)  # \le -> \leq
     text = re.sub(r"\\substack\s*", "", text).replace("\\\\", ",").replace("{", "").replace("}", "")
     var, lower, conditions = None, None, []
     for part in [p.strip() for p in text.split(",") if p.strip()]:

@@ -1,0 +1,74 @@
+"""gradkey key: every step checked, the key round-trips through gradkey check,
+and the LaTeX compiles."""
+import dataclasses
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import derive
+from verify.key import StepFailed, check_steps, key
+from verify.submissions import check_submission
+
+
+def gradkey(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "verify.cli", *args], capture_output=True, text=True,
+                          timeout=300, cwd=cwd)
+
+
+@pytest.mark.parametrize("fmt", ["tex", "md"])
+def test_round_trip_every_question_is_correct(fmt, tmp_path):
+    out = tmp_path / f"key.{fmt}"
+    assert gradkey("key", "--format", fmt, "-o", str(out)).returncode == 0
+    questions = check_submission(out)["questions"]
+    assert {q: r["verdict"] for q, r in questions.items()} == {q: "correct" for q in derive.problem_set().ids}
+
+
+def test_every_question_has_steps_that_check():
+    for q in derive.problem_set().questions:
+        assert q.steps, q.id
+        check_steps(q)
+
+
+def _with_step(qid, n, latex):
+    ps = derive.problem_set()
+    questions = tuple(dataclasses.replace(q, steps=q.steps[:n - 1] + (latex,) + q.steps[n:]) if q.id == qid else q
+                      for q in ps.questions)
+    return dataclasses.replace(ps, questions=questions)
+
+
+@pytest.mark.parametrize("qid,n,latex", [
+    ("naive.u_o", 2, r"-v_c+\frac{\exp(u_o^\top v_c)}{\sum_{x=1}^{W}\exp(u_x^\top v_c)}\,u_o"),  # u_o for v_c
+    ("neg.v_c", 1, r"\frac{\partial}{\partial v_c}\left(-\log\sigma(u_o^\top v_c)\right)"),      # samples dropped
+    ("sigmoid.grad", 3, r"\frac{1}{1+e^{-x}}\cdot\frac{e^{x}}{1+e^{-x}}"),                          # sign
+    ("naive.U", 2, r"(\hat{y}-y)v_c^\top"),                                                           # transposed
+])
+def test_a_broken_step_stops_the_key_naming_it(qid, n, latex):
+    with pytest.raises(StepFailed) as err:
+        key(_with_step(qid, n, latex))
+    assert err.value.qid == qid and err.value.number == n
+    assert f"step {n} of {qid}" in str(err.value)
+
+
+def test_markdown_has_the_notation_and_every_question():
+    md = key("word2vec", "md")
+    assert "| $v_c$ | center word vector | $d$ |" in md
+    assert all(f"## `{q}`" in md for q in derive.problem_set().ids)
+    assert md.count(r"\boxed{") == len(derive.problem_set().ids)
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None,
+                    reason="needs pdflatex: apt-get install texlive-latex-base (CI installs it)")
+def test_latex_compiles_without_errors(tmp_path):
+    p = gradkey("key", "--pdf", "-o", str(tmp_path / "key.tex"))
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "key.pdf").stat().st_size > 10_000
+
+
+def test_pdf_without_tex_says_so(tmp_path, monkeypatch):
+    import verify.key as k
+    monkeypatch.setattr(k.shutil, "which", lambda name: None)
+    with pytest.raises(k.NoTeX, match="no TeX engine"):
+        k.compile_pdf("x", tmp_path / "k.pdf")
