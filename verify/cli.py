@@ -66,12 +66,20 @@ SUBMISSION_SUFFIXES = {".md", ".txt", ".tex", ".markdown"}
 
 
 def cmd_check(args) -> int:
+    import json
     from pathlib import Path
 
-    from .judge import Policy
+    from . import exports, rubric as rubrics
+    from .batch import grade, progress_bar
     from .report import to_json, to_text
-    from .submissions import check_submission
 
+    try:
+        rubric = rubrics.load(args.rubric) if args.rubric else rubrics.default(args.strict_layout)
+    except rubrics.RubricError as exc:
+        print(f"gradkey check: invalid rubric: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.rubric and args.strict_layout:
+        rubric = rubrics.Rubric(**{**rubric.__dict__, "layout": "strict"})
     files = []
     for f in map(Path, args.files or [Path(__file__).resolve().parent.parent / "examples"]):
         files.extend(sorted(p for p in f.iterdir() if p.suffix in SUBMISSION_SUFFIXES) if f.is_dir() else [f])
@@ -79,14 +87,35 @@ def cmd_check(args) -> int:
     if missing:
         print(f"gradkey check: no such file: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
-    policy = Policy(strict_layout=args.strict_layout)
-    results = []
-    for f in files:
-        try:
-            results.append(check_submission(f, policy))
-        except Exception as exc:  # one broken submission must not stop the others
-            results.append({"file": str(f), "error": f"{type(exc).__name__}: {exc}", "questions": {}, "answers": []})
-    print(to_json(results) if args.format == "json" else to_text(results))
+    if not files:
+        print("gradkey check: no submission files (.md, .txt, .tex) found", file=sys.stderr)
+        return EXIT_USAGE
+    if args.format == "gradescope" and len(files) > 1 and not args.out:
+        print("gradkey check: --format gradescope with several files needs --out DIR "
+              "(one results.json per submission)", file=sys.stderr)
+        return EXIT_USAGE
+    results = grade(files, rubric.policy, jobs=args.jobs, timeout=args.timeout, aliases=rubric.aliases,
+                    progress=progress_bar() if len(files) > 1 else None)
+    out = Path(args.out) if args.out else None
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        for r in results:
+            stem = Path(r["file"]).stem
+            (out / f"{stem}.feedback.md").write_text(exports.feedback_markdown(r, rubric), encoding="utf-8")
+            if args.format == "gradescope":
+                (out / f"{stem}.results.json").write_text(json.dumps(exports.gradescope(r, rubric), indent=2,
+                                                                     default=float), encoding="utf-8")
+    summary = exports.summary(results, rubric)
+    if args.format == "json":
+        print(to_json(results, summary))
+    elif args.format == "csv":
+        text = exports.csv_gradebook(results, rubric)
+        (out / "grades.csv").write_text(text, encoding="utf-8") if out else sys.stdout.write(text)
+    elif args.format == "gradescope":
+        if not out:
+            print(json.dumps(exports.gradescope(results[0], rubric), indent=2, default=float))
+    else:
+        print(to_text(results) + (exports.summary_text(summary) if len(results) > 1 else ""))
     verdicts = [r["verdict"] for sub in results for r in sub["questions"].values()]
     bad = any(v != "correct" for v in verdicts) or any(sub.get("error") for sub in results)
     return EXIT_FINDINGS if bad else EXIT_OK
@@ -193,7 +222,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(run=cmd_derive)
     c = sub.add_parser("check", help="judge submitted derivations (Markdown/LaTeX, OCR'd or typed)")
     c.add_argument("files", nargs="*", help="submission files or directories (default: the bundled examples/)")
-    c.add_argument("--format", choices=["text", "json"], default="text")
+    c.add_argument("--format", choices=["text", "json", "gradescope", "csv"], default="text")
+    c.add_argument("--rubric", help="TOML rubric: questions, points, partial credit, layout, aliases, visibility")
+    c.add_argument("--out", help="directory for one feedback file per student (and results.json / grades.csv)")
+    c.add_argument("--jobs", type=int, default=None, help="parallel workers (default: all cores)")
+    c.add_argument("--timeout", type=float, default=60.0, help="seconds allowed per submission (default: 60)")
     c.add_argument("--strict-layout", action="store_true",
                    help="a row vector (u_oᵀ) where a column (u_o) is meant is incorrect (default: accepted)")
     c.set_defaults(run=cmd_check)

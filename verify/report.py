@@ -6,8 +6,11 @@ import json
 VERDICT_MARK = {"correct": "✓", "incorrect": "✗", "review": "?", "unparsed": "·", "error": "!"}
 
 
-def to_json(results: list[dict]) -> str:
-    return json.dumps({"submissions": results}, indent=2, ensure_ascii=False, default=float)
+def to_json(results: list[dict], summary: dict | None = None) -> str:
+    out = {"submissions": results}
+    if summary is not None:
+        out["summary"] = summary
+    return json.dumps(out, indent=2, ensure_ascii=False, default=float)
 
 
 def to_text(results: list[dict]) -> str:

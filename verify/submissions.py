@@ -227,15 +227,32 @@ class SubmissionError(ValueError):
     """A file that cannot be a submission (too large, binary)."""
 
 
-def check_submission(path: str | Path, policy: Policy = Policy()) -> dict:
-    """Verdicts for one submission file (JSON-ready)."""
-    path = Path(path)
+def read_text(path: Path) -> str:
+    """The submission's text, or a SubmissionError saying why it is not one."""
     data = path.read_bytes()
     if len(data) > MAX_BYTES:
         raise SubmissionError(f"{len(data)} bytes is more than the {MAX_BYTES} a submission may have")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
     if b"\x00" in data[:4096]:
         raise SubmissionError("binary file (NUL bytes), not text")
-    text = data.decode("utf-8", errors="replace")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SubmissionError(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                              "save it as UTF-8") from None
+    if not text.strip():
+        raise SubmissionError("empty file")
+    return text
+
+
+def check_submission(path: str | Path, policy: Policy = Policy(), aliases: dict | None = None) -> dict:
+    """Verdicts for one submission file (JSON-ready). ``aliases`` maps a
+    course's notation to the problem's, applied to the text before reading."""
+    path = Path(path)
+    text = read_text(path)
+    for course, ours in (aliases or {}).items():
+        text = text.replace(course, ours)
     answers = answers_in(text, policy)
     return {"file": str(path), "questions": {q: asdict(r) for q, r in summarise(answers).items()},
             "answers": [asdict(a) for a in answers]}

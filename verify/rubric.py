@@ -1,0 +1,144 @@
+"""Rubrics: which questions, how many points, partial credit, layout policy,
+course aliases and visibility, from a TOML file validated before grading.
+
+    [assignment]
+    questions = ["sigmoid.grad", "naive.v_c"]    # default: every question
+    layout = "lenient"                          # or "strict": uᵀ for u is incorrect
+    review = 0.5                                # share of the points for `review`
+
+    [points]                                    # default 1 each
+    "naive.v_c" = 2
+
+    [mistakes]                                  # points for an incorrect answer with this code
+    "naive.u_w.MISSING_V_C" = 0.5
+
+    [visibility]                                # Gradescope: visible | hidden | after_due_date | after_published
+    "naive.U" = "after_due_date"
+
+    [aliases]                                   # the course's notation -> the problem's
+    "\\\\theta_c" = "v_c"
+"""
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import derive
+
+from .judge import Policy
+from .mistakes import MISTAKES
+
+VISIBILITY = ("visible", "hidden", "after_due_date", "after_published")
+
+
+class RubricError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Rubric:
+    questions: tuple = ()
+    points: dict = field(default_factory=dict)
+    review: float = 0.0
+    mistakes: dict = field(default_factory=dict)
+    visibility: dict = field(default_factory=dict)
+    aliases: dict = field(default_factory=dict)
+    layout: str = "lenient"
+
+    @property
+    def policy(self) -> Policy:
+        return Policy(strict_layout=self.layout == "strict")
+
+    def max_points(self, qid: str) -> float:
+        return float(self.points.get(qid, 1.0))
+
+    @property
+    def total(self) -> float:
+        return sum(self.max_points(q) for q in self.questions)
+
+    def score(self, qid: str, result: dict | None) -> float:
+        """Points for one question's result (None: not answered)."""
+        if not result:
+            return 0.0
+        verdict, full = result["verdict"], self.max_points(qid)
+        if verdict == "correct":
+            return full
+        if verdict == "review":
+            return round(self.review * full, 4)
+        if verdict == "incorrect" and result.get("code") in self.mistakes:
+            return float(self.mistakes[result["code"]])
+        return 0.0
+
+
+def default(strict_layout: bool = False) -> Rubric:
+    return Rubric(questions=tuple(derive.problem_set().ids), layout="strict" if strict_layout else "lenient")
+
+
+def _known(qid: str, where: str) -> None:
+    ids = derive.problem_set().ids
+    if qid not in ids:
+        close = difflib.get_close_matches(qid, ids, n=2, cutoff=0.5)
+        raise RubricError(f"{where}: unknown question id {qid!r}" + (f" (did you mean {', '.join(close)}?)" if close else
+                                                                      f"; known: {', '.join(ids)}"))
+
+
+def _number(value, where: str, low: float = 0.0, high: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise RubricError(f"{where}: expected a number, got {value!r}")
+    if value < low or (high is not None and value > high):
+        bound = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
+        raise RubricError(f"{where}: {value!r} must be {bound}")
+    return float(value)
+
+
+def load(path: str | Path) -> Rubric:
+    """Read and validate a rubric; every problem is reported with where it is."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RubricError(f"{path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RubricError(f"{path}: not valid TOML: {exc}") from None
+    unknown = set(data) - {"assignment", "points", "mistakes", "visibility", "aliases"}
+    if unknown:
+        raise RubricError(f"{path}: unknown table(s) {', '.join(sorted(unknown))}; "
+                          "use [assignment], [points], [mistakes], [visibility], [aliases]")
+    a = data.get("assignment", {})
+    extra = set(a) - {"questions", "layout", "review"}
+    if extra:
+        raise RubricError(f"{path}: [assignment] has unknown key(s) {', '.join(sorted(extra))}")
+    questions = a.get("questions", derive.problem_set().ids)
+    if not isinstance(questions, list) or not questions:
+        raise RubricError(f"{path}: [assignment] questions must be a non-empty list of question ids")
+    for q in questions:
+        _known(q, f"{path}: [assignment] questions")
+    layout = a.get("layout", "lenient")
+    if layout not in ("lenient", "strict"):
+        raise RubricError(f"{path}: [assignment] layout must be \"lenient\" or \"strict\", got {layout!r}")
+    review = _number(a.get("review", 0.0), f"{path}: [assignment] review", 0.0, 1.0)
+    points = {}
+    for q, v in data.get("points", {}).items():
+        _known(q, f"{path}: [points]")
+        points[q] = _number(v, f"{path}: [points] {q}")
+    codes = {m.code for ms in MISTAKES.values() for m in ms}
+    mistakes = {}
+    for code, v in data.get("mistakes", {}).items():
+        if code not in codes:
+            close = difflib.get_close_matches(code, sorted(codes), n=2, cutoff=0.6)
+            raise RubricError(f"{path}: [mistakes] unknown mistake code {code!r}"
+                              + (f" (did you mean {', '.join(close)}?)" if close else ""))
+        qid = code.rsplit(".", 1)[0]
+        mistakes[code] = _number(v, f"{path}: [mistakes] {code}", 0.0, float(points.get(qid, 1.0)))
+    visibility = {}
+    for q, v in data.get("visibility", {}).items():
+        _known(q, f"{path}: [visibility]")
+        if v not in VISIBILITY:
+            raise RubricError(f"{path}: [visibility] {q}: {v!r} is not one of {', '.join(VISIBILITY)}")
+        visibility[q] = v
+    aliases = data.get("aliases", {})
+    if not all(isinstance(k, str) and isinstance(v, str) and k for k, v in aliases.items()):
+        raise RubricError(f"{path}: [aliases] must map the course's notation to the problem's, as strings")
+    return Rubric(tuple(questions), points, review, mistakes, visibility, dict(aliases), layout)
