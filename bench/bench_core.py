@@ -19,7 +19,7 @@ import numpy as np
 import derive
 from derive.derivation import ScoresDerivation
 from derive.signature import DEFAULT_DIMS, Dims
-from verify.consistency import loss_of_parameter
+from verify.consistency import loss_of_parameter, loss_scales
 from verify.instances import random_instance
 from verify.numdiff import central_difference, complex_step, mp_derivative
 
@@ -67,7 +67,7 @@ def numeric_errors(d=50, W=1000, coords=10):
     cs = complex_step(f, x0)
     t_cs = time.perf_counter() - t
     t = time.perf_counter()
-    f_scale, third = loss_scales_loss_only(inst, der)
+    f_scale, third = loss_scales(inst, "naive")
     cd, bound = central_difference(lambda x: float(np.real(f(x))), x0, f_scale, third)
     t_cd = time.perf_counter() - t
 
@@ -81,12 +81,6 @@ def numeric_errors(d=50, W=1000, coords=10):
     err_cs = np.max(np.abs(cs[:coords] - ref)) / np.max(np.abs(ref))
     err_cd = np.max(np.abs(cd[:coords] - ref)) / np.max(np.abs(ref))
     return err_cs, err_cd, float(np.max(bound[:coords]) / np.max(np.abs(ref))), t_cs, t_cd, t_mp
-
-
-def loss_scales_loss_only(inst, der):
-    big = max(float(np.max(np.abs(inst.U))), float(np.max(np.abs(inst.V))), 1.0)
-    J = abs(float(der.loss(inst)))
-    return J + 1.0, 2 * (2 * big) ** 3
 
 
 def main():

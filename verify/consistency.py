@@ -39,19 +39,24 @@ def loss_of_parameter(q: Question, inst: Instance, loss: str):
 
 
 def loss_scales(inst: Instance, loss: str) -> tuple[float, float]:
-    """Bounds on |J| and on its third derivative along any one coordinate.
+    """(F, M3): evaluating J carries a rounding error of at most eps*F, and
+    M3 bounds its third derivative along any one coordinate.
 
-    J depends on each coordinate through scores that are linear in it with
-    coefficients at most ``big`` in size; log σ and log-sum-exp have third
-    derivatives at most 1 along a unit change of one score, and
-    (2 big)^3 bounds the directional third derivative of a log-sum-exp.
+    J is a sum of terms (-s_o, a log-sum-exp or log sigma per window word and
+    sample) that may cancel, so its rounding error scales with the magnitude
+    of the terms, not of J: each term is at most d*big^2 + log W + 1 (a score
+    plus the log of a sum of W exponentials), and a log-sum-exp of W terms
+    takes about W + 10 rounded operations. J depends on each coordinate
+    through scores that are linear in it with coefficients at most ``big``;
+    log sigma and log-sum-exp have third derivatives at most 1 along one
+    score, and (2 big)^3 bounds a log-sum-exp's directional third derivative.
     """
     big = max(float(np.max(np.abs(inst.U))), float(np.max(np.abs(inst.V))), abs(float(inst.x)), 1.0)
     if loss == "sigmoid":
-        return 1.0, 1.0
-    J = abs(float(derivation(loss, inst.dims).evaluate(inst).loss))
-    n_terms = (inst.dims.K + 1) * inst.dims.window + 1
-    return J + 1.0, n_terms * (2 * big) ** 3
+        return 16.0, 1.0
+    n_terms = (inst.dims.K + 2) * inst.dims.window + 1
+    term = inst.dims.d * big * big + np.log(inst.dims.W) + 1.0
+    return (inst.dims.W + 10) * n_terms * term, n_terms * (2 * big) ** 3
 
 
 def numeric_gradient(q: Question, inst: Instance, loss: str, method: str = "complex"):

@@ -6,9 +6,10 @@ Three methods, each with its own error model:
   cancellation: with h = 1e-20 the truncation error (h² f'''/6) is far below
   rounding and the result is as accurate as an analytic derivative. Needs f
   to be real-analytic and written with complex-safe operations.
-* :func:`central_difference`: (f(x+h) − f(x−h)) / 2h with h chosen to
-  balance truncation (h² |f'''| / 6) against rounding (ε |f| / h):
-  h = (3 ε |f| / |f'''|)^(1/3). Returns the error bound along with the value.
+* :func:`central_difference`: (f(x+h) - f(x-h)) / 2h with h chosen to
+  balance truncation (h^2 |f'''| / 6) against rounding (eps F / h, where
+  eps F bounds the error of one evaluation of f): h = (3 eps F / |f'''|)^(1/3).
+  Returns the error bound along with the value.
 * :func:`mp_derivative`: one coordinate at high precision with mpmath, the
   reference the other two are measured against.
 """
@@ -34,8 +35,9 @@ def complex_step(f: Callable, x: np.ndarray, h: float = 1e-20) -> np.ndarray:
 
 
 def central_step(f_scale: float, third_scale: float, x: float) -> float:
-    """The step minimising h² M3/6 + ε F/h (F = |f|, M3 = |f'''|), made
-    exactly representable relative to x so that (x+h) − (x−h) = 2h."""
+    """The step minimising h^2 M3/6 + eps F/h (eps F bounds the rounding
+    error of one evaluation of f, M3 its third derivative), made exactly
+    representable relative to x so that (x+h) - (x-h) = 2h."""
     h = (3 * EPS * max(f_scale, 1e-300) / max(third_scale, 1e-300)) ** (1 / 3)
     h = max(h, EPS ** (1 / 3) * 1e-3)
     return (x + h) - x
@@ -44,9 +46,9 @@ def central_step(f_scale: float, third_scale: float, x: float) -> float:
 def central_difference(f: Callable, x: np.ndarray, f_scale: float = 1.0,
                        third_scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Gradient of f at x by central differences, and a bound on its error per
-    entry. ``f_scale`` bounds |f| near x and ``third_scale`` bounds the third
-    derivative along each coordinate; both come from the caller's knowledge
-    of f (see ``truth_checks.loss_scales``)."""
+    entry. ``EPS * f_scale`` bounds the rounding error of one evaluation of
+    f near x and ``third_scale`` its third derivative along each coordinate;
+    both come from the caller's knowledge of f (``consistency.loss_scales``)."""
     x = np.asarray(x, dtype=float)
     grad, bound = np.empty_like(x), np.empty_like(x)
     xp = x.copy()
@@ -58,8 +60,8 @@ def central_difference(f: Callable, x: np.ndarray, f_scale: float = 1.0,
         f_minus = f(xp)
         xp[j] = x[j]
         grad[j] = (f_plus - f_minus) / (2 * h)
-        # truncation + rounding of the two evaluations (a few ulps each)
-        bound[j] = h * h * third_scale / 6 + 4 * EPS * f_scale / h
+        # truncation + the rounding errors of the two evaluations (eps F each)
+        bound[j] = h * h * third_scale / 6 + EPS * f_scale / h   # |δf₊ − δf₋| / 2h ≤ 2εF / 2h
     return grad, bound
 
 
