@@ -15,8 +15,7 @@ import pytest
 
 from verify.code import check_file
 from verify.code.layout import CS224N, declared, load_map
-from verify.code.sandbox import Limits, Sandbox
-from verify.code.search import check_function
+from verify.code.sandbox import Limits
 from verify.numdiff import central_difference
 
 CODE = Path(__file__).parent / "fixtures" / "code"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from verify import batch
-from verify.exports import csv_gradebook, gradescope
+from verify.exports import gradescope
 from verify.rubric import Rubric, RubricError, default, load
 from verify.submissions import check_submission
 
@@ -96,7 +96,7 @@ def test_gradescope_results_are_valid_also_when_grading_failed(class_dir, tmp_pa
     failed = gradescope(batch.error_row("x.md", "binary file"), rubric)
     _valid_gradescope(failed)
     assert [t["visibility"] for t in failed["tests"]] == ["visible", "hidden"]
-    p = gradkey("check", "--format", "gradescope", "--out", str(tmp_path), str(class_dir))
+    gradkey("check", "--format", "gradescope", "--out", str(tmp_path), str(class_dir))
     files = sorted(tmp_path.glob("*.results.json"))
     assert len(files) == len(list(class_dir.iterdir()))
     for f in files:

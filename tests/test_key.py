@@ -1,7 +1,6 @@
 """gradkey key: every step checked, the key round-trips through gradkey check,
 and the LaTeX compiles."""
 import dataclasses
-import json
 import shutil
 import subprocess
 import sys

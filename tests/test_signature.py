@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from derive.signature import Dims, Instance, SignatureError
+from derive.signature import Dims, SignatureError
 from verify.instances import seeded_instances
 
 

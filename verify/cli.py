@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
-import numpy as np
 
 import derive
 from derive.problems import UnknownQuestion
@@ -79,7 +79,7 @@ def cmd_check(args) -> int:
         print(f"gradkey check: invalid rubric: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.rubric and args.strict_layout:
-        rubric = rubrics.Rubric(**{**rubric.__dict__, "layout": "strict"})
+        rubric = dataclasses.replace(rubric, layout="strict")
     files = []
     for f in map(Path, args.files or [Path(__file__).resolve().parent.parent / "examples"]):
         files.extend(sorted(p for p in f.iterdir() if p.suffix in SUBMISSION_SUFFIXES) if f.is_dir() else [f])

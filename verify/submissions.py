@@ -114,6 +114,7 @@ def answers_in(text: str, policy: Policy = Policy()) -> list[Answer]:
             region = _defines(chain) or region
             continue
         chain_condition = label_conditions.get(chain.label, "") if chain.label else ""
+        first = len(found)
         plain = [(s.line, s.text) for s in chain.steps if not s.branches]
         boxed = [i for i, s in enumerate(chain.steps) if s.boxed and not s.branches]
         if boxed:
@@ -131,9 +132,8 @@ def answers_in(text: str, policy: Policy = Policy()) -> list[Answer]:
                 for target in targets(lhs, chain.text, region, cond_text=cond, context=chain.context):
                     found.append(_judge_steps(steps, target, policy, chain.noisy,
                                               extract.strip_text_commands(cond)))
-        for a in found[-len(chain.steps) * 4:]:
-            if chain.notes and not a.note.endswith(chain.notes[-1]):
-                a.note = "; ".join(filter(None, [a.note, *chain.notes]))
+        for a in found[first:]:
+            a.note = "; ".join(filter(None, [a.note, *chain.notes]))
     found.extend(_text_line_answers(text, policy))
     return _by_value(found)
 

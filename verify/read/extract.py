@@ -229,33 +229,20 @@ def _add_row(found: list[Chain], row: str, line: int, context: str, noisy: bool,
     if label:  # "ⓐ \quad ∂L/∂u_0 = ...": the label names this chain
         context = context + f" [label {label.group(1)}] "
         row = row[label.end():]
-    parts = [p for p in _split_top(row, "=")]
-    steps, dropped = collapse_repeats([p for p in parts])
-    continues = bool(found) and not steps[0].strip() and not context.strip("\n ")
-    continues = continues or (bool(found) and not steps[0].strip() and _only_labels(context))
-    if inside_block and steps[0].strip() and not LOSS_LHS.search(steps[0]):
-        # a remark inside an aligned derivation ("so ∂/∂v_0 f = 0"): its parts are steps
-        chain, new_steps = found[-1], steps
-    elif continues:
-        chain = found[-1]
-        new_steps = steps[1:]
+    steps, dropped = collapse_repeats(_split_top(row, "="))
+    if found and not steps[0].strip():
+        chain, new_steps = found[-1], steps[1:]      # "= …" continues the previous chain
+    elif found and inside_block and not LOSS_LHS.search(steps[0]):
+        chain, new_steps = found[-1], steps          # a remark inside an aligned derivation
     else:
-        if not steps[0].strip() and found:
-            chain, new_steps = found[-1], steps[1:]
-        else:
-            chain = Chain(lhs=clean_step(steps[0]), line=line, steps=[], context=context, noisy=noisy)
-            found.append(chain)
-            new_steps = steps[1:]
+        chain = Chain(lhs=clean_step(steps[0]), line=line, steps=[], context=context, noisy=noisy)
+        found.append(chain)
+        new_steps = steps[1:]
     if dropped:
         chain.notes.append(f"line {line}: a step repeated {dropped + 1} times in a row (OCR loop) was read once")
     for s in new_steps[:MAX_STEPS]:
         _add_step(chain, s, line)
     chain.noisy = chain.noisy or noisy
-
-
-def _only_labels(context: str) -> bool:
-    """Between two blocks only whitespace, a label or a short remark."""
-    return len(context.strip()) <= 3
 
 
 def _add_step(chain: Chain, raw: str, line: int) -> None:
