@@ -11,6 +11,8 @@ loss.
 from __future__ import annotations
 
 import importlib.util
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,7 +23,10 @@ from verify.code.sandbox import Sandbox
 from verify.code.search import DEFAULT_EXAMPLES, check_function
 from verify.numdiff import central_difference
 
-CODE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "code"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "code"))
+from make_corpus import write_corpus  # noqa: E402
+
+CODE = write_corpus(tempfile.mkdtemp(prefix="gradkey-corpus-"))
 
 
 def time_code(name):

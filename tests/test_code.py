@@ -18,18 +18,26 @@ from verify.code.layout import CS224N, declared, load_map
 from verify.code.sandbox import Limits
 from verify.numdiff import central_difference
 
-CODE = Path(__file__).parent / "fixtures" / "code"
+sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "code"))
+from make_corpus import write_corpus  # noqa: E402
+
 EXAMPLES = 40
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """The correct implementations and every bug of make_corpus.BUGS, as modules."""
+    return write_corpus(tmp_path_factory.mktemp("corpus"))
 FUNCTIONS = [a.function for a in CS224N]
 
 
-def report(name, examples=EXAMPLES, limits=Limits()):
-    return {f["name"]: f for f in check_file(CODE / name, examples=examples, limits=limits)["functions"]}
+def report(path, examples=EXAMPLES, limits=Limits()):
+    return {f["name"]: f for f in check_file(path, examples=examples, limits=limits)["functions"]}
 
 
 @pytest.mark.parametrize("name", ["correct_vectorized.py", "correct_loops.py", "correct_float32.py"])
-def test_correct_implementations_pass(name):
-    r = report(name)
+def test_correct_implementations_pass(name, corpus):
+    r = report(corpus / name)
     assert {f: r[f]["verdict"] for f in FUNCTIONS} == {f: "correct" for f in FUNCTIONS}, r
 
 
@@ -57,9 +65,9 @@ BUGS = {
 
 
 @pytest.mark.parametrize("name", sorted(BUGS))
-def test_every_bug_is_caught(name):
+def test_every_bug_is_caught(name, corpus):
     function, verdict, words = BUGS[name]
-    r = report(name)
+    r = report(corpus / name)
     assert r[function]["verdict"] == verdict, r[function]
     assert words in r[function]["note"], r[function]["note"]
     if verdict == "incorrect":
@@ -73,8 +81,8 @@ def test_every_bug_is_caught(name):
     assert all(r[f]["verdict"] == "correct" for f in untouched), {f: r[f]["verdict"] for f in untouched}
 
 
-def test_an_endless_loop_is_stopped_and_reported():
-    r = report("bug_endless.py", limits=Limits(seconds_per_call=1.0))
+def test_an_endless_loop_is_stopped_and_reported(corpus):
+    r = report(corpus / "bug_endless.py", limits=Limits(seconds_per_call=1.0))
     assert r["naiveSoftmaxLossAndGradient"]["verdict"] == "error"
     assert "no answer within" in r["naiveSoftmaxLossAndGradient"]["note"]
     assert r["negSamplingLossAndGradient"]["verdict"] == "correct"   # the sandbox was restarted
@@ -87,14 +95,14 @@ def test_a_module_that_does_not_load_is_an_error_for_each_function(tmp_path):
     assert all(f["verdict"] == "error" and "boom at import" in f["note"] for f in r.values())
 
 
-def test_results_are_reproducible():
-    a = report("bug_neg_repeats.py")["negSamplingLossAndGradient"]
-    b = report("bug_neg_repeats.py")["negSamplingLossAndGradient"]
+def test_results_are_reproducible(corpus):
+    a = report(corpus / "bug_neg_repeats.py")["negSamplingLossAndGradient"]
+    b = report(corpus / "bug_neg_repeats.py")["negSamplingLossAndGradient"]
     assert a == b
 
 
-def _import(name):
-    spec = importlib.util.spec_from_file_location(name, CODE / name)
+def _import(path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -109,8 +117,8 @@ class _Queue:
         return self.items[(self.i - 1) % len(self.items)]
 
 
-def test_consistent_wrong_loss_passes_gradcheck_but_not_the_derived_truth():
-    bad = _import("bug_neg_consistent.py")
+def test_consistent_wrong_loss_passes_gradcheck_but_not_the_derived_truth(corpus):
+    bad = _import(corpus / "bug_neg_consistent.py")
     rng = np.random.default_rng(3)
     v, U = rng.uniform(-1.5, 1.5, 3), rng.uniform(-1.5, 1.5, (5, 3))
 
@@ -119,7 +127,7 @@ def test_consistent_wrong_loss_passes_gradcheck_but_not_the_derived_truth():
     _, grad, _ = bad.negSamplingLossAndGradient(v, 1, U, _Queue([2, 4, 2]), K=3)
     numeric, bound = central_difference(loss, v, f_scale=abs(loss(v)) + 1, third_scale=10.0)
     assert np.all(np.abs(numeric - grad) <= bound)          # a plain gradcheck passes
-    verdict = report("bug_neg_consistent.py")["negSamplingLossAndGradient"]
+    verdict = report(corpus / "bug_neg_consistent.py")["negSamplingLossAndGradient"]
     assert verdict["verdict"] == "incorrect"                 # the derived truth does not
 
 
@@ -148,9 +156,9 @@ def test_declared_mapping_checks_any_function(tmp_path):
         declared("f", "naive", ["v"], ["loss"])
 
 
-def test_cli_json_and_exit_codes():
+def test_cli_json_and_exit_codes(corpus):
     p = subprocess.run([sys.executable, "-m", "verify.cli", "code", "--format", "json", "--examples", "20",
-                        str(CODE / "bug_neg_repeats.py")], capture_output=True, text=True, timeout=300)
+                        str(corpus / "bug_neg_repeats.py")], capture_output=True, text=True, timeout=300)
     assert p.returncode == 1
     out = json.loads(p.stdout)
     assert out["file"].endswith("bug_neg_repeats.py")
@@ -160,9 +168,9 @@ def test_cli_json_and_exit_codes():
     assert p.returncode == 2
 
 
-def test_pytest_plugin_three_line_test(tmp_path):
+def test_pytest_plugin_three_line_test(tmp_path, corpus):
     for name in ("correct_vectorized.py", "bug_neg_repeats.py"):
-        (tmp_path / name).write_text((CODE / name).read_text())
+        (tmp_path / name).write_text((corpus / name).read_text())
     (tmp_path / "test_course.py").write_text(textwrap.dedent("""
         from correct_vectorized import negSamplingLossAndGradient as good
         from bug_neg_repeats import negSamplingLossAndGradient as bad
