@@ -57,6 +57,7 @@ def test_own_submissions(row, own_results):
     ("s05_neg_mistakes.md", "neg.v_c", "neg.v_c.MISSING_SAMPLES"),
     ("s07_repeated_wrong.md", "neg.u_k_repeated", "neg.u_k_repeated.NOT_SUMMED"),
     ("s11_sigmoid_wrong.md", "sigmoid.grad", "sigmoid.grad.PLUS"),
+    ("s18_sg_one_term.md", "sg.v_c", "sg.v_c.ONE_TERM"),
 ])
 def test_known_mistakes_get_their_code_and_a_counterexample(file, qid, code, own_results):
     q = own_results[file]["questions"][qid]

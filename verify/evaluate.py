@@ -138,6 +138,18 @@ def word(index: ast.Index, scope: Scope) -> int:
     raise Unreadable(f"the index {text!r} (not o, c, the question's index, or a summation variable)")
 
 
+def _context_word(index: ast.Index, scope: Scope) -> int | None:
+    """The word of a subscript t+j / c+j (or w_{t+j}) with j a window position, else None."""
+    text = index.text.removeprefix("w_").strip("{}")
+    for op in ("+", "-"):
+        if op in text:
+            _, right = text.split(op, 1)
+            for var, kind, value in scope.loops:
+                if right == var and kind == "window":
+                    return scope.inst.window[value]
+    return None
+
+
 def _loop_word(kind: str, value: int, scope: Scope) -> int:
     if kind == "word":
         return value
@@ -163,6 +175,11 @@ def name(node: ast.Name, scope: Scope) -> np.ndarray:
         yh = softmax(inst)
         return yh if sub is None else scalar(yh[word(sub, scope), 0])
     if base in ("y", "Y"):
+        context = _context_word(sub, scope) if sub is not None else None
+        if context is not None:  # y_{t+j}: the one-hot vector of the j-th context word
+            y = np.zeros((inst.dims.W, 1))
+            y[context] = 1.0
+            return y
         y = np.zeros((inst.dims.W, 1))
         y[inst.o] = 1.0
         return y if sub is None else scalar(y[word(sub, scope), 0])

@@ -67,6 +67,15 @@ MISTAKES: dict[str, list[Mistake]] = {
         _m("neg.u_k_repeated", "NOT_SUMMED", r"(1-\sigma(-u_k^T v_c)) v_c",
            "A word drawn n_k times contributes once per draw: repeated samples must be summed, n_k (1 − σ(−u_kᵀv_c)) v_c."),
     ],
+    "sg.v_c": [
+        _m("sg.v_c", "ONE_TERM", r"U(\hat{y}-y)",
+           "Only one term of the window sum: J_sg adds J(v_c, w_{t+j}, U) over every context word, "
+           "so ∂J_sg/∂v_c = Σ_j U(ŷ − y_{t+j})."),
+    ],
+    "sg.U": [
+        _m("sg.U", "ONE_TERM", r"v_c(\hat{y}-y)^T",
+           "Only one term of the window sum: ∂J_sg/∂U = Σ_j v_c(ŷ − y_{t+j})ᵀ, one term per context word."),
+    ],
     "sg.v_w": [
         _m("sg.v_w", "NOT_ZERO", r"v_c", "J_sg depends on the center vector v_c only: ∂J/∂v_w = 0 for w ≠ c."),
     ],
