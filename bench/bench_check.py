@@ -14,10 +14,10 @@ import sys
 import time
 from pathlib import Path
 
-from verify.identify import read_lhs, targets
-from verify.read import extract
-from verify.submissions import judge_text
-from verify.judge import Policy
+from gradkey.verify.check.identify import read_lhs, targets
+from gradkey.verify.read import extract
+from gradkey.verify.check.submissions import judge_text
+from gradkey.verify.check.judge import Policy
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = sorted((ROOT / "tests" / "fixtures").rglob("*.md")) + sorted((ROOT / "tests" / "fixtures").rglob("*.txt")) \

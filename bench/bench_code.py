@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from verify.code.layout import CS224N
-from verify.code.sandbox import Sandbox
-from verify.code.search import DEFAULT_EXAMPLES, check_function
-from verify.numdiff import central_difference
+from gradkey.verify.code.layout import CS224N
+from gradkey.verify.code.sandbox import Sandbox
+from gradkey.verify.code.search import DEFAULT_EXAMPLES, check_function
+from gradkey.verify.numerics.numdiff import central_difference
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "code"))
 from make_corpus import write_corpus  # noqa: E402

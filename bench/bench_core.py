@@ -16,12 +16,12 @@ import timeit
 
 import numpy as np
 
-import derive
-from derive.derivation import ScoresDerivation
-from derive.signature import DEFAULT_DIMS, Dims
-from verify.consistency import loss_of_parameter, loss_scales
-from verify.instances import random_instance
-from verify.numdiff import central_difference, complex_step, mp_derivative
+from gradkey import derive
+from gradkey.derive.derivation import ScoresDerivation
+from gradkey.derive.signature import DEFAULT_DIMS, Dims
+from gradkey.verify.numerics.consistency import loss_of_parameter, loss_scales
+from gradkey.verify.numerics.instances import random_instance
+from gradkey.verify.numerics.numdiff import central_difference, complex_step, mp_derivative
 
 
 def derive_times():

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from verify.batch import grade
+from gradkey.verify.grade.batch import grade
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = [p for p in sorted((ROOT / "tests" / "fixtures").rglob("*")) if p.suffix in (".md", ".txt")] \

@@ -8,9 +8,9 @@ concrete dimensions, differentiated by ``sympy.diff`` and lambdified.
     >>> derive.gradient("naive.u_o", inst)                             # the derived truth
     >>> derive.question("naive.u_o").closed_forms[0].evaluate(inst)   # a textbook form
 """
-from .derivation import Gradients, derivation, elementwise, gradients
-from .problems import ClosedForm, ProblemSet, Question, UnknownQuestion, problem_set, problem_sets, question
-from .signature import DEFAULT_DIMS, Dims, Instance, SignatureError
+from gradkey.derive.derivation import Gradients, derivation, elementwise, gradients
+from gradkey.derive.problems import ClosedForm, ProblemSet, Question, UnknownQuestion, problem_set, problem_sets, question
+from gradkey.derive.signature import DEFAULT_DIMS, Dims, Instance, SignatureError
 
 
 def gradient(qid: str, inst: Instance, loss: str | None = None):

@@ -27,8 +27,8 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from .losses import LOSSES, LiteralScores, Slots, SlotScores, parameter_symbols, sigma
-from .signature import Dims, Instance
+from gradkey.derive.losses import LOSSES, LiteralScores, Slots, SlotScores, parameter_symbols, sigma
+from gradkey.derive.signature import Dims, Instance
 
 #: Loss names: the four losses of the problem set plus the sigmoid itself.
 LOSS_NAMES = ("sigmoid", *LOSSES)

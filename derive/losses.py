@@ -19,7 +19,7 @@ from typing import Callable
 
 import sympy as sp
 
-from .signature import Dims, Instance
+from gradkey.derive.signature import Dims, Instance
 
 
 def sigma(x: sp.Expr) -> sp.Expr:

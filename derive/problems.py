@@ -13,9 +13,9 @@ from typing import Callable
 
 import numpy as np
 
-from .derivation import gradients
-from .ops import NUMERIC
-from .signature import Instance, Symbol
+from gradkey.derive.derivation import gradients
+from gradkey.derive.ops import NUMERIC
+from gradkey.derive.signature import Instance, Symbol
 
 
 class UnknownQuestion(KeyError):
@@ -98,7 +98,7 @@ class ProblemSet:
 
 
 def problem_sets() -> dict[str, ProblemSet]:
-    from .word2vec import WORD2VEC
+    from gradkey.derive.word2vec import WORD2VEC
     return {WORD2VEC.name: WORD2VEC}
 
 

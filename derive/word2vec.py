@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .problems import ClosedForm, ProblemSet, Question
-from .signature import Symbol
+from gradkey.derive.problems import ClosedForm, ProblemSet, Question
+from gradkey.derive.signature import Symbol
 
 
 # -- shared pieces of the closed forms ------------------------------------

@@ -7,8 +7,8 @@ import signal
 import numpy as np
 import sympy as sp
 
-from derive.losses import parameter_symbols
-from derive.signature import Dims, Instance
+from gradkey.derive.losses import parameter_symbols
+from gradkey.derive.signature import Dims, Instance
 
 
 @contextlib.contextmanager

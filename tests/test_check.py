@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from verify.judge import Policy
-from verify.submissions import check_submission
+from gradkey.verify.check.judge import Policy
+from gradkey.verify.check.submissions import check_submission
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -2,7 +2,7 @@
 import subprocess
 import sys
 
-import derive
+from gradkey import derive
 
 
 def gradkey(*args):

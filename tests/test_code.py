@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from verify.code import check_file
-from verify.code.layout import CS224N, declared, load_map
-from verify.code.sandbox import Limits
-from verify.numdiff import central_difference
+from gradkey.verify.code import check_file
+from gradkey.verify.code.layout import CS224N, declared, load_map
+from gradkey.verify.code.sandbox import Limits
+from gradkey.verify.numerics.numdiff import central_difference
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "code"))
 from make_corpus import write_corpus  # noqa: E402

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from verify import batch
-from verify.exports import gradescope
-from verify.rubric import Rubric, RubricError, default, load
-from verify.submissions import check_submission
+from gradkey.verify.grade import batch
+from gradkey.verify.grade.exports import gradescope
+from gradkey.verify.grade.rubric import Rubric, RubricError, default, load
+from gradkey.verify.check.submissions import check_submission
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

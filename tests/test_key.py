@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-import derive
-from verify.key import StepFailed, check_steps, key
-from verify.submissions import check_submission
+from gradkey import derive
+from gradkey.verify.key.answer_key import StepFailed, check_steps, key
+from gradkey.verify.check.submissions import check_submission
 
 
 def gradkey(*args, cwd=None):
@@ -67,7 +67,7 @@ def test_latex_compiles_without_errors(tmp_path):
 
 
 def test_pdf_without_tex_says_so(tmp_path, monkeypatch):
-    import verify.key as k
+    from gradkey.verify.key import answer_key as k
     monkeypatch.setattr(k.shutil, "which", lambda name: None)
     with pytest.raises(k.NoTeX, match="no TeX engine"):
         k.compile_pdf("x", tmp_path / "k.pdf")

@@ -5,12 +5,12 @@ import pytest
 from hypothesis import Phase, find, settings
 from hypothesis.errors import NoSuchExample
 
-import derive
-from derive.ops import NUMERIC as xp
-from derive.problems import ClosedForm
-from derive.word2vec import neg_v_c, one_hot, y_hat
-from verify import strategies as gst
-from verify.consistency import check_closed_form
+from gradkey import derive
+from gradkey.derive.ops import NUMERIC as xp
+from gradkey.derive.problems import ClosedForm
+from gradkey.derive.word2vec import neg_v_c, one_hot, y_hat
+from gradkey.verify import strategies as gst
+from gradkey.verify.numerics.consistency import check_closed_form
 
 
 def sig(z):

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from verify.compare import ROUNDING, compare
-from verify.numdiff import EPS, central_difference, complex_step, mp_derivative
+from gradkey.verify.numerics.compare import ROUNDING, compare
+from gradkey.verify.numerics.numdiff import EPS, central_difference, complex_step, mp_derivative
 
 
 def test_compare_reports_shape_mismatch():

@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-import derive
-from derive.derivation import LOSS_NAMES, elementwise, gradients
-from verify import strategies as gst
-from verify.compare import ROUNDING, compare
-from verify.consistency import loss_of_parameter, reference_entry
-from verify.numdiff import complex_step
-from verify.instances import seeded_instances
+from gradkey import derive
+from gradkey.derive.derivation import LOSS_NAMES, elementwise, gradients
+from gradkey.verify import strategies as gst
+from gradkey.verify.numerics.compare import ROUNDING, compare
+from gradkey.verify.numerics.consistency import loss_of_parameter, reference_entry
+from gradkey.verify.numerics.numdiff import complex_step
+from gradkey.verify.numerics.instances import seeded_instances
 
 SMALL = gst.dims(d=st.integers(1, 3), W=st.integers(2, 4), K=st.integers(1, 3), m=st.integers(1, 2))
 

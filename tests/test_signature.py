@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from derive.signature import Dims, SignatureError
-from verify.instances import seeded_instances
+from gradkey.derive.signature import Dims, SignatureError
+from gradkey.verify.numerics.instances import seeded_instances
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ import re
 
 from hypothesis import assume, given, strategies as st
 
-from verify.identify import Target
-from verify.judge import judge_node
-from verify.read.extract import _split_top
-from verify.read.latex import parse
+from gradkey.verify.check.identify import Target
+from gradkey.verify.check.judge import judge_node
+from gradkey.verify.read.extract import _split_top
+from gradkey.verify.read.latex import parse
 
 # question -> (target subjects, correct forms)
 CORRECT = {

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-import derive
-from derive.derivation import elementwise, sigmoid_derivation
-from derive.ops import SYMBOLIC
+from gradkey import derive
+from gradkey.derive.derivation import elementwise, sigmoid_derivation
+from gradkey.derive.ops import SYMBOLIC
 from helpers import symbolic_instance, time_limit
 
 CASES = [(q.id, loss, n) for q in derive.problem_set().questions for loss in q.losses

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-import derive
-from verify import strategies as gst
-from verify.compare import compare
-from verify.consistency import check_closed_form, numeric_gradient
+from gradkey import derive
+from gradkey.verify import strategies as gst
+from gradkey.verify.numerics.compare import compare
+from gradkey.verify.numerics.consistency import check_closed_form, numeric_gradient
 
 QUESTIONS = derive.problem_set().questions
 CASES = [(q.id, loss) for q in QUESTIONS for loss in q.losses]
@@ -40,7 +40,7 @@ def test_d_equal_W_is_generated_and_works(inst):
 
 
 def test_shapes_are_those_of_the_parameters():
-    from verify.instances import seeded_instances
+    from gradkey.verify.numerics.instances import seeded_instances
     inst = seeded_instances(1)[0]
     d, W = inst.dims.d, inst.dims.W
     expected = {"sigmoid.grad": (), "naive.v_c": (d,), "naive.u_o": (d,), "naive.u_w": (d,), "naive.U": (d, W),

@@ -6,11 +6,11 @@ import dataclasses
 import sys
 
 
-import derive
-from derive.problems import UnknownQuestion
+from gradkey import derive
+from gradkey.derive.problems import UnknownQuestion
 
-from .consistency import check_question
-from .instances import seeded_instances
+from gradkey.verify.numerics.consistency import check_question
+from gradkey.verify.numerics.instances import seeded_instances
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -69,9 +69,9 @@ def cmd_check(args) -> int:
     import json
     from pathlib import Path
 
-    from . import exports, rubric as rubrics
-    from .batch import grade, progress_bar
-    from .report import to_json, to_text
+    from gradkey.verify.grade import exports, rubric as rubrics
+    from gradkey.verify.grade.batch import grade, progress_bar
+    from gradkey.verify.grade.report import to_json, to_text
 
     try:
         rubric = rubrics.load(args.rubric) if args.rubric else rubrics.default(args.strict_layout)
@@ -125,9 +125,9 @@ def cmd_code(args) -> int:
     import json
     from pathlib import Path
 
-    from .code import check_file
-    from .code.layout import CS224N, load_map
-    from .code.sandbox import Limits
+    from gradkey.verify.code import check_file
+    from gradkey.verify.code.layout import CS224N, load_map
+    from gradkey.verify.code.sandbox import Limits
 
     path = Path(args.file)
     if not path.is_file():
@@ -174,7 +174,7 @@ def code_text(report: dict) -> str:
 def cmd_key(args) -> int:
     from pathlib import Path
 
-    from .key import NoTeX, StepFailed, compile_pdf, key
+    from gradkey.verify.key.answer_key import NoTeX, StepFailed, compile_pdf, key
 
     if args.pdf and args.format != "tex":
         print("gradkey key: --pdf needs --format tex", file=sys.stderr)

@@ -16,11 +16,10 @@ outputs=["loss", "grad_v_c", "grad_U"])``.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
 
-from .code.inprocess import InProcess
-from .code.layout import CS224N, declared, module_function
-from .code.search import _strategy, run
+# Everything heavy (SymPy, Hypothesis, the derivations) is imported inside the
+# fixture's methods: this module is loaded by every pytest run in an
+# environment where gradkey is installed, used or not.
 
 
 class Gradkey:
@@ -32,6 +31,12 @@ class Gradkey:
         ``__name__``; "skipgram:neg" for skipgram with negative sampling);
         ``helpers`` supplies functions it calls by name (getNegativeSamples).
         """
+        from hypothesis import HealthCheck, given, settings
+
+        from gradkey.verify.code.inprocess import InProcess
+        from gradkey.verify.code.layout import CS224N, declared, module_function
+        from gradkey.verify.code.search import _strategy, run
+
         if loss is not None:
             adapter = declared(function.__name__, loss, args or (), outputs or ())
         else:

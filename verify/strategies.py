@@ -3,7 +3,7 @@
 Strategies are values: compose them, or pass your own element strategy.
 
     from hypothesis import given
-    from verify import strategies as gst
+    from gradkey.verify import strategies as gst
 
     @given(gst.instances(needs="repeated"))
     def test_my_gradient(inst): ...
@@ -13,9 +13,9 @@ from __future__ import annotations
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from derive.signature import Dims, Instance
+from gradkey.derive.signature import Dims, Instance
 
-from .instances import VALUE_RANGE
+from gradkey.verify.numerics.instances import VALUE_RANGE
 
 #: Well-conditioned values: scores stay moderate, σ and softmax unsaturated.
 def values(scale: float = VALUE_RANGE) -> st.SearchStrategy[float]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from . import worker
-from .sandbox import _encode
+from gradkey.verify.code import worker
+from gradkey.verify.code.sandbox import _encode
 
 
 class InProcess:

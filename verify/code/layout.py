@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from derive import Instance, derivation, gradients
+from gradkey.derive import Instance, derivation, gradients
 
 @dataclass(frozen=True)
 class Call:

@@ -19,14 +19,14 @@ from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
-from derive import Instance
+from gradkey.derive import Instance
 
-from ..compare import compare
-from ..instances import seeded_instances
-from ..strategies import dims as dims_strategy
-from ..strategies import instances
-from .layout import CS224N, ROW_OUTPUTS, Adapter, module_function
-from .sandbox import Limits, Sandbox, SandboxFailure
+from gradkey.verify.numerics.compare import compare
+from gradkey.verify.numerics.instances import seeded_instances
+from gradkey.verify.strategies import dims as dims_strategy
+from gradkey.verify.strategies import instances
+from gradkey.verify.code.layout import CS224N, ROW_OUTPUTS, Adapter, module_function
+from gradkey.verify.code.sandbox import Limits, Sandbox, SandboxFailure
 
 DEFAULT_EXAMPLES = 100
 ERROR_KINDS = {"raised", "missing", "load", "timeout", "crashed", "exited", "signature"}

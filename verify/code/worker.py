@@ -66,8 +66,8 @@ def reference_base(spec):
     ``spec`` is "naive:K" or "neg:K"."""
     kind, _, k = spec.partition(":")
     default_k = int(k or 10)
-    from derive.derivation import gradients
-    from derive.signature import Dims, Instance
+    from gradkey.derive.derivation import gradients
+    from gradkey.derive.signature import Dims, Instance
 
     def loss_and_gradient(centerWordVec, outsideWordIdx, outsideVectors, dataset, K=None):  # noqa: N803
         W, d = outsideVectors.shape

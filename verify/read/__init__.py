@@ -1,5 +1,5 @@
 """Reading submissions: extraction of answers, the notation, the strict parser."""
-from .errors import ReadError
-from .latex import parse
+from gradkey.verify.read.errors import ReadError
+from gradkey.verify.read.latex import parse
 
 __all__ = ["ReadError", "parse"]

@@ -21,8 +21,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from . import ast
-from .errors import ReadError
+from gradkey.verify.read import ast
+from gradkey.verify.read.errors import ReadError
 
 MAX_LENGTH = 20_000      # characters per expression
 MAX_DEPTH = 60           # nesting of brackets, fractions and sums

@@ -17,8 +17,8 @@ def repair(text: str) -> str:
 
 def loss_hint(segment: str) -> str | None:
     """The loss an OCR'd remark names; OCR reads the C of "CE" as L or (."""
-    from ..identify import loss_named
-    from .latex import normalise
+    from gradkey.verify.check.identify import loss_named
+    from gradkey.verify.read.latex import normalise
     segment = normalise(segment)  # Greek capitals OCR puts for Latin ones
     return loss_named(segment) or ("naive" if re.search(r"(?:^|[\s,])[LC(ΕE]E\b", segment) else None)
 

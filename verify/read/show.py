@@ -1,7 +1,7 @@
 """Print a read expression back in the problem's notation (what was understood)."""
 from __future__ import annotations
 
-from . import ast
+from gradkey.verify.read import ast
 
 GREEK = {"omega": "ω", "nu": "ν", "xi": "ξ", "mu": "μ", "upsilon": "υ", "theta": "θ"}
 

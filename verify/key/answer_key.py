@@ -19,17 +19,17 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
-import derive
-from derive import Instance, ProblemSet, Question
-from derive.losses import parameter_symbols
+from gradkey import derive
+from gradkey.derive import Instance, ProblemSet, Question
+from gradkey.derive.losses import parameter_symbols
 
-from . import evaluate as ev
-from .compare import compare
-from .identify import Target
-from .judge import Policy, as_2d, instances_for, judge_node, scope_for, truth
-from .read import ast
-from .read.errors import ReadError
-from .read.latex import parse
+from gradkey.verify.check import evaluate as ev
+from gradkey.verify.numerics.compare import compare
+from gradkey.verify.check.identify import Target
+from gradkey.verify.check.judge import Policy, as_2d, instances_for, judge_node, scope_for, truth
+from gradkey.verify.read import ast
+from gradkey.verify.read.errors import ReadError
+from gradkey.verify.read.latex import parse
 
 #: The index each question's own letter stands for in its steps.
 SUBJECTS = {"naive.u_w": (("w", "w"),), "neg.u_k": (("k", "k"),), "neg.u_k_repeated": (("k", "k"),),

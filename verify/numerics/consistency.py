@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from derive import Instance, Question, derivation
-from derive.problems import ClosedForm
+from gradkey.derive import Instance, Question, derivation
+from gradkey.derive.problems import ClosedForm
 
-from .compare import Comparison, compare
-from .numdiff import central_difference, complex_step, mp_derivative
+from gradkey.verify.numerics.compare import Comparison, compare
+from gradkey.verify.numerics.numdiff import central_difference, complex_step, mp_derivative
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import derive
+from gradkey import derive
 
-from .judge import Policy
-from .mistakes import MISTAKES
+from gradkey.verify.check.judge import Policy
+from gradkey.verify.check.mistakes import MISTAKES
 
 VISIBILITY = ("visible", "hidden", "after_due_date", "after_published")
 

@@ -14,17 +14,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-import derive
-from derive import Instance
+from gradkey import derive
+from gradkey.derive import Instance
 
-from . import evaluate as ev
-from .compare import compare
-from .identify import Target
-from .instances import seeded_instances
-from .mistakes import MISTAKES
-from .read import ast
-from .read.errors import ReadError
-from .read.latex import parse
+from gradkey.verify.check import evaluate as ev
+from gradkey.verify.numerics.compare import compare
+from gradkey.verify.check.identify import Target
+from gradkey.verify.numerics.instances import seeded_instances
+from gradkey.verify.check.mistakes import MISTAKES
+from gradkey.verify.read import ast
+from gradkey.verify.read.errors import ReadError
+from gradkey.verify.read.latex import parse
 
 N_INSTANCES = 4
 ROLES = {"o": lambda i: i.o, "w": lambda i: i.w, "k": lambda i: i.samples[i.k], "v": lambda i: i.v}

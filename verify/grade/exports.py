@@ -6,7 +6,7 @@ import csv
 import io
 from collections import Counter
 
-from .rubric import Rubric
+from gradkey.verify.grade.rubric import Rubric
 
 
 def _answer_md(qid: str, r: dict) -> str:

@@ -13,8 +13,8 @@ import traceback
 from multiprocessing.connection import wait
 from pathlib import Path
 
-from .judge import Policy
-from .submissions import SubmissionError, check_submission
+from gradkey.verify.check.judge import Policy
+from gradkey.verify.check.submissions import SubmissionError, check_submission
 
 
 def _serve(conn, policy: Policy, aliases: dict) -> None:

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import sympy as sp
 
-from derive import Instance, gradients
+from gradkey.derive import Instance, gradients
 
-from .read import ast
+from gradkey.verify.read import ast
 
 
 class Unreadable(Exception):

@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .read import ast
-from .read.errors import ReadError
-from .read.latex import normalise, parse
+from gradkey.verify.read import ast
+from gradkey.verify.read.errors import ReadError
+from gradkey.verify.read.latex import normalise, parse
 
 
 @dataclass(frozen=True)

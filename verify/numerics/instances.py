@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from derive.signature import DEFAULT_DIMS, Dims, Instance
+from gradkey.derive.signature import DEFAULT_DIMS, Dims, Instance
 
 #: Values in this range keep every score |u_wᵀv_c| <= d * 1.5**2, so σ and
 #: softmax stay away from saturation and a wrong answer differs visibly.

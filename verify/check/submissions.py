@@ -5,14 +5,14 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import derive
+from gradkey import derive
 
-from .identify import Target, condition, loss_named, read_lhs, section_signal, targets, targets_for
-from .judge import Outcome, Policy, judge_node
-from .read import extract, ocr
-from .read.errors import ReadError
-from .read.latex import parse
-from .read.show import show
+from gradkey.verify.check.identify import Target, condition, loss_named, read_lhs, section_signal, targets, targets_for
+from gradkey.verify.check.judge import Outcome, Policy, judge_node
+from gradkey.verify.read import extract, ocr
+from gradkey.verify.read.errors import ReadError
+from gradkey.verify.read.latex import parse
+from gradkey.verify.read.show import show
 
 DETERMINATE = ("correct", "incorrect")
 

@@ -1,0 +1,1 @@
+"""Grading a class: the batch runner, rubrics, exports and text/JSON reports."""
