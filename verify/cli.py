@@ -105,6 +105,10 @@ def cmd_check(args) -> int:
             if args.format == "gradescope":
                 (out / f"{stem}.results.json").write_text(json.dumps(exports.gradescope(r, rubric), indent=2,
                                                                      default=float), encoding="utf-8")
+    if args.html:  # the review site; its packages are the optional extra gradkey[html]
+        from gradkey.verify.grade import html as review_site
+        if not review_site.from_cli("check", args.html, results, rubric):
+            return EXIT_USAGE
     summary = exports.summary(results, rubric)
     if args.format == "json":
         print(to_json(results, summary))
@@ -145,6 +149,10 @@ def cmd_code(args) -> int:
             return EXIT_USAGE
     report = check_file(path, examples=args.examples, progress=progress, adapters=adapters,
                         limits=Limits(seconds_per_call=args.timeout, memory_mb=args.memory))
+    if args.html:  # the review site; its packages are the optional extra gradkey[html]
+        from gradkey.verify.grade import html as review_site
+        if not review_site.from_cli("code", args.html, report):
+            return EXIT_USAGE
     if args.format == "json":
         print(json.dumps(report, indent=2, default=float))
     else:
@@ -229,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--timeout", type=float, default=60.0, help="seconds allowed per submission (default: 60)")
     c.add_argument("--strict-layout", action="store_true",
                    help="a row vector (u_oᵀ) where a column (u_o) is meant is incorrect (default: accepted)")
+    c.add_argument("--html", metavar="DIR", help="also write a static review site (class, students, review queue) to DIR")
     c.set_defaults(run=cmd_check)
     k = sub.add_parser("code", help="check formula code (a CS224n-layout word2vec.py) against the derived truth")
     k.add_argument("file", help="the Python module to check; it runs in a sandboxed subprocess")
@@ -237,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--timeout", type=float, default=5.0, help="seconds per call (default: 5)")
     k.add_argument("--memory", type=int, default=1024, help="memory limit of the sandbox in MB (default: 1024)")
     k.add_argument("--map", help="TOML file declaring other functions' arguments and outputs (see README)")
+    k.add_argument("--html", metavar="DIR", help="also write a static page of the findings and the source to DIR")
     k.set_defaults(run=cmd_code)
     y = sub.add_parser("key", help="write the answer key; every step is checked against the derived truth first")
     y.add_argument("--problem", default="word2vec")
