@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from gradkey.verify.grade import batch
+from gradkey.verify.grade.discover import Entry, scan
 from gradkey.verify.grade.exports import gradescope
+from gradkey.verify.grade.gradebook import students
 from gradkey.verify.grade.rubric import Rubric, RubricError, default, load
 from gradkey.verify.check.submissions import check_submission
 
@@ -19,7 +21,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def gradkey(*args):
-    return subprocess.run([sys.executable, "-m", "verify.cli", *args], capture_output=True, text=True, timeout=600)
+    return subprocess.run([sys.executable, "-m", "gradkey.verify.cli", *args], capture_output=True, text=True,
+                          timeout=600)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +44,7 @@ def test_every_file_gets_a_row_and_good_files_full_results(class_dir):
     assert set(rows) == {f.name for f in class_dir.iterdir()}
     assert "empty file" in rows["empty.md"]["error"]
     assert "binary" in rows["binary.md"]["error"]
-    assert "more than" in rows["huge.md"]["error"]
+    assert "at most 1.0 MB" in rows["huge.md"]["error"]
     assert "not UTF-8" in rows["latin1.md"]["error"]
     for name, row in rows.items():
         if not row.get("error"):
@@ -59,14 +62,15 @@ def test_rerunning_gives_the_same_results(class_dir):
 def test_a_submission_over_the_time_limit_gets_an_error_row(tmp_path, monkeypatch):
     for name in ("a.md", "slow.md", "c.md"):
         shutil.copy(FIXTURES / "submissions" / "s04_neg_correct.md", tmp_path / name)
-    real = batch.check_submission
+    real = batch.check_text
 
-    def slow(path, *args):
-        if Path(path).name == "slow.md":
+    def slow(text, file, *args):
+        if Path(file).name == "slow.md":
             time.sleep(30)
-        return real(path, *args)
-    monkeypatch.setattr(batch, "check_submission", slow)   # inherited by the forked workers
-    results = batch.grade(sorted(tmp_path.iterdir()), jobs=2, timeout=2)
+        return real(text, file, *args)
+    monkeypatch.setattr(batch, "check_text", slow)   # inherited by the forked workers
+    entries, _ = scan([tmp_path])
+    results = batch.grade(entries, jobs=2, timeout=2)
     assert [Path(r["file"]).name for r in results] == ["a.md", "c.md", "slow.md"]
     assert "longer than 2 s" in results[2]["error"]
     assert results[0]["questions"]["neg.u_k"]["verdict"] == "correct"
@@ -89,13 +93,17 @@ def _valid_gradescope(doc):
 
 def test_gradescope_results_are_valid_also_when_grading_failed(class_dir, tmp_path):
     rubric = default()
-    good = gradescope(check_submission(FIXTURES / "submissions" / "s03_naive_mistakes.md"), rubric)
+    row = {**check_submission(FIXTURES / "submissions" / "s03_naive_mistakes.md"), "student": "s03"}
+    good = gradescope(students([row], rubric)[0], rubric)
     _valid_gradescope(good)
     assert good["score"] == sum(t["score"] for t in good["tests"])
     assert any(t.get("tags") == ["naive.u_o.MISSING_V_C"] for t in good["tests"])
-    failed = gradescope(batch.error_row("x.md", "binary file"), rubric)
+    failed = gradescope(students([batch.error_row(Entry("x", "x.md"), "binary file")], rubric)[0], rubric)
     _valid_gradescope(failed)
-    assert [t["visibility"] for t in failed["tests"]] == ["visible", "hidden"]
+    # every question blank-scored (not graded yet, said so) and one visible test naming the file and why
+    assert failed["score"] == 0 and "x.md could not be graded" in failed["tests"][-1]["name"]
+    assert "binary file" in failed["tests"][-1]["output"] and failed["tests"][-1]["visibility"] == "visible"
+    assert all("could not be read" in t["output"] for t in failed["tests"][:-1])
     gradkey("check", "--format", "gradescope", "--out", str(tmp_path), str(class_dir))
     files = sorted(tmp_path.glob("*.results.json"))
     assert len(files) == len(list(class_dir.iterdir()))
@@ -107,16 +115,20 @@ def test_csv_totals_are_the_sum_of_question_points(class_dir, tmp_path):
     rubric_file = tmp_path / "r.toml"
     rubric_file.write_text('[assignment]\nreview = 0.5\n[points]\n"naive.v_c" = 3\n[mistakes]\n"naive.u_w.MISSING_V_C" = 0.25\n')
     p = gradkey("check", "--format", "csv", "--rubric", str(rubric_file), str(class_dir))
-    rows = list(csv.reader(io.StringIO(p.stdout)))
-    header, possible, data = rows[0], rows[1], rows[2:]
-    q = header[1:-3]
-    assert possible[0] == "Points Possible" and float(possible[header.index("naive.v_c")]) == 3
-    assert float(possible[-3]) == sum(float(x) for x in possible[1:-3])
-    assert len(data) == len(list(class_dir.iterdir()))
+    rows = list(csv.DictReader(io.StringIO(p.stdout)))
+    possible, data = rows[0], rows[1:]
+    points = [c for c in rows[0] if c.endswith(" points")]
+    assert possible["student"] == "Points Possible" and float(possible["naive.v_c points"]) == 3
+    assert float(possible["total"]) == sum(float(possible[c]) for c in points)
+    assert len(data) == len(list(class_dir.iterdir()))   # flat class: one student per file
     for row in data:
-        assert float(row[-3]) == pytest.approx(sum(float(x) for x in row[1:1 + len(q)]))
-    sample = next(r for r in data if r[0].endswith("000_a0cfb046c07157da.txt"))
-    assert float(sample[header.index("naive.u_w")]) in (0.25, 0.5)   # mistake credit or review half
+        if row["problems"]:   # not graded: blanks, not zeros, and no total
+            assert row["total"] == "" and all(row[c] == "" for c in points) and int(row["needs review"]) >= 1
+        else:
+            assert float(row["total"]) == pytest.approx(sum(float(row[c]) for c in points))
+    sample = next(r for r in data if r["student"] == "000_a0cfb046c07157da")
+    assert sample["naive.u_w verdict"] in ("incorrect", "review")
+    assert float(sample["naive.u_w points"]) == {"incorrect": 0.25, "review": 0.5}[sample["naive.u_w verdict"]]
 
 
 @pytest.mark.parametrize("text,message", [
@@ -154,4 +166,6 @@ def test_out_writes_a_feedback_file_per_student(class_dir, tmp_path):
     feedback = {f.name for f in tmp_path.glob("*.feedback.md")}
     assert len(feedback) == len(list(class_dir.iterdir()))
     text = (tmp_path / "s03_naive_mistakes.feedback.md").read_text()
-    assert "naive.u_o.MISSING_V_C" in text and "$$" in text and "Total:" in text
+    assert "missing the factor v_c" in text and "$$" in text and "Total:" in text
+    # the student is told what is wrong, not handed the formula (the rubric does not show answers)
+    assert "(ŷ_o − 1) v_c" not in text and "Where it goes wrong:** at d = " in text

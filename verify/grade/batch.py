@@ -1,110 +1,334 @@
-"""Grade many submissions at once: a pool of worker processes, one file at a
-time each, with a time limit per file. A file that hangs the reader gets an
-error row and its worker is replaced; every other file is judged in full.
-Results come back in the order of the files given, and the same files give
-the same results on every run (judging is deterministic)."""
+"""Grade a class: one job per entry, run by an executor, one row per entry.
+
+The per-file jobs (:class:`CheckJob` for written derivations, :class:`CodeJob`
+for formula code) take an entry's *bytes* and return a JSON-ready row; they
+never read the class tree themselves (``discover`` did, safely), so the same
+job runs in a local worker process or on a cluster worker that does not share
+the file system.
+
+An executor runs jobs and reports, per item, either its result or why there
+is none (over the time limit, the worker died twice). :class:`LocalPool` is a
+pool of forked worker processes; ``verify.grade.cluster`` adds a Dask one
+behind the same :class:`Executor` interface. Whatever happens to a worker —
+killed while idle or busy, out of memory, a crash in C code — it is replaced,
+a file whose worker died is retried once, and every item ends with an
+outcome, in the order given.
+"""
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import os
+import signal
 import sys
+import tempfile
 import time
 import traceback
+from collections import deque
+from dataclasses import asdict
 from multiprocessing.connection import wait
 from pathlib import Path
 
 from gradkey.verify.check.judge import Policy
-from gradkey.verify.check.submissions import SubmissionError, check_submission
+from gradkey.verify.grade.discover import Entry
+
+MAX_NOTEBOOK_CELLS_TEXT = 1_000_000
 
 
-def _serve(conn, policy: Policy, aliases: dict) -> None:
+class NotASubmission(ValueError):
+    """The bytes cannot be a submission (binary, not UTF-8, empty, a broken notebook)."""
+
+
+def error_row(entry_or_file, reason: str, trace: str = "") -> dict:
+    if isinstance(entry_or_file, Entry):
+        file, student = entry_or_file.file, entry_or_file.student
+    else:
+        file, student = str(entry_or_file), Path(str(entry_or_file)).stem
+    return {"file": file, "student": student, "error": reason, "traceback": trace, "questions": {}, "answers": []}
+
+
+def decode_text(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise NotASubmission("starts like UTF-16 text but is not: save it as UTF-8") from None
+    if b"\x00" in data[:4096]:
+        raise NotASubmission("binary file (NUL bytes), not text: upload the .md/.tex source")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise NotASubmission(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}): "
+                             "save it as UTF-8 and upload it again") from None
+    if not text.strip():
+        raise NotASubmission("empty file: nothing was written in it")
+    return text
+
+
+def notebook_text(data: bytes) -> str:
+    """The Markdown cells of a Jupyter notebook, in order, as one text; cells
+    are separated by blank lines so math blocks cannot run into each other.
+    Lines keep no cell numbering: the report's line numbers count in this text."""
+    try:
+        nb = json.loads(decode_text(data))
+    except (ValueError, RecursionError):
+        raise NotASubmission("not a readable Jupyter notebook (invalid JSON): "
+                             "open and save it in Jupyter, or export its Markdown as .md") from None
+    cells = nb.get("cells") if isinstance(nb, dict) else None
+    if not isinstance(cells, list):
+        raise NotASubmission("not a Jupyter notebook (no cells): export the derivation as .md")
+    parts = []
+    for cell in cells:
+        if isinstance(cell, dict) and cell.get("cell_type") == "markdown":
+            src = cell.get("source", "")
+            parts.append("".join(s for s in src if isinstance(s, str)) if isinstance(src, list) else str(src))
+    text = "\n\n".join(parts)
+    if not text.strip():
+        raise NotASubmission("a notebook without Markdown cells: write the derivation in Markdown cells")
+    if len(text) > MAX_NOTEBOOK_CELLS_TEXT:
+        raise NotASubmission(f"the notebook's Markdown is over {MAX_NOTEBOOK_CELLS_TEXT} characters")
+    return text
+
+
+def check_text(text: str, file: str, policy: Policy, aliases: dict) -> dict:
+    """The per-file judgement of written work: every answer found, judged,
+    and one verdict per question (``verify.check.submissions``)."""
+    from gradkey.verify.check.submissions import answers_in, summarise
+    for course, ours in aliases.items():
+        text = text.replace(course, ours)
+    answers = answers_in(text, policy)
+    return {"file": file, "questions": {q: asdict(r) for q, r in summarise(answers).items()},
+            "answers": [asdict(a) for a in answers]}
+
+
+class CheckJob:
+    """Judge one written submission (text or notebook bytes)."""
+
+    def __init__(self, policy: Policy = Policy(), aliases: dict | None = None):
+        self.policy, self.aliases = policy, dict(aliases or {})
+
+    def __call__(self, entry: Entry) -> dict:
+        try:
+            text = notebook_text(entry.data) if entry.kind == "notebook" else decode_text(entry.data)
+            row = check_text(text, entry.file, self.policy, self.aliases)
+        except NotASubmission as exc:
+            return error_row(entry, str(exc))
+        except Exception as exc:  # one broken submission must not stop the others
+            return error_row(entry, f"gradkey failed on this file ({type(exc).__name__}: {exc}); "
+                                    "a TA must grade it", traceback.format_exc())
+        row["student"] = entry.student
+        if entry.notes:
+            row["notes"] = list(entry.notes)
+        return row
+
+
+class CodeJob:
+    """Check one formula-code file. The bytes are written to a private folder
+    under their own name (the sandbox loads a file), so a cluster worker needs
+    no shared file system. ``options`` go to ``verify.code.check_file``: the one
+    call site of that function, so its signature can change in one place."""
+
+    def __init__(self, **options):
+        self.options = options
+
+    def __call__(self, entry: Entry) -> dict:
+        from gradkey.verify.code import check_file
+        try:
+            with tempfile.TemporaryDirectory(prefix="gradkey-code-") as tmp:
+                path = Path(tmp) / (Path(entry.file).name or "submission.py")
+                path.write_bytes(entry.data)
+                report = check_file(path, **self.options)
+        except Exception as exc:
+            return {**error_row(entry, f"gradkey failed on this file ({type(exc).__name__}: {exc}); "
+                                       "a TA must check it", traceback.format_exc()), "functions": []}
+        report["file"], report["student"] = entry.file, entry.student
+        return report
+
+
+# ----------------------------------------------------------------- executors
+
+class Executor:
+    """Runs ``job`` on every item. ``run`` returns, in the items' order, one
+    ``(ok, value)`` per item: ``(True, result)`` or ``(False, reason)`` when
+    there is no result (time limit, the worker died on it twice)."""
+
+    def run(self, job, items: list, timeout: float, progress=None) -> list[tuple[bool, object]]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+def _serve(conn, job) -> None:
+    # the parent decides when a worker stops (by sending None, or by killing
+    # it); an interrupt at the terminal is the parent's to handle
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
-        task = conn.recv()
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
         if task is None:
             return
-        index, path = task
+        index, item = task
         try:
-            result = check_submission(path, policy, aliases)
-        except SubmissionError as exc:  # not a submission: say why, no traceback needed
-            result = error_row(path, str(exc))
-        except Exception as exc:  # one broken submission must not stop the others
-            result = error_row(path, f"{type(exc).__name__}: {exc}", traceback.format_exc())
+            result = (True, job(item))
+        except BaseException:  # the job's own guard failed: report, keep serving
+            result = (False, "gradkey failed on this file:\n" + traceback.format_exc())
         conn.send((index, result))
 
 
-def error_row(path, reason: str, trace: str = "") -> dict:
-    return {"file": str(path), "error": reason, "traceback": trace, "questions": {}, "answers": []}
-
-
 class _Worker:
-    def __init__(self, ctx, policy, aliases):
+    def __init__(self, ctx, job):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_serve, args=(child, policy, aliases), daemon=True)
+        self.proc = ctx.Process(target=_serve, args=(child, job), daemon=True)
         self.proc.start()
-        self.task = None
+        # Only the worker may hold its end: then the worker's death is an EOF here.
+        child.close()
+        self.index: int | None = None
         self.started = 0.0
 
-    def give(self, task) -> None:
-        self.task, self.started = task, time.monotonic()
-        self.conn.send(task)
+    def give(self, index: int, item) -> bool:
+        try:
+            self.conn.send((index, item))
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            return False
+        self.index, self.started = index, time.monotonic()
+        return True
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
 
     def kill(self) -> None:
-        self.proc.kill()
+        if self.proc.is_alive():
+            self.proc.kill()
         self.proc.join()
+        self.conn.close()
 
-
-def grade(paths: list, policy: Policy = Policy(), jobs: int | None = None, timeout: float = 60.0,
-          aliases: dict | None = None, progress=None) -> list[dict]:
-    """Judge every file; ``progress(done, total)`` is called as files finish."""
-    paths = [Path(p) for p in paths]
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(paths) or 1))
-    ctx = mp.get_context("fork")
-    results: list = [None] * len(paths)
-    pending = list(enumerate(paths))[::-1]
-    workers = [_Worker(ctx, policy, aliases or {}) for _ in range(jobs)]
-    done = 0
-    try:
-        while done < len(paths):
-            for w in workers:
-                if w.task is None and pending:
-                    w.give(pending.pop())
-            busy = [w for w in workers if w.task is not None]
-            next_deadline = min(w.started + timeout for w in busy) - time.monotonic()
-            ready = wait([w.conn for w in busy], timeout=max(0.0, next_deadline))
-            for w in busy:
-                if w.conn in ready:
-                    try:
-                        index, result = w.conn.recv()
-                    except (EOFError, OSError):  # the worker died (out of memory, a crash)
-                        index, result = w.task[0], error_row(w.task[1], "the grading process died on this file")
-                        workers[workers.index(w)] = _replace(w, ctx, policy, aliases)
-                    results[index] = result
-                elif time.monotonic() - w.started > timeout:
-                    index = w.task[0]
-                    results[index] = error_row(w.task[1], f"grading took longer than {timeout:g} s")
-                    workers[workers.index(w)] = _replace(w, ctx, policy, aliases)
-                else:
-                    continue
-                w.task = None
-                done += 1
-                if progress:
-                    progress(done, len(paths))
-    finally:
-        for w in workers:
+    def death(self) -> str:
+        code = self.proc.exitcode
+        if code is not None and code < 0:
             try:
-                w.conn.send(None)
-            except (OSError, BrokenPipeError):
-                pass
+                return f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                return f"killed by signal {-code}"
+        return f"exited with status {code}" if code is not None else "stopped answering"
+
+
+class LocalPool(Executor):
+    """Forked worker processes on this machine, one file at a time each.
+
+    The pids of the live workers are in ``pids`` (tests kill them)."""
+
+    RETRIES = 1
+
+    def __init__(self, jobs: int | None = None):
+        self.jobs = jobs
+        self.workers: list[_Worker] = []
+
+    @property
+    def pids(self) -> list[int]:
+        return [w.proc.pid for w in list(self.workers)]
+
+    def run(self, job, items, timeout, progress=None):
+        n = len(items)
+        out: list = [None] * n
+        if not n:
+            return out
+        ctx = mp.get_context("fork")  # workers inherit the loaded SymPy and caches
+        size = max(1, min(self.jobs or os.cpu_count() or 1, n))
+        self.workers = [_Worker(ctx, job) for _ in range(size)]
+        pending = deque(range(n))
+        deaths = [0] * n
+        done = 0
+
+        def finish(index, value):
+            nonlocal done
+            out[index] = value
+            done += 1
+            if progress:
+                progress(done, n)
+
+        try:
+            while done < n:
+                for i, w in enumerate(self.workers):
+                    while w.index is None and pending:
+                        index = pending.popleft()
+                        if w.give(index, items[index]):
+                            break
+                        pending.appendleft(index)   # died while idle: not this file's fault
+                        w.kill()
+                        w = self.workers[i] = _Worker(ctx, job)
+                busy = [w for w in self.workers if w.index is not None]
+                left = min(w.started + timeout for w in busy) - time.monotonic()
+                ready = set(wait([w.conn for w in busy] + [w.proc.sentinel for w in self.workers],
+                                 timeout=max(0.0, left)))
+                for i, w in enumerate(self.workers):
+                    if w.index is None:
+                        if w.proc.sentinel in ready:          # an idle worker died: replace it
+                            w.kill()
+                            self.workers[i] = _Worker(ctx, job)
+                        continue
+                    if w.conn in ready or w.proc.sentinel in ready:
+                        try:
+                            index, value = w.conn.recv() if w.conn.poll() else (None, None)
+                        except Exception:  # EOF or a reply cut short by the death
+                            index = None
+                        if index is None:
+                            index, why = w.index, w.death() if not w.proc.is_alive() else "stopped answering"
+                            w.kill()
+                            self.workers[i] = _Worker(ctx, job)
+                            deaths[index] += 1
+                            if deaths[index] <= self.RETRIES:
+                                pending.appendleft(index)     # retried first, by a fresh worker
+                            else:
+                                finish(index, (False, f"the grading process died on this file "
+                                                      f"{deaths[index]} times ({why}): a TA must grade it"))
+                            continue
+                        w.index = None
+                        if deaths[index] and value[0] and isinstance(value[1], dict):
+                            value[1]["attempts"] = deaths[index] + 1
+                        finish(index, value)
+                    elif time.monotonic() - w.started > timeout:
+                        index = w.index
+                        w.kill()
+                        self.workers[i] = _Worker(ctx, job)
+                        finish(index, (False, f"grading took longer than {timeout:g} s (the time limit per "
+                                              "file): a TA must grade it"))
+        finally:
+            self.close()
+        return out
+
+    def close(self) -> None:
+        for w in self.workers:
+            w.stop()
+        for w in self.workers:
             w.proc.join(timeout=1)
-            if w.proc.is_alive():
-                w.kill()
-    return results
+            w.kill()
+        self.workers = []
 
 
-def _replace(w: _Worker, ctx, policy, aliases) -> _Worker:
-    w.kill()
-    new = _Worker(ctx, policy, aliases or {})
-    return new
+def grade(entries: list[Entry], job=None, executor: Executor | None = None, jobs: int | None = None,
+          timeout: float = 60.0, progress=None) -> list[dict]:
+    """One row per entry, in the entries' order: the job's result for a
+    gradable entry, an error row with the reason for every other one."""
+    job = job or CheckJob()
+    executor = executor or LocalPool(jobs)
+    todo = [i for i, e in enumerate(entries) if e.gradable]
+    rows: list = [error_row(e, e.reason) if not e.gradable else None for e in entries]
+    offset = len(entries) - len(todo)
+    if progress and offset:
+        progress(offset, len(entries))
+    shifted = (lambda d, n: progress(offset + d, len(entries))) if progress else None
+    outcomes = executor.run(job, [entries[i] for i in todo], timeout, shifted)
+    for i, (ok, value) in zip(todo, outcomes):
+        rows[i] = value if ok else error_row(entries[i], str(value))
+        if isinstance(job, CodeJob) and not ok:
+            rows[i]["functions"] = []
+    return rows
 
 
 def progress_bar(stream=sys.stderr):

@@ -1,100 +1,205 @@
-"""Exports of graded results: Gradescope results.json, a CSV gradebook, a
-feedback file per student, and the class summary."""
+"""Exports of a graded class: Gradescope results.json and a Markdown feedback
+file per student, the class summary, and counterexamples in plain words.
+
+What a student sees is written for the student: the verdict, their answer as
+read, feedback they can act on and a counterexample with its inputs named as
+in the problem (d, W, o, v_c …). The correct formula is not handed out unless
+the rubric says so (``show_answer = true``): a mistake's feedback clause that
+spells out the answer is left out, the inputs and the value the gradient takes
+there are kept (a student can check those by hand).
+"""
 from __future__ import annotations
 
-import csv
-import io
+import re
 from collections import Counter
 
+from gradkey.verify.grade.gradebook import Student
 from gradkey.verify.grade.rubric import Rubric
 
+_INTERNAL = {"expected", "got", "loss", "dims", "output", "inputs"}
 
-def _answer_md(qid: str, r: dict) -> str:
-    parts = [f"**Verdict:** {r['verdict']}"]
-    if r.get("latex"):
-        parts.append(f"Your answer (line {r['line']}):\n\n$${r['latex']}$$")
-    if r.get("feedback"):
-        parts.append(f"**Feedback** (`{r['code']}`): {r['feedback']}")
-    if r.get("note") and r["verdict"] != "correct":
-        parts.append(f"_Note:_ {r['note']}")
-    ce = r.get("counterexample")
-    if ce and ce.get("expected") is not None:
-        parts.append(f"**Counterexample:** with d = {ce['dims']['d']}, W = {ce['dims']['W']}, o = {ce['o']}: "
-                     f"expected `{ce['expected']}`, your answer gives `{ce['got']}`.")
+
+def _num(x) -> str:
+    if isinstance(x, float):
+        return f"{x:.4g}"
+    if isinstance(x, (list, tuple)):
+        return "[" + ", ".join(_num(v) for v in x) + "]"
+    return str(x)
+
+
+def _matrix(value) -> str:
+    """A column [[a], [b]] as a column, a matrix row by row."""
+    if isinstance(value, list) and value and all(isinstance(r, list) for r in value):
+        if all(len(r) == 1 for r in value):
+            return _num([r[0] for r in value]) + "ᵀ" if len(value) > 1 else _num(value[0][0])
+        return "[" + "; ".join(_num(r)[1:-1] for r in value) + "]"
+    return _num(value)
+
+
+def counterexample_inputs(ce: dict, qid: str | None = None) -> str:
+    """The inputs of a counterexample, named as in the problem:
+    ``d = 3, W = 5, o = 0, v_c = […]``. A scalar question (dσ/dx) shows only
+    the variable it is about."""
+    wrt = None
+    if qid:
+        try:
+            from gradkey import derive
+            wrt = derive.question(qid).wrt
+        except Exception:   # an unknown id: show everything
+            wrt = None
+    if wrt in ce and not isinstance(ce[wrt], list):
+        return f"{wrt} = {_num(ce[wrt])}"
+    if "inputs" in ce:  # formula code: the function's own argument names
+        parts = [f"{k} = {v}" for k, v in ce.get("dims", {}).items()]
+        return ", ".join(parts + [f"{k} = {_num(v)}" for k, v in ce["inputs"].items()])
+    keep = _relevant(ce, qid)
+    parts = [f"{k} = {v}" for k, v in ce.get("dims", {}).items() if keep is None or k in keep]
+    parts += [f"{k} = {_matrix(v)}" for k, v in ce.items()
+              if k not in _INTERNAL and (keep is None or k in keep) and not (k == "x" and wrt != "x")]
+    return ", ".join(parts)
+
+
+def _relevant(ce: dict, qid: str | None) -> set | None:
+    """The inputs the question's loss reads (its index groups, its center
+    vector, U, the dimensions they need) and the indices its left-hand side
+    names (w in ∂J/∂u_w); None (show all) when the problem does not say."""
+    try:
+        from gradkey import derive
+        from gradkey.derive.losses import LOSSES
+        spec, q = LOSSES[ce["loss"]], derive.question(qid)
+    except Exception:
+        return None
+    keep = {"d", "W", "U", spec.center, *spec.reads}
+    keep |= {"K"} if "samples" in spec.reads or "window_samples" in spec.reads else set()
+    keep |= {"m", "c"} if "window" in spec.reads else set()
+    keep |= {k for k in ce if len(k) == 1 and re.search(rf"_\{{?{k}\b", q.lhs + " " + (q.condition or ""))}
+    return keep
+
+
+def counterexample_text(ce: dict, qid: str | None = None, show_expected: bool = True) -> str:
+    """In plain words: where the answer goes wrong and by how much."""
+    if not ce or ce.get("expected") is None:
+        return ""
+    text = f"at {counterexample_inputs(ce, qid)}, your answer gives {_matrix(ce['got'])}"
+    if show_expected:
+        text += f", but the gradient there is {_matrix(ce['expected'])}"
+    else:
+        text += ", which is not the gradient there"
+    return text + "."
+
+
+def _squash(s: str) -> str:
+    return re.sub(r"\s+", "", s)
+
+
+def student_feedback(qid: str, feedback: str | None, show_answer: bool) -> str:
+    """A mistake's feedback without the correct answer in it (when the rubric
+    does not show answers): the formula is cut out, and a clause that did
+    nothing but state it ("… it is ŷ_w v_c.") is left out."""
+    if not feedback or show_answer:
+        return feedback or ""
+    try:
+        from gradkey import derive
+        answers = [_squash(f.text) for f in derive.question(qid).closed_forms if len(_squash(f.text)) >= 3]
+    except Exception:
+        answers = []
+    text = feedback
+    for a in answers:  # spacing differs between the feedback and the closed form's text
+        text = re.sub(r"\s*".join(map(re.escape, a)), "…", text)
+    text = re.sub(r"\s*\(…\)", "", text)
+    clauses = re.split(r"(?<=[:;.])\s+", text)
+    kept = [c for c in clauses if not re.search(r"(=|\bis|:)\s*…[\s.;:]*$", c)]
+    text = " ".join(kept).strip().rstrip(":;")
+    return text if text else "This is a common mistake for this question: check each step of your derivation."
+
+
+def answer_md(qid: str, q, rubric: Rubric) -> str:
+    """One question of one student, in Markdown, for the student."""
+    r = q.result
+    if q.decision is not None:
+        head = f"**Verdict:** {q.verdict} ({q.decision.describe()})"
+    elif r is None:
+        return ("No answer to this question was found." if q.verdict == "missing" else
+                "Not graded yet: one of your files could not be read (see below); a TA will grade it.")
+    else:
+        head = f"**Verdict:** {r['verdict']}"
+    parts = [head]
+    if r and r.get("latex"):
+        where = f"{r['file']}, line {r['line']}" if r.get("file") else f"line {r['line']}"
+        parts.append(f"Your answer ({where}):\n\n$${r['latex']}$$")
+    if r and r["verdict"] != "correct" and q.decision is None:
+        fb = student_feedback(qid, r.get("feedback"), rubric.show_answer)
+        if fb:
+            parts.append(f"**Feedback:** {fb}")
+        ce = counterexample_text(r.get("counterexample") or {}, qid)
+        if ce:
+            parts.append(f"**Where it goes wrong:** {ce}")
+        if r["verdict"] in ("review", "unparsed"):
+            parts.append("A TA will look at this answer" + (f" ({r['note']})" if r.get("note") else "") + ".")
+    if rubric.show_answer and r and r["verdict"] != "correct":
+        from gradkey import derive
+        parts.append("**Answer:** $$" + derive.question(qid).closed_forms[0].latex + "$$")
     return "\n\n".join(parts)
 
 
-def gradescope(result: dict, rubric: Rubric) -> dict:
-    """A Gradescope autograder results.json for one submission."""
-    if result.get("error"):
-        return {"score": 0.0, "output": "This submission could not be graded automatically; a TA will grade it.",
-                "tests": [
-                    {"name": "Submission could not be graded", "score": 0.0, "max_score": rubric.total,
-                     "status": "failed", "visibility": "visible", "output_format": "md",
-                     "output": f"gradkey could not read this file: {result['error']}"},
-                    {"name": "Grader traceback", "score": 0.0, "max_score": 0.0, "status": "failed",
-                     "visibility": "hidden", "output": result.get("traceback") or result["error"]}]}
+def gradescope(s: Student, rubric: Rubric) -> dict:
+    """A Gradescope autograder results.json for one student (all their files)."""
     tests, total = [], 0.0
     for n, qid in enumerate(rubric.questions, 1):
-        r = result["questions"].get(qid)
-        points = rubric.score(qid, r)
+        q = s.questions[qid]
+        points = q.points or 0.0
         total += points
         test = {"name": qid, "number": str(n), "score": points, "max_score": rubric.max_points(qid),
-                "status": "passed" if r and r["verdict"] == "correct" else "failed",
-                "output": _answer_md(qid, r) if r else "No answer to this question was found.",
-                "output_format": "md", "visibility": rubric.visibility.get(qid, "visible")}
-        if r and r.get("code"):
-            test["tags"] = [r["code"]]
+                "status": "passed" if q.verdict == "correct" else "failed",
+                "output": answer_md(qid, q, rubric), "output_format": "md",
+                "visibility": rubric.visibility.get(qid, "visible")}
+        if q.result and q.result.get("code"):
+            test["tags"] = [q.result["code"]]
         tests.append(test)
-    return {"score": round(total, 4), "tests": tests, "output_format": "md",
-            "output": f"Graded by gradkey: {total:g} of {rubric.total:g} points."}
+    for file, reason in s.problems:
+        tests.append({"name": f"{file} could not be graded", "score": 0.0, "max_score": 0.0, "status": "failed",
+                      "visibility": "visible", "output_format": "md",
+                      "output": f"gradkey could not grade `{file}`: {reason}. A TA will look at it."})
+    for file, a in s.unmatched:
+        tests.append({"name": f"{file} line {a.get('line')}: answer not matched to a question", "score": 0.0,
+                      "max_score": 0.0, "status": "failed", "visibility": "visible", "output_format": "md",
+                      "output": "gradkey found this answer but could not tell which question it answers; "
+                                "label it with its left-hand side (e.g. ∂J/∂v_c = …). A TA will look at it."})
+    out = f"Graded by gradkey: {total:g} of {rubric.total:g} points."
+    if s.problems or any(q.points is None for q in s.questions.values()):
+        out += " Some of your work could not be read automatically; a TA will grade it."
+    return {"score": round(total, 4), "tests": tests, "output_format": "md", "output": out}
 
 
-def csv_gradebook(results: list[dict], rubric: Rubric) -> str:
-    """One row per submission, one column per question (points), the total and
-    the mistake codes; a points-possible row first."""
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(["file", *rubric.questions, "total", "mistakes", "status"])
-    w.writerow(["Points Possible", *[f"{rubric.max_points(q):g}" for q in rubric.questions], f"{rubric.total:g}", "", ""])
-    for result in results:
-        points = [rubric.score(q, result["questions"].get(q)) for q in rubric.questions]
-        codes = sorted({r["code"] for r in result["questions"].values() if r.get("code")})
-        status = f"error: {result['error']}" if result.get("error") else "graded"
-        w.writerow([result["file"], *[f"{p:g}" for p in points], f"{sum(points):g}", " ".join(codes), status])
-    return out.getvalue()
-
-
-def feedback_markdown(result: dict, rubric: Rubric) -> str:
-    lines = [f"# Feedback: {result['file']}", ""]
-    if result.get("error"):
-        return "\n".join(lines + [f"This file could not be graded automatically: {result['error']}", ""])
-    total = 0.0
+def feedback_markdown(s: Student, rubric: Rubric) -> str:
+    lines = [f"# Feedback: {s.student}", "", f"Files: {', '.join(s.files)}", ""]
+    total = s.total
+    lines.append(f"**Total: {total:g} / {rubric.total:g}**\n" if total is not None else
+                 f"**Total: not complete** (a file could not be graded) / {rubric.total:g}\n")
     for qid in rubric.questions:
-        r = result["questions"].get(qid)
-        points = rubric.score(qid, r)
-        total += points
-        lines += [f"## {qid} — {points:g} / {rubric.max_points(qid):g}", "",
-                  _answer_md(qid, r) if r else "No answer to this question was found.", ""]
-    lines.insert(2, f"**Total: {total:g} / {rubric.total:g}**\n")
+        q = s.questions[qid]
+        pts = "—" if q.points is None else f"{q.points:g}"
+        lines += [f"## {qid} — {pts} / {rubric.max_points(qid):g}", "", answer_md(qid, q, rubric), ""]
+    for file, reason in s.problems:
+        lines += [f"## {file}: could not be graded", "", reason, ""]
     return "\n".join(lines)
 
 
-def summary(results: list[dict], rubric: Rubric) -> dict:
-    """The cohort view: per question how many were right, wrong, to review;
-    the most common mistake codes."""
+def summary(rows: list[dict], records: list[Student], rubric: Rubric) -> dict:
+    """The cohort view: per question how many students were right, wrong, to
+    review, missing or not graded; the most common mistake codes."""
     per_question = {}
     for qid in rubric.questions:
-        counts = Counter((r["questions"].get(qid) or {"verdict": "missing"})["verdict"]
-                         for r in results if not r.get("error"))
-        per_question[qid] = dict(counts)
-    codes = Counter(r["code"] for res in results for r in res["questions"].values() if r.get("code"))
-    return {"submissions": len(results), "errors": sum(1 for r in results if r.get("error")),
+        per_question[qid] = dict(Counter(s.questions[qid].verdict or "not graded" for s in records))
+    codes = Counter(q.result["code"] for s in records for q in s.questions.values() if q.result and q.result.get("code"))
+    return {"submissions": len(rows), "students": len(records), "errors": sum(1 for r in rows if r.get("error")),
+            "needs_review": sum(len(s.reviews) for s in records),
             "questions": per_question, "common_mistakes": codes.most_common(10)}
 
 
 def summary_text(s: dict) -> str:
-    lines = ["", f"class summary: {s['submissions']} submissions, {s['errors']} could not be graded"]
+    lines = ["", f"class summary: {s['students']} students, {s['submissions']} entries, "
+                 f"{s['errors']} could not be graded, {s['needs_review']} item(s) need a human (--reviews lists them)"]
     width = max((len(q) for q in s["questions"]), default=10)
     for qid, counts in s["questions"].items():
         lines.append(f"  {qid:<{width}}  " + "  ".join(f"{v} {n}" for v, n in sorted(counts.items())))

@@ -5,6 +5,7 @@ course aliases and visibility, from a TOML file validated before grading.
     questions = ["sigmoid.grad", "naive.v_c"]    # default: every question
     layout = "lenient"                          # or "strict": uᵀ for u is incorrect
     review = 0.5                                # share of the points for `review`
+    show_answer = false                         # students see the correct formula (default: no)
 
     [points]                                    # default 1 each
     "naive.v_c" = 2
@@ -21,7 +22,10 @@ course aliases and visibility, from a TOML file validated before grading.
 from __future__ import annotations
 
 import difflib
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10 (Gradescope's Ubuntu 22.04 image): the same parser, as tomli
+    import tomli as tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +50,7 @@ class Rubric:
     visibility: dict = field(default_factory=dict)
     aliases: dict = field(default_factory=dict)
     layout: str = "lenient"
+    show_answer: bool = False
 
     @property
     def policy(self) -> Policy:
@@ -65,7 +70,7 @@ class Rubric:
         verdict, full = result["verdict"], self.max_points(qid)
         if verdict == "correct":
             return full
-        if verdict == "review":
+        if verdict in ("review", "unstable"):
             return round(self.review * full, 4)
         if verdict == "incorrect" and result.get("code") in self.mistakes:
             return float(self.mistakes[result["code"]])
@@ -107,7 +112,7 @@ def load(path: str | Path) -> Rubric:
         raise RubricError(f"{path}: unknown table(s) {', '.join(sorted(unknown))}; "
                           "use [assignment], [points], [mistakes], [visibility], [aliases]")
     a = data.get("assignment", {})
-    extra = set(a) - {"questions", "layout", "review"}
+    extra = set(a) - {"questions", "layout", "review", "show_answer"}
     if extra:
         raise RubricError(f"{path}: [assignment] has unknown key(s) {', '.join(sorted(extra))}")
     questions = a.get("questions", derive.problem_set().ids)
@@ -119,6 +124,9 @@ def load(path: str | Path) -> Rubric:
     if layout not in ("lenient", "strict"):
         raise RubricError(f"{path}: [assignment] layout must be \"lenient\" or \"strict\", got {layout!r}")
     review = _number(a.get("review", 0.0), f"{path}: [assignment] review", 0.0, 1.0)
+    show_answer = a.get("show_answer", False)
+    if not isinstance(show_answer, bool):
+        raise RubricError(f"{path}: [assignment] show_answer must be true or false, got {show_answer!r}")
     points = {}
     for q, v in data.get("points", {}).items():
         _known(q, f"{path}: [points]")
@@ -141,4 +149,61 @@ def load(path: str | Path) -> Rubric:
     aliases = data.get("aliases", {})
     if not all(isinstance(k, str) and isinstance(v, str) and k for k, v in aliases.items()):
         raise RubricError(f"{path}: [aliases] must map the course's notation to the problem's, as strings")
-    return Rubric(tuple(questions), points, review, mistakes, visibility, dict(aliases), layout)
+    return Rubric(tuple(questions), points, review, mistakes, visibility, dict(aliases), layout, show_answer)
+
+
+def default_code(functions) -> Rubric:
+    """Every function of the layout, one point each."""
+    return Rubric(questions=tuple(functions))
+
+
+def load_code(path: str | Path, functions) -> Rubric:
+    """A rubric for formula code: the same TOML with function names where a
+    written rubric has question ids.
+
+        [assignment]
+        functions = ["sigmoid", "naiveSoftmaxLossAndGradient"]   # default: every function
+        unstable = 0.5          # share of the points for `unstable` (right but overflows)
+        [points]
+        negSamplingLossAndGradient = 3
+        [visibility]
+        skipgram = "after_due_date"
+    """
+    path, functions = Path(path), list(functions)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RubricError(f"{path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RubricError(f"{path}: not valid TOML: {exc}") from None
+    unknown = set(data) - {"assignment", "points", "visibility"}
+    if unknown:
+        raise RubricError(f"{path}: unknown table(s) {', '.join(sorted(unknown))}; "
+                          "a code rubric has [assignment], [points], [visibility]")
+    a = data.get("assignment", {})
+    extra = set(a) - {"functions", "unstable"}
+    if extra:
+        raise RubricError(f"{path}: [assignment] has unknown key(s) {', '.join(sorted(extra))}")
+
+    def known(name, where):
+        if name not in functions:
+            close = difflib.get_close_matches(str(name), functions, n=2, cutoff=0.5)
+            raise RubricError(f"{where}: unknown function {name!r}" + (f" (did you mean {', '.join(close)}?)" if close
+                                                                      else f"; known: {', '.join(functions)}"))
+    chosen = a.get("functions", functions)
+    if not isinstance(chosen, list) or not chosen:
+        raise RubricError(f"{path}: [assignment] functions must be a non-empty list of function names")
+    for f in chosen:
+        known(f, f"{path}: [assignment] functions")
+    unstable = _number(a.get("unstable", 0.0), f"{path}: [assignment] unstable", 0.0, 1.0)
+    points = {}
+    for f, v in data.get("points", {}).items():
+        known(f, f"{path}: [points]")
+        points[f] = _number(v, f"{path}: [points] {f}")
+    visibility = {}
+    for f, v in data.get("visibility", {}).items():
+        known(f, f"{path}: [visibility]")
+        if v not in VISIBILITY:
+            raise RubricError(f"{path}: [visibility] {f}: {v!r} is not one of {', '.join(VISIBILITY)}")
+        visibility[f] = v
+    return Rubric(tuple(chosen), points, unstable, {}, visibility)
