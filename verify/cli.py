@@ -62,16 +62,116 @@ def cmd_derive(args) -> int:
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
-SUBMISSION_SUFFIXES = {".md", ".txt", ".tex", ".markdown"}
+def _positive(kind):
+    """An argparse type: a number above zero (0 workers, 0 instances or a
+    0-second limit would grade nothing or everything as a timeout)."""
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{text} must be greater than 0")
+        return value
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def _announce(command: str, message: str) -> None:
+    print(f"gradkey {command}: {message}", file=sys.stderr)
+
+
+def _out_dir(command: str, out):
+    """--out DIR: created if its parent exists; a missing parent is a usage
+    error (a typo should not grow a tree of folders)."""
+    from pathlib import Path
+    if not out:
+        return None
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise _Usage(f"--out {out}: exists and is not a folder")
+    if not path.exists():
+        parent = path.parent if str(path.parent) else Path(".")
+        if not parent.is_dir():
+            raise _Usage(f"--out {out}: the folder {parent} does not exist; create it first")
+        path.mkdir()
+        _announce(command, f"created {path}/")
+    return path
+
+
+class _Usage(Exception):
+    """A usage or input error: the message is printed and the exit status is 2."""
+
+
+def _safe_name(student: str) -> str:
+    # student names are folder names or file stems: unique in a class and
+    # without "/"; only a name that would be hidden or special needs care
+    return ("_" + student) if student.startswith(".") or not student else student
+
+
+def _write_per_student(command, out, records, rubric, fmt, exports) -> None:
+    import json
+    for s in records:
+        name = _safe_name(s.student)
+        (out / f"{name}.feedback.md").write_text(exports.feedback_markdown(s, rubric), encoding="utf-8")
+        if fmt == "gradescope":
+            (out / f"{name}.results.json").write_text(json.dumps(exports.gradescope(s, rubric), indent=2,
+                                                                 default=float), encoding="utf-8")
+    _announce(command, f"wrote {len(records)} feedback file(s) to {out}/ (<student>.feedback.md)")
+    if fmt == "gradescope":
+        _announce(command, f"wrote {len(records)} Gradescope result(s) to {out}/ (<student>.results.json)")
+
+
+def _executor(args):
+    from gradkey.verify.grade.batch import LocalPool
+    if getattr(args, "scheduler", None):
+        from gradkey.verify.grade.cluster import DaskExecutor
+        return DaskExecutor.connect(args.scheduler)
+    return LocalPool(args.jobs)
+
+
+def _scan(command, args, mode):
+    from gradkey.verify.grade.discover import DiscoveryError, scan
+    try:
+        entries, hidden = scan(args.files, mode, student=args.student)
+    except DiscoveryError as exc:
+        raise _Usage(str(exc)) from None
+    if hidden:
+        _announce(command, f"skipped {len(hidden)} hidden entr{'y' if len(hidden) == 1 else 'ies'} "
+                           f"({', '.join(hidden[:3])}{', …' if len(hidden) > 3 else ''})")
+    if not entries:
+        raise _Usage(f"nothing to grade in {', '.join(map(str, args.files))}")
+    return entries
+
+
+def _finish_outputs(command, args, rows, records, rubric, exports, to_json_doc) -> None:
+    """The formats and files shared by `check` and `code`."""
+    from gradkey.verify.grade.gradebook import csv_gradebook
+    out = args.out_path
+    if out:
+        _write_per_student(command, out, records, rubric, args.format, exports)
+    if args.format == "json":
+        print(to_json_doc())
+    elif args.format == "csv":
+        text = csv_gradebook(records, rubric)
+        if out:
+            (out / "grades.csv").write_text(text, encoding="utf-8")
+            _announce(command, f"wrote {out / 'grades.csv'} ({len(records)} students)")
+        else:
+            sys.stdout.write(text)
+    elif args.format == "gradescope" and not out:
+        import json
+        print(json.dumps(exports.gradescope(records[0], rubric), indent=2, default=float))
 
 
 def cmd_check(args) -> int:
-    import json
     from pathlib import Path
 
-    from gradkey.verify.grade import exports, rubric as rubrics
-    from gradkey.verify.grade.batch import grade, progress_bar
-    from gradkey.verify.grade.report import to_json, to_text
+    from gradkey.verify.grade import decisions as decisions_, exports, rubric as rubrics
+    from gradkey.verify.grade.batch import CheckJob, grade, progress_bar
+    from gradkey.verify.grade.discover import CHECK
+    from gradkey.verify.grade.gradebook import students, unused_decisions
+    from gradkey.verify.grade.report import reviews_text, to_json, to_text
 
     try:
         rubric = rubrics.load(args.rubric) if args.rubric else rubrics.default(args.strict_layout)
@@ -80,66 +180,67 @@ def cmd_check(args) -> int:
         return EXIT_USAGE
     if args.rubric and args.strict_layout:
         rubric = dataclasses.replace(rubric, layout="strict")
-    files = []
-    for f in map(Path, args.files or [Path(__file__).resolve().parent.parent / "examples"]):
-        files.extend(sorted(p for p in f.iterdir() if p.suffix in SUBMISSION_SUFFIXES) if f.is_dir() else [f])
-    missing = [str(f) for f in files if not f.is_file()]
-    if missing:
-        print(f"gradkey check: no such file: {', '.join(missing)}", file=sys.stderr)
+    try:
+        decided = decisions_.load(args.decisions, rubric) if args.decisions else {}
+    except decisions_.DecisionError as exc:
+        print(f"gradkey check: invalid decisions file: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if not files:
-        print("gradkey check: no submission files (.md, .txt, .tex) found", file=sys.stderr)
+    args.files = args.files or [str(Path(__file__).resolve().parent.parent / "examples")]
+    try:
+        entries = _scan("check", args, CHECK)
+        students_seen = {e.student for e in entries}
+        if args.format == "gradescope" and len(students_seen) > 1 and not args.out:
+            raise _Usage("--format gradescope for several students needs --out DIR (one results.json per "
+                         "student), or --student NAME when every file is one student's")
+        args.out_path = _out_dir("check", args.out)
+    except _Usage as exc:
+        print(f"gradkey check: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if args.format == "gradescope" and len(files) > 1 and not args.out:
-        print("gradkey check: --format gradescope with several files needs --out DIR "
-              "(one results.json per submission)", file=sys.stderr)
-        return EXIT_USAGE
-    results = grade(files, rubric.policy, jobs=args.jobs, timeout=args.timeout, aliases=rubric.aliases,
-                    progress=progress_bar() if len(files) > 1 else None)
-    out = Path(args.out) if args.out else None
-    if out:
-        out.mkdir(parents=True, exist_ok=True)
-        for r in results:
-            stem = Path(r["file"]).stem
-            (out / f"{stem}.feedback.md").write_text(exports.feedback_markdown(r, rubric), encoding="utf-8")
-            if args.format == "gradescope":
-                (out / f"{stem}.results.json").write_text(json.dumps(exports.gradescope(r, rubric), indent=2,
-                                                                     default=float), encoding="utf-8")
+    rows = grade(entries, CheckJob(rubric.policy, rubric.aliases), _executor(args), timeout=args.timeout,
+                 progress=progress_bar() if len(entries) > 1 else None)
+    records = students(rows, rubric, decided)
+    for d in unused_decisions(records, decided):
+        _announce("check", f"decision on line {d.line} is for {d.student!r}, who is not in this batch: not used")
+    if args.reviews:
+        print(reviews_text(records))
+        return EXIT_FINDINGS if any(s.reviews for s in records) else EXIT_OK
+    summary = exports.summary(rows, records, rubric)
+    _finish_outputs("check", args, rows, records, rubric, exports, lambda: to_json(rows, summary))
+    if args.format == "text":
+        print(to_text(records, rubric if args.rubric else None, all_questions=bool(args.rubric))
+              + (exports.summary_text(summary) if len(records) > 1 else ""))
     if args.html:  # the review site; its packages are the optional extra gradkey[html]
         from gradkey.verify.grade import html as review_site
-        if not review_site.from_cli("check", args.html, results, rubric):
+        if not review_site.from_cli("check", args.html, rows, rubric):
             return EXIT_USAGE
-    summary = exports.summary(results, rubric)
-    if args.format == "json":
-        print(to_json(results, summary))
-    elif args.format == "csv":
-        text = exports.csv_gradebook(results, rubric)
-        (out / "grades.csv").write_text(text, encoding="utf-8") if out else sys.stdout.write(text)
-    elif args.format == "gradescope":
-        if not out:
-            print(json.dumps(exports.gradescope(results[0], rubric), indent=2, default=float))
-    else:
-        print(to_text(results) + (exports.summary_text(summary) if len(results) > 1 else ""))
-    verdicts = [r["verdict"] for sub in results for r in sub["questions"].values()]
-    bad = any(v != "correct" for v in verdicts) or any(sub.get("error") for sub in results)
+    bad = any(s.problems or s.unmatched or any((q.result or q.decision) and q.verdict != "correct"
+                                                for q in s.questions.values()) for s in records)
     return EXIT_FINDINGS if bad else EXIT_OK
+
+
+def code_as_questions(row: dict) -> dict:
+    """A code report seen as a graded submission: one 'question' per function,
+    so the gradebook, Gradescope and feedback exports serve both commands."""
+    row = dict(row)
+    row["questions"] = {f["name"]: {"verdict": f["verdict"], "line": None, "latex": "", "understood": "",
+                                    "code": None, "feedback": f.get("note") if f["verdict"] != "correct" else None,
+                                    "counterexample": f.get("counterexample"), "note": "", "steps": []}
+                        for f in row.get("functions", [])}
+    row.setdefault("answers", [])
+    return row
 
 
 def cmd_code(args) -> int:
     import json
     from pathlib import Path
 
-    from gradkey.verify.code import check_file
     from gradkey.verify.code.layout import CS224N, load_map
     from gradkey.verify.code.sandbox import Limits
+    from gradkey.verify.grade import exports, rubric as rubrics
+    from gradkey.verify.grade.batch import CodeJob, grade, progress_bar
+    from gradkey.verify.grade.discover import CODE
+    from gradkey.verify.grade.gradebook import students
 
-    path = Path(args.file)
-    if not path.is_file():
-        print(f"gradkey code: no such file: {path}", file=sys.stderr)
-        return EXIT_USAGE
-    progress = None
-    if sys.stderr.isatty() and args.format == "text":
-        progress = lambda name: print(f"  checking {name} …", file=sys.stderr)  # noqa: E731
     adapters = CS224N
     if args.map:
         try:
@@ -147,22 +248,56 @@ def cmd_code(args) -> int:
         except (OSError, ValueError) as exc:
             print(f"gradkey code: {exc}", file=sys.stderr)
             return EXIT_USAGE
-    report = check_file(path, examples=args.examples, progress=progress, adapters=adapters,
-                        limits=Limits(seconds_per_call=args.timeout, memory_mb=args.memory))
+    functions = [a.function for a in adapters]
+    try:
+        rubric = rubrics.load_code(args.rubric, functions) if args.rubric else rubrics.default_code(functions)
+    except rubrics.RubricError as exc:
+        print(f"gradkey code: invalid rubric: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        entries = _scan("code", args, CODE)
+        single = len(args.files) == 1 and Path(args.files[0]).is_file() and not args.student
+        if args.format == "gradescope" and len({e.student for e in entries}) > 1 and not args.out:
+            raise _Usage("--format gradescope for several students needs --out DIR, or --student NAME")
+        args.out_path = _out_dir("code", args.out)
+    except _Usage as exc:
+        print(f"gradkey code: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    options = dict(examples=args.examples, adapters=adapters,
+                   limits=Limits(seconds_per_call=args.timeout, memory_mb=args.memory))
+    if single and entries[0].gradable and not getattr(args, "scheduler", None):
+        # one file: in this process (the student's code still runs in the
+        # sandbox), so the progress can name each function as it is checked
+        progress = None
+        if sys.stderr.isatty() and args.format == "text":
+            progress = lambda name: print(f"  checking {name} …", file=sys.stderr)  # noqa: E731
+        rows = [CodeJob(**options, progress=progress)(entries[0])]
+    else:
+        rows = grade(entries, CodeJob(**options), _executor(args), timeout=args.file_timeout,
+                     progress=progress_bar() if len(entries) > 1 else None)
+    records = students([code_as_questions(r) for r in rows], rubric)
+    doc = rows[0] if single else {"submissions": rows}
+    _finish_outputs("code", args, rows, records, rubric, exports, lambda: json.dumps(doc, indent=2, default=float))
+    if args.format == "text":
+        print("\n".join(code_text(r) for r in rows))
+        if args.rubric or len(records) > 1:
+            for s in records:
+                total = "—" if s.total is None else f"{s.total:g}"
+                print(f"{s.student}: {total} / {rubric.total:g} points")
     if args.html:  # the review site; its packages are the optional extra gradkey[html]
         from gradkey.verify.grade import html as review_site
-        if not review_site.from_cli("code", args.html, report):
+        if not review_site.from_cli("code", args.html, rows[0] if single else rows):
             return EXIT_USAGE
-    if args.format == "json":
-        print(json.dumps(report, indent=2, default=float))
-    else:
-        print(code_text(report))
-    return EXIT_OK if all(f["verdict"] == "correct" for f in report["functions"]) else EXIT_FINDINGS
+    ok = all(not r.get("error") and r.get("functions") and all(f["verdict"] == "correct" for f in r["functions"])
+             for r in rows)
+    return EXIT_OK if ok else EXIT_FINDINGS
 
 
 def code_text(report: dict) -> str:
     marks = {"correct": "✓", "incorrect": "✗", "unstable": "~", "error": "!"}
     lines = [f"== {report['file']}"]
+    if report.get("error"):
+        return "\n".join(lines + [f"   ! could not be checked: {report['error']}"])
     for f in report["functions"]:
         lines.append(f" {marks.get(f['verdict'], ' ')} {f['name']:<30} {f['verdict']}")
         if f["verdict"] != "correct":
@@ -170,7 +305,7 @@ def code_text(report: dict) -> str:
             ce = f.get("counterexample")
             if ce:
                 dims = ce["dims"]
-                lines.append(f"     minimal input: d={dims['d']} W={dims['W']} K={dims['K']} m={dims['m']}")
+                lines.append(f"     minimal input: {' '.join(f'{k}={v}' for k, v in dims.items())}")
                 for name, value in ce["inputs"].items():
                     lines.append(f"       {name} = {value}")
                 if ce.get("expected") is not None:
@@ -193,12 +328,17 @@ def cmd_key(args) -> int:
         print(f"gradkey key: {exc}", file=sys.stderr)
         return EXIT_FINDINGS
     if args.output:
+        folder = Path(args.output).parent
+        if not folder.is_dir():  # a typo must not grow folders: say so
+            print(f"gradkey key: cannot write {args.output}: the folder {folder} does not exist; create it first",
+                  file=sys.stderr)
+            return EXIT_USAGE
         try:
-            Path(args.output).parent.mkdir(parents=True, exist_ok=True)
             Path(args.output).write_text(text, encoding="utf-8")
         except OSError as exc:
             print(f"gradkey key: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
             return EXIT_USAGE
+        print(f"gradkey key: wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     if args.pdf:
@@ -216,8 +356,10 @@ def cmd_key(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from gradkey import __version__
     p = argparse.ArgumentParser(prog="gradkey", description="Derive gradients with SymPy and check derivations against them.")
-    sub = p.add_subparsers(dest="command", required=True)
+    p.add_argument("--version", action="version", version=f"gradkey {__version__}")
+    sub = p.add_subparsers(dest="command")
     sp_ = sub.add_parser("problems", help="list problem sets and question ids")
     sp_.set_defaults(run=cmd_problems)
     d = sub.add_parser("derive", help="a question's closed form, checked against the derived gradient")
@@ -225,26 +367,39 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--all", action="store_true", help="every question of the problem set")
     d.add_argument("--latex", action="store_true", help="print LaTeX")
     d.add_argument("--problem", default="word2vec", help="problem set (default: word2vec)")
-    d.add_argument("--instances", type=int, default=3, help="seeded instances to check at (default: 3)")
+    d.add_argument("--instances", type=_positive(int), default=3, help="seeded instances to check at (default: 3)")
     d.add_argument("--seed", type=int, default=0)
     d.set_defaults(run=cmd_derive)
     c = sub.add_parser("check", help="judge submitted derivations (Markdown/LaTeX, OCR'd or typed)")
-    c.add_argument("files", nargs="*", help="submission files or directories (default: the bundled examples/)")
+    c.add_argument("files", nargs="*", help="submission files or class folders, searched recursively; a student "
+                   "is the first folder level under the class folder, or a file's stem (default: examples/)")
     c.add_argument("--format", choices=["text", "json", "gradescope", "csv"], default="text")
     c.add_argument("--rubric", help="TOML rubric: questions, points, partial credit, layout, aliases, visibility")
-    c.add_argument("--out", help="directory for one feedback file per student (and results.json / grades.csv)")
-    c.add_argument("--jobs", type=int, default=None, help="parallel workers (default: all cores)")
-    c.add_argument("--timeout", type=float, default=60.0, help="seconds allowed per submission (default: 60)")
+    c.add_argument("--out", help="folder for one feedback file per student (and <student>.results.json / grades.csv)")
+    c.add_argument("--jobs", type=_positive(int), default=None, help="parallel workers (default: all cores)")
+    c.add_argument("--timeout", type=_positive(float), default=60.0,
+                   help="seconds allowed per submission file (default: 60)")
+    c.add_argument("--student", help="every file given is this one student's (a Gradescope submission folder)")
+    c.add_argument("--decisions", metavar="FILE",
+                   help="TA decisions (CSV: student,question,verdict,points,who,why), applied on every regrade")
+    c.add_argument("--reviews", action="store_true", help="list only what still needs a human, by student")
     c.add_argument("--strict-layout", action="store_true",
                    help="a row vector (u_oᵀ) where a column (u_o) is meant is incorrect (default: accepted)")
     c.add_argument("--html", metavar="DIR", help="also write a static review site (class, students, review queue) to DIR")
     c.set_defaults(run=cmd_check)
     k = sub.add_parser("code", help="check formula code (a CS224n-layout word2vec.py) against the derived truth")
-    k.add_argument("file", help="the Python module to check; it runs in a sandboxed subprocess")
-    k.add_argument("--format", choices=["text", "json"], default="text")
-    k.add_argument("--examples", type=int, default=100, help="generated inputs per function (default: 100)")
-    k.add_argument("--timeout", type=float, default=5.0, help="seconds per call (default: 5)")
-    k.add_argument("--memory", type=int, default=1024, help="memory limit of the sandbox in MB (default: 1024)")
+    k.add_argument("files", nargs="+", metavar="FILE_OR_DIR",
+                   help="Python modules or class folders of them; each runs in a sandboxed subprocess")
+    k.add_argument("--format", choices=["text", "json", "gradescope", "csv"], default="text")
+    k.add_argument("--examples", type=_positive(int), default=100, help="generated inputs per function (default: 100)")
+    k.add_argument("--timeout", type=_positive(float), default=5.0, help="seconds per call (default: 5)")
+    k.add_argument("--memory", type=_positive(int), default=1024, help="memory limit of the sandbox in MB (default: 1024)")
+    k.add_argument("--rubric", help="TOML rubric for code: functions, points per function, visibility")
+    k.add_argument("--out", help="folder for one feedback file per student (and <student>.results.json / grades.csv)")
+    k.add_argument("--jobs", type=_positive(int), default=None, help="files checked in parallel (default: all cores)")
+    k.add_argument("--file-timeout", type=_positive(float), default=600.0,
+                   help="seconds allowed per file in a batch (default: 600)")
+    k.add_argument("--student", help="every file given is this one student's (a Gradescope submission folder)")
     k.add_argument("--map", help="TOML file declaring other functions' arguments and outputs (see README)")
     k.add_argument("--html", metavar="DIR", help="also write a static page of the findings and the source to DIR")
     k.set_defaults(run=cmd_code)
@@ -258,12 +413,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return EXIT_OK
     try:
         return args.run(args)
     except UnknownQuestion as exc:
         print(f"gradkey: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # the reader went away (`gradkey check … | head`): stop quietly, and
+        # keep Python from complaining again when it flushes stdout at exit
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, the shell's convention for a closed pipe
 
 
 if __name__ == "__main__":
