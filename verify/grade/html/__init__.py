@@ -52,6 +52,5 @@ def from_cli(command: str, out_dir, data, rubric=None) -> bool:
     except OSError as exc:
         print(f"gradkey {command}: cannot write the site to {out_dir}: {exc.strerror or exc}", file=sys.stderr)
         return False
-    from gradkey.verify.grade.html.site import relative
-    print(f"gradkey {command}: wrote {len(written)} files; open {relative(written[0])}", file=sys.stderr)
+    print(f"gradkey {command}: wrote the review site ({len(written)} files); open {written[0]}", file=sys.stderr)
     return True

@@ -137,7 +137,7 @@ def step_views(steps, first_wrong) -> list[dict]:
 
 # Keys shown by name in an answer's view; any other key a newer reader adds
 # (status, guess, reason, …) is listed under "more" so nothing is hidden.
-_SHOWN = {"question", "line", "latex", "verdict", "understood", "how", "condition", "note", "code", "feedback",
+_SHOWN = {"file", "question", "line", "latex", "verdict", "understood", "how", "condition", "note", "code", "feedback",
           "counterexample", "steps", "first_wrong_step", "readings"}
 
 
@@ -146,7 +146,7 @@ def answer_view(a: dict, lines: list[str]) -> dict:
     wanted = {n for n in [a.get("line"), *(s["line"] for s in steps)] if isinstance(n, int)}
     readings = [r for r in a.get("readings") or [] if isinstance(r, dict)]
     return {
-        "question": a.get("question"), "line": a.get("line"), "verdict": str(a.get("verdict") or "unparsed"),
+        "question": a.get("question"), "line": a.get("line"), "file": None, "verdict": str(a.get("verdict") or "unparsed"),
         "math": math_view(a.get("latex")), "understood": visible(str(a.get("understood") or "")),
         "how": visible(str(a.get("how") or "")), "condition": visible(str(a.get("condition") or "")),
         "note": visible(str(a.get("note") or "")), "code": a.get("code"),
@@ -162,22 +162,78 @@ def answer_view(a: dict, lines: list[str]) -> dict:
     }
 
 
-def questions_of(results: list[dict], rubric=None) -> list[str]:
+DETERMINATE = ("correct", "incorrect")
+
+
+def merge(found: list[tuple[str, dict]]) -> dict:
+    """One question's result from a student's files, by the gradebook's rule:
+    determinate answers decide (agreeing: that one; disagreeing: review);
+    otherwise the last one. The result names its file."""
+    determinate = [(f, r) for f, r in found if r.get("verdict") in DETERMINATE]
+    if not determinate:
+        f, r = found[-1]
+        return {**r, "file": f}
+    f, r = next(((f, r) for f, r in determinate if r["verdict"] == "incorrect"), determinate[-1])
+    merged = {**r, "file": f}
+    if len({r["verdict"] for _, r in determinate}) > 1:
+        merged["verdict"] = "review"
+        merged["note"] = "the files disagree: " + ", ".join(f"{f} line {r.get('line')} {r['verdict']}"
+                                                             for f, r in determinate)
+    return merged
+
+
+def group_students(rows: list[dict]) -> list[dict]:
+    """One record per student (rows of several files merged), in the order
+    students first appear: files, problems (file, reason) for rows that could
+    not be graded, answers (file, answer), and merged questions."""
+    by: dict[str, dict] = {}
+    found: dict[str, dict[str, list]] = {}
+    for row in rows:
+        name = student_of(row)
+        s = by.setdefault(name, {"name": name, "files": [], "problems": [], "answers": [], "questions": {}})
+        file = str(row.get("file", ""))
+        s["files"].append(file)
+        if row.get("error"):
+            s["problems"].append((file, str(row["error"])))
+            continue
+        for q, r in (row.get("questions") or {}).items():
+            if isinstance(r, dict):
+                found.setdefault(name, {}).setdefault(q, []).append((file, r))
+        s["answers"] += [(file, a) for a in row.get("answers") or [] if isinstance(a, dict)]
+    for name, s in by.items():
+        s["questions"] = {q: merge(results) for q, results in found.get(name, {}).items()}
+        s["graded"] = len(s["problems"]) < len(s["files"])
+    return list(by.values())
+
+
+def questions_of(students: list[dict], rubric=None) -> list[str]:
     if rubric is not None and getattr(rubric, "questions", None):
         return list(rubric.questions)
     seen = {}
-    for r in results:
-        for q in r.get("questions", {}):
+    for s in students:
+        for q in s["questions"]:
             seen.setdefault(q, None)
     return list(seen)
 
 
-def score_of(result: dict, questions: list[str], rubric=None) -> tuple[float, float]:
-    """(points, possible): the rubric's points, or one point per correct answer."""
+def verdict_of(student: dict, q: str) -> str:
+    """A question's verdict for the class view: missing when no file answered
+    it, blank ("") when a file that could not be graded may hold it."""
+    r = student["questions"].get(q)
+    if r is not None:
+        return str(r.get("verdict") or "unparsed")
+    return "" if student["problems"] else "missing"
+
+
+def score_of(student: dict, questions: list[str], rubric=None) -> tuple[float | None, float]:
+    """(points, possible): the rubric's points, or one point per correct
+    answer; points None when a question is blank (no grade nobody gave)."""
+    possible = rubric.total if rubric is not None else float(len(questions))
+    if not student["graded"] or any(verdict_of(student, q) == "" for q in questions):
+        return None, possible
     if rubric is not None:
-        return (sum(rubric.score(q, result["questions"].get(q)) for q in questions), rubric.total)
-    return (sum(1 for q in questions if (result["questions"].get(q) or {}).get("verdict") == "correct"),
-            float(len(questions)))
+        return sum(rubric.score(q, student["questions"].get(q)) for q in questions), possible
+    return sum(1.0 for q in questions if verdict_of(student, q) == "correct"), possible
 
 
 def code_functions(source: str) -> dict[str, tuple[int, int]]:
@@ -195,11 +251,13 @@ def code_functions(source: str) -> dict[str, tuple[int, int]]:
     return spans
 
 
-def tally(results: list[dict], questions: list[str]) -> dict[str, Counter]:
+def tally(students: list[dict], questions: list[str]) -> dict[str, Counter]:
     per_question = {q: Counter() for q in questions}
-    for r in results:
-        if r.get("error"):
+    for s in students:
+        if not s["graded"]:
             continue
         for q in questions:
-            per_question[q][(r["questions"].get(q) or {"verdict": "missing"}).get("verdict", "missing")] += 1
+            v = verdict_of(s, q)
+            if v:
+                per_question[q][v] += 1
     return per_question

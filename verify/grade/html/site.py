@@ -9,7 +9,6 @@ import base64
 import csv
 import hashlib
 import io
-import os
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
@@ -19,8 +18,8 @@ from markupsafe import Markup
 from gradkey.verify.grade.html import charts
 from gradkey.verify.grade.html.mathml import visible
 from gradkey.verify.grade.html.model import (CATEGORIES, MARK, answer_view, code_functions, counterexample_view,
-                                              excerpt, math_view, questions_of, read_source, score_of, slug,
-                                              student_of, tally)
+                                              excerpt, group_students, math_view, questions_of, read_source,
+                                              score_of, slug, student_of, tally, verdict_of)
 
 HERE = Path(__file__).resolve().parent
 STUDENTS_DIR = "students"
@@ -74,56 +73,71 @@ def _inside(root: Path, name: str) -> Path:
 
 # ---------------------------------------------------------------- check site
 
-def _students(results: list[dict], questions: list[str], rubric) -> list[dict]:
-    names = Counter(student_of(r) for r in results)
-    students = []
-    for r in results:
-        name = student_of(r)
-        # Two files with the same student name (flat folders with equal stems)
-        # still get a page each: the hash then covers the file too.
-        page = slug(name if names[name] == 1 else f"{name}\0{r.get('file', '')}")
-        verdicts = Counter((r["questions"].get(q) or {}).get("verdict", "missing") for q in questions)
-        points, possible = score_of(r, questions, rubric) if not r.get("error") else (None, None)
-        students.append({"name": name, "file": str(r.get("file", "")), "page": page,
-                         "href": f"{STUDENTS_DIR}/{page}.html", "error": r.get("error"),
-                         "points": points, "possible": possible, "counts": verdicts, "result": r})
-    return students
+def _students(rows: list[dict], questions: list[str] | None, rubric) -> tuple[list[dict], list[str]]:
+    students = group_students(rows)
+    questions = questions if questions is not None else questions_of(students, rubric)
+    for s in students:
+        s["page"] = slug(s["name"])
+        s["href"] = f"{STUDENTS_DIR}/{s['page']}.html"
+        s["file"] = ", ".join(s["files"])
+        s["error"] = "; ".join(f"{f}: {why}" for f, why in s["problems"]) if not s["graded"] else None
+        s["counts"] = Counter(verdict_of(s, q) for q in questions if verdict_of(s, q))
+        s["points"], s["possible"] = score_of(s, questions, rubric)
+    return students, questions
 
 
-def _student_page(s: dict, questions: list[str], rubric) -> dict:
-    r = s["result"]
-    lines, source_note = read_source(s["file"]) if s["file"] else ([], "no file name")
-    answers = [a for a in r.get("answers", []) if isinstance(a, dict)]
-    order = questions + [q for q in r.get("questions", {}) if q not in questions]
+class _Sources:
+    """Each submission file read once (with its cap), however many views need it."""
+
+    def __init__(self):
+        self.cache: dict[str, tuple[list[str], str]] = {}
+
+    def __call__(self, file: str) -> tuple[list[str], str]:
+        if file not in self.cache:
+            self.cache[file] = read_source(file) if file else ([], "no file name")
+        return self.cache[file]
+
+
+def _view(s: dict, a: dict, sources: _Sources, **extra) -> dict:
+    file = str(a.get("file") or (s["files"][0] if s["files"] else ""))
+    view = answer_view({**a, **extra}, sources(file)[0])
+    view["file"] = file if len(s["files"]) > 1 else None
+    return view
+
+
+def _student_page(s: dict, questions: list[str], rubric, sources: _Sources) -> dict:
     graded = []
-    for q in order:
-        a = r.get("questions", {}).get(q)
-        view = answer_view({"question": q, **a}, lines) if isinstance(a, dict) else None
-        points = (rubric.score(q, a), rubric.max_points(q)) if rubric is not None and q in questions else None
-        graded.append({"question": q, "answer": view, "points": points})
-    return {"student": s, "graded": graded, "answers": [answer_view(a, lines) for a in answers],
-            "lines": lines, "source_note": source_note}
+    for q in questions + [q for q in s["questions"] if q not in questions]:
+        a = s["questions"].get(q)
+        view = _view(s, a, sources, question=q) if a is not None else None
+        points = None
+        if rubric is not None and q in questions and s["graded"]:
+            got = rubric.score(q, a) if verdict_of(s, q) else None
+            points = (got, rubric.max_points(q))
+        graded.append({"question": q, "answer": view, "verdict": verdict_of(s, q), "points": points})
+    answers = [_view(s, {**a, "file": f}, sources) for f, a in s["answers"]]
+    files = [{"file": f, "lines": sources(f)[0], "note": sources(f)[1]}
+             for f in s["files"] if f not in dict(s["problems"])]
+    return {"student": s, "graded": graded, "answers": answers, "files": files, "problems": s["problems"]}
 
 
-def _review_items(students: list[dict], questions: list[str], rubric) -> tuple[list[dict], list[dict]]:
+def _unmatched(a: dict) -> bool:
+    return a.get("status") in ("unmatched", "unreadable") or not a.get("question")
+
+
+def _review_items(students: list[dict], questions: list[str], rubric, sources: _Sources):
     """The class's ``review`` verdicts (what a decision can settle), and the
-    answers that matched no question."""
+    answers that were assigned to no question."""
     reviews, unmatched = [], []
     for s in students:
-        r = s["result"]
-        if r.get("error"):
-            continue
-        lines = None
-        for q, a in r.get("questions", {}).items():
-            if isinstance(a, dict) and a.get("verdict") == "review":
-                lines = lines if lines is not None else read_source(s["file"])[0]
+        for q, a in s["questions"].items():
+            if a.get("verdict") == "review":
                 max_points = rubric.max_points(q) if rubric is not None and q in questions else None
-                reviews.append({"student": s, "question": q, "answer": answer_view({"question": q, **a}, lines),
+                reviews.append({"student": s, "question": q, "answer": _view(s, a, sources, question=q),
                                 "max_points": max_points})
-        for a in r.get("answers", []):
-            if isinstance(a, dict) and (a.get("question") is None or a.get("status") == "unmatched"):
-                lines = lines if lines is not None else read_source(s["file"])[0]
-                unmatched.append({"student": s, "answer": answer_view(a, lines)})
+        for f, a in s["answers"]:
+            if _unmatched(a):
+                unmatched.append({"student": s, "answer": _view(s, {**a, "file": f}, sources)})
     return reviews, unmatched
 
 
@@ -138,26 +152,27 @@ def decisions_template(reviews: list[dict]) -> str:
     return out.getvalue()
 
 
-def write_check_site(results: list[dict], out_dir, rubric=None, title: str = "gradkey review") -> list[Path]:
+def write_check_site(rows: list[dict], out_dir, rubric=None, title: str = "gradkey review") -> list[Path]:
     """Write index.html (the class), review.html (the review queue), one page
-    per student under students/, and decisions-template.csv. Returns the
-    files written."""
+    per student under students/, and decisions-template.csv, from the check
+    rows (one per file; a student's files are merged). Returns the files
+    written, index.html first."""
     env = environment()
     root = Path(out_dir)
     (root / STUDENTS_DIR).mkdir(parents=True, exist_ok=True)
-    questions = questions_of(results, rubric)
-    students = _students(results, questions, rubric)
-    per_question = tally(results, questions)
+    students, questions = _students(rows, None, rubric)
+    sources = _Sources()
+    per_question = tally(students, questions)
     bars = [{"question": q, "counts": per_question[q], "segments": charts.stacked_bar(per_question[q])}
             for q in questions]
-    graded = [s for s in students if not s["error"]]
-    possible = graded[0]["possible"] if graded else (rubric.total if rubric is not None else len(questions))
-    histogram = charts.histogram([s["points"] for s in graded], possible or 0.0)
+    scored = [s for s in students if s["points"] is not None]
+    possible = rubric.total if rubric is not None else float(len(questions))
+    histogram = charts.histogram([s["points"] for s in scored], possible)
 
     mistakes: dict[str, dict] = {}
-    for s in graded:
-        for q, a in s["result"]["questions"].items():
-            code = a.get("code") if isinstance(a, dict) else None
+    for s in students:
+        for q, a in s["questions"].items():
+            code = a.get("code")
             if code:
                 entry = mistakes.setdefault(code, {"code": code, "question": q, "count": 0, "example": None})
                 entry["count"] += 1
@@ -165,23 +180,24 @@ def write_check_site(results: list[dict], out_dir, rubric=None, title: str = "gr
                     entry["example"] = {"student": s, "math": math_view(a.get("latex")),
                                         "feedback": visible(str(a.get("feedback") or ""))}
     common = sorted(mistakes.values(), key=lambda m: (-m["count"], m["code"]))[:10]
-    reviews, unmatched = _review_items(students, questions, rubric)
+    reviews, unmatched = _review_items(students, questions, rubric, sources)
 
     written: list[Path] = []
-    common_ctx = {"title": title, "root": "", "n_reviews": len(reviews)}
+    common_ctx = {"title": title, "root": "", "n_reviews": len(reviews) + len(unmatched)}
     _write(root / "index.html", env.get_template("class.html.j2").render(
-        **common_ctx, students=sorted(students, key=lambda s: (s["name"].casefold(), s["file"])),
+        **common_ctx, students=sorted(students, key=lambda s: s["name"].casefold()),
         bars=bars, bar_width=charts.BAR_WIDTH, histogram=histogram, possible=possible, mistakes=common,
-        n_errors=sum(1 for s in students if s["error"]), has_rubric=rubric is not None), written)
+        n_errors=sum(1 for s in students if s["error"]), n_unscored=len(students) - len(scored),
+        has_rubric=rubric is not None), written)
     _write(root / "review.html", env.get_template("review.html.j2").render(
         **common_ctx, reviews=reviews, unmatched=unmatched, questions=questions, header=DECISIONS_HEADER),
         written)
     _write(root / "decisions-template.csv", decisions_template(reviews), written)
     student_template = env.get_template("student.html.j2")
     for s in students:
-        page = _student_page(s, questions, rubric)
+        page = _student_page(s, questions, rubric, sources)
         _write(_inside(root, s["page"]), student_template.render(
-            title=title, root="../", n_reviews=len(reviews), **page), written)
+            title=title, root="../", n_reviews=common_ctx["n_reviews"], **page), written)
     return written
 
 
@@ -226,9 +242,14 @@ def write_code_site(reports, out_dir, title: str = "gradkey code review") -> lis
                                                     **_code_page(reports)), written)
         return written
     (root / STUDENTS_DIR).mkdir(exist_ok=True)
-    students = _students([{**r, "questions": {}} for r in reports], [], None)
-    for s, r in zip(students, reports):
-        s["counts"] = Counter(str(f.get("verdict")) for f in r.get("functions") or [] if isinstance(f, dict))
+    students = []
+    for r in reports:  # one page per file: a student may hand in several modules
+        name, file = student_of(r), str(r.get("file", ""))
+        page = slug(f"{name}\0{file}")
+        students.append({"name": name, "file": file, "page": page, "href": f"{STUDENTS_DIR}/{page}.html",
+                         "error": r.get("error"),
+                         "counts": Counter(str(f.get("verdict")) for f in r.get("functions") or []
+                                           if isinstance(f, dict))})
     index = env.get_template("code_index.html.j2").render(
         title=title, root="", n_reviews=None, students=sorted(students, key=lambda s: (s["name"].casefold(), s["file"])))
     _write(root / "index.html", index, written)
@@ -236,10 +257,3 @@ def write_code_site(reports, out_dir, title: str = "gradkey code review") -> lis
         _write(_inside(root, s["page"]), template.render(title=title, root="../", n_reviews=None,
                                                          student=s["name"], **_code_page(r)), written)
     return written
-
-
-def relative(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
