@@ -1,0 +1,636 @@
+"""Problem files: a homework as data (TOML), loaded and validated.
+
+A problem file declares its dimensions and check dimensions, symbols (role,
+shape, premises, LaTeX spellings), index variables, named definitions,
+losses, questions (closed forms, key steps, known mistakes) and code
+layouts; the README's "Writing a problem file" documents every key. Loading
+checks structure and shapes and refuses a file with a message naming the
+file, the key, what is wrong and what is allowed; :func:`prove` (run by
+``gradkey problems --check`` and before a set is used) then checks every
+closed form, step and mistake against the derived truth.
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gradkey.derive import arraylang as al
+
+ROLES = ("parameter", "data", "label", "constant")
+ARRAY_PREMISES = ("symmetric", "posdef", "invertible", "det_positive", "nonnegative", "positive", "binary")
+LABEL_PREMISES = ("distinct",)
+
+BUNDLED = Path(__file__).resolve().parent / "problems"
+
+
+class ProblemFileError(ValueError):
+    """A problem file that cannot be used: file, key, what is wrong, what to do."""
+
+    def __init__(self, file: str, key: str, message: str):
+        self.file, self.key, self.message = file, key, message
+        super().__init__(f"{file}: {key}: {message}" if key else f"{file}: {message}")
+
+
+# -- the model ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Dim:
+    name: str
+    meaning: str = ""
+    latex: str = ""
+    min: int = 1
+    max: int = 5
+
+
+@dataclass(frozen=True)
+class SymbolDecl:
+    name: str
+    role: str
+    shape: tuple
+    meaning: str = ""
+    latex: tuple = ()
+    premises: tuple = ()
+    range_: str = ""              # labels: values in range(range_)
+    distinct_from: tuple = ()     # labels: values differ from these index variables/labels
+
+    @property
+    def kind(self) -> str:       # for notation tables
+        return {0: "scalar", 1: "vector"}.get(len(self.shape), "matrix") if self.role != "label" else "index"
+
+
+@dataclass(frozen=True)
+class IndexVar:
+    name: str
+    dim: str
+    meaning: str = ""
+    latex: tuple = ()
+
+
+@dataclass(frozen=True)
+class Expr:
+    """An array-language expression with its parsed tree and type."""
+
+    text: str
+    node: al.Node = field(compare=False, repr=False)
+    type: al.Type = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Definition:
+    name: str
+    expr: Expr
+    latex: tuple = ()
+    meaning: str = ""
+
+
+@dataclass(frozen=True)
+class Loss:
+    name: str
+    expr: Expr
+    latex: str = ""
+    names: tuple = ()            # what students call it: J, L, L_i, \mathcal{L}
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Form:
+    """A closed form: its array-language value, LaTeX and plain text."""
+
+    expr: Expr
+    latex: str
+    text: str = ""
+    question: "GenericQuestion" = field(default=None, compare=False, repr=False)
+
+    def evaluate(self, inst, xp=None, loss=None):
+        """The closed form at an instance (floats, or SymPy with xp=SYMBOLIC)."""
+        return inst.evaluate(self.expr, symbolic=xp is not None and getattr(xp, "name", "") == "symbolic")
+
+
+@dataclass(frozen=True)
+class Step:
+    latex: str
+    expr: Expr
+
+
+@dataclass(frozen=True)
+class Mistake:
+    code: str                    # stable code, e.g. linear.softmax.W.MISSING_1_OVER_N
+    expr: Expr
+    latex: str
+    feedback: str
+
+
+@dataclass(frozen=True)
+class GenericQuestion:
+    id: str
+    asks: str
+    loss: str
+    wrt: str                      # a parameter, data symbol or definition
+    part: tuple                   # index items applied to the gradient (al nodes), () for all of it
+    order: int                    # 1 gradient, 2 Hessian
+    lhs: tuple                    # LaTeX left-hand sides students write
+    condition: str                # branch condition in LaTeX (e.g. j \neq y_i), "" if none
+    where: Expr | None            # the same condition in the array language
+    closed_forms: tuple
+    steps: tuple
+    mistakes: tuple
+    shape: tuple                  # in dimension names
+    distinct: tuple = ()          # labels whose values must be pairwise distinct here
+    repeated: tuple = ()          # labels that must repeat a value here
+    problem: "GenericProblem" = field(default=None, compare=False, repr=False)
+
+    @property
+    def losses(self) -> tuple:
+        return (self.loss,)
+
+    @property
+    def needs(self) -> str:
+        return "repeated" if self.repeated else "distinct" if self.distinct else ""
+
+    @property
+    def part_text(self) -> str:
+        return self.wrt + (self._part_src if self.part else "")
+
+    _part_src: str = ""
+
+    def truth(self, inst, loss: str | None = None):
+        """The derived answer at an instance (``sympy.diff`` of the loss)."""
+        if loss not in (None, self.loss):
+            raise ValueError(f"{self.id} is about {self.loss}, not {loss}")
+        from gradkey.derive.truth import question_truth
+        return question_truth(self, inst)
+
+    def suits(self, inst) -> bool:
+        from gradkey.derive.draw import satisfies
+        return satisfies(self, inst)
+
+    def concrete_shape(self, dims: dict) -> tuple:
+        return tuple(dims[d] if isinstance(d, str) else d for d in self.shape)
+
+
+@dataclass(frozen=True)
+class CodeLayout:
+    """How student code presents a loss (consumed by ``gradkey code``)."""
+
+    name: str                     # function name, or Class.method
+    kind: str                     # "function" or "method"
+    loss: str
+    args: tuple                   # symbol names in call order (labels as integer arrays)
+    outputs: tuple                # "loss", "grad:<symbol>", "grads" (dict keyed by params)
+    params: dict = field(default_factory=dict)   # method layouts: dict key -> symbol
+    constructor: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GenericProblem:
+    name: str
+    title: str
+    source: str                   # path of the file, for messages
+    digest: str                   # sha256 of the file's bytes: the derivation cache key
+    dims: tuple                   # Dim
+    check_dims: tuple             # dicts name -> size
+    proof_dims: dict
+    symbols: tuple                # SymbolDecl
+    indices: tuple                # IndexVar
+    definitions: tuple            # Definition, in dependency order
+    loss_decls: tuple             # Loss
+    questions: tuple              # GenericQuestion
+    code: tuple = ()              # CodeLayout
+    conventions: dict = field(default_factory=dict)   # name -> {constant: expression text}
+    helpers: tuple = ()           # course helper modules (folders under derive/problems/helpers)
+    aliases: dict = field(default_factory=dict)
+
+    # -- the ProblemSet interface (shared with word2vec) --
+    @property
+    def ids(self) -> list[str]:
+        return [q.id for q in self.questions]
+
+    def question(self, qid: str) -> GenericQuestion:
+        for q in self.questions:
+            if q.id == qid:
+                return q
+        from gradkey.derive.problems import UnknownQuestion
+        close = difflib.get_close_matches(qid, self.ids, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise UnknownQuestion(f"unknown question id {qid!r} in problem set {self.name!r}{hint} "
+                              f"(known: {', '.join(self.ids)})")
+
+    @property
+    def losses(self) -> tuple:
+        """(LaTeX name, LaTeX definition) per loss, for the answer key."""
+        return tuple(((l.names[0] if l.names else l.name), l.latex) for l in self.loss_decls)
+
+    def loss(self, name: str) -> Loss:
+        return next(l for l in self.loss_decls if l.name == name)
+
+    def symbol(self, name: str) -> SymbolDecl | None:
+        return next((s for s in self.symbols if s.name == name), None)
+
+    def definition(self, name: str) -> Definition | None:
+        return next((d for d in self.definitions if d.name == name), None)
+
+    @property
+    def dim_names(self) -> tuple:
+        return tuple(d.name for d in self.dims)
+
+    def parse(self, text: str, where: str = "expression") -> Expr:
+        """Parse and type an array-language expression in this problem's names."""
+        return _expr(text, self._type_env(), self.source, where)
+
+    def _type_env(self) -> al.TypeEnv:
+        types = {}
+        for s in self.symbols:
+            types[s.name] = al.Type("index", s.shape, s.range_) if s.role == "label" else al.Type("array", s.shape)
+        for v in self.indices:
+            types[v.name] = al.Type("index", (), v.dim)
+        for d in self.definitions:
+            types[d.name] = d.expr.type
+        return al.TypeEnv(self.dim_names, types)
+
+
+# -- loading -----------------------------------------------------------------------------------
+
+_TOP = {"problem", "dims", "check", "symbols", "indices", "definitions", "losses", "questions", "code"}
+
+
+class _Reader:
+    """Walks the TOML document, with the file name and key path for errors."""
+
+    def __init__(self, file: str):
+        self.file = file
+
+    def fail(self, key: str, message: str):
+        raise ProblemFileError(self.file, key, message)
+
+    def table(self, value, key: str, allowed: set | None = None, required: tuple = ()) -> dict:
+        if not isinstance(value, dict):
+            self.fail(key, f"must be a table, got {type(value).__name__}")
+        if allowed is not None:
+            for k in value:
+                if k not in allowed:
+                    close = difflib.get_close_matches(k, sorted(allowed), n=1)
+                    hint = f"; did you mean {close[0]!r}?" if close else ""
+                    self.fail(f"{key}.{k}" if key else k,
+                              f"unknown key{hint} (allowed: {', '.join(sorted(allowed))})")
+        for k in required:
+            if k not in value:
+                self.fail(key, f"missing required key {k!r}")
+        return value
+
+    def string(self, value, key: str, empty: bool = False) -> str:
+        if not isinstance(value, str) or (not empty and not value.strip()):
+            self.fail(key, f"must be a non-empty string, got {value!r}")
+        return value
+
+    def strings(self, value, key: str) -> tuple:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(key, f"must be a string or a list of strings, got {value!r}")
+        return tuple(value)
+
+    def integer(self, value, key: str, low: int = 0) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            self.fail(key, f"must be an integer >= {low}, got {value!r}")
+        return value
+
+
+def _expr(text, env: al.TypeEnv, file: str, key: str) -> Expr:
+    if not isinstance(text, str):
+        raise ProblemFileError(file, key, f"must be an array-language expression (a string), got {text!r}")
+    env.text = text
+    try:
+        node = al.parse(text)
+        t = al.infer(node, env)
+    except al.ArrayLangError as exc:
+        hint = ""
+        if exc.message.startswith("unknown name"):
+            known = sorted(set(env.types) | env.dims)
+            bad = exc.message.split("'")[1]
+            close = difflib.get_close_matches(bad, known, n=1)
+            hint = (f"; did you mean {close[0]!r}?" if close else "") + \
+                f" (declare it under [symbols], [indices] or [definitions]; known: {', '.join(known)})"
+        raise ProblemFileError(file, key, f"{exc}{hint}") from None
+    return Expr(text, node, t)
+
+
+def load(source: str | Path, *, name: str | None = None) -> GenericProblem:
+    """Load and validate a problem file (structure and shapes). Raises
+    ProblemFileError naming the file and key of the first problem found."""
+    path = Path(source)
+    file = path.name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ProblemFileError(str(path), "", f"cannot read the file: {exc.strerror}") from None
+    try:
+        doc = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ProblemFileError(file, "", "is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProblemFileError(file, "", f"is not valid TOML: {exc}") from None
+    return build(doc, file=file, digest=hashlib.sha256(data).hexdigest(), source=str(path), name=name)
+
+
+def loads(text: str, file: str = "<string>") -> GenericProblem:
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProblemFileError(file, "", f"is not valid TOML: {exc}") from None
+    return build(doc, file=file, digest=hashlib.sha256(text.encode()).hexdigest(), source=file)
+
+
+def build(doc: dict, *, file: str, digest: str, source: str, name: str | None = None) -> GenericProblem:
+    r = _Reader(file)
+    r.table(doc, "", _TOP, required=("problem", "dims", "symbols", "losses", "questions"))
+    meta = r.table(doc["problem"], "problem", {"name", "title", "helpers", "aliases"}, required=("name",))
+    pname = r.string(meta["name"], "problem.name")
+    title = r.string(meta.get("title", pname), "problem.title")
+    helpers = r.strings(meta.get("helpers", []), "problem.helpers")
+    aliases = r.table(meta.get("aliases", {}), "problem.aliases")
+
+    # dimensions
+    dims = []
+    for dname, spec in r.table(doc["dims"], "dims").items():
+        key = f"dims.{dname}"
+        if not dname.isidentifier() or dname in al.RESERVED:
+            r.fail(key, "a dimension name must be an identifier that is not a function name")
+        spec = r.table(spec, key, {"meaning", "latex", "min", "max"})
+        low = r.integer(spec.get("min", 1), f"{key}.min", 1)
+        high = r.integer(spec.get("max", max(low, 5)), f"{key}.max", low)
+        dims.append(Dim(dname, spec.get("meaning", ""), spec.get("latex", dname), low, high))
+    if not dims:
+        r.fail("dims", "declare at least one dimension, e.g. N = { meaning = \"examples\" }")
+    dim_names = {d.name for d in dims}
+    check = r.table(doc.get("check", {}), "check", {"dims", "proof"}, required=("dims",))
+    check_dims = []
+    raw = check["dims"]
+    if not isinstance(raw, list) or not raw:
+        r.fail("check.dims", "must be a non-empty list of tables such as { N = 2, D = 3, C = 4 }")
+    for n, t in enumerate(raw):
+        check_dims.append(_dim_tuple(r, t, f"check.dims[{n}]", dims, distinct=True))
+    proof = _dim_tuple(r, check.get("proof", check_dims[0]), "check.proof", dims, distinct=False)
+
+    # symbols and index variables
+    symbols, types = [], {}
+    for sname, spec in r.table(doc["symbols"], "symbols").items():
+        key = f"symbols.{sname}"
+        _check_name(r, sname, key, dim_names, types)
+        spec = r.table(spec, key, {"role", "shape", "meaning", "latex", "premises", "range", "distinct_from"},
+                       required=("role",))
+        role = spec["role"]
+        if role not in ROLES:
+            r.fail(f"{key}.role", f"unknown role {role!r} (allowed: {', '.join(ROLES)})")
+        shape = r.strings(spec.get("shape", []), f"{key}.shape")
+        for d in shape:
+            if d not in dim_names:
+                r.fail(f"{key}.shape", f"unknown dimension {d!r} (declared: {', '.join(sorted(dim_names))})")
+        premises = r.strings(spec.get("premises", []), f"{key}.premises")
+        allowed = LABEL_PREMISES if role == "label" else ARRAY_PREMISES
+        for p in premises:
+            if p not in allowed:
+                r.fail(f"{key}.premises", f"unknown premise {p!r} for a {role} (allowed: {', '.join(allowed)})")
+            if p in ("symmetric", "posdef", "invertible", "det_positive") and (len(shape) != 2 or shape[0] != shape[1]):
+                r.fail(f"{key}.premises", f"{p!r} needs a square matrix, but the shape is {al._show(shape)}")
+        range_ = ""
+        if role == "label":
+            range_ = r.string(spec.get("range", ""), f"{key}.range")
+            if range_ not in dim_names:
+                r.fail(f"{key}.range", f"a label's range must be a dimension (declared: {', '.join(sorted(dim_names))})")
+        elif "range" in spec:
+            r.fail(f"{key}.range", "only labels have a range (role = \"label\")")
+        sym = SymbolDecl(sname, role, shape, spec.get("meaning", ""), r.strings(spec.get("latex", [sname]), f"{key}.latex"),
+                         premises, range_, r.strings(spec.get("distinct_from", []), f"{key}.distinct_from"))
+        symbols.append(sym)
+        types[sname] = al.Type("index", shape, range_) if role == "label" else al.Type("array", shape)
+    indices = []
+    for iname, spec in r.table(doc.get("indices", {}), "indices").items():
+        key = f"indices.{iname}"
+        _check_name(r, iname, key, dim_names, types)
+        spec = r.table({"dim": spec} if isinstance(spec, str) else spec, key, {"dim", "meaning", "latex"}, required=("dim",))
+        if spec["dim"] not in dim_names:
+            r.fail(f"{key}.dim", f"unknown dimension {spec['dim']!r} (declared: {', '.join(sorted(dim_names))})")
+        indices.append(IndexVar(iname, spec["dim"], spec.get("meaning", ""), r.strings(spec.get("latex", [iname]), f"{key}.latex")))
+        types[iname] = al.Type("index", (), spec["dim"])
+    for s in symbols:
+        for other in s.distinct_from:
+            if other not in types or types[other].kind != "index":
+                r.fail(f"symbols.{s.name}.distinct_from", f"{other!r} is not a label or an index variable")
+    env = al.TypeEnv(dim_names, types)
+
+    # definitions, in file order: each may use the names above it
+    definitions = []
+    for dname, spec in r.table(doc.get("definitions", {}), "definitions").items():
+        key = f"definitions.{dname}"
+        _check_name(r, dname, key, dim_names, env.types)
+        spec = r.table({"value": spec} if isinstance(spec, str) else spec, key, {"value", "latex", "meaning"},
+                       required=("value",))
+        e = _expr(spec["value"], env, file, f"{key}.value")
+        if e.type.kind != "array":
+            r.fail(f"{key}.value", f"a definition must be an array of numbers, got {e.type.show()}")
+        definitions.append(Definition(dname, e, r.strings(spec.get("latex", [dname]), f"{key}.latex"), spec.get("meaning", "")))
+        env.types[dname] = e.type
+
+    losses = []
+    for lname, spec in r.table(doc["losses"], "losses").items():
+        key = f"losses.{lname}"
+        spec = r.table({"value": spec} if isinstance(spec, str) else spec, key,
+                       {"value", "latex", "names", "title"}, required=("value",))
+        e = _expr(spec["value"], env, file, f"{key}.value")
+        if e.type != al.SCALAR:
+            r.fail(f"{key}.value", f"a loss must be a scalar, got {e.type.show()} (sum it, e.g. sum(…) / N)")
+        losses.append(Loss(lname, e, spec.get("latex", ""), r.strings(spec.get("names", []), f"{key}.names"),
+                           spec.get("title", lname)))
+    loss_names = {l.name for l in losses}
+
+    questions = []
+    for qid, spec in r.table(doc["questions"], "questions").items():
+        questions.append(_question(r, qid, spec, env, file, loss_names, symbols, definitions, pname))
+    if not questions:
+        r.fail("questions", "declare at least one question")
+
+    code, conventions = _code(r, doc.get("code", {}), types, loss_names, env, file)
+    problem = GenericProblem(
+        name=name or pname, title=title, source=source, digest=digest, dims=tuple(dims),
+        check_dims=tuple(check_dims), proof_dims=proof, symbols=tuple(symbols), indices=tuple(indices),
+        definitions=tuple(definitions), loss_decls=tuple(losses), questions=tuple(questions), code=code,
+        conventions=conventions, helpers=helpers, aliases=dict(aliases))
+    for q in questions:                   # back references (frozen dataclasses)
+        object.__setattr__(q, "problem", problem)
+        for f in q.closed_forms:
+            object.__setattr__(f, "question", q)
+    return problem
+
+
+def _dim_tuple(r: _Reader, t, key: str, dims, distinct: bool) -> dict:
+    t = r.table(t, key, {d.name for d in dims}, required=tuple(d.name for d in dims))
+    out = {}
+    for d in dims:
+        v = r.integer(t[d.name], f"{key}.{d.name}", 1)
+        if not d.min <= v <= max(d.max, v) or v < d.min:
+            r.fail(f"{key}.{d.name}", f"{v} is below the dimension's minimum {d.min}")
+        out[d.name] = v
+    if distinct:
+        seen = {}
+        for k, v in out.items():
+            if v in seen:
+                r.fail(key, f"check dimensions must be pairwise distinct so that a missing transpose is a "
+                            f"shape error, but {seen[v]} = {k} = {v}")
+            seen[v] = k
+    return out
+
+
+def _check_name(r: _Reader, name: str, key: str, dims: set, taken: dict):
+    if not name.isidentifier() or name in al.RESERVED:
+        r.fail(key, "a name must be an identifier that is not a function name or keyword")
+    if name in dims:
+        r.fail(key, f"{name!r} is already a dimension; give one of them another name")
+    if name in taken:
+        r.fail(key, f"{name!r} is declared twice")
+
+
+def _shape_words(shape: tuple) -> str:
+    return al._show(shape)
+
+
+def _question(r: _Reader, qid: str, spec, env: al.TypeEnv, file: str, loss_names: set, symbols, definitions,
+              pname: str) -> GenericQuestion:
+    key = f"questions.{qid}"
+    spec = r.table(spec, key, {"asks", "loss", "wrt", "order", "lhs", "condition", "where", "closed_forms",
+                               "steps", "mistakes", "distinct", "repeated"},
+                   required=("loss", "wrt", "closed_forms"))
+    loss = r.string(spec["loss"], f"{key}.loss")
+    if loss not in loss_names:
+        close = difflib.get_close_matches(loss, sorted(loss_names), n=1)
+        r.fail(f"{key}.loss", f"unknown loss {loss!r}" + (f"; did you mean {close[0]!r}?" if close else "")
+               + f" (declared: {', '.join(sorted(loss_names))})")
+    wrt_text = r.string(spec["wrt"], f"{key}.wrt")
+    wrt_node = _expr(wrt_text, env, file, f"{key}.wrt").node
+    base, part = (wrt_node.base, wrt_node.items) if isinstance(wrt_node, al.Index) else (wrt_node, ())
+    arrays = {s.name for s in symbols if s.role != "label"} | {d.name for d in definitions}
+    if not isinstance(base, al.Name) or base.id not in arrays:
+        r.fail(f"{key}.wrt", f"must name a symbol or definition, optionally with a part such as W[:, j] "
+                             f"(allowed names: {', '.join(sorted(arrays))})")
+    order = r.integer(spec.get("order", 1), f"{key}.order", 1)
+    if order > 2:
+        r.fail(f"{key}.order", "1 (gradient) or 2 (Hessian)")
+    if order == 2 and part:
+        r.fail(f"{key}.wrt", "a Hessian question differentiates a whole symbol, without a part")
+    whole = env.types[base.id].shape
+    part_type = al.infer(wrt_node, env) if part else al.Type("array", whole)
+    shape = part_type.shape + (whole if order == 2 else ())
+    where = None
+    if "where" in spec:
+        where = _expr(spec["where"], env, file, f"{key}.where")
+        if where.type.kind != "bool" or where.type.shape:
+            r.fail(f"{key}.where", "must be one comparison of indices, e.g. j != y[i]")
+
+    def shaped(kind: str, n: int, text) -> Expr:
+        e = _expr(text, env, file, f"{key}.{kind}[{n}].value")
+        if e.type.kind != "array":
+            r.fail(f"{key}.{kind}[{n}].value", f"must be numbers, got {e.type.show()}")
+        # a known mistake may have the wrong shape (a transposed answer is a typical one)
+        if e.type.shape != shape and kind != "mistakes":
+            hint = ""
+            if e.type.shape == shape[::-1] and len(shape) == 2:
+                hint = "; did you forget a transpose?"
+            elif len(e.type.shape) != len(shape):
+                hint = "; a vector, a matrix and a scalar are different shapes here (row()/col() convert)"
+            r.fail(f"{key}.{kind}[{n}]", f"shape {_shape_words(e.type.shape)} but the question asks for "
+                                        f"{wrt_text}'s shape {_shape_words(shape)}{hint}")
+        return e
+
+    forms = []
+    for n, f in enumerate(_tables(r, spec["closed_forms"], f"{key}.closed_forms")):
+        f = r.table(f, f"{key}.closed_forms[{n}]", {"value", "latex", "text"}, required=("value", "latex"))
+        forms.append(Form(shaped("closed_forms", n, f["value"]), r.string(f["latex"], f"{key}.closed_forms[{n}].latex"),
+                          f.get("text", f["latex"])))
+    if not forms:
+        r.fail(f"{key}.closed_forms", "give at least one closed form")
+    steps = []
+    for n, s in enumerate(_tables(r, spec.get("steps", []), f"{key}.steps")):
+        s = r.table(s, f"{key}.steps[{n}]", {"value", "latex"}, required=("value", "latex"))
+        steps.append(Step(r.string(s["latex"], f"{key}.steps[{n}].latex"), shaped("steps", n, s["value"])))
+    mistakes = []
+    codes = set()
+    for n, m in enumerate(_tables(r, spec.get("mistakes", []), f"{key}.mistakes")):
+        m = r.table(m, f"{key}.mistakes[{n}]", {"code", "value", "latex", "feedback"},
+                    required=("code", "value", "feedback"))
+        code = r.string(m["code"], f"{key}.mistakes[{n}].code")
+        if not code.replace("_", "").isalnum() or code.upper() != code:
+            r.fail(f"{key}.mistakes[{n}].code", f"a mistake code is UPPER_SNAKE_CASE, got {code!r}")
+        if code in codes:
+            r.fail(f"{key}.mistakes[{n}].code", f"{code!r} is used twice in this question")
+        codes.add(code)
+        mistakes.append(Mistake(f"{qid}.{code}", shaped("mistakes", n, m["value"]), m.get("latex", ""),
+                                r.string(m["feedback"], f"{key}.mistakes[{n}].feedback")))
+    labels = {s.name for s in symbols if s.role == "label"}
+    premise = {}
+    for k in ("distinct", "repeated"):
+        premise[k] = r.strings(spec.get(k, []), f"{key}.{k}")
+        for lab in premise[k]:
+            if lab not in labels:
+                r.fail(f"{key}.{k}", f"{lab!r} is not a label symbol (labels: {', '.join(sorted(labels)) or 'none'})")
+    q = GenericQuestion(
+        id=qid, asks=spec.get("asks", f"∂{loss}/∂{wrt_text}"), loss=loss, wrt=base.id, part=tuple(part), order=order,
+        lhs=r.strings(spec.get("lhs", []), f"{key}.lhs"), condition=spec.get("condition", ""), where=where,
+        closed_forms=tuple(forms), steps=tuple(steps), mistakes=tuple(mistakes), shape=shape,
+        distinct=premise["distinct"], repeated=premise["repeated"])
+    object.__setattr__(q, "_part_src", wrt_text[len(base.id):] if part else "")
+    return q
+
+
+def _tables(r: _Reader, value, key: str) -> list:
+    if not isinstance(value, list):
+        r.fail(key, "must be an array of tables ([[…]] or a list of { value = …, latex = … })")
+    return value
+
+
+def _code(r: _Reader, spec, types: dict, loss_names: set, env, file) -> tuple:
+    spec = r.table(spec, "code", {"functions", "methods", "conventions"})
+    layouts = []
+    for kind in ("functions", "methods"):
+        for fname, f in r.table(spec.get(kind, {}), f"code.{kind}").items():
+            key = f"code.{kind}.{fname}"
+            allowed = {"loss", "args", "outputs", "params", "constructor"}
+            f = r.table(f, key, allowed, required=("loss", "args", "outputs"))
+            if f["loss"] not in loss_names:
+                r.fail(f"{key}.loss", f"unknown loss {f['loss']!r} (declared: {', '.join(sorted(loss_names))})")
+            args = r.strings(f["args"], f"{key}.args")
+            for a in args:
+                if a not in types:
+                    r.fail(f"{key}.args", f"{a!r} is not a symbol (symbols: {', '.join(sorted(types))})")
+            outputs = r.strings(f["outputs"], f"{key}.outputs")
+            params = r.table(f.get("params", {}), f"{key}.params")
+            for out in outputs:
+                if out in ("loss", "grads", "scores"):
+                    continue
+                if not out.startswith("grad:") or out[5:] not in types:
+                    r.fail(f"{key}.outputs", f"{out!r}: an output is loss, scores, grads or grad:<symbol>")
+            for pkey, sym in params.items():
+                if sym not in types:
+                    r.fail(f"{key}.params.{pkey}", f"{sym!r} is not a symbol")
+            if kind == "methods" and "." not in fname:
+                r.fail(key, "a method layout is named Class.method, e.g. TwoLayerNet.loss")
+            layouts.append(CodeLayout(fname, kind[:-1] if kind == "functions" else "method", f["loss"], args, outputs,
+                                      dict(params), dict(f.get("constructor", {}))))
+    conventions = {}
+    for cname, subs in r.table(spec.get("conventions", {}), "code.conventions").items():
+        key = f"code.conventions.{cname}"
+        subs = r.table(subs, key)
+        for sym, text in subs.items():
+            if sym not in types or types[sym].kind != "array":
+                r.fail(f"{key}.{sym}", f"{sym!r} is not a symbol to substitute")
+            e = _expr(text, env, file, f"{key}.{sym}")
+            if e.type.shape != types[sym].shape:
+                r.fail(f"{key}.{sym}", f"the substitute has {e.type.show()}, {sym} has {types[sym].show()}")
+        conventions[cname] = dict(subs)
+    return tuple(layouts), conventions
+
+
+def bundled() -> dict[str, Path]:
+    """Bundled problem files by name."""
+    return {p.stem: p for p in sorted(BUNDLED.glob("*.toml"))}
