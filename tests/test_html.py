@@ -33,9 +33,9 @@ HOSTILE_TEXT = r"""# Derivation
 $$\frac{\partial J}{\partial v_c} = </math><script>alert(1)</script>$$
 $$\frac{\partial J}{\partial u_o} = \text{<img src=x onerror=alert(2)>}$$
 $$\frac{\partial J}{\partial u_w} = \href{javascript:alert(3)}{x} \rule{999em}{999em}$$
-$$\frac{\partial J}{\partial U} = "'\x1b[2J\x07$$
+$$\frac{\partial J}{\partial U} = "' \vec{x}$$
 $$\sigma'(x) = \sigma(x)(1-\sigma(x))$$
-"""
+""" + "terminal escapes in OCR text: \x1b[2J\x1b]0;title\x07 $$\\frac{\\partial J}{\\partial v_c} = \x1b[31m u_o$$\n"
 
 
 class Strict(HTMLParser):
@@ -146,6 +146,7 @@ def test_pages_are_valid_and_nothing_from_a_submission_runs(hostile_class):
     student_texts = [text_of(parse(p)) for p in (site / "students").glob("*.html")]
     assert any('<script>alert("ocr")</script>' in t for t in student_texts)
     assert any("onerror=alert(2)" in t for t in student_texts)  # \text{<img…>} shown as LaTeX text
+    assert any("␛[2J␛]0;title␇" in t for t in student_texts)
     # Terminal escapes in names and text are shown as visible symbols.
     index = text_of(parse(site / "index.html"))
     assert "␛[31mred␛[0m student" in index
@@ -257,7 +258,7 @@ def test_student_page_shows_what_a_ta_needs(tmp_path):
 
 
 def test_unmatched_answers_and_new_keys_are_shown(tmp_path):
-    row = check_submission(ROOT / "examples" / "clean_correct.md")
+    row = json.loads(json.dumps(WITH_MISTAKES))
     extra = {"question": None, "line": 2, "latex": r"\alpha + \beta", "verdict": "review", "understood": "",
              "note": "matched no question", "status": "unmatched", "guess": "naive.v_c", "reason": "no left side"}
     row["answers"].append(extra)
