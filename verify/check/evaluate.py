@@ -59,6 +59,8 @@ class Scope:
     loops: tuple = ()                       # (var, kind, value): kind word|sample|window
     reading: Reading = field(default_factory=Reading)
     differentiate: bool = False             # evaluate ∂/∂x (…) with sympy.diff (symbolic instances)
+    rows_U: bool = False                    # declared: U is W × d with rows u_wᵀ
+    row_y: bool = False                     # declared: ŷ and y are row vectors
 
     def bind(self, var: str, kind: str, value: int) -> "Scope":
         return replace(self, loops=((var, kind, value),) + self.loops)
@@ -170,18 +172,27 @@ def name(node: ast.Name, scope: Scope) -> np.ndarray:
             return column(inst.v_c)
         return column((inst.U if scope.reading.v_means == "U" else inst.V)[:, w])
     if base == "U" and sub is None:
-        return np.asarray(inst.U, dtype=object if _symbolic(inst.U) else float)
-    if base in ("yhat", "Yhat"):
+        U = np.asarray(inst.U, dtype=object if _symbolic(inst.U) else float)
+        return U.T if scope.rows_U else U
+    if base in ("Yhat", "Y"):
+        # Ŷ and Y are not the problem's ŷ and one-hot y (a batch of predictions and
+        # labels, a matrix): reading them as ŷ and y would judge a different formula
+        raise Unreadable(f"{'Ŷ' if base == 'Yhat' else 'Y'} (a capital: the notation has the vectors ŷ and y)")
+    if base == "yhat":
         yh = softmax(inst)
+        if scope.row_y and sub is None:
+            return yh.T
         return yh if sub is None else scalar(yh[word(sub, scope), 0])
-    if base in ("y", "Y"):
+    if base == "y":
         context = _context_word(sub, scope) if sub is not None else None
         if context is not None:  # y_{t+j}: the one-hot vector of the j-th context word
             y = np.zeros((inst.dims.W, 1))
             y[context] = 1.0
-            return y
+            return y.T if scope.row_y else y
         y = np.zeros((inst.dims.W, 1))
         y[inst.o] = 1.0
+        if scope.row_y and sub is None:
+            return y.T
         return y if sub is None else scalar(y[word(sub, scope), 0])
     if base == "x" and sub is None:
         return np.full((1, 1), inst.x, dtype=object if isinstance(inst.x, sp.Basic) else float)
@@ -239,7 +250,18 @@ def _eval(node, scope: Scope) -> np.ndarray:
     if isinstance(node, ast.Transpose):
         return _eval(node.arg, scope).T
     if isinstance(node, ast.Call):
+        if node.func == "softmax":
+            arg = _eval(node.arg, scope)
+            if _symbolic(arg) or arg.shape[1] != 1 and arg.shape[0] != 1:
+                raise Unreadable("softmax of a matrix")
+            e = np.exp(arg - arg.max())
+            return e / e.sum()
+        if node.func not in ("sigma", "exp", "log"):
+            raise Unreadable(f"the function {node.func}")
         return apply(node.func, _eval(node.arg, scope))
+    if isinstance(node, ast.Indicator):
+        same = word(node.left, scope) == word(node.right, scope)
+        return scalar(float(same != node.neq))
     if isinstance(node, ast.Sum):
         return _sum(node, scope)
     if isinstance(node, ast.Derivative):
@@ -293,6 +315,10 @@ def _sum_range(node: ast.Sum, var: str, scope: Scope):
     for cond in node.conditions:
         if cond[0] == "range":                      # -m <= j <= m: the window
             return "window", range(len(inst.window))
+    lower_m = isinstance(node.lower, ast.Add) or isinstance(node.lower, ast.Name) and node.lower.base == "m"
+    if lower_m or any(i.text.replace("{", "").replace("}", "").endswith((f"+{var}", f"-{var}"))
+                      for i in _indices(node.body)):
+        return "window", range(len(inst.window))    # Σ_j … y_{t+j}, Σ_{j=-m}^{m}: over the window
     upper = node.upper
     upper_name = upper.base if isinstance(upper, ast.Name) and upper.sub is None else None
     if isinstance(upper, ast.Num) or (upper is not None and upper_name is None):
@@ -311,10 +337,16 @@ def _sum_range(node: ast.Sum, var: str, scope: Scope):
             excluded = word(ast.Index(cond[2]), scope)
             words = [w for w in words if w != excluded]
         elif cond[0] == "in":
-            raise Unreadable(f"a Σ over {cond[2]}")
+            if not _whole_vocabulary(cond[2]):
+                raise Unreadable(f"a Σ over {cond[2]}")
     if var in ("k",) and upper_name is None:
         return "sample", range(inst.dims.K)          # Σ_k: over the negative samples
     return "word", words
+
+
+def _whole_vocabulary(name: str) -> bool:
+    from gradkey.verify.read.vocabulary import WORD2VEC
+    return WORD2VEC.is_vocabulary(name)
 
 
 def _implicit_variable(body: ast.Node, scope: Scope) -> str:
@@ -331,6 +363,10 @@ def _implicit_variable(body: ast.Node, scope: Scope) -> str:
 
 
 def _indices(node):
+    if isinstance(node, ast.Indicator):
+        yield node.left
+        yield node.right
+        return
     if isinstance(node, ast.Name):
         if node.sub is not None:
             yield node.sub

@@ -1,12 +1,24 @@
 """Which question does an answer belong to?
 
-From the left-hand side (∂J/∂v_c, ∂L/∂u_w, dσ/dx, …) we get the variable;
-the loss comes from, in order of trust: a loss named in a branch condition
-("smx-CE", "neg-CE"), the loss's own subscript (J_CE, J_neg-sample), the
-chain's content (σ: negative sampling; ŷ or exp: naive softmax; F(…) or a sum
-over −m ≤ j ≤ m: skip-gram), and the section the chain sits in. When none
-decides, every candidate is tried and the answer goes to the question whose
-truth it matches (the report says so).
+Evidence is weighed, and the answer records which evidence decided (``Target.how``):
+
+- the left-hand side (∂J/∂v_c, ∂L/∂u_w, ∇_{v_c} J, dσ/dx, σ'(x), f'(x)) gives the
+  variable; what is differentiated tells an answer (the loss J, L, 𝓛, J_{…}(…), σ)
+  from an intermediate (∂a/∂v_c, ∂J/∂θ, d/dx log σ(x)) or a loss the problem set
+  does not have (J_CBOW);
+- the loss comes from, in order of trust: a loss named in a branch condition
+  ("smx-CE", "neg-CE"), the loss's own subscript (J_neg-sample), the chain's
+  content (σ: negative sampling; ŷ or exp: naive softmax; F(…), t+j or a sum over
+  −m ≤ j ≤ m: skip-gram), the section it sits in;
+- with no derivative on the left, a label before it ("$u_o$:", "others:"), the
+  heading above it ("with respect to $U$"), the prose branch before it ("For $w ≠ o$:");
+- the answer's value: when nothing decides, every candidate is tried and the
+  answer goes to the question whose truth it matches; when the left-hand side and
+  the value's shape conflict, submissions.py judges it for the question its shape
+  fits and says the label was wrong.
+
+Every word2vec-specific word used here comes from the Vocabulary
+(``read/vocabulary.py``).
 """
 from __future__ import annotations
 
@@ -16,6 +28,9 @@ from dataclasses import dataclass
 from gradkey.verify.read import ast
 from gradkey.verify.read.errors import ReadError
 from gradkey.verify.read.latex import normalise, parse
+from gradkey.verify.read.vocabulary import WORD2VEC, Vocabulary
+
+VOCAB: Vocabulary = WORD2VEC
 
 
 @dataclass(frozen=True)
@@ -30,25 +45,11 @@ class Target:
 
 def loss_named(text: str) -> str | None:
     """A loss named in words or in a subscript."""
-    t = normalise(text).lower()
-    if re.search(r"neg|sampl|\bns\b", t):
-        return "neg"
-    if re.search(r"skip|\bsg\b|window", t):
-        return "sg"
-    if re.search(r"smx|softmax|naive|\bce\b|cross.?entropy|-ce\b|\{ce\}|_ce\b", t):
-        return "naive"
-    return None
+    return VOCAB.loss_named(normalise(text))
 
 
 def loss_by_content(text: str) -> str | None:
-    t = normalise(text)
-    if re.search(r"F\s*\(|\\sum_\{?\\?s?u?b?s?t?a?c?k?\{?\s*-\s*m|-m\s*\\leq", t):
-        return "sg"
-    if "\\sigma" in t and not re.search(r"\\sigma\s*\(\s*x\s*\)", t):
-        return "neg"
-    if re.search(r"\\hat\{y\}|\\exp|e\^|softmax", t):
-        return "naive"
-    return None
+    return VOCAB.loss_by_content(normalise(text))
 
 
 def section_signal(text: str) -> str | None:
@@ -80,7 +81,7 @@ def condition(text: str) -> Condition:
     if m:
         letter = m.group(1).replace("{", "").replace("}", "")
         branch = "o" if m.group(2) == "=" else "other"
-    elif re.search(r"o/w|otherwise|else", t):
+    elif re.search(VOCAB.otherwise_words, t, re.IGNORECASE):
         branch = "otherwise"
     return Condition(branch, var, loss, letter)
 
@@ -120,9 +121,50 @@ def read_lhs(text: str) -> LHS | None:
 def _function_loss(of: ast.Node) -> str | None:
     if isinstance(of, ast.Name) and of.sub is not None:
         return loss_named(of.sub.text)
+    if isinstance(of, ast.LossCall) and of.sub and loss_named(of.sub):
+        return loss_named(of.sub)
     if isinstance(of, ast.LossCall) or isinstance(of, ast.Sum) and isinstance(of.body, ast.LossCall):
-        return "sg" if re.search(r"[+-]\s*j", of.args if isinstance(of, ast.LossCall) else of.body.args) else None
+        call = of if isinstance(of, ast.LossCall) else of.body
+        return "sg" if re.search(r"[+-]\s*j|t\s*-\s*m", call.args) else None
     return None
+
+
+def of_kind(of: ast.Node | None, wrt: ast.Node) -> str:
+    """What a left-hand side differentiates: "loss", "sigmoid", "function" (an
+    f(x) the document may declare), "intermediate" (∂a/∂v_c, ∂J/∂θ, d/dx log σ(x))
+    or "foreign" (a loss with a name the problem set does not have: J_CBOW)."""
+    if of is None:
+        return "intermediate"
+    if _is_sigmoid(of) or isinstance(of, ast.Name) and of.base == "sigma":
+        return "sigmoid"
+    if isinstance(of, ast.Call) and of.func in ("f", "g", "h"):
+        return "function"
+    if isinstance(of, ast.Mul) and of.factors and isinstance(of.factors[0], ast.LossCall):
+        of = of.factors[0]
+    if isinstance(of, ast.Sum) and isinstance(of.body, ast.LossCall):
+        of = of.body
+    if isinstance(of, ast.LossCall):
+        if of.sub and not loss_named(of.sub) and re.search(r"[A-Za-z]{2,}", of.sub):
+            return "foreign"
+        return "loss"
+    if isinstance(of, ast.Name) and of.base in VOCAB.loss_letters | {"F"}:
+        if of.sub is not None and not loss_named(of.sub.text) and re.search(r"[A-Za-z]{2,}", of.sub.text):
+            return "foreign"
+        return "loss"
+    return "intermediate"
+
+
+SUB_CONDITION = re.compile(r"^(?P<var>[a-zω])(?P<op>=|neq|ne|\\neq|≠)(?P<other>[a-z0-9])$")
+
+
+def subscript_condition(wrt: ast.Node) -> tuple[ast.Node, str]:
+    """∂J/∂u_{w=o}, ∂J/∂u_{w \\neq o}: the branch written in the subscript."""
+    if isinstance(wrt, ast.Name) and wrt.sub is not None:
+        m = SUB_CONDITION.match(wrt.sub.text)
+        if m:
+            op = "=" if m.group("op") == "=" else "\\neq"
+            return ast.Name(wrt.base, ast.Index(m.group("var"))), f"{m.group('var')} {op} {m.group('other')}"
+    return wrt, ""
 
 
 def variable(wrt: ast.Node, loss: str | None):
@@ -153,8 +195,10 @@ def _is_sigmoid(of) -> bool:
 
 def targets(lhs: LHS, chain_text: str, region: str | None, cond_text: str = "", context: str = "") -> list[Target]:
     """The questions an answer with this left-hand side (and branch) answers."""
-    if _is_sigmoid(lhs.of) or (isinstance(lhs.wrt, ast.Name) and lhs.wrt.base == "x" and lhs.wrt.sub is None):
+    if _is_sigmoid(lhs.of):
         return [Target("sigmoid.grad")]
+    if isinstance(lhs.wrt, ast.Name) and lhs.wrt.base == "x" and lhs.wrt.sub is None:
+        return []     # d/dx of something that is not σ: not an answer to a word2vec question
     cond = condition(cond_text or lhs.condition)
     loss = cond.loss or _function_loss(lhs.of) or loss_by_content(lhs.text) or loss_by_content(chain_text) or region
     if loss == "sg" and cond.loss:

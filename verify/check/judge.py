@@ -33,6 +33,13 @@ ROLES = {"o": lambda i: i.o, "w": lambda i: i.w, "k": lambda i: i.samples[i.k], 
 @dataclass(frozen=True)
 class Policy:
     strict_layout: bool = False     # a row vector where a column is meant is incorrect
+    rows_U: bool = False            # the file declares U as W × d with rows u_wᵀ
+    row_y: bool = False             # the file declares ŷ and y as row vectors
+
+    @property
+    def convention(self) -> str:
+        parts = (["U is W × d (rows u_wᵀ)"] if self.rows_U else []) + (["ŷ, y are rows"] if self.row_y else [])
+        return ", ".join(parts)
 
 
 @dataclass
@@ -55,12 +62,18 @@ def bases(qid: str) -> list[str]:
     return list(derive.question(qid).losses)
 
 
-def truth(target: Target, inst: Instance, loss: str) -> np.ndarray:
+MATRIX_OF_U = ("naive.U", "sg.U")   # questions whose answer has U's layout
+
+
+def truth(target: Target, inst: Instance, loss: str, policy: Policy = Policy()) -> np.ndarray:
     q = derive.question(target.qid)
     value = q.truth(inst, loss)
     if target.column:
         value = np.asarray(value)[:, ROLES[target.column](inst)]
-    return as_2d(value)
+    value = as_2d(value)
+    if policy.rows_U and target.qid in MATRIX_OF_U and not target.column:
+        value = value.T               # declared: U is W × d, so is its gradient
+    return value
 
 
 def as_2d(value) -> np.ndarray:
@@ -72,7 +85,7 @@ def as_2d(value) -> np.ndarray:
     return a
 
 
-def scope_for(target: Target, inst: Instance, base: str, reading: ev.Reading) -> ev.Scope:
+def scope_for(target: Target, inst: Instance, base: str, reading: ev.Reading, policy: Policy = Policy()) -> ev.Scope:
     subjects = []
     for text, role in target.subjects:
         word = ROLES[role](inst)
@@ -83,7 +96,12 @@ def scope_for(target: Target, inst: Instance, base: str, reading: ev.Reading) ->
         elif len(text) == 1 and text not in "wω":
             subjects.append((f"w_{text}", word))
     subjects = tuple(subjects)
-    return ev.Scope(inst, base.removeprefix("sg_") if base.startswith("sg_") else "naive", subjects, (), reading)
+    # j outside any Σ (∂J(v_c, w_{t+j}, U)/∂U, ŷ − y_{t+j}) is one context word: it
+    # names one term of the window sum, so it is bound to the first position (a Σ_j
+    # inside the answer rebinds it)
+    loops = (("j", "window", 0),) if target.qid.startswith("sg.") else ()
+    return ev.Scope(inst, base.removeprefix("sg_") if base.startswith("sg_") else "naive", subjects, loops, reading,
+                    rows_U=policy.rows_U, row_y=policy.row_y)
 
 
 @dataclass
@@ -108,7 +126,7 @@ def judge_node(node: ast.Node, target: Target, policy: Policy = Policy()) -> Out
     if out.verdict == "incorrect":
         first = readable[0]
         out.note, out.counterexample = first.detail, first.counterexample
-        out.code, out.feedback = _mistake(node, target, first.reading)
+        out.code, out.feedback = _mistake(node, target, first.reading, policy)
     elif out.verdict == "correct":
         notes = []
         if any(r.layout for r in readable):
@@ -136,13 +154,13 @@ def _judge_reading(node, target: Target, reading: ev.Reading, insts, policy: Pol
         failure = None
         for inst in insts:
             try:
-                got = ev.evaluate(node, scope_for(target, inst, base, reading))
+                got = ev.evaluate(node, scope_for(target, inst, base, reading, policy))
             except ev.Unreadable as exc:
                 return ReadingResult(reading, "unreadable", f"could not read {exc}")
             except ev.ShapeError as exc:
                 failure = ReadingResult(reading, "incorrect", f"ill-typed: {exc}", _example(inst, None, None, base))
                 break
-            expected = truth(target, inst, base)
+            expected = truth(target, inst, base, policy)
             verdict = _compare(expected, got, inst, policy, literal_zero)
             if verdict is not True:
                 failure = ReadingResult(reading, "incorrect", verdict, _example(inst, expected, got, base))
@@ -154,7 +172,7 @@ def _judge_reading(node, target: Target, reading: ev.Reading, insts, policy: Pol
     all_bases = bases(target.qid)
     ok = (len(agreeing_bases) == len(all_bases)) if refs else bool(agreeing_bases)
     if ok:
-        layout = any(_is_row(ev.evaluate(node, scope_for(target, insts[0], b, reading))) for b in agreeing_bases[:1])
+        layout = any(_is_row(ev.evaluate(node, scope_for(target, insts[0], b, reading, policy))) for b in agreeing_bases[:1])
         only = agreeing_bases[0].removeprefix("sg_") if len(agreeing_bases) == 1 < len(all_bases) else None
         return ReadingResult(reading, "correct", layout=layout, base=only)
     return first_failure
@@ -193,7 +211,7 @@ def _mistake_node(latex: str) -> ast.Node:
     return parse(latex)[0]
 
 
-def _mistake(node, target: Target, reading: ev.Reading):
+def _mistake(node, target: Target, reading: ev.Reading, policy: Policy = Policy()):
     """The first known mistake the answer equals at every instance."""
     q = derive.question(target.qid)
     insts = instances_for(q.needs)
@@ -203,8 +221,10 @@ def _mistake(node, target: Target, reading: ev.Reading):
             same = True
             for inst in insts:
                 base = bases(target.qid)[0]
-                a = ev.evaluate(node, scope_for(target, inst, base, reading))
+                a = ev.evaluate(node, scope_for(target, inst, base, reading, policy))
                 b = ev.evaluate(_mistake_node(m.latex), scope_for(mt, inst, base, ev.Reading()))
+                if policy.rows_U and target.qid in MATRIX_OF_U:
+                    b = b.T
                 if a.shape != b.shape and a.T.shape == b.shape:
                     a = a.T
                 if a.shape != b.shape or not compare(b, a, scale=inst.error_scale()):
@@ -221,3 +241,19 @@ def _mistake_subjects(target: Target) -> tuple:
     """Mistake formulas are written with the canonical letters w and k."""
     role = {"naive.u_w": "w", "naive.u_o": "o", "neg.u_k": "k", "neg.u_k_repeated": "k", "sg.v_w": "v"}.get(target.qid)
     return (("w", role), ("k", role)) if role else ()
+
+
+def value_shape(node: ast.Node, target: Target, policy: Policy = Policy()) -> tuple | None:
+    """The shape the answer evaluates to (first reading, first instance), or None."""
+    q = derive.question(target.qid)
+    inst = instances_for(q.needs)[0]
+    try:
+        return ev.evaluate(node, scope_for(target, inst, bases(target.qid)[0], ev.Reading(), policy)).shape
+    except (ev.Unreadable, ev.ShapeError, ReadError, ValueError, IndexError, ZeroDivisionError):
+        return None
+
+
+def truth_shape(target: Target, policy: Policy = Policy()) -> tuple:
+    q = derive.question(target.qid)
+    inst = instances_for(q.needs)[0]
+    return truth(target, inst, bases(target.qid)[0], policy).shape

@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from gradkey import derive
 
-from gradkey.verify.check.identify import Target, condition, loss_named, read_lhs, section_signal, targets, targets_for
-from gradkey.verify.check.judge import Outcome, Policy, judge_node
+from gradkey.verify.check.identify import (LHS, VOCAB, Condition, Target, condition, loss_named, of_kind, read_lhs,
+                                           section_signal, subscript_condition, targets, targets_for, variable)
+from gradkey.verify.check.judge import Outcome, Policy, judge_node, truth_shape, value_shape
+from gradkey.verify.read import ast
 from gradkey.verify.read import extract, ocr
 from gradkey.verify.read.errors import ReadError
 from gradkey.verify.read.latex import parse
 from gradkey.verify.read.show import show
+from gradkey.verify.read.vocabulary import WORD2VEC, Vocabulary
 
 DETERMINATE = ("correct", "incorrect")
 
@@ -28,6 +31,12 @@ class StepResult:
 
 @dataclass
 class Answer:
+    """One equation block (or bare expression) found in a submission, and what
+    became of it: ``status`` is ``judged`` (for ``question``), ``unmatched``
+    (matched no question: ``guess`` is the best candidate and ``verdict`` its
+    verdict; counted as review), ``unreadable`` (``reason`` says why) or
+    ``context`` (a definition, an intermediate derivative, a formula used along
+    the way: read and listed, not an answer)."""
     question: str | None
     line: int
     latex: str
@@ -42,6 +51,10 @@ class Answer:
     steps: list = field(default_factory=list)
     first_wrong_step: int | None = None
     readings: list = field(default_factory=list)
+    status: str = "judged"
+    guess: str | None = None
+    reason: str = ""
+    column: int = 0
 
 
 @dataclass
@@ -62,7 +75,12 @@ def judge_text(latex: str, target: Target, policy: Policy) -> tuple[Outcome, str
         node, repairs = parse(latex)
     except ReadError as exc:
         return Outcome("unparsed", note=str(exc)), ""
-    out = judge_node(node, target, policy)
+    except RecursionError:   # a guard failed somewhere: this step is unread, the file goes on
+        return Outcome("unparsed", note="could not read an expression nested too deeply"), ""
+    try:
+        out = judge_node(node, target, policy)
+    except RecursionError:
+        return Outcome("review", note="an expression nested too deeply to evaluate"), ""
     if repairs:
         out.note = "; ".join(filter(None, [out.note, "OCR repairs: " + ", ".join(repairs)]))
     return out, show(node)
@@ -92,14 +110,17 @@ def _judge_steps(steps: list[tuple[int, str]], target: Target, policy: Policy, n
                   final.feedback, final.counterexample, [asdict(s) for s in step_rows], first_wrong, final.readings)
 
 
-LABEL = re.compile(r"\\textcircled\{(\w)\}")
+LABEL = re.compile(r"\\textcircled\s*\{(\w)\}")
+INLINE_MATH = re.compile(r"\$([^$]{1,200})\$")
 
 
-def answers_in(text: str, policy: Policy = Policy()) -> list[Answer]:
-    """Every answer found in a submission's text, judged."""
+def answers_in(text: str, policy: Policy = Policy(), vocabulary: Vocabulary = WORD2VEC) -> list[Answer]:
+    """Every answer found in a submission's text, with what became of it."""
+    convention = vocabulary.convention(text)
+    policy = replace(policy, rows_U=policy.rows_U or convention.rows_U, row_y=policy.row_y or convention.row_y)
     found: list[Answer] = []
     region = None
-    chains = extract.chains(text)
+    chains = extract.chains(text, vocabulary)
     # ⓐ = …: a label defined by one chain and used as a branch of another,
     # whose condition then applies to the chain the label names
     definitions = {c.label: c for c in chains if LABEL.fullmatch(c.lhs.strip())}
@@ -107,35 +128,336 @@ def answers_in(text: str, policy: Policy = Policy()) -> list[Answer]:
                         for e, cond in s.branches if LABEL.fullmatch(e.strip())}
     for chain in chains:
         region = section_signal(chain.context) or region
+        heading_loss = loss_named(_prose(chain.heading)) if chain.heading else None
+        if chain.error:
+            found.append(Answer(None, chain.line, chain.lhs, "unparsed", status="unreadable", reason=chain.error,
+                                column=chain.column))
+            continue
         if LABEL.fullmatch(chain.lhs.strip()):
             continue  # judged where the label is used
-        lhs = read_lhs(chain.lhs)
-        if lhs is None:
-            region = _defines(chain) or region
-            continue
-        chain_condition = label_conditions.get(chain.label, "") if chain.label else ""
+        lhs, lhs_error = read_lhs_or_error(chain.lhs)
         first = len(found)
-        plain = [(s.line, s.text) for s in chain.steps if not s.branches]
-        boxed = [i for i, s in enumerate(chain.steps) if s.boxed and not s.branches]
-        if boxed:
-            last = boxed[-1]
-            plain = [(s.line, s.text) for s in chain.steps[:last + 1] if not s.branches]
-        if plain:
-            for target in targets(lhs, chain.text, region, cond_text=chain_condition, context=chain.context):
-                found.append(_judge_steps(plain, target, policy, chain.noisy, lhs.condition or chain_condition))
-        for step in chain.steps:
-            for expr, cond in step.branches:
-                steps = [(step.line, expr)]
-                label = LABEL.fullmatch(expr.strip())
-                if label and label.group(1) in definitions:
-                    steps = [(s.line, s.text) for s in definitions[label.group(1)].steps if not s.branches] or steps
-                for target in targets(lhs, chain.text, region, cond_text=cond, context=chain.context):
-                    found.append(_judge_steps(steps, target, policy, chain.noisy,
-                                              extract.strip_text_commands(cond)))
+        if lhs is None:
+            defined = _defines(chain)
+            region = defined or region
+            if chain.steps:
+                found.append(_context(chain, f"an equation whose left-hand side is not a derivative"
+                                             f"{' (defines the ' + defined + ' loss)' if defined else ''}"
+                                      + (f"; {lhs_error}" if lhs_error and chain.display else "")))
+                continue
+            found.extend(_bare_answer(chain, region, policy, vocabulary))
+        else:
+            kind = of_kind(lhs.of, lhs.wrt)
+            if kind == "intermediate":
+                found.append(_context(chain, f"an intermediate derivative ∂{show(lhs.of) if lhs.of else ''}"
+                                             f"/∂{show(lhs.wrt)} (not of the loss)"))
+                continue
+            if kind == "foreign":
+                found.append(_unmatched_text(chain, f"{show(lhs.of)}: a loss this problem set does not define"))
+                continue
+            if kind == "function" and not _sigmoid_evidence(chain, vocabulary):
+                found.append(_unmatched_text(chain, f"{show(lhs.of)}: a function the file does not say is σ"))
+                continue
+            if kind == "function":
+                lhs = LHS(ast.Call("sigma", lhs.wrt), lhs.wrt, lhs.condition, lhs.text)
+            wrt, sub_cond = subscript_condition(lhs.wrt)
+            lhs = LHS(lhs.of, wrt, lhs.condition or sub_cond, lhs.text)
+            chain_condition = label_conditions.get(chain.label, "") if chain.label else ""
+            prose_cond = _prose_condition(chain.context)
+            cond = lhs.condition or chain_condition or _branch_remark(chain.remark) or prose_cond
+            plain = [(s.line, s.text) for s in chain.steps if not s.branches]
+            boxed = [i for i, s in enumerate(chain.steps) if s.boxed and not s.branches]
+            if boxed:
+                plain = [(s.line, s.text) for s in chain.steps[:boxed[-1] + 1] if not s.branches]
+            evidence = _evidence(lhs, chain, region, heading_loss, cond)
+            if plain:
+                tlist = targets(lhs, chain.text, region, cond_text=cond, context=chain.context)
+                if not tlist:
+                    found.append(_unmatched_text(chain, f"the left-hand side ∂{show(lhs.of)}/∂{show(lhs.wrt)} "
+                                                        "names no question of this problem set"))
+                for target in tlist:
+                    a = _judge_steps(plain, target, policy, chain.noisy, cond)
+                    a.how = _how(target, evidence)
+                    found.append(_refit(a, plain, target, chain, policy, region))
+            for step in chain.steps:
+                for expr, bcond in step.branches:
+                    steps = [(step.line, expr)]
+                    label = LABEL.fullmatch(expr.strip())
+                    if label and label.group(1) in definitions:
+                        steps = [(s.line, s.text) for s in definitions[label.group(1)].steps if not s.branches] or steps
+                    btargets = targets(lhs, chain.text, region, cond_text=bcond, context=chain.context)
+                    if not btargets:
+                        found.append(Answer(None, step.line, expr, "review", status="context" if _is_zero(expr)
+                                            else "unmatched", reason=f"the branch '{extract.strip_text_commands(bcond)}'"
+                                            " answers no question of this problem set"))
+                        continue
+                    for target in btargets:
+                        a = _judge_steps(steps, target, policy, chain.noisy, extract.strip_text_commands(bcond))
+                        a.how = _how(target, evidence + ["branch condition"])
+                        found.append(a)
         for a in found[first:]:
             a.note = "; ".join(filter(None, [a.note, *chain.notes]))
+            a.column = a.column or chain.column
     found.extend(_text_line_answers(text, policy))
-    return _by_value(found)
+    found.extend(_labelled_text_answers(text, policy, found))
+    if policy.convention:
+        for a in found:
+            if a.status == "judged" and a.question:
+                a.note = "; ".join(filter(None, [a.note, "judged in the file's declared convention: "
+                                                 + "; ".join(convention.notes)]))
+    return _summaries(_by_value(found))
+
+
+def _prose(text: str) -> str:
+    """Prose with its inline math kept as text (headings name variables in math)."""
+    return text.replace("$", " ")
+
+
+def _context(chain, reason: str) -> Answer:
+    return Answer(None, chain.line, chain.text[:300], "context", status="context", reason=reason, column=chain.column)
+
+
+def _unmatched_text(chain, reason: str) -> Answer:
+    return Answer(None, chain.line, chain.text[:300], "review", status="unmatched", reason=reason, column=chain.column)
+
+
+def _is_zero(expr: str) -> bool:
+    return expr.strip() in ("0", "\\mathbf{0}", "\\bm{0}", "\\boldsymbol{0}", "\\vec{0}")
+
+
+def read_lhs_or_error(text: str):
+    """The derivative on the left, or (None, why) when it is not one."""
+    if not text.strip():
+        return None, ""
+    lhs = read_lhs(text)
+    if lhs is not None:
+        return lhs, ""
+    try:
+        parse(text)
+        return None, ""
+    except ReadError as exc:
+        return None, str(exc)
+    except RecursionError:
+        return None, "could not read an expression nested too deeply"
+
+
+def _sigmoid_evidence(chain, vocabulary: Vocabulary) -> bool:
+    where = " ".join([chain.heading, chain.context, chain.text])
+    return bool(re.search(vocabulary.sigmoid_words, where, re.IGNORECASE))
+
+
+COND_IN_PROSE = re.compile(r"[a-zω]\s*(?:=|\\neq|\\ne\b|≠)\s*[a-z0-9]|otherwise|every other|others?\b|o/w")
+
+
+def _prose_condition(context: str) -> str:
+    """A branch stated in the prose just before a block ("For $w \\neq o$:",
+    "当 $w = o$ 时"); none when that prose names both branches."""
+    lines = [ln for ln in context.strip().split("\n") if ln.strip()]
+    if not lines:
+        return ""
+    last = lines[-1]
+    if HEADING_LINE.match(last) and len(lines) == 1 and not re.search(r"\$", last):
+        return ""
+    math = " ".join(INLINE_MATH.findall(last)) + " " + re.sub(r"\$[^$]*\$", " ", last)
+    c = condition(math)
+    both = re.search(r"=\s*o", math) and re.search(r"\\neq?\s*o|≠\s*o", math)
+    if (c.branch or c.var) and not both:
+        return math
+    return ""
+
+
+HEADING_LINE = re.compile(r"^\s*(?:#{1,6}\s|\*\*)")
+
+
+def _branch_remark(remark: str) -> str:
+    return remark if remark and COND_IN_PROSE.search(remark) else ""
+
+
+def _evidence(lhs, chain, region, heading_loss, cond) -> list[str]:
+    ev = [f"left-hand side ∂{show(lhs.of)}/∂{show(lhs.wrt)}"]
+    named = loss_named(lhs.text) or (lhs.of is not None and isinstance(lhs.of, ast.LossCall) and loss_named(lhs.of.sub))
+    if named:
+        ev.append("loss named on the left")
+    elif region:
+        ev.append(f"section ({region})")
+    if cond:
+        ev.append(f"condition '{extract.strip_text_commands(cond).strip()[:40]}'")
+    return ev
+
+
+def _how(target: Target, evidence: list[str]) -> str:
+    if target.how == "by value":
+        return "by value"
+    return "; ".join(dict.fromkeys(evidence))
+
+
+def _refit(a: Answer, plain, target: Target, chain, policy: Policy, region) -> Answer:
+    """The left-hand side names one question, the value has the shape of another:
+    judge it for the question its shape fits (preferring the one the heading
+    names) and say the label was wrong. A matrix under a vector's left-hand side
+    fitting nothing is kept as a candidate "stacked summary" (see _summaries)."""
+    if a.verdict != "incorrect" or not a.note.startswith("a ") or "where a" not in a.note:
+        return a
+    try:
+        node, _ = parse(plain[-1][1])
+    except (ReadError, RecursionError):
+        return a
+    shape = value_shape(node, target, policy)
+    if shape is None:
+        return a
+    loss = target.qid.split(".")[0]
+    heading_var = VOCAB.variable_named(chain.heading) if chain.heading else None
+    candidates = []
+    for qid in derive.problem_set().ids:
+        if qid.split(".")[0] != loss or qid == target.qid or qid.endswith("_repeated"):
+            continue
+        t = Target(qid, target.subjects if qid.split(".")[1] in ("u_w", "u_k", "u_o") else ())
+        try:
+            if truth_shape(t, policy) == shape:
+                candidates.append(t)
+        except Exception:  # a question this target's subjects do not fit
+            continue
+    if heading_var:
+        preferred = [t for t in candidates if t.qid.split(".")[1] == heading_var]
+        candidates = preferred or candidates
+    if len(candidates) == 1 or (candidates and heading_var):
+        new = candidates[0]
+        b = _judge_steps(plain, new, policy, chain.noisy, a.condition)
+        b.how = f"value's shape {shape[0]}×{shape[1]}" + (f" and heading '{chain.heading[:50]}'" if heading_var else "")
+        b.note = "; ".join(filter(None, [f"the left-hand side names {target.qid}, but the value has the shape of "
+                                         f"{new.qid}: judged as {new.qid} (the label is wrong)", b.note]))
+        return b
+    if shape[0] > 1 and shape[1] > 1 and truth_shape(target, policy)[1] == 1:
+        a.status = "summary?"
+    return a
+
+
+def _summaries(found: list[Answer]) -> list[Answer]:
+    """A matrix under ∂J/∂u_w ("Overall, ∂J/∂u_w = (ŷ − y)v_cᵀ") after the
+    per-branch answers is a stacked summary, not the answer of a vector question:
+    it is listed as unmatched (review) when the question has another answer; alone
+    it stays the (incorrect) answer of its question."""
+    judged = {}
+    for a in found:
+        if a.status == "judged" and a.question:
+            judged[a.question] = judged.get(a.question, 0) + 1
+    for a in found:
+        if a.status == "summary?":
+            if a.question and judged.get(a.question, 0) > 0:
+                a.status, a.guess, a.reason = "unmatched", a.question, (
+                    f"a matrix under the left-hand side of {a.question}, which has other answers in this file: "
+                    "read as a stacked summary, not its answer")
+                a.question = None
+            else:
+                a.status = "judged"
+    return found
+
+
+def _bare_answer(chain, region, policy: Policy, vocabulary: Vocabulary) -> list[Answer]:
+    """An expression with no derivative on its left: identified by the label
+    before it ("$u_o$:", "others:", "answer is:"), the heading above it, the
+    prose branch before it, and failing those by value."""
+    expr = chain.lhs
+    if not expr.strip():
+        return []
+    prefix = chain.prefix.strip()
+    label_math = INLINE_MATH.findall(prefix)
+    label_text = re.sub(r"\$[^$]*\$", " ", prefix)
+    var = index = None
+    evidence = []
+    cond_text = _prose_condition(chain.context)
+    for m in label_math + ([label_text] if re.fullmatch(r"[-*\s]*[A-Za-z]_\{?\w\}?\s*[:：]", label_text) else []):
+        try:
+            node, _ = parse(re.sub(r"^[-*\s]+|[:：\s]+$", "", m))
+        except ReadError:
+            continue
+        try:
+            var, index = variable(node, region)
+            evidence.append(f"label '{prefix[:30]}'")
+            break
+        except LookupError:
+            continue
+    if var is None and re.search(vocabulary.otherwise_words, label_text, re.IGNORECASE):
+        cond_text = "otherwise"
+        evidence.append(f"label '{prefix[:30]}'")
+    if var is None:
+        named = vocabulary.variable_named(prefix) or vocabulary.variable_named(chain.heading) or \
+            vocabulary.variable_named(_last_line(chain.context))
+        if named:
+            evidence.append(f"heading '{chain.heading[:50]}'" if vocabulary.variable_named(chain.heading) == named
+                            else "prose before it")
+            var, index = {"u_w": ("vec", "w"), "u_o": ("vec", "o"), "u_k": ("vec", "k"),
+                          "v_w": ("center", "w"), "sigmoid": ("x", None), "repeated": ("vec", "k")}.get(named, (named, None))
+    loss = loss_named(_prose(chain.heading)) or region
+    if var is None and chain.display and cond_text:
+        var, index = "vec", "w"
+        evidence.append("prose branch before it")
+    if var == "x":
+        tlist = [Target("sigmoid.grad", how="heading")]
+    elif var is not None:
+        cond = condition(cond_text)
+        if var == "vec" and cond.branch == "otherwise":
+            cond = Condition("other", cond.var, cond.loss, cond.letter)
+        losses = [loss] if loss else ["naive", "neg", "sg"]
+        tlist = [t for L in losses for t in targets_for(L, var, index, cond, chain.context + " " + chain.heading)]
+        if not loss:
+            tlist = [Target(t.qid, t.subjects, t.column, "by value") for t in tlist]
+    else:
+        questions = [q for q in derive.problem_set().ids if not region or q.startswith(region + ".")]
+        tlist = [Target(q, _default_subjects(q), how="by value") for q in questions]
+        evidence.append("its value (nothing else names the question)")
+    out = []
+    for t in tlist:
+        a = _judge_steps([(chain.line, expr)], t, policy, chain.noisy, cond_text)
+        a.how = "by value" if t.how == "by value" else "; ".join(evidence) or t.how
+        out.append(a)
+    return out
+
+
+def _default_subjects(qid: str) -> tuple:
+    role = {"naive.u_w": "w", "naive.u_o": "o", "neg.u_k": "k", "neg.u_k_repeated": "k", "sg.v_w": "v"}.get(qid)
+    return (("w", role),) if role in ("w", "o") else ((("k", role),) if role == "k" else ((("w", role),) if role else ()))
+
+
+def _last_line(context: str) -> str:
+    lines = [ln for ln in context.strip().split("\n") if ln.strip()]
+    return lines[-1] if lines else ""
+
+
+LABELLED_LINE = re.compile(r"^\s*(?:[-*]\s*)?\(?\s*(?P<label>i{1,3}|iv|vi{0,3}|[a-h]|\d+)\s*[).]\s*(?P<expr>[^\s].{0,40})$")
+
+
+def _labelled_text_answers(text: str, policy: Policy, found: list[Answer]) -> list[Answer]:
+    """'(iii) 0': a part label followed by a bare formula in plain text (no
+    delimiters, no words): judged by value among the section's questions."""
+    out = []
+    region = None
+    for n, line in extract.text_lines(text):
+        region = loss_named(line) or region
+        m = LABELLED_LINE.match(line)
+        if not m or re.search(r"[A-Za-z]{2,}", m.group("expr")):
+            continue
+        expr = m.group("expr").strip()
+        try:
+            parse(expr)
+        except ReadError:
+            continue
+        sec = _section_before(text, n) or region
+        questions = [q for q in derive.problem_set().ids if not sec or q.startswith(sec + ".")]
+        for q in questions:
+            a = _judge_steps([(n, expr)], Target(q, _default_subjects(q), how="by value"), policy, False)
+            a.how = "by value"
+            out.append(a)
+    return out
+
+
+def _section_before(text: str, line: int) -> str | None:
+    lines = text.split("\n")[:line - 1]
+    for ln in reversed(lines):
+        named = loss_named(ln) if re.search(r"J_|loss|skip|neg|naive|softmax", ln, re.IGNORECASE) else None
+        if named:
+            return named
+    return None
 
 
 def _text_line_answers(text: str, policy: Policy) -> list[Answer]:
@@ -172,23 +494,28 @@ def _defines(chain) -> str | None:
 
 
 def _by_value(found: list[Answer]) -> list[Answer]:
-    """Answers whose loss nothing named were tried against every candidate:
-    keep the candidate they match, or none."""
+    """Answers that nothing identified were tried against every candidate: keep
+    the candidate they match; matching none, they are listed as unmatched with
+    the best guess (an incorrect reading of the right shape before anything else)
+    and its verdict, counted as review."""
     out, groups = [], {}
     for a in found:
-        if a.how == "by value":
+        if a.how == "by value" and a.status == "judged":
             groups.setdefault((a.line, a.latex), []).append(a)
         else:
             out.append(a)
     for candidates in groups.values():
         good = [a for a in candidates if a.verdict == "correct"]
         if good:
-            good[0].note = "; ".join(filter(None, [good[0].note, "no loss was named: assigned by matching its truth"]))
+            good[0].note = "; ".join(filter(None, [good[0].note, "nothing named the question: assigned by matching "
+                                                   "its truth"]))
             out.append(good[0])
-        else:
-            a = candidates[0]
-            a.question, a.note = None, f"no loss was named and it matches none of {', '.join(c.question for c in candidates)}"
-            out.append(a)
+            continue
+        shaped = [a for a in candidates if a.verdict == "incorrect" and not a.note.startswith(("a ", "ill-typed"))]
+        best = (shaped or [a for a in candidates if a.verdict == "incorrect"] or candidates)[0]
+        best.reason = f"nothing named the question and it matches none of {', '.join(c.question for c in candidates)}"
+        best.guess, best.question, best.status = best.question, None, "unmatched"
+        out.append(best)
     return sorted(out, key=lambda a: a.line)
 
 
@@ -197,7 +524,7 @@ def summarise(answers: list[Answer]) -> dict[str, QuestionResult]:
     (all agree: that verdict; disagree: review); otherwise review or unparsed."""
     by_q: dict[str, list[Answer]] = {}
     for a in answers:
-        if a.question:
+        if a.question and a.status == "judged":
             by_q.setdefault(a.question, []).append(a)
     out = {}
     order = {q: i for i, q in enumerate(derive.problem_set().ids)}
@@ -254,5 +581,16 @@ def check_submission(path: str | Path, policy: Policy = Policy(), aliases: dict 
     for course, ours in (aliases or {}).items():
         text = text.replace(course, ours)
     answers = answers_in(text, policy)
-    return {"file": str(path), "questions": {q: asdict(r) for q, r in summarise(answers).items()},
-            "answers": [asdict(a) for a in answers]}
+    questions = summarise(answers)
+    pending = [a for a in answers if a.status in ("unmatched", "unreadable")]
+    result = {"file": str(path), "questions": {q: asdict(r) for q, r in questions.items()},
+              "answers": [asdict(a) for a in answers],
+              # answers that matched no question or could not be read: each needs a human
+              "needs_review": len(pending)}
+    if not questions:
+        # nothing identified is not "no answers, all fine": a grader must look at the file
+        result["needs_review"] += 1
+        result["nothing_identified"] = ("no answer in this file could be matched to a question"
+                                        + (f" ({len(answers)} blocks found, listed in answers)" if answers else
+                                           " (no math blocks found)"))
+    return result

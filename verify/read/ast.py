@@ -79,6 +79,7 @@ class LossCall(Node):
     in ∂F(…)/∂U it names the gradient of one term of the skip-gram sum."""
     name: str                    # F, J or L
     args: str                    # the argument text, kept for identification
+    sub: str = ""                # the loss's subscript text (naive-softmax, neg-sample, ...)
 
 
 @dataclass(frozen=True)
@@ -100,3 +101,11 @@ class Applied(Node):
 class Label(Node):
     """A circled or bracketed label such as ⓐ that names an expression elsewhere."""
     name: str
+
+
+@dataclass(frozen=True)
+class Indicator(Node):
+    """𝟙[a = b] (or 𝟙[a ≠ b] when ``neq``): 1 when the two indices name the same word."""
+    left: Index
+    right: Index
+    neq: bool = False

@@ -5,16 +5,28 @@ A submission is Markdown with LaTeX math (``$…$``, ``$$…$$``, ``\\[…\\]``,
 module only cuts text; it never interprets it. Its output is a list of
 :class:`Chain` objects: ``lhs = step = step …`` with the line where each
 starts, where a step may be a ``cases`` table of (expression, condition)
-branches. A block that starts with ``=`` continues the previous chain.
-OCR repetition loops (the same step many times over) are collapsed to one
-copy and noted.
+branches, plus what surrounds it: the heading above it, the prose since the
+previous chain, the text before it on its line ("$u_o$:", "answer is:") and the
+remark after it ("(w ≠ o)", "\\quad \\text{for } w \\neq o", "\\in \\mathbb{R}^d").
+
+Every scan here is linear in the length of the text (no regex that can
+backtrack over an unclosed delimiter; closers are looked up once per kind), so
+hostile input ("$$1" and spaces, thousands of "$a$" on one line, an unclosed
+"\\[" repeated) costs milliseconds. Markdown blockquote markers are blanked,
+the document's own macros are expanded (``read/normalise.py``) and a block that
+cannot be normalised becomes a chain with an ``error``: nothing is dropped.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
+from gradkey.verify.read.errors import ReadError
+from gradkey.verify.read.normalise import Macros, collect_macros, normalise_math
+
 MAX_STEPS = 200
+MAX_CHAINS = 2000          # chains per document (a real one has dozens)
 
 
 @dataclass
@@ -33,6 +45,12 @@ class Chain:
     context: str                  # text before the chain since the previous chain (labels, words)
     notes: list = field(default_factory=list)
     noisy: bool = False           # the line mixes math with unreadable OCR text
+    heading: str = ""             # the heading line above the chain (raw, with its inline math)
+    prefix: str = ""              # the text before an inline chain on its line ("- $u_o$:", "answer is:")
+    remark: str = ""              # trailing remarks stripped from its steps ("w \neq o", "\text{for } …")
+    display: bool = True          # a display block (or an environment), not inline math in prose
+    error: str = ""               # why the block could not be normalised (the chain is then unreadable)
+    column: int = 0               # column of the block's start on its line (1-based)
 
     @property
     def text(self) -> str:
@@ -44,29 +62,86 @@ class Chain:
     @property
     def label(self) -> str | None:
         """The label this chain defines (ⓐ = …) or carries (ⓐ ∂L/∂u_0 = …)."""
-        m = re.fullmatch(r"\\textcircled\{(\w)\}", self.lhs.strip()) or re.search(r"\[label (\w)\]", self.context)
+        m = re.fullmatch(r"\\textcircled\s*\{(\w)\}", self.lhs.strip()) or re.search(r"\[label (\w)\]", self.context)
         return m.group(1) if m else None
 
 
-MATH = re.compile(
-    r"\$\$(?P<d1>.+?)\$\$"
-    r"|\\\[(?P<d2>.+?)\\\]"
-    r"|\\\((?P<i2>.+?)\\\)"
-    r"|\$(?P<i1>[^$]+?)\$"
-    r"|(?P<env>\\begin\{(?P<name>aligned|align\*?|equation\*?|gather\*?|cases|array)\}.+?\\end\{(?P=name)\})",
-    re.DOTALL)
+@dataclass
+class Segment:
+    body: str
+    line: int
+    start: int
+    end: int
+    display: bool
 
-SECTION = re.compile(r"^\s*(?:\d+\s*\.?\s*)?\(?\s*(?:\d+\s*)?[a-h]\s*\)\s*[-.:]?\s*")  # 2a) 2(b) (c)
-LABELLED = re.compile(r"^\s*\d+\s*\(?[a-h]\)?\s*[-.:)]\s*")
-TEXT_CMD = re.compile(r"\\(?:text|mathrm|textbf|textit)\s*\{([^{}]*)\}")
-QUAD_TAIL = re.compile(r"\\q?quad\b.*$", re.DOTALL)
+
+ENVS = ("aligned", "align", "align*", "equation", "equation*", "gather", "gather*", "cases", "array",
+        "eqnarray", "eqnarray*", "multline", "multline*", "split", "alignat", "alignat*")
+OPENER = re.compile(r"\$\$|\$|\\\[|\\\(|\\begin\{(" + "|".join(re.escape(e) for e in ENVS) + r")\}")
+
+
+class _Closers:
+    """Where the next occurrence of a closing delimiter is, found once per kind:
+    searches only move forward, so all of them together read the text once."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.cache: dict[str, tuple[int, int]] = {}
+
+    def find(self, closer: str, pos: int) -> int:
+        searched_from, found = self.cache.get(closer, (-1, -2))
+        if searched_from != -1 and searched_from <= pos and (found == -1 or found >= pos):
+            return found
+        found = self.text.find(closer, pos)
+        self.cache[closer] = (pos, found)
+        return found
+
+
+def prepare(text: str) -> str:
+    """Blank Markdown blockquote markers ("> ") at line starts, keeping every
+    offset: "> $$ … $$" is a display block like any other."""
+    if ">" not in text:
+        return text
+    return re.sub(r"(?m)^([ \t]*>)+[ \t]?", lambda m: " " * len(m.group()), text)
 
 
 def segments(text: str):
-    """(math text, line number, start, end) for every math block."""
-    for m in MATH.finditer(text):
-        body = next(g for g in (m.group("d1"), m.group("d2"), m.group("i2"), m.group("i1"), m.group("env")) if g)
-        yield body, text.count("\n", 0, m.start()) + 1, m.start(), m.end()
+    """Every math block, in order, in one forward pass."""
+    out: list[Segment] = []
+    closers = _Closers(text)
+    starts = _line_starts(text)
+    i = 0
+    while True:
+        m = OPENER.search(text, i)
+        if not m:
+            break
+        opener, body_start = m.group(), m.end()
+        if opener.startswith("\\begin"):
+            closer = "\\end{" + m.group(1) + "}"
+        else:
+            closer = {"$$": "$$", "$": "$", "\\[": "\\]", "\\(": "\\)"}[opener]
+        if opener == "$" and m.start() > 0 and text[m.start() - 1] == "\\":   # an escaped \$
+            i = m.end()
+            continue
+        end = closers.find(closer, body_start)
+        if end < 0:
+            i = m.end()                         # unclosed: not math; the rest is still scanned
+            continue
+        body = text[body_start:end]
+        if opener == "$" and (not body.strip() or "\n\n" in body):
+            i = m.end()                         # "$5 and $6", or a $ that spans paragraphs
+            continue
+        stop = end + len(closer)
+        if opener.startswith("\\begin"):
+            body = text[m.start():stop]         # the environment is part of the math
+        out.append(Segment(body, bisect.bisect_right(starts, m.start()), m.start(), stop,
+                           display=opener != "$" and opener != "\\("))
+        i = stop
+    return out
+
+
+def _line_starts(text: str) -> list[int]:
+    return [0] + [m.end() for m in re.finditer("\n", text)]
 
 
 def _split_top(text: str, sep: str) -> list[str]:
@@ -122,35 +197,63 @@ def _branches(step: str) -> list[tuple[str, str]] | None:
     out = []
     for row in rows:
         expr, _, cond = row.partition("&")
-        out.append((expr.strip().rstrip(",").strip(), cond.strip()))
+        expr, remark = clean_step(expr)
+        out.append((expr.strip().rstrip(",").strip(), (cond + " " + remark).strip()))
     return out
 
 
-LEADING_LABEL = re.compile(r"^\s*\\textcircled\{(\w)\}\s*(?:\\q?quad\s*)?(?=[^\s=])")
+SECTION = re.compile(r"^\s*(?:\d+\s*\.?\s*)?\(?\s*(?:\d+\s*)?[a-h]\s*\)\s*[-.:]?\s*")  # 2a) 2(b) (c)
+LABELLED = re.compile(r"^\s*\d+\s*\(?[a-h]\)?\s*[-.:)]\s*")
+TEXT_CMD = re.compile(r"\\(?:text|mathrm|textbf|textit)\s*\{([^{}]*)\}")
+LEADING_LABEL = re.compile(r"^\s*\\textcircled\s*\{(\w)\}\s*(?:\\q?quad\s*)?(?=[^\s=])")
+# where a remark starts at the top level of a step: \quad, \text{…}, \forall, \in ℝ, "(w ≠ o)"
+REMARK_START = re.compile(r"\\q?quad\b|\\text\s*\{|\\forall\b|\\in\s*\\reals|\\in\s*\\mathbb|\\in\s*\\R\b|"
+                          r",\s*(?=[a-zA-Z]\s*(?:=|\\neq|\\ne\b)|\\forall|\\text)|\\mathrm\s*\{\s*(?:if|for|when)")
+PAREN_REMARK = re.compile(r"\(\s*(?:\\text\s*\{[^{}]*\}\s*)*[a-zA-Zω\\]+[^()]*?(?:\\neq|\\ne\b|=|\\in|when|for|if)[^()]*\)\s*$")
 
 
-def clean_step(text: str) -> str:
-    """Drop what is commentary, not mathematics: a trailing \\quad remark,
-    a trailing parenthesised \\text{…}, section labels."""
+def _top_level_positions(text: str):
+    """Offsets of characters at brace depth 0."""
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch == "{" and (i == 0 or text[i - 1] != "\\"):
+            depth += 1
+        elif ch == "}" and (i == 0 or text[i - 1] != "\\"):
+            depth -= 1
+        elif depth == 0:
+            yield i
+
+
+def clean_step(text: str) -> tuple[str, str]:
+    """Split a step into its mathematics and a trailing remark: a \\quad
+    remark, a \\text{…} tail, ", \\forall k", "\\in \\mathbb{R}^{d}", "(w ≠ o)";
+    drop section labels. Returns (mathematics, remark)."""
     text = re.sub(r"^\s*(?:\\q?quad\s*)+", "", text)
-    text = QUAD_TAIL.sub("", text)
-    text = re.sub(r"\(\s*\\text\{[^{}]*\}\s*\)\s*$", "", text)
-    text = re.sub(r"^\s*\\text\{[^{}]*\}\s*", "", text)   # "\text{Then, } ..."
+    text = re.sub(r"^\s*\\text\s*\{[^{}]*\}\s*", "", text)   # "\text{Then, } ..."
     text = LABELLED.sub("", text)
-    return text.strip().rstrip(",.;").strip()
+    remark = ""
+    tops = set(_top_level_positions(text))
+    for m in REMARK_START.finditer(text):
+        if m.start() in tops and text[:m.start()].strip():
+            remark = text[m.start():]
+            text = text[:m.start()]
+            break
+    pm = PAREN_REMARK.search(text)
+    if pm and text[:pm.start()].strip() and pm.start() in tops:
+        remark = (text[pm.start():] + " " + remark).strip()
+        text = text[:pm.start()]
+    return text.strip().rstrip(",.;").strip(), remark.strip()
 
 
 def _rows(body: str) -> list[str]:
-    """Rows of an aligned/align/gather block; one row otherwise."""
-    inner = re.sub(r"\\begin\{(aligned|align\*?|gather\*?|equation\*?)\}|\\end\{(aligned|align\*?|gather\*?|equation\*?)\}", "", body)
-    if inner == body:
-        return [body]
-    # split at \\ that are not inside a cases environment
+    """Rows of a block: split at \\\\ outside cases/matrix environments."""
+    inner = re.sub(r"\\(?:begin|end)\{(?:aligned|align\*?|gather\*?|equation\*?|eqnarray\*?|multline\*?|split|"
+                   r"alignat\*?)\}(?:\{\d+\})?", " ", body)
     rows, depth, start, i = [], 0, 0, 0
     while i < len(inner):
-        if inner.startswith("\\begin{cases}", i):
+        if inner.startswith("\\begin{", i):
             depth += 1
-        elif inner.startswith("\\end{cases}", i):
+        elif inner.startswith("\\end{", i):
             depth -= 1
         elif inner.startswith("\\\\", i) and depth == 0:
             rows.append(inner[start:i])
@@ -159,6 +262,34 @@ def _rows(body: str) -> list[str]:
         i += 1
     rows.append(inner[start:])
     return [r for r in rows if r.strip()]
+
+
+DERIVATIVE_START = re.compile(r"\\frac\s*\{\s*(?:\\partial|d\b|d\s*\\|d[A-Za-z])|\{\s*\\partial|\\nabla|\\partial\s*[A-Za-z\\]")
+SEPARATOR = re.compile(r"(?:,|;|\\q?quad|\\text\s*\{\s*(?:and|,)?\s*\}|\\;|\\,)+\s*$")
+
+
+def _split_equations(row: str) -> list[str]:
+    """Two equations on one row ("∂J/∂u_o = a, \\qquad ∂J/∂u_w = b"): split before
+    a top-level derivative that follows a separator and an earlier '='."""
+    tops = set(_top_level_positions(row))
+    cuts = []
+    seen_eq = False
+    for i in sorted(tops):
+        ch = row[i]
+        if ch == "=":
+            seen_eq = True
+            continue
+        if seen_eq and ch in "\\{" and DERIVATIVE_START.match(row, i) and SEPARATOR.search(row[:i].rstrip()):
+            cuts.append(i)
+            seen_eq = False
+    if not cuts:
+        return [row]
+    parts, start = [], 0
+    for c in cuts:
+        parts.append(SEPARATOR.sub("", row[start:c].rstrip()))
+        start = c
+    parts.append(row[start:])
+    return parts
 
 
 def collapse_repeats(steps: list[str]) -> tuple[list[str], int]:
@@ -172,70 +303,143 @@ def collapse_repeats(steps: list[str]) -> tuple[list[str], int]:
     return out, dropped
 
 
-def _noisy_line(line: str, math_spans: list[tuple[int, int]], line_start: int) -> bool:
-    """A line where math sits among plain text that itself looks like
-    formulas (OCR lost the delimiters of part of it)."""
-    outside = []
-    pos = line_start
-    for s, e in math_spans:
-        if e <= line_start or s >= line_start + len(line):
-            continue
-        outside.append(line[max(pos, line_start) - line_start:max(s, line_start) - line_start])
-        pos = e
-    outside.append(line[max(pos - line_start, 0):])
-    rest = "".join(outside)
-    # formula fragments: = ^ σ Σ ∂ ŷ, or a sum/difference of symbols like 1+e or (1- o
-    return bool(re.search(r"[=^σΣ∂ŷ]|[\w)]\s*[+\-]\s*[\w(]|\(\s*\d\s*[+\-]", rest))
+NOISE = re.compile(r"[=^σΣ∂ŷ]|[\w)]\s*[+\-]\s*[\w(]|\(\s*\d\s*[+\-]")
 
 
-def chains(text: str) -> list[Chain]:
+def _masked(text: str, segs: list[Segment]) -> str:
+    """The text with every math block blanked (newlines kept): prose only."""
+    pieces, pos = [], 0
+    for s in segs:
+        pieces.append(text[pos:s.start])
+        pieces.append(re.sub(r"[^\n]", " ", text[s.start:s.end]))
+        pos = s.end
+    pieces.append(text[pos:])
+    return "".join(pieces)
+
+
+HEADING = re.compile(r"^\s*(?:#{1,6}\s|\*\*\s*(?:\d|\(|[A-Za-z]\b|[ivx]+\b)|\(?\s*(?:\d+\s*[.)]?\s*)?\(?(?:[a-h]|i{1,3}|iv|vi{0,3})\s*\)\s|"
+                     r"(?:\d+\s*\.|[ivx]+\.|[a-h]\.)\s|\d+\s*\(\s*[a-h]\s*\))")
+
+
+def headings(text: str) -> list[tuple[int, str]]:
+    """(offset, line) of every heading-like line: Markdown headings, bold or
+    bracketed part labels ("**(b)**", "1(b)", "(iii)", "ii.")."""
+    out, pos = [], 0
+    for line in text.split("\n"):
+        if HEADING.match(line):
+            out.append((pos, line.strip()))
+        pos += len(line) + 1
+    return out
+
+
+LOSS_LHS = re.compile(r"\\partial\s*\{?\s*(?:\\mathcal\s*\{?L\}?|J|L|\\sigma)|\\frac\s*\{d\}\{d[^}]*\}\s*\(?\s*(?:J|\\sigma)|"
+                      r"\\nabla|\\sigma\s*'|\\frac\s*\{\s*d\s*\\sigma")
+INLINE_ANSWER = re.compile(r"\\partial|\\part\b|\\frac\s*\{\s*d|\\nabla|'|\\prime|\\sigma\s*\^|[∂∇′]|\\over")
+
+
+def chains(text: str, vocabulary=None) -> list[Chain]:
     """Every chain of equalities in the submission, in reading order."""
+    text = prepare(text)
+    macros, spans = collect_macros(text)
+    for s, e in spans:   # definitions are read, then blanked (offsets kept)
+        text = text[:s] + re.sub(r"[^\n]", " ", text[s:e]) + text[e:]
+    aliases = vocabulary.aliases(text) if vocabulary is not None else []
+    segs = segments(text)
+    masked = _masked(text, segs)
+    starts = _line_starts(text)
+    heads = headings(text)
+    head_offsets = [o for o, _ in heads]
+    noisy_lines: dict[int, bool] = {}
     found: list[Chain] = []
     last_end = 0
-    spans = [(s, e) for _, _, s, e in segments(text)]
-    line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
-    for body, line, start, end in segments(text):
-        context = text[last_end:start]
-        last_end = end
-        line_text = text[line_starts[line - 1]:text.find("\n", start) if text.find("\n", start) >= 0 else len(text)]
-        noisy = _noisy_line(line_text, spans, line_starts[line - 1])
+    for seg in segs:
+        if len(found) >= MAX_CHAINS:
+            break
+        line_start = starts[seg.line - 1]
+        prefix = text[line_start:seg.start]
+        context = text[last_end:seg.start]
+        if not seg.display and not _inline_is_answer(seg.body, prefix):
+            continue          # inline math in prose: part of the next chain's context
+        last_end = seg.end
+        h = bisect.bisect_right(head_offsets, seg.start) - 1
+        heading = heads[h][1] if h >= 0 else ""
+        if seg.line not in noisy_lines:
+            line_end = text.find("\n", seg.start)
+            rest = masked[line_start:line_end if line_end >= 0 else len(text)]
+            noisy_lines[seg.line] = bool(NOISE.search(rest))
+        noisy = noisy_lines[seg.line]
+        where = dict(heading=heading, prefix=prefix, display=seg.display, column=seg.start - line_start + 1)
+        try:
+            front = normalise_math(seg.body, macros)
+            body = front.text
+            for pattern, replacement, note in aliases:
+                body, n = re.subn(pattern, lambda _m: replacement, body)
+                if n:
+                    where.setdefault("alias_notes", []).append(note)
+        except ReadError as exc:
+            found.append(Chain(lhs=seg.body[:80], line=seg.line, steps=[], context=context, noisy=noisy,
+                               error=str(exc), **{k: v for k, v in where.items() if k != "alias_notes"}))
+            continue
+        alias_notes = where.pop("alias_notes", [])
+        first = len(found)
         for r, row in enumerate(_rows(body)):
-            row_line = line + body.count("\n", 0, body.find(row)) if row in body else line
-            _add_row(found, row, row_line, context if r == 0 else "", noisy, inside_block=r > 0)
+            row_line = seg.line + body.count("\n", 0, body.find(row)) if row in body else seg.line
+            for k, eq in enumerate(_split_equations(row)):
+                _add_row(found, eq, row_line, context if (r == 0 and k == 0) else "", noisy,
+                         inside_block=(r > 0 or k > 0), where=where, first_in_block=first)
+        for c in found[first:]:
+            c.notes.extend(alias_notes)
     return found
+
+
+def _inline_is_answer(body: str, prefix: str) -> bool:
+    """Inline math that is an answer, not a mention in prose: an equation with a
+    derivative on its left, a loss definition (it sets the section's loss), or an
+    expression after a label ending in ':' ("- $u_o$: $…$", "answer is: $…$")."""
+    if "=" in body and (INLINE_ANSWER.search(body.split("=")[0]) or re.match(r"\s*(?:\\bm\s*|\\mathbf\s*)?\{?J", body)):
+        return True
+    p = prefix.rstrip()
+    return p.endswith((":", "：")) and len(p) < 120
 
 
 def _without_alignment(row: str) -> str:
     """Remove the & of an aligned row but not those of a cases table."""
     out, depth, i = [], 0, 0
     while i < len(row):
-        if row.startswith("\\begin{cases}", i):
+        if row.startswith("\\begin{", i):
             depth += 1
-        elif row.startswith("\\end{cases}", i):
+        elif row.startswith("\\end{", i):
             depth -= 1
         out.append(" " if row[i] == "&" and depth == 0 else row[i])
         i += 1
     return "".join(out)
 
 
-LOSS_LHS = re.compile(r"\\partial\s*(?:\\mathcal\{L\}|J|L|\\mathcal L)|\\frac\{d\}\{d[^}]*\}\s*\(?\s*J")
-
-
 def _add_row(found: list[Chain], row: str, line: int, context: str, noisy: bool,
-             inside_block: bool = False) -> None:
+             inside_block: bool = False, where: dict | None = None, first_in_block: int = 0) -> None:
+    where = where or {}
     row = _without_alignment(row)
+    if not row.strip():
+        return
     row = SECTION.sub("", row) if SECTION.match(row) and not row.lstrip().startswith("(") else row
     label = LEADING_LABEL.match(row)
     if label:  # "ⓐ \quad ∂L/∂u_0 = ...": the label names this chain
         context = context + f" [label {label.group(1)}] "
         row = row[label.end():]
     steps, dropped = collapse_repeats(_split_top(row, "="))
-    if found and not steps[0].strip():
+    in_block = inside_block and len(found) > first_in_block
+    if found and not steps[0].strip() and (in_block or not inside_block):
         chain, new_steps = found[-1], steps[1:]      # "= …" continues the previous chain
-    elif found and inside_block and not LOSS_LHS.search(steps[0]):
+    elif in_block and len(steps) == 1 and steps[0].lstrip()[:1] in "+-" and found[-1].steps:
+        last = found[-1].steps[-1]                   # a long expression broken over two rows
+        last.text = last.text + " " + clean_step(steps[0])[0]
+        return
+    elif in_block and len(steps) > 1 and not LOSS_LHS.search(steps[0]):
         chain, new_steps = found[-1], steps          # a remark inside an aligned derivation
     else:
-        chain = Chain(lhs=clean_step(steps[0]), line=line, steps=[], context=context, noisy=noisy)
+        lhs, remark = clean_step(steps[0])
+        chain = Chain(lhs=lhs, line=line, steps=[], context=context, noisy=noisy, remark=remark,
+                      **{k: v for k, v in where.items() if k in ("heading", "prefix", "display", "column")})
         found.append(chain)
         new_steps = steps[1:]
     if dropped:
@@ -248,26 +452,35 @@ def _add_row(found: list[Chain], row: str, line: int, context: str, noisy: bool,
 def _add_step(chain: Chain, raw: str, line: int) -> None:
     boxed = _boxed(raw)
     if boxed is not None:
-        chain.steps.append(Step(clean_step(boxed), line, boxed=True))
+        text, remark = clean_step(boxed)
+        chain.steps.append(Step(text, line, boxed=True))
+        chain.remark = remark or chain.remark
         return
     branches = _branches(raw)
     if branches is not None:
-        chain.steps.append(Step(clean_step(CASES.sub("cases", raw)), line, branches=branches))
+        text, remark = clean_step(CASES.sub("cases", raw))
+        chain.steps.append(Step(text, line, branches=branches))
         return
-    text = clean_step(raw)
+    text, remark = clean_step(raw)
+    if remark:
+        chain.remark = remark
     if text:
         chain.steps.append(Step(text, line))
 
 
 def text_lines(text: str) -> list[tuple[int, str]]:
     """Lines with no math delimiters at all (OCR that lost them)."""
+    text = prepare(text)
+    segs = segments(text)
+    touched = set()
+    starts = _line_starts(text)
+    for s in segs:
+        first = s.line
+        last = bisect.bisect_right(starts, max(s.end - 1, s.start))
+        touched.update(range(first, last + 1))
     out = []
-    spans = [(s, e) for _, _, s, e in segments(text)]
-    pos = 0
     for n, line in enumerate(text.split("\n"), 1):
-        start, end = pos, pos + len(line)
-        pos = end + 1
-        if line.strip() and not any(s < end and e > start for s, e in spans):
+        if line.strip() and n not in touched:
             out.append((n, line.strip()))
     return out
 

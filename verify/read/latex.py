@@ -23,9 +23,12 @@ from dataclasses import dataclass
 
 from gradkey.verify.read import ast
 from gradkey.verify.read.errors import ReadError
+from gradkey.verify.read.normalise import normalise_math
 
 MAX_LENGTH = 20_000      # characters per expression
-MAX_DEPTH = 60           # nesting of brackets, fractions and sums
+MAX_DEPTH = 100          # nesting of brackets, fractions, sums, unary signs and function calls:
+                         # every recursive path passes power() or expr(), which count it, so
+                         # '-' * 500 or '\\log ' * 500 is refused, never a RecursionError
 MAX_SUMS = 4             # nested Σ: each multiplies the work of evaluating by W
 
 
@@ -35,7 +38,7 @@ UNICODE = {
     "σ": r"\sigma ", "Σ": r"\sum ", "∑": r"\sum ", "ω": r"\omega ", "ν": r"\nu ", "ξ": r"\xi ",
     "∂": r"\partial ", "−": "-", "–": "-", "·": r"\cdot ", "⋅": r"\cdot ", "×": r"\times ",
     "≠": r"\neq ", "≤": r"\leq ", "≥": r"\geq ", "∈": r"\in ", "ᵀ": "^T", "²": "^2", "⊤": r"\top ",
-    "ŷ": r"\hat{y}", "Ŷ": r"\hat{Y}", "∗": "*", "′": "'", "’": "'",
+    "ŷ": r"\hat{y}", "Ŷ": r"\hat{Y}", "∇": r"\nabla ", "𝟙": r"\indicator ", "∗": "*", "′": "'", "’": "'",
     # Greek letters OCR puts where Latin ones were written
     "ο": "o", "υ": "u", "Ε": "E", "Ο": "O", "ι": "i", "κ": "k", "χ": "x", "τ": "t", "Υ": "Y",
 }
@@ -82,6 +85,7 @@ GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "et
          "lambda", "mu", "nu", "xi", "pi", "rho", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega",
          "Omega", "Theta", "Lambda", "Phi", "Psi", "Gamma", "Delta"}
 FUNCS = {"sigma": "sigma", "exp": "exp", "log": "log", "ln": "log"}
+NAMED_FUNCS = {"softmax"}   # \operatorname{…} names the reader evaluates; any other is refused
 TRANSPOSE = {"T", "top", "intercal", "mathsf{T}", "t"}
 
 
@@ -121,6 +125,7 @@ class Parser:
         self.depth = 0
         self.sums = 0
         self.repairs: list[str] = []
+        self.bare_sigma = 0
 
     # token helpers
     @property
@@ -202,18 +207,31 @@ class Parser:
         return factors[0] if len(factors) == 1 else ast.Mul(tuple(factors))
 
     def power(self) -> ast.Node:
+        self.enter()
         node = self.atom()
         while self.tok.kind == "op" and self.tok.value in "^_'":
             op = self.take().value
             if op == "'":
-                node = ast.Name("prime", ast.Index(_describe(node)))
+                node = self._prime(node)
             elif op == "_":
                 if not isinstance(node, ast.Name) or node.sub is not None:
                     self.fail("a subscript here")
                 node = ast.Name(node.base, self.index())
             else:
                 node = self._superscript(node)
+        self.depth -= 1
         return node
+
+    def _prime(self, node: ast.Node) -> ast.Node:
+        """σ(x)', f'(x), σ'(x): the derivative of a function of x; anything else
+        with a prime is kept as an unevaluable name (and so refused when judged)."""
+        if isinstance(node, ast.Call) and node.func == "sigma":
+            return ast.Derivative(node, node.arg)
+        if isinstance(node, ast.Name) and node.sub is None and node.base in ("f", "g", "h"):
+            if self.tok.kind == "open" and self.tok.value == "(":
+                arg = self._bracketed()
+                return ast.Derivative(ast.Call(node.base, arg), arg)
+        return ast.Name("prime", ast.Index(_describe(node)))
 
     def _superscript(self, node: ast.Node) -> ast.Node:
         t = self.tok
@@ -226,6 +244,13 @@ class Parser:
                     and self.peek(2).kind == "close"):
                 self.take(), self.take(), self.take()
                 return ast.Transpose(node)
+            if inner.kind == "open" and inner.value in "([":
+                # W^{(2)}: a layer or iteration index, not a power
+                end = self._matching_close(self.i)
+                raise ReadError(f"the superscript {self.text[t.col:self.tokens[end].col + 1]!r} "
+                                "(an index in parentheses, not a power)", t.col, self.text)
+        if t.kind == "open" and t.value in "([":
+            raise ReadError("a superscript in parentheses (an index, not a power)", t.col, self.text)
         return ast.Pow(node, self.group_or_atom())
 
     def group_or_atom(self) -> ast.Node:
@@ -300,6 +325,15 @@ class Parser:
             return ast.Call("sigma", self._bracketed())
         if t.value in ("F", "J", "L") and self.tok.kind == "open" and self.tok.value == "(":
             return ast.LossCall(t.value, self._raw_group())
+        if (t.value in ("J", "L", "F") and self.tok.kind == "op" and self.tok.value == "_"
+                and self.peek().kind == "open" and self.peek().value == "{"):
+            # J_{naive-softmax}(v_c, o, U): a loss with its name and its arguments
+            end = self._matching_close(self.i + 1)
+            after = self.tokens[end + 1]
+            sub_text = self.text[self.peek().col + 1:self.tokens[end].col]
+            if after.kind == "open" and after.value == "(":
+                self.i = end + 1
+                return ast.LossCall(t.value, self._raw_group(), sub_text)
         return ast.Name(t.value)
 
     def _raw_group(self) -> str:
@@ -318,6 +352,24 @@ class Parser:
     def _command(self) -> ast.Node:
         t = self.take()
         name = t.value
+        if name == "nabla":
+            return self._nabla(t)
+        if name == "ones":
+            raise ReadError("\\mathbf{1} (a vector of ones: its size is not in the notation; write the sum out)",
+                            t.col, self.text)
+        if name == "indicator":
+            return self._indicator(t)
+        if name == "operatorname":
+            word = self._raw_braced(t)
+            if word in NAMED_FUNCS:
+                return ast.Call(word, self.atom())
+            raise ReadError(f"the function {word!r} (not in this problem's notation)", t.col, self.text)
+        if name == "reals":
+            raise ReadError("\\mathbb{R} (a set, not a value)", t.col, self.text)
+        if name in ("tilde", "widetilde", "bar", "overline", "check", "breve", "dot", "ddot"):
+            inner = self.group_or_atom()
+            raise ReadError(f"\\{name} over {_describe(inner)} (not in the notation; say what it means, "
+                            "e.g. 'ỹ is the softmax output')", t.col, self.text)
         if name in STYLE:
             node = self.group_or_atom()
             if name == "mathcal" and isinstance(node, ast.Name) and node.base == "L":
@@ -328,6 +380,7 @@ class Parser:
         if name in ("hat", "widehat"):
             inner = self.group_or_atom()
             if isinstance(inner, ast.Name) and inner.base in ("y", "Y"):
+                # Ŷ is kept apart from ŷ: judging refuses it (a matrix of predictions is not ŷ)
                 return ast.Name("yhat" if inner.base == "y" else "Yhat", inner.sub)
             raise ReadError(f"a hat over {_describe(inner)}", t.col, self.text)
         if name == "sum":
@@ -357,8 +410,16 @@ class Parser:
                     self.fail("σ' without an argument")
                 arg = self._bracketed()
                 return ast.Derivative(ast.Call("sigma", arg), arg)
-            raise ReadError("σ without a parenthesised argument", t.col, self.text)
+            # a bare σ, as in dσ/dx = σ(1 − σ): the sigmoid of x
+            self.bare_sigma += 1
+            self.repairs.append(f"σ at column {t.col} without an argument read as σ(x)")
+            return ast.Call("sigma", ast.Name("x"))
+        before = self.bare_sigma
         arg = self.power() if func in ("log", "exp") and self.tok.kind != "open" else self.atom()
+        if func == "sigma" and self.bare_sigma > before:
+            # σ(1 − σ): a bare σ inside means σ is a value here and the bracket a factor
+            self.repairs.append(f"σ(…) at column {t.col} read as σ(x) times (…)")
+            return ast.Mul((ast.Call("sigma", ast.Name("x")), arg))
         node = ast.Call(func, arg)
         return ast.Pow(node, power) if power is not None else node
 
@@ -413,7 +474,12 @@ class Parser:
             of = self.expr()
         self.expect("close")
         self.expect("open", "{")
-        self.take()  # \partial or d
+        t = self.tok
+        if t.kind == "cmd" and t.value == "partial" or (
+                t.kind == "letter" and t.value == "d" and self.peek().kind != "close"):
+            self.take()  # \partial or d
+        else:
+            self.repairs.append(f"the ∂ missing in the denominator at column {t.col} supplied")
         wrt = self.expr()
         self.expect("close")
         op = ast.Derivative(of, wrt)
@@ -422,6 +488,43 @@ class Parser:
                 return op
             return ast.Applied(op, self.power())
         return op
+
+    def _nabla(self, t: Token) -> ast.Node:
+        """∇_{v_c} J: the gradient of what follows with respect to the subscript."""
+        if not (self.tok.kind == "op" and self.tok.value == "_"):
+            raise ReadError("∇ without a subscript naming the variable", t.col, self.text)
+        self.take()
+        wrt = self.group_or_atom()
+        if not self._starts_factor():
+            return ast.Derivative(None, wrt)
+        of = self.power()
+        return ast.Derivative(of, wrt)
+
+    def _indicator(self, t: Token) -> ast.Node:
+        """𝟙[w_k = w_s], 𝟙(w_k = w_s), 𝟙_{w_k = w_s}: 1 when two indices name the same word."""
+        if self.tok.kind == "op" and self.tok.value == "_":
+            self.take()
+        if self.tok.kind != "open":
+            raise ReadError("\\mathbb{1} without a condition", t.col, self.text)
+        start = self.i
+        end = self._matching_close(start)
+        inner = [tt for tt in self.tokens[start + 1:end] if not (tt.kind == "cmd" and tt.value in STYLE)]
+        self.i = end + 1
+        for k, tt in enumerate(inner):
+            if tt.kind == "op" and tt.value == "=" or tt.kind == "cmd" and tt.value in ("neq", "ne"):
+                left = "".join(_index_piece(x) for x in inner[:k] if x.kind not in ("open", "close"))
+                right = "".join(_index_piece(x) for x in inner[k + 1:] if x.kind not in ("open", "close"))
+                if left and right:
+                    return ast.Indicator(ast.Index(left), ast.Index(right), tt.kind == "cmd")
+        raise ReadError("the condition of \\mathbb{1}[…] (expected two indices with = or ≠)", t.col, self.text)
+
+    def _raw_braced(self, t: Token) -> str:
+        if not (self.tok.kind == "open" and self.tok.value == "{"):
+            raise ReadError(f"\\{t.value} without a braced name", t.col, self.text)
+        end = self._matching_close(self.i)
+        word = self.text[self.tok.col + 1:self.tokens[end].col].strip()
+        self.i = end + 1
+        return word
 
     def _sum(self, t: Token) -> ast.Node:
         self.enter()
@@ -503,9 +606,12 @@ def _parse_sum_range(inner: str):
             var = var or m.group("var")
             conditions.append(("neq", m.group("var"), m.group("other")))
             continue
-        m = re.match(r"^(?P<var>\w|ω)\s*=\s*(?P<low>\w+)$", part)
+        m = re.match(r"^(?P<var>\w|ω)\s*=\s*(?P<neg>-?)\s*(?P<low>\w+)$", part)
         if m:
-            var, lower = m.group("var"), ast.Num(float(m.group("low"))) if m.group("low").isdigit() else ast.Name(m.group("low"))
+            low = m.group("low")
+            var, lower = m.group("var"), ast.Num(float(low)) if low.isdigit() else ast.Name(low)
+            if m.group("neg"):
+                lower = ast.Add(((-1, lower),))     # j = -m: the window
             continue
         m = re.match(r"^(?P<var>\w|ω)(_\w)?$", part)
         if m:
@@ -521,8 +627,33 @@ def _parse_sum_range(inner: str):
 
 
 def parse(text: str) -> tuple[ast.Node, list[str]]:
-    """Read one expression. Returns the tree and the OCR repairs applied."""
+    """Read one expression. Returns the tree and the OCR repairs applied.
+
+    The text goes through the normalising front end first (fonts, presentation
+    macros, spellings; macros of a document are expanded by the extractor, which
+    knows the document); a ReadError's column points into ``text`` as given."""
     if len(text) > MAX_LENGTH:
         raise ReadError(f"an expression of {len(text)} characters (limit {MAX_LENGTH})", 0, text[:50])
-    p = Parser(normalise(text))
-    return p.parse(), p.repairs
+    front = normalise_math(text)
+    unicode_text = normalise(front.text)
+    try:
+        p = Parser(unicode_text)
+        return p.parse(), p.repairs
+    except ReadError as exc:
+        # columns of the Unicode-normalised text are close to those of front.text
+        # (a replaced character is one column here); map them back to the source
+        col = exc.column
+        if col is not None:
+            col = front.source_column(_unicode_column(front.text, col))
+        raise ReadError(exc.message, col, text) from None
+
+
+def _unicode_column(text: str, col: int) -> int:
+    """The column of ``text`` that becomes column ``col`` after :func:`normalise`."""
+    pos = 0
+    for i, ch in enumerate(text):
+        width = len(UNICODE.get(ch, ch)) if ord(ch) > 127 else 1
+        if pos + width > col:
+            return i
+        pos += width
+    return len(text) - 1

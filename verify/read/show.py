@@ -50,7 +50,10 @@ def show(node) -> str:
     if isinstance(node, ast.Applied):
         return f"∂/∂{show(node.op.wrt)} {_wrap(node.arg)}"
     if isinstance(node, ast.LossCall):
-        return f"{node.name}({node.args})"
+        sub = f"_{{{node.sub}}}" if node.sub else ""
+        return f"{node.name}{sub}({node.args})"
+    if isinstance(node, ast.Indicator):
+        return f"𝟙[{node.left.text} {'≠' if node.neq else '='} {node.right.text}]"
     if isinstance(node, ast.Label):
         return f"({node.name})"
     return type(node).__name__

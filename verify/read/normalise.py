@@ -1,0 +1,401 @@
+"""The normalising front end: LaTeX as students type it, reduced to the notation
+the grammar (``read/latex.py``) reads, with the source offset of every character.
+
+A small TeX-aware tokenizer (control words, control symbols, groups) drives a
+rewriting pass:
+
+- the student's own macros (``\\newcommand``, ``\\renewcommand``, ``\\def``,
+  ``\\DeclareMathOperator``) are collected from the whole document and expanded,
+  with a bounded number of expansions and a bounded output size (a hostile
+  ``\\def\\x{\\x\\x}`` is refused, not followed);
+- presentation-only macros are dropped (``\\tag{…}``, ``\\label``, ``\\nonumber``,
+  ``\\notag``, ``\\displaystyle``, ``\\because``, …);
+- font macros are unwrapped (``\\bm``, ``\\pmb``, ``\\boldsymbol``, ``\\mathbf``,
+  ``\\mathit``, ``\\mathrm``, ``\\textbf``, ``\\vec``, …): a one-letter argument
+  becomes the letter, a word becomes ``\\operatorname{word}`` (so ``\\mathrm{LeakyReLU}``
+  is one unknown function, not eight letters multiplied); ``\\mathbf 1`` stays a
+  vector of ones (``\\ones``) and ``\\mathbb 1`` an indicator (``\\indicator``):
+  neither is the number 1;
+- spellings are unified: ``\\part`` → ``\\partial``, ``\\prime`` and ``^{\\prime}`` → ``'``,
+  ``{a \\over b}`` → ``\\frac{a}{b}``, ``\\textsubscript{c}`` → ``_{c}``, ``\\Sigma_k`` → ``\\sum_k``,
+  ``|V|`` as a limit → ``V``, ``\\text{…}`` keeps its words with ``\\_`` and ``$`` removed.
+
+Nothing here interprets mathematics; it only rewrites spelling. Every output
+character carries the offset of the source character it came from, so the
+grammar's "could not read X at column N" points into what the student wrote.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from gradkey.verify.read.errors import ReadError
+
+MAX_EXPANSIONS = 500        # user-macro expansions per math block
+MAX_OUTPUT = 40_000         # characters after expansion per math block
+MAX_MACROS = 200            # definitions per document
+
+# -- what the rewriting knows (presentation, fonts); problem words live in vocabulary.py --
+
+DROP_WITH_ARG = {"tag", "tag*", "label", "hspace", "vspace", "hspace*", "phantom", "hphantom", "vphantom",
+                 "eqref", "ref", "color", "tiny", "small"}
+DROP = {"nonumber", "notag", "displaystyle", "textstyle", "scriptstyle", "mathstrut", "hfill", "allowbreak",
+        "because", "therefore", "nolimits", "limits", "relax", "protect", "centering", "noindent", "strut",
+        "smallskip", "medskip", "bigskip", "newline"}
+FONTS = {"bm", "pmb", "boldsymbol", "mathbf", "mathit", "mathsf", "mathnormal", "textbf", "textit", "textsf",
+         "vec", "mathrm", "bf", "rm", "it", "boldmath", "underline", "mathbfit", "symbf", "symbfit", "bold",
+         "Bold", "mathbold"}
+TEXT = {"text", "textrm", "textnormal", "mbox", "textup", "texttt", "hbox"}
+ONE_LETTER_FUNCS = {"exp": r"\exp", "log": r"\log", "ln": r"\ln"}
+KNOWN_WORDS = {"exp": r"\exp ", "log": r"\log ", "ln": r"\ln ", "sigmoid": r"\sigma", "softmax": r"\operatorname{softmax}"}
+
+
+@dataclass
+class Macro:
+    nargs: int
+    body: str
+
+
+@dataclass
+class Macros:
+    defs: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+
+
+@dataclass
+class Normalised:
+    text: str
+    origin: list            # source offset (within the block) of every character of text
+    notes: list = field(default_factory=list)
+
+    def source_column(self, col: int | None) -> int | None:
+        if col is None or not self.origin:
+            return col
+        return self.origin[min(max(col, 0), len(self.origin) - 1)]
+
+
+# -- tokens --------------------------------------------------------------------------
+
+TOKEN = re.compile(r"\\(?:[A-Za-z]+\*?|.)|[{}]|\s+|[^\\{}\s]", re.DOTALL)
+
+
+def tokens(text: str):
+    """(token, start) pairs: control words (with a trailing * kept), control
+    symbols, braces, runs of white space, and single characters."""
+    return [(m.group(), m.start()) for m in TOKEN.finditer(text)]
+
+
+# -- macro definitions -----------------------------------------------------------------
+
+DEF_RE = re.compile(r"\\(?:re)?newcommand\*?|\\providecommand\*?|\\def|\\DeclareMathOperator\*?|\\let")
+
+
+def _group_end(text: str, start: int) -> int:
+    """Index after the brace group starting at text[start] == '{' (or -1)."""
+    depth, i, n = 0, start, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return -1
+
+
+def _skip_space(text: str, i: int) -> int:
+    while i < len(text) and text[i] in " \t\r\n":
+        i += 1
+    return i
+
+
+def collect_macros(document: str) -> tuple[Macros, list[tuple[int, int]]]:
+    """The document's macro definitions, and the spans they occupy (to be
+    removed before reading). A definition that cannot be parsed is noted."""
+    macros, spans = Macros(), []
+    for m in DEF_RE.finditer(document):
+        if any(s <= m.start() < e for s, e in spans):
+            continue
+        kind, i = m.group(), _skip_space(document, m.end())
+        try:
+            if kind == "\\let":
+                nm = re.match(r"\\([A-Za-z]+)\s*=?\s*\\([A-Za-z]+)", document[i:])
+                if not nm:
+                    continue
+                macros.defs[nm.group(1)] = Macro(0, "\\" + nm.group(2) + " ")
+                spans.append((m.start(), i + nm.end()))
+                continue
+            if kind == "\\def":
+                nm = re.match(r"\\([A-Za-z]+)((?:#\d)*)", document[i:])
+                if not nm:
+                    continue
+                name, nargs = nm.group(1), len(nm.group(2)) // 2
+                i = _skip_space(document, i + nm.end())
+            else:
+                braced = document.startswith("{", i)
+                nm = re.match(r"\{?\s*\\([A-Za-z]+)\s*\}?", document[i:])
+                if not nm:
+                    continue
+                name = nm.group(1)
+                i = _skip_space(document, i + nm.end())
+                nargs = 0
+                am = re.match(r"\[(\d)\]", document[i:])
+                if am:
+                    nargs = int(am.group(1))
+                    i = _skip_space(document, i + am.end())
+                if re.match(r"\[[^\]]*\]", document[i:]):   # an optional argument's default: not supported
+                    macros.notes.append(f"\\{name}: optional arguments are not supported; definition ignored")
+                    continue
+                del braced
+            if not document.startswith("{", i):
+                continue
+            end = _group_end(document, i)
+            if end < 0:
+                continue
+            body = document[i + 1:end - 1]
+            if kind.startswith("\\DeclareMathOperator"):
+                body = r"\operatorname{" + body + "}"
+            if len(macros.defs) < MAX_MACROS:
+                macros.defs[name] = Macro(nargs, body)
+            spans.append((m.start(), end))
+        except IndexError:
+            continue
+    return macros, spans
+
+
+# -- the rewriting pass --------------------------------------------------------------------
+
+CONTROL_WORD_END = re.compile(r"\\[A-Za-z]+$")
+
+
+class _Out:
+    def __init__(self):
+        self.chars: list[str] = []
+        self.origin: list[int] = []
+
+    def put(self, text: str, at: int) -> None:
+        if len(text) > 1 and text.startswith("\\") and self._after_script():
+            text = "{" + text + "}"      # J_\text{sg}: the subscript is the whole replacement
+        if text[:1].isalpha() and self.chars and CONTROL_WORD_END.search(self.chars[-1]):
+            text = " " + text            # \partial then v: keep them two tokens
+        self.chars.append(text)
+        self.origin.extend([at] * len(text))
+
+    def _after_script(self) -> bool:
+        for piece in reversed(self.chars):
+            if piece.isspace():
+                continue
+            return piece.endswith(("_", "^"))
+        return False
+
+    def text(self) -> str:
+        return "".join(self.chars)
+
+
+def _arg(toks, i):
+    """The argument starting at toks[i] (after white space): a group's inner
+    tokens or a single token. Returns (tokens, next index, braced)."""
+    while i < len(toks) and toks[i][0].isspace():
+        i += 1
+    if i >= len(toks):
+        return [], i, False
+    if toks[i][0] == "{":
+        depth, j = 0, i
+        while j < len(toks):
+            t = toks[j][0]
+            depth += t == "{"
+            depth -= t == "}"
+            if depth == 0:
+                return toks[i + 1:j], j + 1, True
+            j += 1
+        return toks[i + 1:], len(toks), True       # unclosed: the grammar reports it
+    return [toks[i]], i + 1, False
+
+
+def _plain(toks) -> str:
+    return "".join(t for t, _ in toks)
+
+
+def _word(toks) -> str | None:
+    """The content of a font/text argument when it is one word of letters."""
+    s = _plain(toks).strip()
+    return s if re.fullmatch(r"[A-Za-z][A-Za-z\-]*", s) else None
+
+
+def normalise_math(body: str, macros: Macros | None = None) -> Normalised:
+    """Rewrite one math block. Raises ReadError when macro expansion runs away."""
+    macros = macros or Macros()
+    out = _Out()
+    notes: list[str] = []
+    budget = [MAX_EXPANSIONS]
+    _rewrite(tokens(body), out, macros, budget, notes, body)
+    text = out.text()
+    text, origin = _over_to_frac(text, out.origin)
+    return Normalised(text, origin, notes)
+
+
+def _rewrite(toks, out: _Out, macros: Macros, budget: list, notes: list, src: str) -> None:
+    # An explicit stack of (tokens, index) frames instead of recursion: group
+    # nesting in hostile input cannot exhaust Python's stack here.
+    stack = [(toks, 0)]
+    while stack:
+        toks, i = stack.pop()
+        while i < len(toks):
+            if len(out.chars) > MAX_OUTPUT:
+                raise ReadError(f"a block that grows past {MAX_OUTPUT} characters when its macros are expanded", 0, src[:40])
+            t, at = toks[i]
+            i += 1
+            if not t.startswith("\\") or len(t) == 1:
+                if t == "^" and i < len(toks):        # ^{\prime} and ^\prime: a prime
+                    arg, j, _ = _arg(toks, i)
+                    if _plain(arg).strip() in ("\\prime", "'", "\\prime\\prime"):
+                        out.put("'" * max(1, _plain(arg).count("prime")), at)
+                        i = j
+                        continue
+                if t == "|" and i + 1 < len(toks) and toks[i][0] in ("V", "W") and toks[i + 1][0] == "|":
+                    out.put(toks[i][0], toks[i][1])     # |V| as a limit: the vocabulary size
+                    i += 2
+                    continue
+                out.put(t, at)
+                continue
+            name = t[1:]
+            if name in macros.defs:
+                budget[0] -= 1
+                if budget[0] < 0:
+                    raise ReadError(f"macros that expand more than {MAX_EXPANSIONS} times (a recursive \\{name}?)", at, src)
+                m = macros.defs[name]
+                args = []
+                for _ in range(m.nargs):
+                    arg, i, _ = _arg(toks, i)
+                    args.append(_plain(arg))
+                body = m.body
+                for n, a in enumerate(args, 1):
+                    body = body.replace(f"#{n}", a)
+                if len(body) > MAX_OUTPUT:
+                    raise ReadError(f"the macro \\{name} expands past {MAX_OUTPUT} characters", at, src)
+                # the expansion is read in place, every character carrying the macro's position
+                expanded = [(bt, at) for bt, _ in tokens(body + " ")]
+                stack.append((toks, i))
+                stack.append((expanded, 0))
+                break
+            if name in DROP:
+                continue
+            if name in (",", ";", ":", "!", " "):
+                out.put(" ", at)         # thin spaces: white space to the grammar
+                continue
+            if name in ("left", "right", "middle") or re.fullmatch(r"[bB]igg?[lrm]?", name):
+                if i < len(toks) and toks[i][0] == ".":      # \right. : an invisible delimiter
+                    i += 1
+                continue
+            if name in DROP_WITH_ARG:
+                _, i, _ = _arg(toks, i)
+                continue
+            if name == "part":
+                out.put(r"\partial ", at)
+                continue
+            if name == "prime":
+                out.put("'", at)
+                continue
+            if name in ("dfrac", "tfrac", "cfrac"):
+                out.put(r"\frac", at)
+                continue
+            if name == "Sigma":
+                out.put(r"\sum ", at)
+                continue
+            if name in ("cdotp", "bullet", "centerdot"):
+                out.put(r"\cdot ", at)
+                continue
+            if name in ("textsubscript", "textsuperscript"):
+                arg, i, _ = _arg(toks, i)
+                out.put("_{" if name == "textsubscript" else "^{", at)
+                stack.append((toks, i))
+                stack.append(([("}", at)], 0))
+                stack.append((arg, 0))
+                break
+            if name in ("mathbb", "mathds", "mathbbm") or name in FONTS:
+                arg, j, braced = _arg(toks, i)
+                content = _plain(arg).strip()
+                if content in ("1", "I") and name in ("mathbb", "mathds", "mathbbm"):
+                    out.put(r"\indicator ", at)
+                    i = j
+                    continue
+                if content == "1":
+                    out.put(r"\ones ", at)       # a vector of ones, not the number 1
+                    i = j
+                    continue
+                if name in ("mathbb",) and content == "R":
+                    out.put(r"\reals ", at)
+                    i = j
+                    continue
+                word = _word(arg)
+                if word and len(word) > 1:
+                    out.put(KNOWN_WORDS.get(word, r"\operatorname{" + word + "}"), at)
+                    i = j
+                    continue
+                # the argument is read in place (a letter, a group, a subscripted name)
+                stack.append((toks, j))
+                if braced and len(arg) > 1:
+                    stack.append(([("}", at)], 0))
+                    stack.append((arg, 0))
+                    stack.append(([("{", at)], 0))
+                else:
+                    stack.append((arg, 0))
+                break
+            if name in TEXT or name == "operatorname":
+                arg, i, _ = _arg(toks, i)
+                content = _plain(arg).replace("\\_", "_").replace("$", " ").replace("\\ ", " ")
+                word = _word(arg)
+                if name != "operatorname" and word in KNOWN_WORDS:
+                    out.put(KNOWN_WORDS[word], at)
+                elif name == "operatorname":
+                    out.put(KNOWN_WORDS.get(word or "", r"\operatorname{" + content.strip() + "}"), at)
+                else:
+                    out.put(r"\text{" + content + "}", at)
+                continue
+            out.put(t, at)
+
+
+def _over_to_frac(text: str, origin: list) -> tuple[str, list]:
+    """{A \\over B} -> \\frac{A}{B} (innermost groups first; also at the top level)."""
+    if "\\over" not in text:
+        return text, origin
+    for _ in range(50):        # each pass rewrites at least one \over
+        m = re.search(r"\\over(?![A-Za-z])", text)
+        if not m:
+            break
+        at = m.start()
+        # the enclosing group: scan left to the unmatched '{'
+        depth, s = 0, at - 1
+        while s >= 0:
+            if text[s] == "}" and (s == 0 or text[s - 1] != "\\"):
+                depth += 1
+            elif text[s] == "{" and (s == 0 or text[s - 1] != "\\"):
+                if depth == 0:
+                    break
+                depth -= 1
+            s -= 1
+        depth, e = 0, m.end()
+        while e < len(text):
+            if text[e] == "{" and text[e - 1] != "\\":
+                depth += 1
+            elif text[e] == "}" and text[e - 1] != "\\":
+                if depth == 0:
+                    break
+                depth -= 1
+            e += 1
+        left, right = text[s + 1:at], text[m.end():e]
+        new = "\\frac{" + left + "}{" + right + "}"
+        new_origin = [origin[s + 1] if s + 1 < len(origin) else 0] * 6 + origin[s + 1:at] + \
+                     [origin[at]] * 2 + origin[m.end():e] + [origin[e - 1] if e - 1 < len(origin) else 0]
+        if s >= 0 and e < len(text):      # the group braces stay: {\frac{A}{B}}
+            text = text[:s + 1] + new + text[e:]
+            origin = origin[:s + 1] + new_origin + origin[e:]
+        else:
+            text = text[:max(s + 1, 0)] + new + text[e:]
+            origin = origin[:max(s + 1, 0)] + new_origin + origin[e:]
+    return text, origin

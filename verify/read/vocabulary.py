@@ -1,0 +1,154 @@
+"""What a problem set's words mean to the reader: THE one place for problem-specific
+names, aliases, loss names, section words, branch words and declared conventions.
+
+The reader (extract, normalise, latex) and identification (check/identify.py)
+receive a :class:`Vocabulary`; nothing else in ``verify/read`` or ``verify/check``
+holds word2vec's words. When problem sets become data (``derive/problems/*.toml``),
+this object is filled from the problem file instead of the ``WORD2VEC`` literal below.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Convention:
+    """A convention an author declared for the whole file."""
+    rows_U: bool = False          # U is W × d, its rows are u_wᵀ
+    row_y: bool = False           # ŷ and y are row vectors
+    notes: tuple = ()             # what was declared and where, for the report
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    # loss key -> regex over lower-cased text naming it (subscripts, headings, remarks)
+    loss_words: tuple
+    # loss key -> regex over LaTeX that only that loss's formulas contain
+    loss_content: tuple
+    # letters that name the loss on a left-hand side (J, L, 𝓛 after normalising)
+    loss_letters: frozenset
+    # names of the whole vocabulary as a summation set: Σ_{w ∈ Vocab}
+    vocabulary_sets: frozenset
+    # a heading/prose phrase -> the variable it asks about
+    variable_words: tuple
+    # words for "every other case" in a branch condition
+    otherwise_words: str
+    # words saying a sample may repeat
+    repeat_words: str
+    # a heading naming the sigmoid question
+    sigmoid_words: str
+    # sentences declaring a convention
+    rows_U_words: tuple
+    row_y_words: tuple
+    # a declared alias: regex over the document -> (LaTeX spelling, canonical spelling)
+    declared_aliases: tuple = field(default_factory=tuple)
+
+    # -- questions the reader asks -------------------------------------------------
+
+    def loss_named(self, text: str) -> str | None:
+        t = text.lower()
+        for loss, pattern in self.loss_words:
+            if re.search(pattern, t):
+                return loss
+        return None
+
+    def loss_by_content(self, text: str) -> str | None:
+        for loss, pattern in self.loss_content:
+            if re.search(pattern, text):
+                return loss
+        return None
+
+    def is_vocabulary(self, name: str) -> bool:
+        clean = re.sub(r"\\(?:text|mathrm|mathcal|operatorname|mathbb)|[{}\s\\]", "", name)
+        return clean in self.vocabulary_sets
+
+    def variable_named(self, text: str) -> str | None:
+        """The variable a heading or a remark asks about ("with respect to $U$")."""
+        for var, pattern in self.variable_words:
+            if re.search(pattern, text, re.IGNORECASE):
+                return var
+        return None
+
+    def convention(self, document: str) -> Convention:
+        rows_U = row_y = False
+        notes = []
+        for pattern in self.rows_U_words:
+            m = re.search(pattern, document, re.IGNORECASE | re.DOTALL)
+            if m:
+                rows_U = True
+                notes.append(f"declared on line {document.count(chr(10), 0, m.start()) + 1}: U is W × d with rows "
+                             f"u_wᵀ; answers are judged in that layout")
+                break
+        for pattern in self.row_y_words:
+            m = re.search(pattern, document, re.IGNORECASE | re.DOTALL)
+            if m:
+                row_y = True
+                notes.append(f"declared on line {document.count(chr(10), 0, m.start()) + 1}: ŷ and y are row "
+                             f"vectors; answers are judged in that layout")
+                break
+        return Convention(rows_U, row_y, tuple(notes))
+
+    def aliases(self, document: str) -> list[tuple[str, str, str]]:
+        """(regex, replacement, note) for the aliases this document declares."""
+        out = []
+        for declared, pattern, replacement, note in self.declared_aliases:
+            if re.search(declared, document, re.IGNORECASE | re.DOTALL):
+                out.append((pattern, replacement, note))
+        return out
+
+
+# -- word2vec -------------------------------------------------------------------------
+
+_SYM = r"(?:\\hat\s*\{?\s*(?:\\(?:bm|pmb|boldsymbol|mathbf)\s*\{?\s*)?y|\\hat\s*y|ŷ|y)"
+
+WORD2VEC = Vocabulary(
+    loss_words=(
+        ("neg", r"neg|sampl|\bns\b|负采样"),
+        ("sg", r"skip|\bsg\b|window"),
+        ("naive", r"smx|softmax|naive|\bce\b|cross.?entropy|-ce\b|\{ce\}|_ce\b"),
+    ),
+    loss_content=(
+        ("sg", r"F\s*\(|\\sum_\{?\\?s?u?b?s?t?a?c?k?\{?\s*-\s*m|-m\s*\\leq|_\{?t\s*\+\s*j|j\s*=\s*-\s*m"),
+        ("neg", r"\\sigma(?!\s*\(\s*x\s*\))(?!\s*'?\s*\(\s*x)"),
+        ("naive", r"\\hat\s*\{?\s*y|\\exp|e\^|softmax"),
+    ),
+    loss_letters=frozenset({"J", "L"}),
+    vocabulary_sets=frozenset({"Vocab", "V", "W", "vocab", "Vocabulary", "[W]", "[V]", "|V|"}),
+    variable_words=(
+        ("sigmoid", r"sigmoid|\\sigma\s*\(x\)|σ\s*\(x\)"),
+        ("repeated", r"more than once|repeat|not (?:be )?distinct|need not be distinct|same word .*(?:twice|sampled)|"
+                     r"drawn .*times|several times"),
+        ("U", r"(?:respect to|wrt|w\.r\.t\.?|对)\s*(?:the\s+(?:whole\s+)?(?:matrix\s+)?)?\$\s*(?:\\(?:bm|pmb|boldsymbol|mathbf|textbf)\s*\{?\s*)?U\s*\}?\s*\$"
+              r"|whole matrix|the matrix \$?U|outside vectors? matrix|stack"),
+        ("v_c", r"(?:respect to|wrt|w\.r\.t\.?|对)\s*(?:the\s+)?\$\s*(?:\\(?:bm|pmb|boldsymbol|mathbf|vec)\s*\{?\s*)?v\s*\}?_\{?c|center (?:word )?vector|centre (?:word )?vector|中心词向量"),
+        ("u_w", r"(?:respect to|wrt|w\.r\.t\.?|对)\s*(?:each of\s+)?(?:the\s+)?\$\s*(?:\\(?:bm|pmb|boldsymbol|mathbf|vec)\s*\{?\s*)?u\s*\}?_\{?w|outside (?:word )?vectors?(?! matrix)"),
+        ("u_o", r"(?:respect to|wrt|w\.r\.t\.?)\s*\$\s*u_\{?o"),
+        ("u_k", r"(?:respect to|wrt|w\.r\.t\.?)\s*\$\s*u_\{?k"),
+        ("v_w", r"(?:respect to|wrt|w\.r\.t\.?)\s*\$\s*v_\{?w"),
+    ),
+    otherwise_words=r"o/w|otherwise|\bothers?\b|\belse\b|every other|all other|其余|其他",
+    repeat_words=r"n_\{?k|repeat|drawn|multiple|times|more than once|not distinct|\\indicator|\\mathbb\s*\{?1",
+    sigmoid_words=r"sigmoid|\\sigma\s*\(x\)|σ\(x\)",
+    rows_U_words=(
+        r"U\s*\$?\s*(?:is|\\in|∈)\s*\$?\s*(?:\\mathbb\{R\}\^\{?\s*)?(?:\|V\||W|N_w|\\text\{vocab)\s*(?:\\times|×|x)\s*(?:d|N|n|D)\b[^.\n]{0,80}rows?",
+        r"U\s*\$?,?\s*matrix of shape \(vocab_size,\s*embedding_dim\)",
+        r"rows? (?:\$w\$ )?(?:is|are) \$?\\?(?:pmb|bm)?\s*\{?u_\{?w\}?\^(?:\\top|T)",
+        r"with rows \$u_w",
+    ),
+    row_y_words=(
+        r"\\hat\s*\{?y\}?\$? and \$?y\$? are \**row vectors",
+        r"ŷ and y are row vectors",
+        r"\\hat\s*\{?y\}?\$? (?:is|as) a row vector",
+    ),
+    declared_aliases=(
+        # "ỹ = softmax(…)", "\tilde y the predicted distribution": the author's ŷ
+        (r"\\tilde\s*\{?\s*(?:\\vec\s*\{?)?\s*y\s*\}?\s*\}?\s*(?:=\s*\\(?:mathrm|operatorname|text)\{softmax|"
+         r"\$?\s*(?:be|is|for)?\s*the (?:softmax|predicted|model)|\$?\s*,? the predicted)",
+         r"\\tilde\s*\{\s*(?:\\vec\s*\{\s*y\s*\}|y)\s*\}|\\tilde\s*y",
+         r"\\hat{y}", "ỹ declared as the softmax output: read as ŷ"),
+        # "f(x) = σ(x)": f is the sigmoid
+        (r"\bf\s*\(\s*x\s*\)\s*=\s*\\sigma\s*\(\s*x\s*\)",
+         r"(?<![A-Za-z\\])f(?=\s*(?:'|\\prime|\(|\^))", r"\\sigma", "f declared as σ"),
+    ),
+)
