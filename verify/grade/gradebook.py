@@ -59,7 +59,8 @@ def unmatched_answers(row: dict) -> list[dict]:
     """Answers found but reported under no question's verdict (the reader
     marks them unmatched/unreadable, or leaves the question empty)."""
     return [a for a in row.get("answers", [])
-            if a.get("status") in ("unmatched", "unreadable") or not a.get("question")]
+            if a.get("status") in ("unmatched", "unreadable")
+            or not a.get("question") and a.get("status") != "context"]   # context: a definition, not an answer
 
 
 def _merge(results: list[tuple[str, dict]]) -> dict:
