@@ -221,7 +221,8 @@ class GenericProblem:
     @property
     def losses(self) -> tuple:
         """(LaTeX name, LaTeX definition) per loss, for the answer key."""
-        return tuple(((l.names[0] if l.names else l.name), l.latex) for l in self.loss_decls)
+        plain = lambda name: r"\text{" + name.replace("_", r"\_") + "}"  # noqa: E731
+        return tuple(((l.names[0] if l.names else plain(l.name)), l.latex) for l in self.loss_decls)
 
     def loss(self, name: str) -> Loss:
         return next(l for l in self.loss_decls if l.name == name)

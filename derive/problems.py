@@ -8,6 +8,7 @@ and the closed forms a textbook gives. The truth of a question is always
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -97,16 +98,50 @@ class ProblemSet:
         return [q.id for q in self.questions]
 
 
-def problem_sets() -> dict[str, ProblemSet]:
+def problem_sets() -> dict:
+    """Every bundled problem set by name: word2vec and the problem files
+    under derive/problems/."""
+    from gradkey.derive.problemfile import bundled
     from gradkey.derive.word2vec import WORD2VEC
-    return {WORD2VEC.name: WORD2VEC}
+    sets = {WORD2VEC.name: WORD2VEC}
+    for name in bundled():
+        if name not in sets:
+            sets[name] = problem_set(name)
+    return sets
 
 
-def problem_set(name: str = "word2vec") -> ProblemSet:
-    sets = problem_sets()
-    if name not in sets:
-        raise UnknownQuestion(f"unknown problem set {name!r}; known: {', '.join(sets)}")
-    return sets[name]
+def problem_set(name: str = "word2vec"):
+    """A bundled set by name, or a problem file by path (NAME|PATH)."""
+    import os
+
+    from gradkey.derive.problemfile import bundled
+    if name == "word2vec":
+        from gradkey.derive.word2vec import WORD2VEC
+        return WORD2VEC
+    files = bundled()
+    if name in files:
+        return _load_file(str(files[name]))
+    if name.endswith(".toml") or os.sep in name or "/" in name:
+        if not os.path.isfile(name):
+            raise UnknownQuestion(f"no such problem file: {name}")
+        return _load_file(os.path.abspath(name))
+    known = ["word2vec", *files]
+    close = difflib.get_close_matches(name, known, n=2, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise UnknownQuestion(f"unknown problem set {name!r}{hint} (known: {', '.join(known)}; "
+                          "or give the path of a .toml problem file)")
+
+
+def _load_file(path: str):
+    import os
+    st = os.stat(path)
+    return _load_cached(path, st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=32)
+def _load_cached(path: str, mtime: int, size: int):
+    from gradkey.derive.problemfile import load
+    return load(path)
 
 
 def question(qid: str, problem: str = "word2vec") -> Question:

@@ -51,6 +51,8 @@ def check_steps(q: Question) -> None:
     """Raise StepFailed for the first step that is not equal to the truth."""
     if not q.steps:
         raise StepFailed(q.id, 0, "", "the question has no derivation steps")
+    if _generic(q):
+        return _check_generic_steps(q)
     for n, latex in enumerate(q.steps, 1):
         try:
             node, repairs = parse(latex)
@@ -99,6 +101,48 @@ def _check_by_differentiation(node: ast.Node, q: Question) -> str | None:
     return None
 
 
+def _generic(q) -> bool:
+    """A question of a problem file (its steps carry array-language values)."""
+    return getattr(q, "problem", None) is not None
+
+
+def _check_generic_steps(q) -> None:
+    """Each step's array-language value against the derived truth at seeded
+    instances of the proof and check dimensions (no LaTeX is read)."""
+    from gradkey.derive.proofs import instances_for
+    insts = instances_for(q.problem, q)
+    for n, step in enumerate(q.steps, 1):
+        for inst in insts:
+            c = compare(q.truth(inst), inst.evaluate(step.expr), scale=inst.error_scale())
+            if not c:
+                raise StepFailed(q.id, n, step.latex, f"{step.expr.text}: {c.describe()} at dims {inst.dims}")
+
+
+def _step_latex(q) -> list[str]:
+    return [s.latex if _generic(q) else s for s in q.steps]
+
+
+def _lhs(q) -> str:
+    if _generic(q):
+        lhs = q.lhs[0] if q.lhs else rf"\text{{{q.asks}}}"
+        return lhs + (rf"\;({q.condition})" if q.condition else "")
+    return q.lhs + (rf"\;({CONDITIONS[q.id]})" if q.id in CONDITIONS else "")
+
+
+def _notation(problem) -> list[tuple[str, str, str]]:
+    """(LaTeX, meaning, shape in LaTeX) for the notation table."""
+    if not hasattr(problem, "check_dims"):
+        return [(s.latex, s.meaning, r" \times ".join(s.shape)) for s in problem.symbols]
+    dim_tex = {d.name: d.latex or d.name for d in problem.dims}
+    rows = [(d.latex or d.name, d.meaning, "") for d in problem.dims]
+    for s in problem.symbols:
+        rows.append((s.latex[0], s.meaning, r" \times ".join(dim_tex[x] for x in s.shape)))
+    for d in problem.definitions:
+        shape = r" \times ".join(dim_tex.get(x, str(x)) for x in d.expr.type.shape)
+        rows.append((d.latex[0], d.meaning or d.expr.text, shape))
+    return rows
+
+
 def checked(problem: ProblemSet) -> ProblemSet:
     for q in problem.questions:
         check_steps(q)
@@ -117,8 +161,7 @@ class Block:
 def _blocks(problem: ProblemSet) -> list[Block]:
     out = []
     for q in problem.questions:
-        lhs = q.lhs + (rf"\;({CONDITIONS[q.id]})" if q.id in CONDITIONS else "")
-        out.append(Block(q, lhs, list(q.steps)))
+        out.append(Block(q, _lhs(q), _step_latex(q)))
     return out
 
 
@@ -145,9 +188,9 @@ def render_tex(problem: ProblemSet) -> str:
              rf"\section*{{Answer key: {_plain(_tex_escape(problem.title))}}}",
              r"Every line below was checked by gradkey against gradients derived by SymPy.",
              r"\subsection*{Notation}", r"\begin{tabular}{lll}", r"symbol & meaning & shape \\ \hline"]
-    for s in problem.symbols:
-        shape = "$" + r" \times ".join(s.shape) + "$" if s.shape else ""
-        lines.append(rf"${s.latex}$ & {_plain(_tex_escape(s.meaning))} & {shape} \\")
+    for tex, meaning, shape in _notation(problem):
+        shape = f"${shape}$" if shape else ""
+        lines.append(rf"${tex}$ & {_plain(_tex_escape(meaning))} & {shape} \\")
     lines += [r"\end{tabular}", r"\subsection*{Losses}", r"\begin{align*}"]
     lines += [rf"{name} &= {definition} \\" for name, definition in problem.losses]
     lines += [r"\end{align*}"]
@@ -162,9 +205,8 @@ def render_md(problem: ProblemSet) -> str:
     lines = [f"# Answer key: {problem.title}", "",
              "Every line below was checked by gradkey against gradients derived by SymPy.", "",
              "## Notation", "", "| symbol | meaning | shape |", "|---|---|---|"]
-    for s in problem.symbols:
-        shape = r" \times ".join(s.shape)
-        lines.append(f"| ${s.latex}$ | {s.meaning} | {f'${shape}$' if shape else ''} |")
+    for tex, meaning, shape in _notation(problem):
+        lines.append(f"| ${tex}$ | {meaning} | {f'${shape}$' if shape else ''} |")
     lines += ["", "## Losses", "", "$$\\begin{aligned}"]
     lines += [" \\\\\n".join(rf"{name} &= {definition}" for name, definition in problem.losses), "\\end{aligned}$$", ""]
     for b in _blocks(problem):
@@ -174,14 +216,19 @@ def render_md(problem: ProblemSet) -> str:
 
 
 _ASCII = {"σ": r"$\sigma$", "ᵀ": r"$^\top$", "ŷ": r"$\hat{y}$", "−": "-", "…": r"\dots", "≠": r"$\neq$",
-          "≤": r"$\le$", "∂": r"$\partial$", "×": r"$\times$"}
+          "≤": r"$\le$", "∂": r"$\partial$", "×": r"$\times$",
+          # problem files' prose
+          "λ": r"$\lambda$", "∇": r"$\nabla$", "²": r"$^2$", "ℝ": r"$\mathbb{R}$", "⊙": r"$\odot$",
+          "θ": r"$\theta$", "δ": r"$\delta$", "∈": r"$\in$", "≥": r"$\ge$", "Σ": r"$\Sigma$", "·": r"$\cdot$",
+          "⁻": r"$^{-}$", "¹": r"$^1$", "→": r"$\to$", "’": "'", "“": "``", "”": "''"}
 
 
 def _plain(text: str) -> str:
     """Unicode in prose made safe for pdflatex without extra packages."""
     out = []
     for ch in text:
-        out.append(_ASCII.get(ch, ch))
+        # a character pdflatex cannot typeset without extra packages becomes "?"
+        out.append(_ASCII.get(ch, ch if ord(ch) < 128 else "?"))
     return "".join(out)
 
 
