@@ -263,7 +263,7 @@ class LocalPool(Executor):
                         w.kill()
                         w = self.workers[i] = _Worker(ctx, job)
                 busy = [w for w in self.workers if w.index is not None]
-                left = min(w.started + timeout for w in busy) - time.monotonic()
+                left = min((w.started + timeout for w in busy), default=time.monotonic() + 0.1) - time.monotonic()
                 ready = set(wait([w.conn for w in busy] + [w.proc.sentinel for w in self.workers],
                                  timeout=max(0.0, left)))
                 for i, w in enumerate(self.workers):
@@ -278,6 +278,7 @@ class LocalPool(Executor):
                         except Exception:  # EOF or a reply cut short by the death
                             index = None
                         if index is None:
+                            w.proc.join(timeout=1.0)   # its pipe closed first: let it be reaped for the cause
                             index, why = w.index, w.death() if not w.proc.is_alive() else "stopped answering"
                             w.kill()
                             self.workers[i] = _Worker(ctx, job)
