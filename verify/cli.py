@@ -16,7 +16,30 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
 def cmd_problems(args) -> int:
-    for ps in derive.problem_sets().values():
+    from gradkey.derive.problemfile import ProblemFileError, load
+    from gradkey.derive.proofs import prove
+    if args.check:
+        # validation alone: structure and shapes, then every closed form, step
+        # and mistake against the derived truth (symbolic proofs time-bounded)
+        try:
+            ps = load(args.check)
+            notes = prove(ps, symbolic_seconds=args.symbolic)
+        except ProblemFileError as exc:
+            print(f"gradkey problems: {exc}", file=sys.stderr)
+            return EXIT_FINDINGS
+        print(f"{args.check}: {ps.name}: {len(ps.questions)} question(s); every closed form and step equals "
+              f"the derived truth, every mistake differs from it")
+        for note in notes:
+            print(f"  note: {note}")
+        return EXIT_OK
+    sets = list(derive.problem_sets().values())
+    for f in args.files:
+        try:
+            sets.append(load(f))
+        except ProblemFileError as exc:
+            print(f"gradkey problems: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    for ps in sets:
         print(f"{ps.name}: {ps.title}")
         width = max(len(q.id) for q in ps.questions)
         for q in ps.questions:
@@ -32,8 +55,21 @@ def _render(q, latex: bool) -> list[str]:
     return [f"{q.asks} = {' = '.join(f.text for f in q.closed_forms)}"]
 
 
+def _instances(ps, q, n: int, seed: int) -> list:
+    """Seeded instances for a question: word2vec's, or drawn from the problem file."""
+    if hasattr(ps, "check_dims"):
+        from gradkey.derive.draw import seeded
+        return seeded(ps, n, seed, q)
+    return seeded_instances(n, seed, q.needs)
+
+
 def cmd_derive(args) -> int:
-    ps = derive.problem_set(args.problem)
+    from gradkey.derive.problemfile import ProblemFileError
+    try:
+        ps = derive.problem_set(args.problem)
+    except ProblemFileError as exc:
+        print(f"gradkey derive: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if args.all == bool(args.question):
         print("gradkey derive: give one QUESTION id or --all", file=sys.stderr)
         return EXIT_USAGE
@@ -48,7 +84,7 @@ def cmd_derive(args) -> int:
             print(f"{q.id}")
         for line in _render(q, args.latex):
             print(("  " if not args.latex else "") + line)
-        checks = [c for inst in seeded_instances(args.instances, args.seed, q.needs)
+        checks = [c for inst in _instances(ps, q, args.instances, args.seed)
                   for c in check_question(q, inst)]
         bad = [c for c in checks if not c.comparison]
         failed += bool(bad)
@@ -322,11 +358,15 @@ def cmd_key(args) -> int:
     if args.pdf and args.format != "tex":
         print("gradkey key: --pdf needs --format tex", file=sys.stderr)
         return EXIT_USAGE
+    from gradkey.derive.problemfile import ProblemFileError
     try:
         text = key(args.problem, args.format)
     except StepFailed as exc:
         print(f"gradkey key: {exc}", file=sys.stderr)
         return EXIT_FINDINGS
+    except ProblemFileError as exc:
+        print(f"gradkey key: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if args.output:
         folder = Path(args.output).parent
         if not folder.is_dir():  # a typo must not grow folders: say so
@@ -361,12 +401,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"gradkey {__version__}")
     sub = p.add_subparsers(dest="command")
     sp_ = sub.add_parser("problems", help="list problem sets and question ids")
+    sp_.add_argument("files", nargs="*", help="problem files (.toml) to list besides the bundled sets")
+    sp_.add_argument("--check", metavar="FILE", help="validate a problem file alone (exit 1 with the key at fault)")
+    sp_.add_argument("--symbolic", type=float, default=0.0, metavar="S",
+                     help="with --check: also prove each closed form symbolically, S seconds each")
     sp_.set_defaults(run=cmd_problems)
     d = sub.add_parser("derive", help="a question's closed form, checked against the derived gradient")
     d.add_argument("question", nargs="?", help="question id, e.g. naive.v_c (see `gradkey problems`)")
     d.add_argument("--all", action="store_true", help="every question of the problem set")
     d.add_argument("--latex", action="store_true", help="print LaTeX")
-    d.add_argument("--problem", default="word2vec", help="problem set (default: word2vec)")
+    d.add_argument("--problem", default="word2vec",
+                   help="problem set: a bundled name (see `gradkey problems`) or a .toml path (default: word2vec)")
     d.add_argument("--instances", type=_positive(int), default=3, help="seeded instances to check at (default: 3)")
     d.add_argument("--seed", type=int, default=0)
     d.set_defaults(run=cmd_derive)
@@ -404,7 +449,8 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--html", metavar="DIR", help="also write a static page of the findings and the source to DIR")
     k.set_defaults(run=cmd_code)
     y = sub.add_parser("key", help="write the answer key; every step is checked against the derived truth first")
-    y.add_argument("--problem", default="word2vec")
+    y.add_argument("--problem", default="word2vec",
+                   help="problem set: a bundled name or a .toml path (default: word2vec)")
     y.add_argument("--format", choices=["tex", "md"], default="tex")
     y.add_argument("-o", "--output", help="file to write (default: standard output)")
     y.add_argument("--pdf", action="store_true", help="also compile the LaTeX with pdflatex")
