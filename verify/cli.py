@@ -299,8 +299,15 @@ def cmd_code(args) -> int:
     except _Usage as exc:
         print(f"gradkey code: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    options = dict(examples=args.examples, adapters=adapters,
-                   limits=Limits(seconds_per_call=args.timeout, memory_mb=args.memory))
+    if not args.no_isolation:
+        from gradkey.verify.code.sandbox import isolation_problem
+        problem = isolation_problem()
+        if problem:
+            print(f"gradkey code: cannot isolate student code: {problem}", file=sys.stderr)
+            return EXIT_USAGE
+    options = dict(examples=args.examples, adapters=adapters, isolation=not args.no_isolation,
+                   limits=Limits(seconds_per_call=args.timeout, memory_mb=args.memory, file_seconds=args.budget,
+                                 import_seconds=args.import_timeout))
     if single and entries[0].gradable and not getattr(args, "scheduler", None):
         # one file: in this process (the student's code still runs in the
         # sandbox), so the progress can name each function as it is checked
@@ -332,6 +339,8 @@ def cmd_code(args) -> int:
 def code_text(report: dict) -> str:
     marks = {"correct": "✓", "incorrect": "✗", "unstable": "~", "error": "!"}
     lines = [f"== {report['file']}"]
+    if str(report.get("isolation", "")).startswith("none"):
+        lines.append("   (the code ran WITHOUT a sandbox: --no-isolation)")
     if report.get("error"):
         return "\n".join(lines + [f"   ! could not be checked: {report['error']}"])
     for f in report["functions"]:
@@ -439,6 +448,12 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--examples", type=_positive(int), default=100, help="generated inputs per function (default: 100)")
     k.add_argument("--timeout", type=_positive(float), default=5.0, help="seconds per call (default: 5)")
     k.add_argument("--memory", type=_positive(int), default=1024, help="memory limit of the sandbox in MB (default: 1024)")
+    k.add_argument("--budget", type=_positive(float), default=60.0,
+                   help="wall-clock seconds for all checks of one file; what was checked by then is reported (default: 60)")
+    k.add_argument("--import-timeout", type=_positive(float), default=10.0,
+                   help="seconds allowed to import the module (default: 10)")
+    k.add_argument("--no-isolation", action="store_true",
+                   help="run student code without the bubblewrap sandbox (only on a machine you trust; the report says so)")
     k.add_argument("--rubric", help="TOML rubric for code: functions, points per function, visibility")
     k.add_argument("--out", help="folder for one feedback file per student (and <student>.results.json / grades.csv)")
     k.add_argument("--jobs", type=_positive(int), default=None, help="files checked in parallel (default: all cores)")

@@ -15,13 +15,30 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gradkey.derive import Instance, derivation, gradients
+from gradkey.verify.code.protocol import Handle, encode
+
+DATASET = Handle("dataset")
+BASE = Handle("base")          # skip-gram's base loss, answered from a replay table
+
 
 @dataclass(frozen=True)
 class Call:
+    """One call of the function under test, in the code's own layout."""
     args: list
     kwargs: dict = field(default_factory=dict)
-    samples: tuple = ()        # the queue the controlled dataset hands out
-    base: str | None = None    # skip-gram: the truth-backed base loss to pass in
+    samples: tuple = ()        # the queue the dataset hands out
+    tables: dict = field(default_factory=dict)   # replay tables (protocol.py), by handle name
+    base_window: tuple = ()    # skip-gram: the outside words the base loss must be called with
+    target: dict | None = None # default: the module function of the adapter
+
+    def request(self, function: str) -> dict:
+        """The call in the wire format of protocol.py."""
+        return {"target": self.target or {"function": function},
+                "args": [encode(a) for a in self.args],
+                "kwargs": {k: encode(v) for k, v in self.kwargs.items()},
+                "dataset": [int(s) for s in self.samples],
+                "tables": {name: [{k: encode(v) for k, v in e.items()} for e in table]
+                           for name, table in self.tables.items()}}
 
 
 @dataclass(frozen=True)
@@ -41,6 +58,7 @@ class Adapter:
     arguments: tuple = ()      # the code's names of its arguments (for messages)
     make_call: object = None   # inst -> Call (default: the CS224n layout's)
     make_truth: object = None  # inst -> list of expected outputs
+    stability: bool = True     # judged on large-magnitude probes too (loss and gradient functions)
 
     def call(self, inst: Instance) -> Call:
         return (self.make_call or CALLS[self.function])(inst)
@@ -50,11 +68,11 @@ class Adapter:
 
 
 def _naive_call(i):
-    return Call([np.array(i.v_c, dtype=float), int(i.o), np.array(i.U.T, dtype=float), "<dataset>"])
+    return Call([np.array(i.v_c, dtype=float), int(i.o), np.array(i.U.T, dtype=float), DATASET])
 
 
 def _neg_call(i):
-    return Call([np.array(i.v_c, dtype=float), int(i.o), np.array(i.U.T, dtype=float), "<dataset>"],
+    return Call([np.array(i.v_c, dtype=float), int(i.o), np.array(i.U.T, dtype=float), DATASET],
                 {"K": i.dims.K}, samples=tuple(i.samples))
 
 
@@ -62,13 +80,27 @@ def _words(W):
     return [f"w{j}" for j in range(W)]
 
 
+def base_table(base: str, i: Instance) -> list[dict]:
+    """What the base loss returns for each word of the window, derived: the
+    skip-gram function is judged on its own, with a base loss that is right
+    by construction (no derived truth inside the sandbox, only these numbers)."""
+    table = []
+    for j, word in enumerate(i.window):
+        g = gradients(base, i.context(j))
+        table.append({"o": int(word), "loss": float(g.loss), "center": np.asarray(g["v_c"], dtype=float),
+                      "outside": np.asarray(g["U"].T, dtype=float)})
+    return table
+
+
 def _sg_call(base):
     def make(i):
         words = _words(i.dims.W)
-        samples = tuple(s for ws in i.window_samples for s in ws) if base == "neg" else ()
+        # the base loss is passed positionally, as the course's code does, so
+        # any name of that parameter works (word2vecLossAndGradient,
+        # word2vecCostAndGradient, ...)
         return Call([words[i.c], i.dims.m, [words[j] for j in i.window], {w: n for n, w in enumerate(words)},
-                     np.array(i.V.T, dtype=float), np.array(i.U.T, dtype=float), "<dataset>"],
-                    samples=samples, base=f"{base}:{i.dims.K}")
+                     np.array(i.V.T, dtype=float), np.array(i.U.T, dtype=float), DATASET, BASE],
+                    tables={"base": base_table(base, i)}, base_window=tuple(i.window))
     return make
 
 
@@ -98,7 +130,7 @@ def _negative_samples_call(i):
     queue = []
     for s in i.samples:
         queue += [i.o, s]
-    return Call([int(i.o), "<dataset>", i.dims.K], samples=tuple(queue))
+    return Call([int(i.o), DATASET, i.dims.K], samples=tuple(queue))
 
 
 CALLS = {
@@ -124,18 +156,21 @@ CS224N = (
             arguments=("centerWordVec", "outsideWordIdx", "outsideVectors", "dataset")),
     Adapter("negSamplingLossAndGradient", "neg", outputs=("loss", "gradCenterVec", "gradOutsideVecs"),
             arguments=("centerWordVec", "outsideWordIdx", "outsideVectors", "dataset")),
-    Adapter("getNegativeSamples", "neg", outputs=("negSampleWordIndices",),
+    Adapter("getNegativeSamples", "neg", outputs=("negSampleWordIndices",), stability=False,
             arguments=("outsideWordIdx", "dataset", "K")),
     Adapter("skipgram", "sg_naive", outputs=("loss", "gradCenterVecs", "gradOutsideVectors"),
             arguments=("currentCenterWord", "windowSize", "outsideWords", "word2Ind", "centerWordVectors",
-                       "outsideVectors", "dataset")),
+                       "outsideVectors", "dataset", "word2vecLossAndGradient")),
     Adapter("skipgram:neg", "sg_neg", outputs=("loss", "gradCenterVecs", "gradOutsideVectors"),
             arguments=("currentCenterWord", "windowSize", "outsideWords", "word2Ind", "centerWordVectors",
-                       "outsideVectors", "dataset")),
+                       "outsideVectors", "dataset", "word2vecLossAndGradient")),
 )
 
 #: outputs whose rows are words (for messages such as "row 2 is wrong")
-ROW_OUTPUTS = {"gradOutsideVecs", "gradOutsideVectors", "gradCenterVecs"}
+ROW_OUTPUTS = {"gradOutsideVecs", "gradOutsideVectors", "gradCenterVecs", "grad_U (rows)", "grad_V (rows)"}
+
+#: the course helper modules (derive/problems/helpers/NAME) this layout's files import
+HELPERS = "cs224n"
 
 
 # -- declared mappings ------------------------------------------------------------
@@ -147,36 +182,54 @@ ARGS = {
     "U_rows": lambda i: np.array(i.U.T, dtype=float),      # (W, d), rows are words
     "samples": lambda i: list(i.samples),
     "K": lambda i: i.dims.K,
-    "dataset": lambda i: "<dataset>",
+    "dataset": lambda i: DATASET,
+    # skip-gram (e.g. the 2017–18 skipgram(currentWord, C, contextWords, tokens,
+    # inputVectors, outputVectors, dataset, word2vecCostAndGradient))
+    "center_word": lambda i: _words(i.dims.W)[i.c],
+    "window_size": lambda i: i.dims.m,
+    "window_words": lambda i: [_words(i.dims.W)[j] for j in i.window],
+    "word2ind": lambda i: {w: n for n, w in enumerate(_words(i.dims.W))},
+    "V_rows": lambda i: np.array(i.V.T, dtype=float),      # (W, d) center vectors, rows are words
+    "base_loss": lambda i: BASE,
 }
 OUTPUTS = {
     "loss": lambda g: np.float64(g.loss),
     "grad_v_c": lambda g: g["v_c"],
     "grad_U": lambda g: g["U"],
     "grad_U_rows": lambda g: g["U"].T,
+    "grad_V_rows": lambda g: g["V"].T,
 }
+LOSSES = {"naive": None, "neg": None, "sg_naive": "naive", "sg_neg": "neg"}   # skip-gram: its base loss
 
 
 def declared(function: str, loss: str, args, outputs) -> Adapter:
     """An adapter for any function of the problem set, from the kinds of its
-    arguments (v_c, o, U, U_rows, samples, K, dataset) and of its outputs
-    (loss, grad_v_c, grad_U, grad_U_rows), in order."""
-    if loss not in ("naive", "neg"):
-        raise ValueError(f"declared functions compute the naive or neg loss, not {loss!r}")
+    arguments (see ``ARGS``) and of its outputs (``OUTPUTS``), in order.
+    Skip-gram functions (loss sg_naive or sg_neg) get the base loss as a
+    replay of the derived one wherever ``base_loss`` is listed."""
+    if loss not in LOSSES:
+        raise ValueError(f"declared functions compute one of {', '.join(LOSSES)}, not {loss!r}")
     for a in args:
         if a not in ARGS:
             raise ValueError(f"unknown argument kind {a!r}; use one of {', '.join(ARGS)}")
     for o in outputs:
         if o not in OUTPUTS:
             raise ValueError(f"unknown output kind {o!r}; use one of {', '.join(OUTPUTS)}")
+    base = LOSSES[loss]
+    if "base_loss" in args and base is None:
+        raise ValueError(f"base_loss is an argument of skip-gram functions (loss sg_naive or sg_neg), not of {loss}")
+    if "grad_V_rows" in outputs and base is None:
+        raise ValueError("grad_V_rows is an output of skip-gram functions (loss sg_naive or sg_neg)")
 
     def make_call(i):
-        return Call([ARGS[a](i) for a in args], samples=tuple(i.samples) if "dataset" in args else ())
+        tables = {"base": base_table(base, i)} if "base_loss" in args else {}
+        return Call([ARGS[a](i) for a in args], samples=tuple(i.samples) if "dataset" in args and not base else (),
+                    tables=tables, base_window=tuple(i.window) if tables else ())
 
     def make_truth(i):
         g = gradients(loss, i)
         return [OUTPUTS[o](g) for o in outputs]
-    names = tuple(o.replace("grad_U_rows", "grad_U (rows)") for o in outputs)
+    names = tuple(o.replace("grad_U_rows", "grad_U (rows)").replace("grad_V_rows", "grad_V (rows)") for o in outputs)
     return Adapter(function, loss, outputs=names, arguments=tuple(args), make_call=make_call, make_truth=make_truth)
 
 

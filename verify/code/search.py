@@ -1,16 +1,23 @@
 """Search for inputs where formula code disagrees with the derived truth.
 
-For each function of the layout, Hypothesis draws instances (d ≠ W and d = W,
-d = 1, W from 2, o anywhere, negative samples with repeats, windows with
-repeated words) and the sandbox runs the code on them; the first
-disagreement is shrunk to a minimal counterexample (``hypothesis.find``,
-derandomized, so the same file gives the same verdict and counterexample).
-A function that agrees on moderate inputs is then run on large-magnitude
-inputs whose true outputs are finite: failing there makes it ``unstable``.
+For each function of the layout the grader draws instances (d ≠ W and
+d = W, d = 1, W from 2, o anywhere including 0 and W−1, negative samples
+with repeats, windows with repeated words): a fixed, derandomized set, plus
+a few drawn with a secret per-run seed so that a file cannot be tuned to
+the fixed inputs. They go to the sandbox in one request and the replies
+stream back; each is judged here, on the grader's side (shape, dtype,
+finiteness, value with float64 tolerances, mutated arguments, the samples
+drawn, the base-loss calls). The first disagreement is then shrunk to a
+minimal counterexample with Hypothesis (derandomized). A function that
+agrees everywhere is run on targeted large-magnitude probes, kept only
+where the course-standard formulation is finite and right
+(``standard.py``): failing one makes it ``unstable``.
 """
 from __future__ import annotations
 
 import dataclasses
+import re
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,17 +26,23 @@ from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
-from gradkey.derive import Instance
-
+from gradkey.derive import Dims, Instance, gradients
+from gradkey.verify.code import standard
+from gradkey.verify.code.layout import CS224N, HELPERS, ROW_OUTPUTS, Adapter, module_function
+from gradkey.verify.code.protocol import Handle, Other, Reply
+from gradkey.verify.code.sandbox import Limits, Sandbox, SandboxFailure
 from gradkey.verify.numerics.compare import compare
-from gradkey.verify.numerics.instances import seeded_instances
+from gradkey.verify.numerics.instances import random_instance
 from gradkey.verify.strategies import dims as dims_strategy
 from gradkey.verify.strategies import instances
-from gradkey.verify.code.layout import CS224N, ROW_OUTPUTS, Adapter, module_function
-from gradkey.verify.code.sandbox import Limits, Sandbox, SandboxFailure
 
 DEFAULT_EXAMPLES = 100
-ERROR_KINDS = {"raised", "missing", "load", "timeout", "crashed", "exited", "signature"}
+ERROR_KINDS = {"raised", "missing", "load", "timeout", "crashed", "exited", "signature", "protocol", "budget",
+               "unencodable", "oversized"}
+FATAL = {"timeout", "crashed", "exited", "protocol", "budget"}
+#: float64 is what the problem promises: the tolerance never follows the
+#: dtype the code returns (float32 rounding would hide real errors).
+RTOL = 64 * np.finfo(np.float64).eps
 
 
 @dataclass
@@ -55,85 +68,152 @@ class FunctionReport:
         return dataclasses.asdict(self)
 
 
-class _Stop(Exception):
-    """A finding that ends the search at once (the process died or hung)."""
+# -- judging one reply ------------------------------------------------------------
 
-    def __init__(self, inst, finding):
-        self.inst, self.finding = inst, finding
-
-
-# -- running one instance ---------------------------------------------------------
-
-def run(sandbox: Sandbox, adapter: Adapter, inst: Instance) -> Finding | None:
-    call = adapter.call(inst)
-    try:
-        reply = sandbox.call(module_function(adapter), call.args, call.kwargs, call.samples, call.base)
-    except SandboxFailure as exc:
-        return Finding(exc.kind, None, str(exc))
-    if not reply.get("ok"):
-        kind = reply.get("kind", "raised")
-        if kind == "raised" and "TypeError" in reply.get("error", "") and "argument" in reply.get("error", ""):
+def judge(adapter: Adapter, inst: Instance, call, reply) -> Finding | None:
+    """A finding about one call's reply (or None: it agrees with the truth)."""
+    if isinstance(reply, SandboxFailure):
+        return Finding(reply.kind, None, str(reply))
+    if not reply.ok:
+        kind = reply.kind if reply.kind in ERROR_KINDS else "raised"
+        error = reply.error or "failed"
+        if kind == "raised" and reply.exception == "TypeError" and "argument" in error:
             kind = "signature"
-        return Finding(kind, None, reply.get("error", "failed"))
-    result = reply["result"]
-    if len(adapter.outputs) == 1 and "tuple" in result:   # one list output, e.g. sample indices
-        items = result["tuple"]
-        ok = all("array" in it and it["finite"] is not False for it in items)
-        result = {"array": [it.get("array", 0) for it in items], "finite": ok,
-                  "dtype": items[0]["dtype"] if items else "float64", "shape": [len(items)]}
-    results = _unpack(result)
-    expected = adapter.expected(inst)
-    if len(results) != len(expected):
-        return Finding("arity", None, f"returns {len(results)} value(s); expected {len(expected)}: "
-                                      f"({', '.join(adapter.outputs)})")
-    for name, (value, dtype, finite), exp in zip(adapter.outputs, results, expected):
-        finding = _compare_output(name, value, dtype, finite, np.asarray(exp, dtype=float), inst, adapter)
+        if reply.exception == "NameError" and re.search(r"'(xrange|unicode|basestring|raw_input|iteritems)'", error):
+            error += " — a Python 2 name; gradkey runs Python 3 (range, str, input, items)"
+        return Finding(kind, None, error)
+    if call.base_window:
+        # what was passed to the base loss explains a wrong sum best
+        finding = _base_calls(inst, call, reply)
         if finding:
             return finding
-    if reply.get("mutated"):
-        names = [adapter.arguments[i] if i < len(adapter.arguments) else f"argument {i}" for i in reply["mutated"]]
+    expected = adapter.expected(inst)
+    results = _outputs(reply.value, len(expected))
+    if isinstance(results, Finding):
+        results.message = results.message.replace("OUTPUTS", ", ".join(adapter.outputs))
+        return results
+    for name, got, exp in zip(adapter.outputs, results, expected):
+        finding = _compare_output(name, got, np.asarray(exp, dtype=float), inst, adapter)
+        if finding:
+            return finding
+    mutated = [n for n, (sent, after) in enumerate(zip(call.args, reply.after or []))
+               if isinstance(sent, np.ndarray) and not _same(sent, after)]
+    if mutated:
+        names = [adapter.arguments[i] if i < len(adapter.arguments) else f"argument {i}" for i in mutated]
         return Finding("mutated", None, f"modifies its input {', '.join(names)} in place")
-    if call.samples and adapter.function.startswith("neg") and reply["drawn"][:inst.dims.K] != list(call.samples[:inst.dims.K]):
+    if call.samples and adapter.loss == "neg" and reply.drawn[:inst.dims.K] != list(call.samples[:inst.dims.K]):
         return Finding("samples", None, "does not use the negative samples drawn from dataset.sampleTokenIdx()")
     return None
 
 
-def _unpack(plain) -> list:
-    items = plain["tuple"] if "tuple" in plain else [plain]
-    out = []
-    for item in items:
-        if "array" not in item:
-            out.append((None, item.get("other", "?"), False))
-            continue
-        out.append((np.asarray(item["array"], dtype=float) if item["dtype"] != "object" else None,
-                    item["dtype"], np.asarray(item["finite"])))
-    return out
+def _same(sent: np.ndarray, after) -> bool:
+    """Bitwise equality, decided here: the sandbox's NumPy may be patched."""
+    return (isinstance(after, np.ndarray) and after.shape == sent.shape and after.dtype == sent.dtype
+            and after.tobytes() == sent.tobytes())
 
 
-def _compare_output(name, value, dtype, finite, expected, inst, adapter) -> Finding | None:
-    if value is None:
-        return Finding("dtype", name, f"{name} is a {dtype}, not an array of numbers")
-    if not (dtype.startswith("float") or dtype.startswith("python-")) and adapter.function != "getNegativeSamples":
-        return Finding("dtype", name, f"{name} has dtype {dtype}; a gradient must be floating point")
+def _base_calls(inst: Instance, call, reply: Reply) -> Finding | None:
+    calls = reply.calls or []
+    for n, c in enumerate(calls):
+        if c["unexpected"]:
+            return Finding("base-call", None, f"calls the base loss with outsideWordIdx = {c['o']}, which is not "
+                                              "one of the window's outside words (or more often than it occurs)")
+        center, outside = c["center"], c["outside"]
+        if not (isinstance(center, np.ndarray) and np.array_equal(center, inst.v_c)):
+            return Finding("base-call", None, "passes the base loss a center vector other than the center word's "
+                                              "row of centerWordVectors")
+        if not (isinstance(outside, np.ndarray) and np.array_equal(outside, inst.U.T)):
+            return Finding("base-call", None, "passes the base loss something other than outsideVectors")
+    if len(calls) != len(call.base_window):
+        return Finding("base-call", None, f"calls the base loss {len(calls)} time(s) for a window of "
+                                          f"{len(call.base_window)} outside word(s); once per outside word is expected")
+    return None
+
+
+def _outputs(value, n: int):
+    if n == 1:
+        return [value]
+    if isinstance(value, (tuple, list)):
+        if len(value) != n:
+            return Finding("arity", None, f"returns {len(value)} value(s); expected {n}: (OUTPUTS)")
+        return list(value)
+    return Finding("arity", None, f"returns {_kind(value)}; expected {n} values: (OUTPUTS)")
+
+
+def _kind(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    if isinstance(value, Other):
+        return f"a {value}"
+    if isinstance(value, Handle):
+        return "the dataset"
+    return "None" if value is None else f"a {type(value).__name__}"
+
+
+def _as_array(name: str, got, integer_ok: bool):
+    """The returned output as (array, dtype text), or a Finding."""
+    if isinstance(got, np.ndarray):
+        if got.dtype.kind == "c":
+            return Finding("dtype", name, f"{name} is complex ({got.dtype}); a real gradient is expected")
+        if got.dtype.kind in "biu" and not integer_ok:
+            return Finding("dtype", name, f"{name} has dtype {got.dtype}; a gradient must be floating point")
+        return got.astype(float), str(got.dtype)
+    if isinstance(got, bool) or got is None or isinstance(got, (Other, Handle, str, dict)):
+        return Finding("dtype", name, f"{name} is {_kind(got)}, not a number or an array of numbers")
+    if isinstance(got, (int, float)):
+        return np.asarray(float(got)), f"python-{type(got).__name__}"
+    if isinstance(got, (list, tuple)):
+        flat = list(got)
+        if any(v is None for v in flat):
+            return Finding("dtype", name, f"{name} holds None (was every entry filled in?)")
+        if not all(isinstance(v, (int, float, np.ndarray)) and not isinstance(v, bool) for v in flat):
+            return Finding("dtype", name, f"{name} holds something other than numbers")
+        try:
+            return np.asarray([np.asarray(v, dtype=float) for v in flat], dtype=float), "list"
+        except ValueError:
+            return Finding("shape", name, f"{name} is a ragged list")
+    return Finding("dtype", name, f"{name} is {_kind(got)}")
+
+
+def _compare_output(name, got, expected, inst, adapter) -> Finding | None:
+    converted = _as_array(name, got, integer_ok=adapter.function == "getNegativeSamples")
+    if isinstance(converted, Finding):
+        return converted
+    value, dtype = converted
     if value.shape != expected.shape and not (value.size == 1 and expected.size == 1):
         rows = " (one row per word, like outsideVectors)" if name in ROW_OUTPUTS else ""
         transposed = " — it looks transposed" if value.shape == expected.shape[::-1] else ""
         return Finding("shape", name, f"{name} has shape {value.shape} where {expected.shape} is expected{rows}{transposed}",
                        list(expected.shape), list(value.shape))
     value = value.reshape(expected.shape)
-    if not np.all(finite):
-        bad = np.argwhere(~np.asarray(finite).reshape(expected.shape)).tolist()
-        return Finding("non-finite", name, f"{name} has non-finite values (nan or inf)", _round(expected), None, bad)
-    eps = np.finfo(np.float32).eps if dtype in ("float32", "float16") else np.finfo(float).eps
-    c = compare(expected, value, scale=inst.error_scale(), rtol=64 * eps)
+    if not np.all(np.isfinite(value)):
+        bad = np.argwhere(~np.isfinite(value)).tolist() if value.ndim else [[]]
+        return Finding("non-finite", name, f"{name} has non-finite values ({_which(value)})", plain(expected),
+                       plain(value), bad)
+    c = compare(expected, value, scale=inst.error_scale(), rtol=RTOL)
     if c:
         return None
     wrong = np.argwhere(np.abs(value - expected) > c.bound).tolist() if expected.ndim else [[]]
-    return Finding("value", name, _value_message(name, wrong, inst, adapter), _round(expected), _round(value), wrong)
+    message = _value_message(name, wrong, inst, adapter)
+    if dtype in ("float32", "float16"):
+        message += (f"; it is {dtype}: the problem promises float64, and {dtype} rounding (about "
+                    f"{np.finfo(np.dtype(dtype)).eps:.0e} relative) cannot be told apart from a wrong formula — "
+                    "compute in float64")
+    return Finding("value", name, message, plain(expected), plain(value), wrong)
 
 
-def _round(a):
-    return np.round(np.asarray(a, dtype=float), 6).tolist()
+def _which(a) -> str:
+    kinds = [k for k, m in (("nan", np.isnan(a)), ("inf", np.isposinf(a)), ("-inf", np.isneginf(a))) if np.any(m)]
+    return ", ".join(kinds)
+
+
+def plain(a):
+    """Rounded nested lists for reports, with inf/-inf/nan spelled out (JSON has no such numbers)."""
+    a = np.round(np.asarray(a, dtype=float), 6)
+    if a.ndim == 0:
+        v = float(a)
+        return v if np.isfinite(v) else str(v)
+    return [plain(x) for x in a]
 
 
 def _value_message(name: str, wrong: list, inst: Instance, adapter: Adapter) -> str:
@@ -145,18 +225,40 @@ def _value_message(name: str, wrong: list, inst: Instance, adapter: Adapter) -> 
     rows = sorted({w[0] for w in wrong})
     text = f"{name} row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows))} {'are' if len(rows) > 1 else 'is'} wrong"
     hints = []
-    if adapter.function.startswith("neg"):
+    if adapter.loss == "neg":
         repeated = {w for w in inst.samples if inst.samples.count(w) > 1}
         if repeated and set(rows) <= repeated:
             hints.append("when a negative sample is drawn more than once: each draw adds its own term, "
                          "so repeated samples must be summed")
         elif inst.o in rows and len(rows) == 1:
             hints.append("in the row of the outside word o")
-    if adapter.function.startswith("skipgram") and name == "gradOutsideVectors":
+    if adapter.loss.startswith("sg") and name in ("gradOutsideVectors", "grad_U (rows)"):
         hints.append("each context word's gradient must be added (+=) into the window's sum")
-    if adapter.function.startswith("skipgram") and name == "gradCenterVecs" and rows != [inst.c]:
+    if adapter.loss.startswith("sg") and name in ("gradCenterVecs", "grad_V (rows)") and rows != [inst.c]:
         hints.append(f"only the center word's row ({inst.c}) should be non-zero")
     return text + (": " + "; ".join(hints) if hints else "")
+
+
+# -- running instances ------------------------------------------------------------------
+
+def run_many(runner, adapter: Adapter, insts: list[Instance]):
+    """Judge ``insts`` in one request; returns (the first instance with a
+    finding, the finding, how many were judged) or (None, None, count)."""
+    calls = [adapter.call(i) for i in insts]
+    function = module_function(adapter)
+    count = 0
+    for inst, call, reply in zip(insts, calls, runner.run([c.request(function) for c in calls])):
+        count += 1
+        finding = judge(adapter, inst, call, reply)
+        if finding is not None:
+            return inst, finding, count
+    return None, None, count
+
+
+def run(runner, adapter: Adapter, inst: Instance) -> Finding | None:
+    """Judge one instance."""
+    _, finding, _ = run_many(runner, adapter, [inst])
+    return finding
 
 
 def relabel(inst: Instance, a: int, b: int) -> Instance:
@@ -171,26 +273,146 @@ def relabel(inst: Instance, a: int, b: int) -> Instance:
                         window_samples=tuple(tuple(map(p, ws)) for ws in inst.window_samples))
 
 
-def _index_zero_hint(sandbox: Sandbox, adapter: Adapter, inst: Instance, finding: Finding) -> None:
+def _index_zero_hint(runner, adapter: Adapter, inst: Instance, finding: Finding) -> None:
     if inst.o == 0 and inst.dims.W > 1 and finding.kind == "value":
-        if run(sandbox, adapter, relabel(inst, 0, inst.dims.W - 1)) is None:
+        if run(runner, adapter, relabel(inst, 0, inst.dims.W - 1)) is None:
             finding.message += ("; it is right when the same words are numbered so that o ≠ 0: "
                                 "is outsideWordIdx = 0 treated as False?")
 
 
-# -- the search -------------------------------------------------------------------
+# -- the inputs ---------------------------------------------------------------------------
 
 def _strategy(adapter: Adapter):
     return instances(dims=dims_strategy(d=st.integers(1, 5), W=st.integers(2, 7), K=st.integers(1, 4),
                                         m=st.integers(1, 3)), needs=adapter.needs)
 
 
+#: The dimension tuples the generated inputs cycle through: d ≠ W, d = W,
+#: d = 1, the smallest W and K, and a larger window. Few tuples on purpose:
+#: the truth is derived once per tuple (SymPy), which dominates the time of
+#: a fresh process; the shrinking search explores other tuples when needed.
+CODE_DIMS = (Dims(3, 5, 3, 1), Dims(4, 4, 2, 2), Dims(1, 3, 2, 1), Dims(2, 2, 1, 1), Dims(5, 7, 4, 3))
+
+
+def _fits(dims: Dims, needs: str) -> bool:
+    return not (needs == "repeated" and dims.K < 2 or needs == "distinct" and dims.W < dims.K + 1)
+
+
+def drawn_instances(adapter: Adapter, n: int, seed: int) -> list[Instance]:
+    """n instances from a NumPy generator, cycling through ``CODE_DIMS``,
+    with o moved to 0 and to W−1 in turn."""
+    rng = np.random.default_rng(seed)
+    dims = [d for d in CODE_DIMS if _fits(d, adapter.needs)]
+    out = []
+    for j in range(n):
+        inst = random_instance(rng, dims[j % len(dims)], adapter.needs)
+        if j % 3 == 1 and inst.o != 0:
+            inst = relabel(inst, inst.o, 0)
+        elif j % 3 == 2 and inst.o != inst.dims.W - 1:
+            inst = relabel(inst, inst.o, inst.dims.W - 1)
+        out.append(inst)
+    return out
+
+
+FIXED_SEED = 20240607
+
+
+# -- stability probes -----------------------------------------------------------------------
+
+#: (name, what it is, scores of o / of the other words or samples)
+PROBES = (
+    ("scores≈50", "scores near 50", 50.0, 50.0),
+    ("scores≈780", "every score near 780, where exp overflows", 780.0, 780.0),
+    ("confident", "a confident model: u_oᵀv_c = +800, every other score −800", 800.0, -800.0),
+)
+
+
+def _probe(adapter: Adapter, so: float, sw: float, rng) -> Instance:
+    dims = CODE_DIMS[0]
+    inst = random_instance(rng, dims, adapter.needs)
+    a = 20.0
+    v = np.array([a, 0.0, 0.0])
+    V = np.tile(v[:, None], (1, dims.W)) + np.vstack([np.zeros(dims.W), rng.uniform(-0.5, 0.5, (2, dims.W))])
+    V[:, inst.c] = v
+    U = rng.uniform(-0.5, 0.5, (3, dims.W))
+    U[0, :] = (sw + rng.uniform(-1, 1, dims.W)) / a
+    U[0, inst.o] = (so + rng.uniform(-1, 1)) / a
+    x = so if adapter.loss == "sigmoid" else inst.x
+    return inst.replace(V=V, U=U, x=x)
+
+
+def _standard_ok(loss: str, inst: Instance) -> bool:
+    """The course-standard formulation is finite and right here."""
+    formulation = standard.FORMULATIONS.get(loss)
+    if formulation is None:
+        return False
+    with np.errstate(all="ignore"):
+        value, grads = formulation(inst)
+    truth = gradients(loss, inst)
+    pairs = [(truth.loss, value)] + [(truth[k], g) for k, g in grads.items()]
+    return all(np.all(np.isfinite(g)) and compare(np.asarray(t, dtype=float), np.asarray(g, dtype=float),
+                                                  scale=inst.error_scale(), rtol=RTOL) for t, g in pairs)
+
+
+def probes(adapter: Adapter) -> list[tuple[str, str, Instance]]:
+    """The targeted large-magnitude inputs at which this function is judged
+    for stability: those where the course-standard formulation holds."""
+    if adapter.loss not in standard.FORMULATIONS or not adapter.stability:
+        return []
+    rng = np.random.default_rng(7)
+    out = []
+    for name, what, so, sw in PROBES:
+        if adapter.loss == "sigmoid":
+            so = sw if name != "confident" else -800.0
+        inst = _probe(adapter, so, sw, rng)
+        if _standard_ok(adapter.loss, inst):
+            out.append((name, what, inst))
+    return out
+
+
+ADVICE = {
+    ("naive", "scores≈780"): "exp overflows: shift the scores by their maximum before exp "
+                             "(softmax(s) = softmax(s − max s))",
+    ("naive", "confident"): "compute −log ŷ_o from the shifted scores (−(s_o − max s) + log Σ exp(s − max s)) "
+                            "rather than from a probability that rounds to 0, and shift before exp",
+    ("neg", "confident"): "compute −log σ(x) as log(1 + e^{−x}) (np.logaddexp(0, −x)) and σ(−x) as "
+                          "1/(1 + e^{x}), not as 1 − σ(x), which rounds to 0",
+    ("neg", "scores≈50"): "σ(−x) for x near 50 is about e^{−50}: compute it as 1/(1 + e^{x}), not 1 − σ(x)",
+    ("sigmoid", "confident"): "compute σ(x) as 1/(1 + e^{−x}) (or split by sign); e^{x}/(1 + e^{x}) is inf/inf at x = 800",
+    ("sigmoid", "scores≈780"): "compute σ(x) as 1/(1 + e^{−x}); e^{x}/(1 + e^{x}) is inf/inf for large x",
+}
+
+
+def _stability(runner, adapter: Adapter, count: int) -> FunctionReport:
+    checked = probes(adapter)
+    for name, what, inst in checked:
+        finding = run(runner, adapter, inst)
+        if finding is None:
+            continue
+        if finding.kind in ERROR_KINDS:
+            return _report(adapter, inst, finding, count + 1, "error")
+        report = _report(adapter, inst, finding, count + 1, "unstable")
+        advice = ADVICE.get((adapter.loss, name), "use the max-shifted softmax and −log σ(±x) as in the course")
+        shown = "non-finite" if finding.kind == "non-finite" else "wrong"
+        report.note = (f"right on moderate inputs, but {shown} on large-magnitude inputs ({what}) where the "
+                       f"course-standard formulation is finite and right: {finding.message}. {advice}.")
+        return report
+    probes_text = f" and on {len(checked)} large-magnitude probe(s)" if checked else ""
+    return FunctionReport(adapter.function, "correct", None, None,
+                          f"agrees with the derived truth on {count} generated inputs{probes_text}",
+                          count + len(checked))
+
+
+# -- the search -------------------------------------------------------------------------------
+
 def _inputs(adapter: Adapter, inst: Instance) -> dict:
     call = adapter.call(inst)
-    names = adapter.arguments
     shown = {}
-    for n, a in zip(names, call.args):
-        shown[n] = "(controlled: samples below)" if isinstance(a, str) and a == "<dataset>" else (_round(a) if isinstance(a, np.ndarray) else a)
+    for n, a in zip(adapter.arguments, call.args):
+        if isinstance(a, Handle):
+            shown[n] = "(controlled: samples below)" if a.name == "dataset" else "(the derived base loss)"
+        else:
+            shown[n] = plain(a) if isinstance(a, np.ndarray) else a
     shown.update({k: v for k, v in call.kwargs.items()})
     if call.samples:
         shown["samples drawn"] = list(call.samples)
@@ -205,63 +427,103 @@ def _report(adapter: Adapter, inst: Instance, finding: Finding, examples: int, v
     return FunctionReport(adapter.function, verdict, finding.output, counterexample, finding.message, examples)
 
 
-def check_function(sandbox: Sandbox, adapter: Adapter, examples: int = DEFAULT_EXAMPLES) -> FunctionReport:
-    probe = seeded_instances(1, seed=1, needs=adapter.needs)[0]
-    first = run(sandbox, adapter, probe)
+def check_function(runner, adapter: Adapter, examples: int = DEFAULT_EXAMPLES, secret: int | None = None) -> FunctionReport:
+    """Judge one function: the fixed inputs, then ``examples // 5`` drawn with
+    the secret seed, then (if it agrees) the stability probes."""
+    fixed = drawn_instances(adapter, examples, FIXED_SEED)
+    extra = drawn_instances(adapter, max(2, examples // 5), secret) if secret is not None else []
+    first = run(runner, adapter, fixed[0])
     if first and first.kind in ("missing", "load", "signature"):
         return FunctionReport(adapter.function, "error", None, None, first.message, 1)
-    count = 0
+    if first and first.kind in FATAL:
+        return _report(adapter, fixed[0], first, 1, "error")
+    inst, finding, count = (fixed[0], first, 1) if first else run_many(runner, adapter, fixed[1:] + extra)
+    count += 0 if first else 1
+    if finding is None:
+        return _stability(runner, adapter, count)
+    if finding.kind in FATAL:
+        if finding.kind == "budget":
+            finding.message += f" after {count - 1} input(s) agreed"
+        return _report(adapter, inst, finding, count, "error")
+    minimal = _shrink(runner, adapter, examples, inst, finding)
+    if minimal is not inst:
+        inst, finding = minimal, run(runner, adapter, minimal) or finding
+    _index_zero_hint(runner, adapter, inst, finding)
+    return _report(adapter, inst, finding, count)
+
+
+def _shrink(runner, adapter, examples, found, finding):
+    """A minimal failing instance (Hypothesis, derandomized), or ``found``
+    when the search does not meet a failure of the same kind, or the
+    process dies or the file's budget is nearly used (then every later
+    example answers "agrees" at once: Hypothesis reports an exception raised
+    in the condition only after shrinking it)."""
+    stopped = []
 
     def disagrees(inst):
-        nonlocal count
-        count += 1
-        finding = run(sandbox, adapter, inst)
-        if finding and finding.kind in ("timeout", "crashed", "exited"):
-            raise _Stop(inst, finding)
-        return finding is not None
-
+        if stopped or (hasattr(runner, "remaining") and runner.remaining() <= 1.0):
+            stopped.append(True)
+            return False
+        f = run(runner, adapter, inst)
+        if f and f.kind in FATAL:
+            stopped.append(True)
+            return False
+        return f is not None and f.kind == finding.kind
     try:
-        minimal = find(_strategy(adapter), disagrees, settings=settings(
+        return find(_strategy(adapter), disagrees, settings=settings(
             max_examples=examples, derandomize=True, database=None, deadline=None,
             phases=[Phase.generate, Phase.shrink], suppress_health_check=list(HealthCheck)))
-    except _Stop as stop:
-        return _report(adapter, stop.inst, stop.finding, count, "error")
     except NoSuchExample:
-        return _stability(sandbox, adapter, count)
-    finding = run(sandbox, adapter, minimal)
-    _index_zero_hint(sandbox, adapter, minimal, finding)
-    return _report(adapter, minimal, finding, count)
+        return found
 
 
-#: Large-magnitude inputs: scores of several hundred, where exp overflows
-#: unless the code shifts by the maximum, and σ saturates.
-LARGE_SCALE = 300.0
+# -- a file ---------------------------------------------------------------------------------------
+
+_PY2 = ("Missing parentheses in call to", "multiple exception types must be parenthesized",
+        "invalid hexadecimal literal", "leading zeros in decimal integer literals")
 
 
-def _stability(sandbox: Sandbox, adapter: Adapter, count: int) -> FunctionReport:
-    for inst in seeded_instances(3, seed=7, needs=adapter.needs):
-        big = inst.replace(U=inst.U * LARGE_SCALE, V=inst.V * LARGE_SCALE, x=inst.x * LARGE_SCALE)
-        finding = run(sandbox, adapter, big)
-        if finding is not None:
-            if finding.kind in ("timeout", "crashed", "exited", "raised"):
-                return _report(adapter, big, finding, count + 1, "error")
-            report = _report(adapter, big, finding, count + 1, "unstable")
-            report.note = (f"right on moderate inputs, but on large-magnitude inputs (values ×{LARGE_SCALE:g}) "
-                           f"where the true outputs are finite: {finding.message}. Shift scores by their "
-                           "maximum before exp, and compute log σ stably.")
-            return report
-    return FunctionReport(adapter.function, "correct", None, None,
-                          f"agrees with the derived truth on {count} generated inputs and on large-magnitude inputs",
-                          count + 3)
+def import_message(error: dict) -> str:
+    """One clear sentence for a module that does not import."""
+    text = error.get("error", "the module could not be imported")
+    if error.get("exception") in ("SyntaxError", "TabError", "IndentationError"):
+        where = f"line {error['line']}: {error.get('text', '')}" if error.get("line") else ""
+        if any(p in error.get("message", "") for p in _PY2) or re.match(r"(print|exec)\s+[^\s(=]", error.get("text", "")):
+            return (f"this is Python 2 code ({where}); gradkey runs Python 3: use print(...), "
+                    "`except E as e`, range and items()")
+        return f"the module does not compile ({where}): {error.get('message') or text}"
+    if error.get("exception") == "ModuleNotFoundError":
+        return (f"{text}: only the standard library, NumPy and the course's helper modules exist in the sandbox; "
+                "put any other module the file needs next to it")
+    return f"the module could not be imported: {text}"
 
 
 def check_file(path: str | Path, examples: int = DEFAULT_EXAMPLES, adapters=CS224N,
-               limits: Limits = Limits(), progress=None) -> dict:
-    """Check every function of the layout found in a module file."""
-    with Sandbox(path, limits) as sandbox:
+               limits: Limits = Limits(), progress=None, isolation: bool = True, helpers: str | None = HELPERS,
+               secret: int | None = None) -> dict:
+    """Check every function of the layout found in a module file. Raises
+    :class:`~gradkey.verify.code.sandbox.IsolationUnavailable` when the
+    sandbox cannot be created here and ``isolation`` is true."""
+    path = Path(path)
+    secret = secrets.randbits(63) if secret is None else secret
+    report = {"file": str(path), "isolation": "bubblewrap" if isolation else "none (--no-isolation)"}
+    with Sandbox(path, limits, helpers=helpers, isolation=isolation) as sandbox:
+        sandbox.start()
+        if sandbox.import_error:
+            message = import_message(sandbox.import_error)
+            report["error"] = message
+            report["functions"] = [FunctionReport(a.function, "error", note="not checked: the module does not "
+                                                  "import (see the file's error)").as_dict() for a in adapters]
+            return report
         reports = []
         for adapter in adapters:
             if progress:
                 progress(adapter.function)
-            reports.append(check_function(sandbox, adapter, examples))
-    return {"file": str(path), "functions": [r.as_dict() for r in reports]}
+            if sandbox.remaining() <= 0:
+                reports.append(FunctionReport(adapter.function, "error", note=f"not checked: the file's budget of "
+                                              f"{limits.file_seconds:g} s ran out before this function"))
+                continue
+            reports.append(check_function(sandbox, adapter, examples, secret))
+        report["functions"] = [r.as_dict() for r in reports]
+        report["sandbox"] = {"starts": sandbox.starts, "start_seconds": [round(s, 3) for s in sandbox.start_seconds]}
+    return report

@@ -1,130 +1,307 @@
-"""The sandboxed side of ``gradkey code``: runs inside a subprocess with time
-and memory limits, imports the untrusted module, and answers calls sent as
-JSON lines on stdin. Nothing here trusts the module: every call is wrapped,
-inputs are compared with copies afterwards to find mutation, and the output
-is reduced to plain data before it leaves the process."""
-from __future__ import annotations
+"""The program that runs inside the sandbox: it imports one module and answers
+framed requests. Standalone on purpose: standard library and NumPy only, no
+import of the grader's package, so the sandbox holds nothing but this file,
+the submission, the course helper modules, the Python runtime and NumPy.
 
+The wire format (frames, values, requests, replies) is documented in
+``gradkey.verify.code.protocol``, which also decodes and validates replies on
+the grader's side. Nothing here is trusted by the grader: the submission runs
+in this same process and may replace any of it. The grader therefore never
+relies on a check made here (mutation, sample draws, base-loss calls are all
+sent back as data and judged on the grader's side).
+
+    python -I -S -B main.py MODULE_PATH REQUEST_FD REPLY_FD [PATH ...]
+"""
+import base64
 import importlib.util
 import io
 import json
+import os
+import struct
 import sys
 import traceback
 
-import numpy as np
+HEADER = struct.Struct(">I")
+MAX_FRAME = 16 * 1024 * 1024       # bytes of one frame's JSON, both ways
+MAX_DEPTH = 16                     # nesting of lists/tuples/dicts in a value
+PRINT_CAP = 4096                   # characters of the submission's prints kept
 
 
-class ControlledDataset:
-    """A stand-in for the course's dataset: sampleTokenIdx() returns the
-    queued word indices in order (so repeats can be forced), then cycles."""
+# -- frames ------------------------------------------------------------------------
+
+def write_frame(fd, message):
+    data = json.dumps(message, separators=(",", ":"), allow_nan=False).encode()
+    if len(data) > MAX_FRAME:
+        data = json.dumps({"type": "result", "id": message.get("id"), "ok": False, "kind": "oversized",
+                           "error": f"the reply is {len(data)} bytes, more than the limit of {MAX_FRAME}"}).encode()
+    payload = HEADER.pack(len(data)) + data
+    view = memoryview(payload)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def _read_exact(fd, n):
+    chunks, left = [], n
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd):
+    head = _read_exact(fd, HEADER.size)
+    if head is None:
+        return None
+    (n,) = HEADER.unpack(head)
+    if n > MAX_FRAME:
+        raise ValueError("request frame too large")
+    body = _read_exact(fd, n)
+    return None if body is None else json.loads(body)
+
+
+# -- values --------------------------------------------------------------------------
+
+def _np():
+    import numpy
+    return numpy
+
+
+class Unencodable(Exception):
+    pass
+
+
+def encode(value, depth=0):
+    """A value as JSON-able data (see protocol.py); arrays keep dtype and shape."""
+    np = _np()
+    if depth > MAX_DEPTH:
+        raise Unencodable(f"nested more than {MAX_DEPTH} levels deep")
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (np.ndarray, np.generic)):   # before float: np.float64 is a float
+        a = np.asarray(value)
+        if a.dtype.kind not in "biufc":
+            return {"other": f"array of {a.dtype}"}
+        tag = "nd" if isinstance(value, np.ndarray) else "sc"
+        return {tag: [a.dtype.str, list(a.shape), base64.b64encode(a.tobytes()).decode()]}
+    if isinstance(value, int):
+        return int(value) if -(1 << 63) <= value < (1 << 63) else {"f": repr(float(value))}
+    if isinstance(value, float):
+        v = float(value)
+        return v if v == v and abs(v) != float("inf") else {"f": repr(v)}
+    if isinstance(value, tuple):
+        return {"tuple": [encode(v, depth + 1) for v in value]}
+    if isinstance(value, list):
+        return {"list": [encode(v, depth + 1) for v in value]}
+    if isinstance(value, dict):
+        return {"dict": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in value.items()]}
+    if isinstance(value, Dataset):
+        return {"handle": "dataset"}
+    return {"other": type(value).__name__}
+
+
+def decode(value, handles):
+    """Request values (from the grader: trusted) as Python objects."""
+    np = _np()
+    if isinstance(value, list):
+        raise ValueError("bare JSON lists are not values; use {'list': [...]}")
+    if not isinstance(value, dict):
+        return value
+    (tag, body), = value.items()
+    if tag in ("nd", "sc"):
+        dtype, shape, data = body
+        a = np.frombuffer(base64.b64decode(data), dtype=np.dtype(dtype)).reshape(shape).copy()
+        return a if tag == "nd" else a[()]
+    if tag == "f":
+        return float(body)
+    if tag == "list":
+        return [decode(v, handles) for v in body]
+    if tag == "tuple":
+        return tuple(decode(v, handles) for v in body)
+    if tag == "dict":
+        return {decode(k, handles): decode(v, handles) for k, v in body}
+    if tag == "handle":
+        return handles[body]
+    raise ValueError(f"unknown value tag {tag!r}")
+
+
+# -- what a call may be handed ---------------------------------------------------------
+
+class Dataset:
+    """What the course's dataset offers a loss function: sampleTokenIdx()
+    hands out the queued word indices in order (so repeats can be forced),
+    then cycles; every draw is recorded."""
 
     def __init__(self, queue):
-        self.queue = list(queue) or [0]
-        self.drawn = []
+        self._queue = [int(i) for i in queue] or [0]
+        self._drawn = []
 
     def sampleTokenIdx(self):  # noqa: N802 - the course's name
-        idx = self.queue[len(self.drawn) % len(self.queue)]
-        self.drawn.append(idx)
+        idx = self._queue[len(self._drawn) % len(self._queue)]
+        self._drawn.append(idx)
         return idx
 
 
-def plain(value):
-    """Outputs as JSON-able data, keeping dtype and shape."""
-    if isinstance(value, np.ndarray) or np.isscalar(value) and isinstance(value, np.generic):
-        a = np.asarray(value)
-        return {"array": np.where(np.isfinite(a), a, 0).tolist() if a.dtype.kind in "fc" else a.tolist(),
-                "finite": np.isfinite(a).tolist() if a.dtype.kind in "fc" else True,
-                "dtype": str(a.dtype), "shape": list(a.shape)}
-    if isinstance(value, (int, float)):
-        a = np.asarray(float(value))
-        return {"array": float(value) if np.isfinite(a) else 0.0, "finite": bool(np.isfinite(a)),
-                "dtype": "python-" + type(value).__name__, "shape": []}
-    if isinstance(value, (tuple, list)):
-        return {"tuple": [plain(v) for v in value]}
-    return {"other": type(value).__name__, "repr": repr(value)[:200]}
+def replay(table, calls):
+    """A base loss function that answers from a table the grader computed:
+    the n-th call with outside word w gets the entry of w's n-th occurrence.
+    Every call's arguments are recorded for the grader to check."""
+    np = _np()
+    entries = {}
+    for entry in table:
+        entries.setdefault(int(entry["o"]), []).append(entry)
+    used = {}
+
+    def lossAndGradient(centerWordVec, outsideWordIdx, outsideVectors, dataset=None, K=None):  # noqa: N802,N803
+        record = {}
+        for key, arg in (("center", centerWordVec), ("outside", outsideVectors)):
+            try:
+                record[key] = encode(np.array(arg, dtype=float))
+            except BaseException as exc:
+                record[key] = {"other": type(exc).__name__}
+        try:
+            idx = int(outsideWordIdx)
+        except (TypeError, ValueError):
+            idx = None
+        record["o"] = idx
+        calls.append(record)
+        n = used.get(idx, 0)
+        used[idx] = n + 1
+        options = entries.get(idx, [])
+        if n >= len(options):
+            record["unexpected"] = True
+            return 0.0, np.zeros(np.shape(centerWordVec)), np.zeros(np.shape(outsideVectors))
+        e = options[n]
+        return decode(e["loss"], {}), decode(e["center"], {}), decode(e["outside"], {})
+    return lossAndGradient
 
 
-def decode(arg):
-    if isinstance(arg, dict) and "ndarray" in arg:
-        return np.array(arg["ndarray"], dtype=float)
-    return arg
+# -- running one call ---------------------------------------------------------------------
+
+class CappedText(io.TextIOBase):
+    """Where the submission's prints go: the first PRINT_CAP characters are
+    kept, the rest dropped (a print loop must not fill the memory)."""
+
+    def __init__(self):
+        self.kept = []
+        self.size = 0
+
+    def writable(self):
+        return True
+
+    def write(self, s):
+        s = str(s)
+        if self.size < PRINT_CAP:
+            self.kept.append(s[:PRINT_CAP - self.size])
+        self.size += len(s)
+        return len(s)
+
+    def text(self):
+        return "".join(self.kept)
 
 
-def load(path):
-    spec = importlib.util.spec_from_file_location("submitted_module", path)
-    module = importlib.util.module_from_spec(spec)
-    out, sys.stdout = sys.stdout, io.StringIO()   # the module's prints must not break the protocol
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.stdout = out
-    return module
-
-
-def reference_base(spec):
-    """A truth-backed base loss for skipgram, so skipgram is judged on its own.
-    ``spec`` is "naive:K" or "neg:K"."""
-    kind, _, k = spec.partition(":")
-    default_k = int(k or 10)
-    from gradkey.derive.derivation import gradients
-    from gradkey.derive.signature import Dims, Instance
-
-    def loss_and_gradient(centerWordVec, outsideWordIdx, outsideVectors, dataset, K=None):  # noqa: N803
-        W, d = outsideVectors.shape
-        U = outsideVectors.T
-        samples = ()
-        if kind == "neg":
-            samples = tuple(int(dataset.sampleTokenIdx()) for _ in range(K or default_k))
-        dims = Dims(d=d, W=W, K=max(len(samples), 1), m=1)
-        o = int(outsideWordIdx)
-        inst = Instance(dims, 0.0, np.tile(centerWordVec[:, None], (1, W)), U, 0, o, (o + 1) % W,
-                        samples or ((o + 1) % W,), 0, (o, o), (samples or ((o + 1) % W,),) * 2, 1)
-        g = gradients(kind, inst)
-        return g.loss, g["v_c"], g["U"].T
-    return loss_and_gradient
+def _target(module, target, handles):
+    if "function" in target:
+        fn = getattr(module, target["function"], None)
+        if fn is None or not callable(fn):
+            raise LookupError(f"no function {target['function']} in the module")
+        return fn
+    cls = getattr(module, target["class"], None)
+    if cls is None or not isinstance(cls, type):
+        raise LookupError(f"no class {target['class']} in the module")
+    init = target.get("init", {})
+    obj = cls(*[decode(a, handles) for a in init.get("args", [])],
+              **{k: decode(v, handles) for k, v in init.get("kwargs", {}).items()})
+    for name, value in target.get("set", {}).items():
+        setattr(obj, name, decode(value, handles))
+    method = getattr(obj, target["method"], None)
+    if method is None or not callable(method):
+        raise LookupError(f"no method {target['method']} on {target['class']}")
+    return method
 
 
 def call(module, request):
-    fn = getattr(module, request["function"], None)
-    if fn is None or not callable(fn):
-        return {"ok": False, "kind": "missing", "error": f"no function {request['function']} in the module"}
-    args = [decode(a) for a in request["args"]]
-    kwargs = {k: decode(v) for k, v in request.get("kwargs", {}).items()}
-    dataset = ControlledDataset(request.get("samples", []))
-    def is_dataset(a):
-        return isinstance(a, str) and a == "<dataset>"
-    args = [dataset if is_dataset(a) else a for a in args]
-    kwargs = {k: (dataset if is_dataset(v) else v) for k, v in kwargs.items()}
-    if request.get("base"):
-        kwargs["word2vecLossAndGradient"] = reference_base(request["base"])
-    copies = [a.copy() if isinstance(a, np.ndarray) else None for a in args]
-    out, sys.stdout = sys.stdout, io.StringIO()
+    """Run one call; every outcome is a reply (the submission may raise
+    anything, including SystemExit)."""
+    base = {"type": "result", "id": request.get("id")}
+    dataset = Dataset(request.get("dataset", ()))
+    calls = []
+    handles = {"dataset": dataset}
+    for name, table in request.get("tables", {}).items():
+        handles[name] = replay(table, calls)
+    try:
+        args = [decode(a, handles) for a in request.get("args", [])]
+        kwargs = {k: decode(v, handles) for k, v in request.get("kwargs", {}).items()}
+        fn = _target(module, request["target"], handles)
+    except LookupError as exc:
+        return {**base, "ok": False, "kind": "missing", "error": str(exc)}
+    except BaseException as exc:
+        return {**base, "ok": False, "kind": "raised", "exception": type(exc).__name__,
+                "error": f"{type(exc).__name__}: {str(exc)[:500]}", "traceback": _tail()}
     try:
         result = fn(*args, **kwargs)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt are findings too
-        return {"ok": False, "kind": "raised", "error": f"{type(exc).__name__}: {exc}",
-                "traceback": traceback.format_exc()[-2000:]}
-    finally:
-        sys.stdout = out
-    mutated = [i for i, (a, c) in enumerate(zip(args, copies)) if c is not None and not np.array_equal(a, c, equal_nan=True)]
-    return {"ok": True, "result": plain(result), "mutated": mutated, "drawn": dataset.drawn}
-
-
-def main(path):
+        return {**base, "ok": False, "kind": "raised", "exception": type(exc).__name__,
+                "error": f"{type(exc).__name__}: {str(exc)[:500]}", "traceback": _tail()}
     try:
-        module = load(path)
-        print(json.dumps({"ready": True}), flush=True)
+        value = encode(result)
+        after = [encode(a) for a in args]      # the arguments as the call left them
     except BaseException as exc:
-        print(json.dumps({"ready": False, "error": f"{type(exc).__name__}: {exc}",
-                          "traceback": traceback.format_exc()[-2000:]}), flush=True)
+        return {**base, "ok": False, "kind": "unencodable",
+                "error": f"the returned value could not be sent back: {type(exc).__name__}: {str(exc)[:200]}"}
+    return {**base, "ok": True, "value": value, "after": after, "drawn": list(dataset._drawn), "calls": calls}
+
+
+def _tail():
+    return traceback.format_exc()[-2000:]
+
+
+def load(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module        # `from word2vec import ...` in a helper finds it
+    spec.loader.exec_module(module)
+    return module
+
+
+def _import_error(exc):
+    error = {"type": "import-error", "exception": type(exc).__name__, "error": f"{type(exc).__name__}: {str(exc)[:500]}",
+             "traceback": _tail()}
+    if isinstance(exc, SyntaxError):
+        error.update(line=exc.lineno, text=(exc.text or "").strip()[:200], message=str(exc.msg)[:300])
+    return error
+
+
+def main(argv):
+    path, request_fd, reply_fd = argv[1], int(argv[2]), int(argv[3])
+    sys.path[:0] = argv[4:]
+    # fds 1 and 2 are /dev/null; Python-level prints go to a capped buffer
+    sys.stdout = sys.stderr = CappedText()
+    name = os.path.splitext(os.path.basename(path))[0]
+    try:
+        import resource
+        # No process of its own: the kernel counts this one (uid 0 is exempt;
+        # the sandbox's seccomp filter holds there).
+        resource.setrlimit(resource.RLIMIT_NPROC, (1, 1))
+    except (ImportError, ValueError, OSError):
+        pass
+    try:
+        _np()                      # NumPy's import is not the submission's time
+        module = load(path, name if name.isidentifier() else "submission")
+        write_frame(reply_fd, {"type": "ready"})
+    except BaseException as exc:
+        write_frame(reply_fd, _import_error(exc))
         return
-    for line in sys.stdin:
-        try:
-            reply = call(module, json.loads(line))
-        except BaseException as exc:
-            reply = {"ok": False, "kind": "raised", "error": f"{type(exc).__name__}: {exc}"}
-        print(json.dumps(reply), flush=True)
+    while True:
+        request = read_frame(request_fd)
+        if request is None:
+            return
+        for one in request.get("calls", []):
+            write_frame(reply_fd, call(module, one))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv)
