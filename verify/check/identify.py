@@ -55,7 +55,13 @@ def loss_by_content(text: str) -> str | None:
 def section_signal(text: str) -> str | None:
     """A loss named in the prose between chains (a section heading, a remark)."""
     plain = re.sub(r"\$[^$]*\$", " ", text)
-    return loss_named(plain) or (loss_by_content(text) if re.search(r"F\s*\(|-m", text) else None)
+    # a heading line names its section's loss even inside its math: "(b) … $J_{naive-softmax}(v_c,o,U)$"
+    heads = " ".join(ln for ln in text.split("\n") if HEADING.match(ln))
+    return loss_named(plain) or (loss_named(heads.replace("$", " ")) if heads else None) or (
+        loss_by_content(text) if re.search(r"F\s*\(|-m", text) else None)
+
+
+HEADING = re.compile(r"^\s*(?:#{1,6}\s|\*\*|\(?[a-h]\)|\d+\s*\(?[a-h]\))")
 
 
 # -- conditions -----------------------------------------------------------------
@@ -239,10 +245,10 @@ def targets_for(loss: str, var: str, index: str | None, cond: Condition, chain_t
     if cond.branch == "o":
         return [Target(f"{loss}.u_o", ((index, "o"),), how="branch condition")]
     if loss == "naive":
-        if cond.branch == "other":
+        if cond.branch in ("other", "otherwise"):
             return [Target("naive.u_w", ((index, "w"),), how="branch condition")]
         # ∂J/∂u_w with no branch: a formula for every w answers both questions
         return [Target("naive.u_o", ((index, "o"),)), Target("naive.u_w", ((index, "w"),))]
-    if re.search(r"n_\{?k|repeat|drawn|multiple|times", chain_text):
+    if re.search(VOCAB.repeat_words, chain_text, re.IGNORECASE):
         return [Target("neg.u_k_repeated", ((index, "k"),))]
     return [Target("neg.u_k", ((index, "k"),))]

@@ -202,7 +202,9 @@ def _branches(step: str) -> list[tuple[str, str]] | None:
     return out
 
 
-SECTION = re.compile(r"^\s*(?:\d+\s*\.?\s*)?\(?\s*(?:\d+\s*)?[a-h]\s*\)\s*[-.:]?\s*")  # 2a) 2(b) (c)
+# 2a) 2(b) (c); written so that no two adjacent parts can match the same spaces
+# (the old form backtracked cubically over "1" followed by 800 spaces)
+SECTION = re.compile(r"^\s*(?:\d+(?:\s*\.)?\s*)?(?:\(\s*)?(?:\d+\s*)?[a-h]\s*\)\s*[-.:]?\s*")
 LABELLED = re.compile(r"^\s*\d+\s*\(?[a-h]\)?\s*[-.:)]\s*")
 TEXT_CMD = re.compile(r"\\(?:text|mathrm|textbf|textit)\s*\{([^{}]*)\}")
 LEADING_LABEL = re.compile(r"^\s*\\textcircled\s*\{(\w)\}\s*(?:\\q?quad\s*)?(?=[^\s=])")
@@ -238,7 +240,8 @@ def clean_step(text: str) -> tuple[str, str]:
             remark = text[m.start():]
             text = text[:m.start()]
             break
-    pm = PAREN_REMARK.search(text)
+    tail = len(text) - 200 if len(text) > 200 else 0      # a remark is short: search only the tail
+    pm = PAREN_REMARK.search(text, tail)
     if pm and text[:pm.start()].strip() and pm.start() in tops:
         remark = (text[pm.start():] + " " + remark).strip()
         text = text[:pm.start()]

@@ -285,6 +285,9 @@ def _rewrite(toks, out: _Out, macros: Macros, budget: list, notes: list, src: st
                 break
             if name in DROP:
                 continue
+            if name == "_":
+                out.put("_", at)         # skip\_gram: an escaped underscore is a letter of the name
+                continue
             if name in (",", ";", ":", "!", " "):
                 out.put(" ", at)         # thin spaces: white space to the grammar
                 continue

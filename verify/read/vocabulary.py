@@ -128,7 +128,8 @@ WORD2VEC = Vocabulary(
         ("v_w", r"(?:respect to|wrt|w\.r\.t\.?)\s*\$\s*v_\{?w"),
     ),
     otherwise_words=r"o/w|otherwise|\bothers?\b|\belse\b|every other|all other|其余|其他",
-    repeat_words=r"n_\{?k|repeat|drawn|multiple|times|more than once|not distinct|\\indicator|\\mathbb\s*\{?1",
+    repeat_words=r"n_\{?k|repeat|drawn|multiple|(?<!\\)\btimes|more than once|not (?:be )?distinct|\\indicator|"
+                 r"\\mathbb\s*\{?1",
     sigmoid_words=r"sigmoid|\\sigma\s*\(x\)|σ\(x\)",
     rows_U_words=(
         r"U\s*\$?\s*(?:is|\\in|∈)\s*\$?\s*(?:\\mathbb\{R\}\^\{?\s*)?(?:\|V\||W|N_w|\\text\{vocab)\s*(?:\\times|×|x)\s*(?:d|N|n|D)\b[^.\n]{0,80}rows?",
@@ -146,9 +147,9 @@ WORD2VEC = Vocabulary(
         (r"\\tilde\s*\{?\s*(?:\\vec\s*\{?)?\s*y\s*\}?\s*\}?\s*(?:=\s*\\(?:mathrm|operatorname|text)\{softmax|"
          r"\$?\s*(?:be|is|for)?\s*the (?:softmax|predicted|model)|\$?\s*,? the predicted)",
          r"\\tilde\s*\{\s*(?:\\vec\s*\{\s*y\s*\}|y)\s*\}|\\tilde\s*y",
-         r"\\hat{y}", "ỹ declared as the softmax output: read as ŷ"),
+         r"\hat{y}", "ỹ declared as the softmax output: read as ŷ"),
         # "f(x) = σ(x)": f is the sigmoid
         (r"\bf\s*\(\s*x\s*\)\s*=\s*\\sigma\s*\(\s*x\s*\)",
-         r"(?<![A-Za-z\\])f(?=\s*(?:'|\\prime|\(|\^))", r"\\sigma", "f declared as σ"),
+         r"(?<![A-Za-z\\])f(?=\s*(?:'|\\prime|\(|\^))", r"\sigma", "f declared as σ"),
     ),
 )
