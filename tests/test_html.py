@@ -371,3 +371,51 @@ def test_cli_writes_the_site(tmp_path):
     assert "wrote the review site" in p.stderr
     assert_safe(out)
     assert (out / "review.html").exists() and len(list((out / "students").glob("*.html"))) == 1
+
+
+# ---- the text output gets the same care: colour on a terminal only, NO_COLOR,
+# no cut without an ellipsis, 100 columns
+
+def test_text_helpers_mark_cuts_and_respect_no_color(monkeypatch):
+    from gradkey.verify.grade.report import WIDTH, clip, paint, wrapped
+    assert clip("abcdef", 4) == "abc…" and clip("abc", 4) == "abc"
+    long_note = "word " * 80
+    lines = wrapped(long_note)
+    assert all(len(line) <= WIDTH for line in lines)
+    assert " ".join(" ".join(lines).split()) == long_note.strip()  # wrapped, nothing lost
+    assert paint("✗", "incorrect", on=True) == "\x1b[31m✗\x1b[0m"
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert paint("✗", "incorrect") == "✗"
+
+
+def _run_on_a_terminal(args, env):
+    import os
+    import pty
+    leader, follower = pty.openpty()
+    p = subprocess.Popen([sys.executable, "-m", "gradkey.verify.cli", *args], stdout=follower,
+                         stderr=subprocess.DEVNULL, env=env)
+    os.close(follower)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed when the command ended
+            break
+        if not chunk:
+            break
+        out += chunk
+    p.wait(timeout=300)
+    os.close(leader)
+    return out.decode("utf-8", errors="replace")
+
+
+def test_text_output_colour_and_width():
+    import os
+    example = str(ROOT / "examples" / "with_mistakes.md")
+    piped = subprocess.run([sys.executable, "-m", "gradkey.verify.cli", "check", example], capture_output=True,
+                           text=True, timeout=300, env={k: v for k, v in os.environ.items() if k != "NO_COLOR"})
+    assert "\x1b[" not in piped.stdout  # not a terminal: no colour
+    assert "✗" in piped.stdout and all(len(line) <= 100 for line in piped.stdout.splitlines())
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    assert "\x1b[31m✗\x1b[0m" in _run_on_a_terminal(["check", example], env)
+    assert "\x1b[" not in _run_on_a_terminal(["check", example], {**env, "NO_COLOR": "1"})

@@ -2,11 +2,46 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import sys
+import textwrap
 
 from gradkey.verify.grade.exports import counterexample_text
 
 VERDICT_MARK = {"correct": "✓", "incorrect": "✗", "review": "?", "unparsed": "·", "error": "!", "missing": "-",
                 "unstable": "~", "decided": "=", "": "!"}
+
+
+WIDTH = 100  # text output fits a 100-column terminal
+_COLOUR = {"correct": "32", "incorrect": "31", "review": "33", "unparsed": "90", "error": "35", "": "35",
+           "missing": "90", "unstable": "33", "decided": "36"}
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def colour_on(stream=None) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
+    stream = stream or sys.stdout
+    return not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and stream.isatty()
+
+
+def paint(text: str, verdict: str, on: bool | None = None) -> str:
+    code = _COLOUR.get(verdict)
+    if not code or not (colour_on() if on is None else on):
+        return text
+    return f"\x1b[{code}m{text}\x1b[0m"
+
+
+def clip(text: str, width: int) -> str:
+    """At most ``width`` characters; a cut is always marked with an ellipsis."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[:max(width - 1, 0)] + "…"
+
+
+def wrapped(text: str, indent: int = 5) -> list[str]:
+    """A note or feedback in full, wrapped to WIDTH (never cut)."""
+    return textwrap.wrap(" ".join(str(text).split()), WIDTH, initial_indent=" " * indent,
+                         subsequent_indent=" " * (indent + 2), break_on_hyphens=False) or [""]
 
 
 def to_json(results: list[dict], summary: dict | None = None) -> str:
@@ -25,26 +60,30 @@ def _question_lines(qid: str, q, width: int, rubric, several_files: bool) -> lis
     if r:
         where = (f"{r['file']} " if several_files else "") + f"line {r.get('line')}"
     verdict = q.verdict or "not graded"
-    head = f" {mark} {qid:<{width}}  {verdict:<10} {where:<9} {(r.get('understood') or '')[:56]}"
+    # the reading gets what is left of the 100 columns (less the points column)
+    room = WIDTH - (5 + width + 2 + 10 + 1 + max(len(where), 9) + 1) - (12 if rubric is not None else 0)
+    head = (f" {paint(mark, q.verdict)} {qid:<{width}}  {paint(f'{verdict:<10}', q.verdict)} {where:<9} "
+            f"{clip(r.get('understood') or '', max(room, 12))}")
     if rubric is not None:
         pts = "—" if q.points is None else f"{q.points:g}"
-        head = f"{head:<100} {pts:>4} / {rubric.max_points(qid):g}"
+        pad = " " * max(WIDTH - 12 - len(_ANSI.sub("", head)), 1)
+        head = f"{head}{pad}{pts:>4} / {rubric.max_points(qid):g}"
     lines = [head.rstrip()]
     if q.decision is not None:
         lines.append(f"     {q.decision.describe()}" + (f" (gradkey: {r['verdict']})" if r else ""))
         return lines
     if r.get("code"):
-        lines.append(f"     {r['code']}: {r.get('feedback')}")
+        lines += wrapped(f"{r['code']}: {r.get('feedback')}")
     if r and r["verdict"] != "correct" and r.get("note"):
-        lines.append(f"     {r['note'][:200]}")
+        lines += wrapped(r["note"])
     if r and r["verdict"] == "correct" and r.get("note"):
-        lines.append(f"     note: {r['note'][:200]}")
+        lines += wrapped(f"note: {r['note']}")
     ce = counterexample_text(r.get("counterexample") or {}, qid) if r and r["verdict"] == "incorrect" else ""
     if ce:
-        lines.append(f"     counterexample: {ce}")
+        lines += wrapped(f"counterexample: {ce}")
     wrong = [s for s in r.get("steps", []) if s["verdict"] == "incorrect"]
     if wrong and r["verdict"] != "incorrect":
-        lines.append(f"     first wrong step, line {wrong[0]['line']}: {wrong[0]['understood'][:80]}")
+        lines.append(clip(f"     first wrong step, line {wrong[0]['line']}: {wrong[0]['understood']}", WIDTH))
     return lines
 
 
@@ -60,7 +99,7 @@ def to_text(records: list, rubric=None, all_questions: bool = False) -> str:
         if rubric is not None:
             total = "—" if s.total is None else f"{s.total:g}"
             head += f"    {total} / {rubric.total:g} points"
-        lines.append(head)
+        lines += textwrap.wrap(head, WIDTH, subsequent_indent="     ", break_on_hyphens=False) or [head]
         shown = {qid: q for qid, q in s.questions.items()
                  if all_questions or q.result is not None or q.decision is not None}
         width = max((len(q) for q in shown), default=10)
@@ -68,10 +107,10 @@ def to_text(records: list, rubric=None, all_questions: bool = False) -> str:
             lines += _question_lines(qid, q, width, rubric, several)
             counts[q.verdict or "not graded"] = counts.get(q.verdict or "not graded", 0) + 1
         for file, reason in s.problems:
-            lines.append(f"   ! {file}: could not be graded: {reason}")
+            lines += wrapped(f"{paint('!', 'error')} {file}: could not be graded: {reason}", 3)
         for file, a in s.unmatched:
-            lines.append(f"   ? {file} line {a.get('line')}: {a.get('status') or 'review'}: "
-                         f"{(a.get('latex') or '')[:60]}  ({(a.get('note') or 'not assigned to a question')[:120]})")
+            lines += wrapped(f"? {file} line {a.get('line')}: {a.get('status') or 'review'}: "
+                             f"{clip(a.get('latex') or '', 60)}  ({a.get('note') or 'not assigned to a question'})", 3)
         if not shown and not s.problems and not s.unmatched:
             lines.append("   no answers found")
     lines.append("")
