@@ -480,7 +480,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_OK
     try:
-        return args.run(args)
+        status = args.run(args)
+        sys.stdout.flush()   # a closed pipe shows here, inside the handler, not at exit
+        return status
     except UnknownQuestion as exc:
         print(f"gradkey: {exc}", file=sys.stderr)
         return EXIT_USAGE

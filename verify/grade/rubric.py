@@ -22,10 +22,7 @@ course aliases and visibility, from a TOML file validated before grading.
 from __future__ import annotations
 
 import difflib
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10 (Gradescope's Ubuntu 22.04 image): the same parser, as tomli
-    import tomli as tomllib
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
