@@ -291,3 +291,32 @@ def test_a_file_that_kills_its_worker_every_time_is_reported_after_one_retry(tmp
     rows = grade(entries, Killer(), LocalPool(2), timeout=60)
     assert rows[0].get("error") is None and rows[2].get("error") is None
     assert "died on this file 2 times (killed by SIGKILL)" in rows[1]["error"]
+
+
+def test_code_batch_grades_a_class_with_rubric_csv_and_gradescope(tmp_path):
+    sys.path.insert(0, str(FIXTURES / "code"))
+    from make_corpus import write_corpus
+    corpus = write_corpus(tmp_path / "corpus")
+    klass = tmp_path / "class"
+    for student, module in (("ana", "correct_vectorized.py"), ("ben", "bug_neg_repeats.py")):
+        (klass / student).mkdir(parents=True)
+        shutil.copy(corpus / module, klass / student / "word2vec.py")   # the same file name for everyone
+    (klass / "ben" / "report.pdf").write_bytes(b"%PDF-1.4\n")
+    rubric = tmp_path / "code.toml"
+    rubric.write_text('[points]\nnegSamplingLossAndGradient = 3\n[visibility]\nskipgram = "after_due_date"\n')
+    out = tmp_path / "out"
+    p = gradkey("code", "--examples", "10", "--rubric", str(rubric), "--format", "csv", "--out", str(out), str(klass))
+    assert p.returncode == 1, p.stderr
+    rows = {r["student"]: r for r in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))}
+    assert rows["Points Possible"]["negSamplingLossAndGradient points"] == "3"
+    assert rows["ana"]["total"] == rows["Points Possible"]["total"]
+    assert rows["ben"]["negSamplingLossAndGradient verdict"] == "incorrect"
+    assert float(rows["ben"]["total"]) == float(rows["ana"]["total"]) - 3
+    assert "report.pdf" in rows["ben"]["problems"]
+    p = gradkey("code", "--examples", "10", "--rubric", str(rubric), "--format", "gradescope", "--out", str(out),
+                str(klass))
+    ben = json.loads((out / "ben.results.json").read_text())
+    neg = next(t for t in ben["tests"] if t["name"] == "negSamplingLossAndGradient")
+    assert neg["score"] == 0 and neg["max_score"] == 3 and "repeated samples must be summed" in neg["output"]
+    assert "samples drawn = [1, 1]" in neg["output"] and "your answer gives" in neg["output"]
+    assert next(t for t in ben["tests"] if t["name"] == "skipgram")["visibility"] == "after_due_date"
