@@ -1,14 +1,14 @@
 """The program that runs inside the sandbox: it imports one module and answers
 framed requests. Standalone on purpose: standard library and NumPy only, no
-import of the grader's package, so the sandbox holds nothing but this file,
+import of the host's package, so the sandbox holds nothing but this file,
 the submission, the course helper modules, the Python runtime and NumPy.
 
-The wire format (frames, values, requests, replies) is documented in
-``gradkey.verify.code.protocol``, which also decodes and validates replies on
-the grader's side. Nothing here is trusted by the grader: the submission runs
-in this same process and may replace any of it. The grader therefore never
-relies on a check made here (mutation, sample draws, base-loss calls are all
-sent back as data and judged on the grader's side).
+The wire format (frames, values, requests, replies) is documented in the
+host's protocol module, which also decodes and validates replies. Nothing
+here is trusted by the host: the submission runs in this same process and
+may replace any of it. The host therefore never relies on a check made here
+(mutation, sample draws, base-loss calls are all sent back as data and
+judged outside the sandbox). This file must not name the host package.
 
     python -I -S -B main.py MODULE_PATH REQUEST_FD REPLY_FD [PATH ...]
 """
@@ -104,7 +104,7 @@ def encode(value, depth=0):
 
 
 def decode(value, handles):
-    """Request values (from the grader: trusted) as Python objects."""
+    """Request values (from the host: trusted) as Python objects."""
     np = _np()
     if isinstance(value, list):
         raise ValueError("bare JSON lists are not values; use {'list': [...]}")
@@ -146,9 +146,9 @@ class Dataset:
 
 
 def replay(table, calls):
-    """A base loss function that answers from a table the grader computed:
+    """A base loss function that answers from a table the host computed:
     the n-th call with outside word w gets the entry of w's n-th occurrence.
-    Every call's arguments are recorded for the grader to check."""
+    Every call's arguments are recorded for the host to check."""
     np = _np()
     entries = {}
     for entry in table:

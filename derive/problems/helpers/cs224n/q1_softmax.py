@@ -1,2 +1,2 @@
-"""The 2017–18 name of the course's softmax helper (gradkey's own implementation)."""
+"""The 2017–18 name of the course's softmax helper (a small independent implementation)."""
 from utils.utils import softmax  # noqa: F401

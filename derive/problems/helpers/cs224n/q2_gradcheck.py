@@ -1,2 +1,2 @@
-"""The 2017–18 name of the course's gradient check (gradkey's own implementation)."""
+"""The 2017–18 name of the course's gradient check (a small independent implementation)."""
 from utils.gradcheck import gradcheck_naive  # noqa: F401

@@ -1,4 +1,4 @@
-"""The 2017–18 name of the course's sigmoid helper (gradkey's own implementation)."""
+"""The 2017–18 name of the course's sigmoid helper (a small independent implementation)."""
 import numpy as np
 
 

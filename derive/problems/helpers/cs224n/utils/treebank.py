@@ -5,5 +5,5 @@ dataset files are not part of a code check)."""
 
 class StanfordSentiment:
     def __init__(self, *args, **kwargs):
-        raise RuntimeError("the StanfordSentiment dataset is not available while gradkey checks the code; "
+        raise RuntimeError("the StanfordSentiment dataset is not available in this environment; "
                            "functions receive a dataset object as an argument instead")

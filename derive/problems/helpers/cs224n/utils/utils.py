@@ -1,4 +1,4 @@
-"""The course's array helpers (gradkey's own implementation)."""
+"""The course's array helpers (a small independent implementation)."""
 import numpy as np
 
 

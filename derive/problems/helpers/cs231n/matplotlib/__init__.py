@@ -1,5 +1,5 @@
 """A stand-in for matplotlib: importable, and every function does nothing
-(no plots are drawn while gradkey checks the code)."""
+(no plots are drawn here)."""
 
 
 def use(*args, **kwargs):
