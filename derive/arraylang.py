@@ -790,8 +790,8 @@ class Symbolic:
         def one(x):
             if isinstance(x, sp.core.relational.Relational):
                 return _piecewise(sp.Integer(1), x)
-            if isinstance(x, (bool, np.bool_)):
-                return sp.Integer(int(x))
+            if isinstance(x, (bool, np.bool_, sp.logic.boolalg.BooleanAtom)):
+                return sp.Integer(int(bool(x)))   # a comparison SymPy could decide (1 > 0)
             return x   # already a 0/1 expression (index equality)
         return np.vectorize(one, otypes=[object])(_sym_array(c))
 

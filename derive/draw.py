@@ -32,7 +32,7 @@ class InstanceError(ValueError):
     """No instance satisfies the premises (e.g. j != y[i] with C = 1)."""
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class GenericInstance:
     """Dimensions and values (arrays by symbol name, integer arrays for labels,
     integers for index variables). ``overrides`` replace definitions (the
@@ -42,6 +42,9 @@ class GenericInstance:
     dims: dict
     values: dict
     overrides: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"GenericInstance({self.problem.name}, {self.describe()})"
 
     # -- evaluation --
     def evaluate(self, expr: Expr | str, symbolic: bool = False, backend=None):

@@ -10,6 +10,7 @@ Strategies are values: compose them, or pass your own element strategy.
 """
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -71,3 +72,55 @@ def instances(draw, dims: st.SearchStrategy[Dims] | None = None, needs: str = ""
         samples=samples, k=0 if needs == "repeated" else draw(st.integers(0, K - 1)), window=window,
         window_samples=tuple(draw(_samples(W, K, j)) for j in window), v=draw(_word_other_than(W, c)),
     )
+
+
+# -- problem files -------------------------------------------------------------------
+
+def problem_dims(problem, choices: list | None = None) -> st.SearchStrategy[dict]:
+    """Dimension tuples of a problem file: any sizes within each dimension's
+    [min, max], or one of ``choices`` (each new tuple costs one derivation)."""
+    if choices:
+        return st.sampled_from([dict(c) for c in choices])
+    return st.fixed_dictionaries({d.name: st.integers(d.min, d.max) for d in problem.dims})
+
+
+@st.composite
+def problem_instances(draw, problem, question=None, dims: st.SearchStrategy[dict] | None = None,
+                      elements: st.SearchStrategy[float] | None = None):
+    """Instances of a problem file meeting its premises and the question's
+    (branch condition, distinct/repeated labels), away from kinks. Values come
+    from Hypothesis; when they fall near a kink or miss a premise that a
+    redraw cannot fix, the instance is redrawn from a NumPy generator seeded
+    by Hypothesis (so runs stay reproducible and no examples are filtered)."""
+    from gradkey.derive import draw as dr
+    dm = draw(dims if dims is not None else problem_dims(problem))
+    elements = elements if elements is not None else values()
+    seed = draw(st.integers(0, 2 ** 32 - 1))
+    vals = {}
+    for v in problem.indices:
+        vals[v.name] = draw(st.integers(0, dm[v.dim] - 1))
+    for s in problem.symbols:
+        if s.role == "label":
+            continue
+        shape = tuple(dm[d] for d in s.shape)
+        raw = draw(hnp.arrays(float, shape, elements=elements))
+        vals[s.name] = dr.shape_premise(raw, s.premises, VALUE_RANGE)
+    for s in problem.symbols:
+        if s.role != "label":
+            continue
+        shape = tuple(dm[d] for d in s.shape)
+        avoid = {vals[o] for o in s.distinct_from if o in vals}
+        allowed = [k for k in range(dm[s.range_]) if k not in avoid] or [0]
+        size = int(np.prod(shape)) if shape else 1
+        labels = draw(st.lists(st.sampled_from(allowed), min_size=size, max_size=size))
+        if question is not None and s.name in question.repeated and size >= 2:
+            labels[1] = labels[0]
+        vals[s.name] = np.asarray(labels, dtype=int).reshape(shape)
+    inst = dr.GenericInstance(problem, dm, vals)
+    rng = np.random.default_rng(seed)
+    if question is not None and question.where is not None:
+        inst = dr._meet_where(rng, question, inst) or inst
+    losses = [question.loss] if question is not None else [l.name for l in problem.loss_decls]
+    ok = (question is None or dr.satisfies(question, inst)) and all(
+        inst.kink_margin(l) >= dr.KINK_MARGIN for l in losses)
+    return inst if ok else dr.draw(problem, rng, dm, question)
