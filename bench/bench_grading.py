@@ -16,7 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from gradkey.verify.grade.batch import grade
+from gradkey.verify.grade.batch import LocalPool, grade
+from gradkey.verify.grade.discover import scan
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = [p for p in sorted((ROOT / "tests" / "fixtures").rglob("*")) if p.suffix in (".md", ".txt")] \
@@ -45,11 +46,12 @@ def synthesise(n: int, folder: Path, seed: int = 0) -> list[Path]:
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 500
     with tempfile.TemporaryDirectory() as tmp:
-        paths = synthesise(n, Path(tmp))
+        synthesise(n, Path(tmp))
         times = {}
         for jobs in (1, 2):
             start = time.perf_counter()
-            results = grade(paths, jobs=jobs)
+            entries, _ = scan([tmp])   # discovery and the capped reads are part of the run
+            results = grade(entries, executor=LocalPool(jobs))
             times[jobs] = time.perf_counter() - start
             errors = sum(1 for r in results if r.get("error"))
             print(f"{n} submissions, {jobs} worker(s): {times[jobs]:.1f} s, {n / times[jobs]:.1f} submissions/s, "
