@@ -2,15 +2,20 @@
 
     python bench/bench_code.py
 
-Wall time of ``gradkey code`` (default 100 examples per function) on a correct
-word2vec.py and on buggy ones (time to the verdict of the buggy function),
-compared with a plain central-difference gradcheck of the same functions at
-100 random points, which needs no truth but cannot see a consistently wrong
-loss.
+- wall time of `gradkey code FILE` (a fresh process, as a user runs it, default
+  100 examples per function) on the correct files of the corpus and the shared
+  reference sample, and on buggy ones; median over the correct files;
+- an import failure (a syntax error, a missing module) end to end;
+- sandbox start-up overhead on its own: bwrap + Python + NumPy to the worker's
+  "ready", measured over 10 starts, against the same worker without isolation;
+- a plain central-difference gradcheck of the same functions at 100 random
+  points, which needs no truth but cannot see a consistently wrong loss.
 """
 from __future__ import annotations
 
 import importlib.util
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -18,26 +23,38 @@ from pathlib import Path
 
 import numpy as np
 
-from gradkey.verify.code.layout import CS224N
 from gradkey.verify.code.sandbox import Sandbox
-from gradkey.verify.code.search import DEFAULT_EXAMPLES, check_function
 from gradkey.verify.numerics.numdiff import central_difference
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "code"))
 from make_corpus import write_corpus  # noqa: E402
 
 CODE = write_corpus(tempfile.mkdtemp(prefix="gradkey-corpus-"))
+SAMPLE = Path("/work/shared/samples/code/word2vec_reference.py")
 
 
-def time_code(name):
-    start = time.perf_counter()
-    per = {}
-    with Sandbox(CODE / name) as sandbox:
-        for adapter in CS224N:
-            t = time.perf_counter()
-            r = check_function(sandbox, adapter, DEFAULT_EXAMPLES)
-            per[adapter.function] = (r.verdict, time.perf_counter() - t)
-    return time.perf_counter() - start, per
+def _children_cpu() -> float:
+    import resource
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def cli(path) -> tuple[float, float, int]:
+    """Wall time, CPU time (the CLI, bwrap and the worker) and exit status.
+    On a shared machine the wall time includes waiting for a core; the CPU
+    time does not."""
+    start, cpu = time.perf_counter(), _children_cpu()
+    p = subprocess.run([sys.executable, "-m", "gradkey.verify.cli", "code", str(path)], capture_output=True, text=True)
+    return time.perf_counter() - start, _children_cpu() - cpu, p.returncode
+
+
+def startup(isolation: bool, n: int = 10) -> float:
+    times = []
+    for _ in range(n):
+        with Sandbox(CODE / "correct_vectorized.py", isolation=isolation) as sandbox:
+            sandbox.start()
+            times.append(sandbox.start_seconds[0])
+    return statistics.median(times)
 
 
 class Queue:
@@ -68,15 +85,30 @@ def gradcheck(name, points=100):
 
 
 def main():
-    print("| file | gradkey code (all 6 checks) | slowest check | buggy function: verdict, seconds |")
+    correct = [CODE / n for n in ("correct_vectorized.py", "correct_loops.py", "correct_textbook.py")]
+    if SAMPLE.is_file():
+        correct.append(SAMPLE)
+    print(f"load average before: {open('/proc/loadavg').read().split()[:3]}")
+    print("| file | `gradkey code` wall (fresh process) | CPU | exit |")
     print("|---|---|---|---|")
-    for name, buggy in (("correct_vectorized.py", None), ("bug_neg_repeats.py", "negSamplingLossAndGradient"),
-                        ("bug_naive_index0.py", "naiveSoftmaxLossAndGradient"),
-                        ("bug_neg_consistent.py", "negSamplingLossAndGradient")):
-        total, per = time_code(name)
-        slowest = max(per.items(), key=lambda kv: kv[1][1])
-        bug = f"{per[buggy][0]}, {per[buggy][1]:.2f} s" if buggy else "—"
-        print(f"| {name} | {total:.2f} s | {slowest[0]} {slowest[1][1]:.2f} s | {bug} |")
+    times, cpus = [], []
+    for path in correct:
+        t, cpu, code = cli(path)
+        times.append(t)
+        cpus.append(cpu)
+        print(f"| {path.name} | {t:.2f} s | {cpu:.2f} s | {code} |")
+    for name in ("bug_neg_repeats.py", "bug_naive_index0.py", "bug_naive_unstable.py", "bug_neg_consistent.py"):
+        t, cpu, code = cli(CODE / name)
+        print(f"| {name} | {t:.2f} s | {cpu:.2f} s | {code} |")
+    print(f"\nmedian over the correct files: {statistics.median(times):.2f} s wall, {statistics.median(cpus):.2f} s CPU")
+    folder = Path(tempfile.mkdtemp(prefix="gradkey-bench-"))
+    (folder / "syntax.py").write_text("def f(:\n")
+    (folder / "missing.py").write_text("import torch\n")
+    for name in ("syntax.py", "missing.py"):
+        t, cpu, code = cli(folder / name)
+        print(f"import failure ({name}): {t:.2f} s wall, {cpu:.2f} s CPU (exit {code})")
+    print(f"\nsandbox start-up to ready (median of 10): bubblewrap {startup(True):.3f} s, "
+          f"no isolation {startup(False):.3f} s")
     for name in ("correct_vectorized.py", "bug_neg_consistent.py"):
         t, worst = gradcheck(name)
         print(f"\nplain central-difference gradcheck of naive + neg on {name}, 100 points: {t:.2f} s, "
