@@ -52,5 +52,6 @@ def from_cli(command: str, out_dir, data, rubric=None) -> bool:
     except OSError as exc:
         print(f"gradkey {command}: cannot write the site to {out_dir}: {exc.strerror or exc}", file=sys.stderr)
         return False
-    print(f"gradkey {command}: wrote the review site ({len(written)} files); open {written[0]}", file=sys.stderr)
+    files = f"{len(written)} file" + ("" if len(written) == 1 else "s")
+    print(f"gradkey {command}: wrote the review site ({files}); open {written[0]}", file=sys.stderr)
     return True
