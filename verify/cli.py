@@ -161,9 +161,25 @@ def _write_per_student(command, out, records, rubric, fmt, exports) -> None:
 def _executor(args):
     from gradkey.verify.grade.batch import LocalPool
     if getattr(args, "scheduler", None):
-        from gradkey.verify.grade.cluster import DaskExecutor
+        from gradkey.verify.grade.cluster import DaskExecutor  # Dask is imported only here
         return DaskExecutor.connect(args.scheduler)
     return LocalPool(args.jobs)
+
+
+def _run_batch(command, args, entries, job, timeout):
+    """One row per entry from the local pool or the Dask cluster; a cluster
+    that cannot be reached or cannot grade is a usage error (exit 2)."""
+    from gradkey.verify.grade.batch import grade, progress_bar
+    from gradkey.verify.grade.cluster import ClusterError
+    try:
+        executor = _executor(args)
+        try:
+            return grade(entries, job, executor, timeout=timeout,
+                         progress=progress_bar() if len(entries) > 1 else None)
+        finally:
+            executor.close()
+    except ClusterError as exc:
+        raise _Usage(str(exc)) from None
 
 
 def _scan(command, args, mode):
@@ -204,7 +220,7 @@ def cmd_check(args) -> int:
     from pathlib import Path
 
     from gradkey.verify.grade import decisions as decisions_, exports, rubric as rubrics
-    from gradkey.verify.grade.batch import CheckJob, grade, progress_bar
+    from gradkey.verify.grade.batch import CheckJob
     from gradkey.verify.grade.discover import CHECK
     from gradkey.verify.grade.gradebook import students, unused_decisions
     from gradkey.verify.grade.report import reviews_text, to_json, to_text
@@ -232,8 +248,11 @@ def cmd_check(args) -> int:
     except _Usage as exc:
         print(f"gradkey check: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    rows = grade(entries, CheckJob(rubric.policy, rubric.aliases), _executor(args), timeout=args.timeout,
-                 progress=progress_bar() if len(entries) > 1 else None)
+    try:
+        rows = _run_batch("check", args, entries, CheckJob(rubric.policy, rubric.aliases), args.timeout)
+    except _Usage as exc:
+        print(f"gradkey check: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     records = students(rows, rubric, decided)
     for d in unused_decisions(records, decided):
         _announce("check", f"decision on line {d.line} is for {d.student!r}, who is not in this batch: not used")
@@ -273,7 +292,7 @@ def cmd_code(args) -> int:
     from gradkey.verify.code.layout import CS224N, load_map
     from gradkey.verify.code.sandbox import Limits
     from gradkey.verify.grade import exports, rubric as rubrics
-    from gradkey.verify.grade.batch import CodeJob, grade, progress_bar
+    from gradkey.verify.grade.batch import CodeJob
     from gradkey.verify.grade.discover import CODE
     from gradkey.verify.grade.gradebook import students
 
@@ -316,8 +335,11 @@ def cmd_code(args) -> int:
             progress = lambda name: print(f"  checking {name} …", file=sys.stderr)  # noqa: E731
         rows = [CodeJob(**options, progress=progress)(entries[0])]
     else:
-        rows = grade(entries, CodeJob(**options), _executor(args), timeout=args.file_timeout,
-                     progress=progress_bar() if len(entries) > 1 else None)
+        try:
+            rows = _run_batch("code", args, entries, CodeJob(**options), args.file_timeout)
+        except _Usage as exc:
+            print(f"gradkey code: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     records = students([code_as_questions(r) for r in rows], rubric)
     doc = rows[0] if single else {"submissions": rows}
     _finish_outputs("code", args, rows, records, rubric, exports, lambda: json.dumps(doc, indent=2, default=float))
@@ -437,6 +459,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--decisions", metavar="FILE",
                    help="TA decisions (CSV: student,question,verdict,points,who,why), applied on every regrade")
     c.add_argument("--reviews", action="store_true", help="list only what still needs a human, by student")
+    c.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the batch on a Dask cluster (tcp://host:8786), or local:N for N local worker processes")
     c.add_argument("--strict-layout", action="store_true",
                    help="a row vector (u_oᵀ) where a column (u_o) is meant is incorrect (default: accepted)")
     c.add_argument("--html", metavar="DIR", help="also write a static review site (class, students, review queue) to DIR")
@@ -460,6 +484,8 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--file-timeout", type=_positive(float), default=600.0,
                    help="seconds allowed per file in a batch (default: 600)")
     k.add_argument("--student", help="every file given is this one student's (a Gradescope submission folder)")
+    k.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the batch on a Dask cluster (tcp://host:8786), or local:N for N local worker processes")
     k.add_argument("--map", help="TOML file declaring other functions' arguments and outputs (see README)")
     k.add_argument("--html", metavar="DIR", help="also write a static page of the findings and the source to DIR")
     k.set_defaults(run=cmd_code)
