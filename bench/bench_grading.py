@@ -1,12 +1,16 @@
 """Benchmark of batch grading (not part of the test run).
 
     python bench/bench_grading.py [N]
+    python bench/bench_grading.py --cluster [N_CHECK N_CODE CODE_EXAMPLES]   (needs gradkey[cluster])
 
 Generates N (default 500) synthetic submissions from the bundled samples,
 examples and test submissions, rewritten into other notations (u_0/u_O for
 u_o, ν_c for v_c, ^\\top for ^T) with injected mistakes (signs, dropped
 factors), grades them with 1 and with 2 workers, and reports submissions per
-second and the speed-up from parallelism.
+second and the speed-up from parallelism. With --cluster: the same batches
+(2,000 submissions, 100 code files) on the built-in pool and on a Dask
+LocalCluster of 2 processes, their ratio, and the per-task overhead (a job
+that does nothing).
 """
 from __future__ import annotations
 
@@ -16,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from gradkey.verify.grade.batch import LocalPool, grade
-from gradkey.verify.grade.discover import scan
+from gradkey.verify.grade.batch import CheckJob, LocalPool, grade
+from gradkey.verify.grade.discover import CHECK, CODE, scan
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = [p for p in sorted((ROOT / "tests" / "fixtures").rglob("*")) if p.suffix in (".md", ".txt")] \
@@ -44,6 +48,8 @@ def synthesise(n: int, folder: Path, seed: int = 0) -> list[Path]:
 
 
 def main():
+    if sys.argv[1:2] == ["--cluster"]:
+        return cluster(*map(int, sys.argv[2:]))
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 500
     with tempfile.TemporaryDirectory() as tmp:
         synthesise(n, Path(tmp))
@@ -57,6 +63,53 @@ def main():
             print(f"{n} submissions, {jobs} worker(s): {times[jobs]:.1f} s, {n / times[jobs]:.1f} submissions/s, "
                   f"{errors} error rows")
         print(f"speed-up from 2 workers: {times[1] / times[2]:.2f}×")
+
+
+class NoOp:
+    """A job that does nothing: what remains is the executor's own cost per task."""
+
+    def __call__(self, entry):
+        return {"file": entry.file, "student": entry.student, "questions": {}, "answers": []}
+
+
+def cluster(n_check: int = 2000, n_code: int = 100, code_examples: int = 20) -> None:
+    """Issue 15: the built-in pool vs a Dask LocalCluster of 2 processes, in one run."""
+    import shutil
+
+    from gradkey.verify.grade.batch import CodeJob
+    from gradkey.verify.grade.cluster import DaskExecutor
+    sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "code"))
+    from make_corpus import write_corpus
+
+    dask = DaskExecutor.connect("local:2")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / "check").mkdir()
+            synthesise(n_check, Path(tmp) / "check")
+            corpus = write_corpus(Path(tmp) / "corpus")
+            modules = sorted(corpus.glob("correct_*.py")) + sorted(corpus.glob("bug_neg*.py"))
+            for i in range(n_code):
+                (Path(tmp) / "code" / f"s{i:03d}").mkdir(parents=True)
+                shutil.copy(modules[i % len(modules)], Path(tmp) / "code" / f"s{i:03d}" / "word2vec.py")
+            for what, folder, job, n in (("check", "check", CheckJob(), n_check),
+                                         ("code", "code", CodeJob(examples=code_examples), n_code),
+                                         ("no-op", "check", NoOp(), n_check)):
+                entries = scan([Path(tmp) / folder], CODE if what == "code" else CHECK)[0]
+                times, rows = {}, {}
+                for name, executor in (("pool", LocalPool(2)), ("dask", dask)):
+                    start = time.perf_counter()
+                    rows[name] = grade(entries, job, executor, timeout=600)
+                    times[name] = time.perf_counter() - start
+                same = [r.get("questions", r.get("functions")) for r in rows["pool"]] == \
+                       [r.get("questions", r.get("functions")) for r in rows["dask"]]
+                print(f"{what}: {n} files, built-in pool (2 workers) {times['pool']:.1f} s ({n / times['pool']:.1f}/s), "
+                      f"Dask local:2 {times['dask']:.1f} s ({n / times['dask']:.1f}/s): Dask/pool time "
+                      f"{times['dask'] / times['pool']:.2f}×; identical results: {same}")
+                if what == "no-op":
+                    print(f"per-task overhead: pool {1000 * times['pool'] / n:.2f} ms, "
+                          f"Dask {1000 * times['dask'] / n:.2f} ms")
+    finally:
+        dask.close()
 
 
 if __name__ == "__main__":
