@@ -16,7 +16,7 @@ from pathlib import Path
 
 from gradkey.verify.check.identify import read_lhs, targets
 from gradkey.verify.read import extract
-from gradkey.verify.check.submissions import judge_text
+from gradkey.verify.check.submissions import answers_in, judge_text
 from gradkey.verify.check.judge import Policy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +56,21 @@ def main():
           f"90th percentile {sorted(times)[int(0.9 * len(times))] * 1e3:.2f} ms")
     print(f"median per evaluated answer: {statistics.median(evaluated) * 1e3:.2f} ms; "
           f"max {max(evaluated) * 1e3:.2f} ms")
+    # whole files: extraction + normalising + identification + judging, per block listed
+    corpus = sorted((ROOT / "tests" / "fixtures" / "corpus").glob("*.md"))
+    texts = [f.read_text(encoding="utf-8") for f in corpus]
+    for t in texts:
+        answers_in(t)
+    start = time.perf_counter()
+    listed = sum(len(answers_in(t)) for t in texts)
+    whole = time.perf_counter() - start
+    print(f"corpus ({len(texts)} files, {listed} blocks listed): {whole:.2f} s, "
+          f"{whole / listed * 1e3:.2f} ms per block (whole pipeline)")
+    for name, doc in [("$$1 + 800 spaces, x3", ("$$1" + " " * 800) * 3), ("8000 $a$ on one line", "$a$" * 8000),
+                      ("26k unclosed \\[", "\\[" * 26000)]:
+        start = time.perf_counter()
+        extract.chains(doc)
+        print(f"extraction of {name}: {(time.perf_counter() - start) * 1e3:.1f} ms")
     starts = []
     for _ in range(3):
         start = time.perf_counter()

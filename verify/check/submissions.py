@@ -350,7 +350,18 @@ def _summaries(found: list[Answer]) -> list[Answer]:
                 a.question = None
             else:
                 a.status = "judged"
-    return found
+    out, seen = [], set()
+    for a in found:
+        if a.status in ("unmatched", "unreadable"):
+            key = (a.line, a.latex, a.status)
+            if key in seen:      # one block tried for two questions is still one block to review
+                continue
+            seen.add(key)
+            # the text report shows the note: it must say why first
+            a.note = "; ".join(filter(None, [a.reason, f"best guess {a.guess}: {a.verdict}" if a.guess else "",
+                                             a.note]))
+        out.append(a)
+    return out
 
 
 def _bare_answer(chain, region, policy: Policy, vocabulary: Vocabulary) -> list[Answer]:
