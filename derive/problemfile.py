@@ -184,7 +184,7 @@ class CodeLayout:
     constructor: dict = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class GenericProblem:
     name: str
     title: str
@@ -202,6 +202,9 @@ class GenericProblem:
     conventions: dict = field(default_factory=dict)   # name -> {constant: expression text}
     helpers: tuple = ()           # course helper modules (folders under derive/problems/helpers)
     aliases: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:       # short: Hypothesis prints strategies' arguments
+        return f"GenericProblem({self.name!r}, {self.source!r})"
 
     # -- the ProblemSet interface (shared with word2vec) --
     @property
