@@ -270,6 +270,8 @@ def cmd_check(args) -> int:
             return EXIT_USAGE
     bad = any(s.problems or s.unmatched or any((q.result or q.decision) and q.verdict != "correct"
                                                 for q in s.questions.values()) for s in records)
+    # a file where nothing could be identified needs a human: never "no answers, exit 0"
+    bad = bad or any(r.get("needs_review") for r in rows if isinstance(r, dict))
     return EXIT_FINDINGS if bad else EXIT_OK
 
 

@@ -591,10 +591,15 @@ def check_submission(path: str | Path, policy: Policy = Policy(), aliases: dict 
     text = read_text(path)
     for course, ours in (aliases or {}).items():
         text = text.replace(course, ours)
-    answers = answers_in(text, policy)
+    return submission_row(str(path), answers_in(text, policy))
+
+
+def submission_row(file: str, answers: list[Answer]) -> dict:
+    """The JSON row of one submission: per question verdicts, every answer found
+    with its status, and how many answers need a human (``needs_review``)."""
     questions = summarise(answers)
     pending = [a for a in answers if a.status in ("unmatched", "unreadable")]
-    result = {"file": str(path), "questions": {q: asdict(r) for q, r in questions.items()},
+    result = {"file": file, "questions": {q: asdict(r) for q, r in questions.items()},
               "answers": [asdict(a) for a in answers],
               # answers that matched no question or could not be read: each needs a human
               "needs_review": len(pending)}

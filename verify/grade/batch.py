@@ -25,7 +25,6 @@ import tempfile
 import time
 import traceback
 from collections import deque
-from dataclasses import asdict
 from multiprocessing.connection import wait
 from pathlib import Path
 
@@ -93,12 +92,10 @@ def notebook_text(data: bytes) -> str:
 def check_text(text: str, file: str, policy: Policy, aliases: dict) -> dict:
     """The per-file judgement of written work: every answer found, judged,
     and one verdict per question (``verify.check.submissions``)."""
-    from gradkey.verify.check.submissions import answers_in, summarise
+    from gradkey.verify.check.submissions import answers_in, submission_row
     for course, ours in aliases.items():
         text = text.replace(course, ours)
-    answers = answers_in(text, policy)
-    return {"file": file, "questions": {q: asdict(r) for q, r in summarise(answers).items()},
-            "answers": [asdict(a) for a in answers]}
+    return submission_row(file, answers_in(text, policy))   # adds needs_review / nothing_identified
 
 
 class CheckJob:

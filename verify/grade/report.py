@@ -112,7 +112,7 @@ def to_text(records: list, rubric=None, all_questions: bool = False) -> str:
             lines += wrapped(f"? {file} line {a.get('line')}: {a.get('status') or 'review'}: "
                              f"{clip(a.get('latex') or '', 60)}  ({a.get('note') or 'not assigned to a question'})", 3)
         if not shown and not s.problems and not s.unmatched:
-            lines.append("   no answers found")
+            lines.append("   ? review: no answer could be identified in this file; a grader must look at it")
     lines.append("")
     lines.append("summary: " + ", ".join(f"{n} {v}" for v, n in sorted(counts.items())))
     return "\n".join(lines)

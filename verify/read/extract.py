@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 from gradkey.verify.read.errors import ReadError
-from gradkey.verify.read.normalise import Macros, collect_macros, normalise_math
+from gradkey.verify.read.normalise import collect_macros, normalise_math
 
 MAX_STEPS = 200
 MAX_CHAINS = 2000          # chains per document (a real one has dozens)

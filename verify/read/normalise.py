@@ -137,7 +137,6 @@ def collect_macros(document: str) -> tuple[Macros, list[tuple[int, int]]]:
                 name, nargs = nm.group(1), len(nm.group(2)) // 2
                 i = _skip_space(document, i + nm.end())
             else:
-                braced = document.startswith("{", i)
                 nm = re.match(r"\{?\s*\\([A-Za-z]+)\s*\}?", document[i:])
                 if not nm:
                     continue
@@ -151,7 +150,6 @@ def collect_macros(document: str) -> tuple[Macros, list[tuple[int, int]]]:
                 if re.match(r"\[[^\]]*\]", document[i:]):   # an optional argument's default: not supported
                     macros.notes.append(f"\\{name}: optional arguments are not supported; definition ignored")
                     continue
-                del braced
             if not document.startswith("{", i):
                 continue
             end = _group_end(document, i)
