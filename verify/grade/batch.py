@@ -104,6 +104,17 @@ class CheckJob:
     def __init__(self, policy: Policy = Policy(), aliases: dict | None = None):
         self.policy, self.aliases = policy, dict(aliases or {})
 
+    def warm(self) -> None:
+        """Judge the problem's own answers once, so the derivations and
+        tables are built in the parent and every forked worker (also one
+        that replaces a dead worker) inherits them instead of rebuilding."""
+        try:
+            from gradkey import derive
+            text = "\n\n".join(f"$${q.lhs} = {q.closed_forms[0].latex}$$" for q in derive.problem_set().questions)
+            check_text(text, "warm-up", self.policy, {})
+        except Exception:  # only a cache: a failure here changes no result
+            pass
+
     def __call__(self, entry: Entry) -> dict:
         try:
             text = notebook_text(entry.data) if entry.kind == "notebook" else decode_text(entry.data)
@@ -236,6 +247,8 @@ class LocalPool(Executor):
         if not n:
             return out
         ctx = mp.get_context("fork")  # workers inherit the loaded SymPy and caches
+        if hasattr(job, "warm"):
+            job.warm()
         size = max(1, min(self.jobs or os.cpu_count() or 1, n))
         self.workers = [_Worker(ctx, job) for _ in range(size)]
         pending = deque(range(n))

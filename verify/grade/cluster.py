@@ -101,7 +101,7 @@ class DaskExecutor:
                 n = 0
             if n < 1:
                 raise ClusterError(f"--scheduler {address}: local:N needs a number of workers N ≥ 1")
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
             return cls(Client(cluster), cluster, address)
         try:
             client = Client(address, timeout=CONNECT_SECONDS)
