@@ -59,6 +59,7 @@ Replies (worker → grader)
 
         {"type": "result", "id": n, "ok": true, "value": value,
          "after": [the arguments as the call left them], "drawn": [indices],
+         "state": {attribute: value, ...} (class targets: what "set" set, after the call),
          "calls": [{"o": w, "center": value, "outside": value[, "unexpected": true]}]}
         {"type": "result", "id": n, "ok": false, "kind": "raised" | "missing" | ...,
          "error": text[, "exception": name, "traceback": text]}
@@ -320,6 +321,7 @@ class Reply:
     ok: bool
     value: object = None
     after: list | None = None
+    state: dict | None = None
     drawn: list | None = None
     calls: list | None = None
     kind: str = ""
@@ -352,6 +354,10 @@ def reply(message: dict, expected_id: int) -> Reply:
     if not isinstance(after, list) or not isinstance(drawn, list) or not isinstance(calls, list):
         raise ProtocolError("a malformed result")
     after = [decode(a, budget) for a in after]
+    state = message.get("state", {})
+    if not isinstance(state, dict) or len(state) > 100 or not all(isinstance(k, str) for k in state):
+        raise ProtocolError("a malformed object state")
+    state = {k[:100]: decode(v, budget) for k, v in state.items()}
     if not all(isinstance(i, int) and not isinstance(i, bool) for i in drawn) or len(drawn) > MAX_NODES:
         raise ProtocolError("malformed sample draws")
     checked = []
@@ -360,7 +366,7 @@ def reply(message: dict, expected_id: int) -> Reply:
             raise ProtocolError("a malformed record of a base-loss call")
         checked.append({"o": c.get("o"), "center": decode(c.get("center"), budget),
                         "outside": decode(c.get("outside"), budget), "unexpected": bool(c.get("unexpected"))})
-    return Reply(True, value=value, after=after, drawn=drawn, calls=checked)
+    return Reply(True, value=value, after=after, state=state, drawn=drawn, calls=checked)
 
 
 def import_status(message: dict) -> dict | None:

@@ -63,6 +63,7 @@ class FunctionReport:
     counterexample: dict | None = None
     note: str = ""
     examples: int = 0
+    convention: str | None = None   # problem-file layouts: the regulariser convention followed (or judged against)
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -72,16 +73,9 @@ class FunctionReport:
 
 def judge(adapter: Adapter, inst: Instance, call, reply) -> Finding | None:
     """A finding about one call's reply (or None: it agrees with the truth)."""
-    if isinstance(reply, SandboxFailure):
-        return Finding(reply.kind, None, str(reply))
-    if not reply.ok:
-        kind = reply.kind if reply.kind in ERROR_KINDS else "raised"
-        error = reply.error or "failed"
-        if kind == "raised" and reply.exception == "TypeError" and "argument" in error:
-            kind = "signature"
-        if reply.exception == "NameError" and re.search(r"'(xrange|unicode|basestring|raw_input|iteritems)'", error):
-            error += " — a Python 2 name; gradkey runs Python 3 (range, str, input, items)"
-        return Finding(kind, None, error)
+    failed = reply_failure(reply)
+    if failed:
+        return failed
     if call.base_window:
         # what was passed to the base loss explains a wrong sum best
         finding = _base_calls(inst, call, reply)
@@ -103,6 +97,21 @@ def judge(adapter: Adapter, inst: Instance, call, reply) -> Finding | None:
         return Finding("mutated", None, f"modifies its input {', '.join(names)} in place")
     if call.samples and adapter.loss == "neg" and reply.drawn[:inst.dims.K] != list(call.samples[:inst.dims.K]):
         return Finding("samples", None, "does not use the negative samples drawn from dataset.sampleTokenIdx()")
+    return None
+
+
+def reply_failure(reply) -> Finding | None:
+    """The finding of a call that did not return (raised, hung, crashed), or None."""
+    if isinstance(reply, SandboxFailure):
+        return Finding(reply.kind, None, str(reply))
+    if not reply.ok:
+        kind = reply.kind if reply.kind in ERROR_KINDS else "raised"
+        error = reply.error or "failed"
+        if kind == "raised" and reply.exception == "TypeError" and "argument" in error:
+            kind = "signature"
+        if reply.exception == "NameError" and re.search(r"'(xrange|unicode|basestring|raw_input|iteritems)'", error):
+            error += " — a Python 2 name; gradkey runs Python 3 (range, str, input, items)"
+        return Finding(kind, None, error)
     return None
 
 
@@ -498,15 +507,39 @@ def import_message(error: dict) -> str:
     return f"the module could not be imported: {text}"
 
 
+def resolve(path: Path, adapters, problem, helpers):
+    """(adapters, helpers, problem name) for a file. ``problem``: None (the
+    given adapters: word2vec's CS224N layout by default), ``"auto"`` (the
+    bundled problem file whose declared functions the file defines, else the
+    given adapters), or a problem set (name, path or loaded file): its
+    layouts that the file defines, all of them when it defines none."""
+    if problem is None:
+        return adapters, helpers, None
+    from gradkey.verify.code import filelayout
+    if problem == "auto":
+        found = filelayout.detect(path, filelayout.bundled_with_code())
+        if found is None:
+            return adapters, helpers, None
+        p, layouts = found
+    else:
+        p = problem if hasattr(problem, "code") else filelayout.load_problem(problem)
+        found = filelayout.detect(path, [p])
+        layouts = found[1] if found else filelayout.layouts(p)
+    return layouts, (p.helpers[0] if p.helpers else None), p.name
+
+
 def check_file(path: str | Path, examples: int = DEFAULT_EXAMPLES, adapters=CS224N,
                limits: Limits = Limits(), progress=None, isolation: bool = True, helpers: str | None = HELPERS,
-               secret: int | None = None) -> dict:
+               secret: int | None = None, problem=None) -> dict:
     """Check every function of the layout found in a module file. Raises
     :class:`~gradkey.verify.code.sandbox.IsolationUnavailable` when the
     sandbox cannot be created here and ``isolation`` is true."""
     path = Path(path)
     secret = secrets.randbits(63) if secret is None else secret
+    adapters, helpers, problem_name = resolve(path, adapters, problem, helpers)
     report = {"file": str(path), "isolation": "bubblewrap" if isolation else "none (--no-isolation)"}
+    if problem_name:
+        report["problem"] = problem_name
     with Sandbox(path, limits, helpers=helpers, isolation=isolation) as sandbox:
         sandbox.start()
         if sandbox.import_error:
@@ -523,7 +556,11 @@ def check_file(path: str | Path, examples: int = DEFAULT_EXAMPLES, adapters=CS22
                 reports.append(FunctionReport(adapter.function, "error", note=f"not checked: the file's budget of "
                                               f"{limits.file_seconds:g} s ran out before this function"))
                 continue
-            reports.append(check_function(sandbox, adapter, examples, secret))
+            if hasattr(adapter, "decl"):       # a layout from a problem file
+                from gradkey.verify.code import filesearch
+                reports.append(filesearch.check_function(sandbox, adapter, examples, secret))
+            else:
+                reports.append(check_function(sandbox, adapter, examples, secret))
         report["functions"] = [r.as_dict() for r in reports]
         report["sandbox"] = {"starts": sandbox.starts, "start_seconds": [round(s, 3) for s in sandbox.start_seconds]}
     return report
