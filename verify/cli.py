@@ -3,14 +3,26 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import sys
 
 
-from gradkey import derive
-from gradkey.derive.problems import UnknownQuestion
+class _OnFirstUse:
+    """A module imported when first used: SymPy and Hypothesis load only when a
+    command needs them, so `gradkey code` reports a submission that does not
+    import before they do (issue 12: an import failure in under 2 s)."""
 
-from gradkey.verify.numerics.consistency import check_question
-from gradkey.verify.numerics.instances import seeded_instances
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr):
+        return getattr(importlib.import_module(self._name), attr)
+
+
+derive = _OnFirstUse("gradkey.derive")
+_problems = _OnFirstUse("gradkey.derive.problems")
+_numerics = _OnFirstUse("gradkey.verify.numerics.consistency")
+_seeded = _OnFirstUse("gradkey.verify.numerics.instances")
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -60,7 +72,7 @@ def _instances(ps, q, n: int, seed: int) -> list:
     if hasattr(ps, "check_dims"):
         from gradkey.derive.draw import seeded
         return seeded(ps, n, seed, q)
-    return seeded_instances(n, seed, q.needs)
+    return _seeded.seeded_instances(n, seed, q.needs)
 
 
 def cmd_derive(args) -> int:
@@ -75,7 +87,7 @@ def cmd_derive(args) -> int:
         return EXIT_USAGE
     try:
         questions = ps.questions if args.all else [ps.question(args.question)]
-    except UnknownQuestion as exc:
+    except _problems.UnknownQuestion as exc:
         print(f"gradkey derive: {exc}", file=sys.stderr)
         return EXIT_USAGE
     failed = 0
@@ -85,7 +97,7 @@ def cmd_derive(args) -> int:
         for line in _render(q, args.latex):
             print(("  " if not args.latex else "") + line)
         checks = [c for inst in _instances(ps, q, args.instances, args.seed)
-                  for c in check_question(q, inst)]
+                  for c in _numerics.check_question(q, inst)]
         bad = [c for c in checks if not c.comparison]
         failed += bool(bad)
         worst = max((c.comparison.max_error for c in checks), default=0.0)
@@ -249,7 +261,14 @@ def cmd_check(args) -> int:
         print(f"gradkey check: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        rows = _run_batch("check", args, entries, CheckJob(rubric.policy, rubric.aliases), args.timeout)
+        problem = args.problem if args.problem != "word2vec" else None
+        if problem is not None:
+            from gradkey.derive.problemfile import ProblemFileError
+            try:
+                derive.problem_set(problem)  # an unknown set or a bad file: a usage error before any work
+            except ProblemFileError as exc:
+                raise _Usage(str(exc)) from None
+        rows = _run_batch("check", args, entries, CheckJob(rubric.policy, rubric.aliases, problem), args.timeout)
     except _Usage as exc:
         print(f"gradkey check: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -287,29 +306,61 @@ def code_as_questions(row: dict) -> dict:
     return row
 
 
+def _launch_early(args, limits):
+    """One file: launch its sandbox now, so the module imports while the
+    grader loads SymPy and Hypothesis (an import failure is reported fast)."""
+    from pathlib import Path
+
+    from gradkey.verify.code.preflight import guess_helpers
+    from gradkey.verify.code.sandbox import Sandbox, isolation_problem
+    path = Path(args.files[0])
+    if len(args.files) != 1 or args.student or path.suffix != ".py" or not path.is_file() or \
+            getattr(args, "scheduler", None) or (not args.no_isolation and isolation_problem()):
+        return None
+    problem = None if args.map else (args.problem or "auto")
+    try:
+        sandbox = Sandbox(path, limits, helpers=guess_helpers(path, problem), isolation=not args.no_isolation)
+        sandbox.launch()
+        return sandbox
+    except Exception:  # noqa: BLE001 - only a head start; check_file starts its own
+        return None
+
+
 def cmd_code(args) -> int:
+    from gradkey.verify.code.sandbox import Limits
+    limits = Limits(seconds_per_call=args.timeout, memory_mb=args.memory, file_seconds=args.budget,
+                    import_seconds=args.import_timeout)
+    early = _launch_early(args, limits)
+    try:
+        return _code(args, limits, early)
+    finally:
+        if early is not None:
+            early.close()
+
+
+def _code(args, limits, early) -> int:
     import json
     from pathlib import Path
 
+    from gradkey.verify.code import filelayout
     from gradkey.verify.code.layout import CS224N, load_map
-    from gradkey.verify.code.sandbox import Limits
     from gradkey.verify.grade import exports, rubric as rubrics
     from gradkey.verify.grade.batch import CodeJob
     from gradkey.verify.grade.discover import CODE
     from gradkey.verify.grade.gradebook import students
 
-    adapters = CS224N
-    if args.map:
-        try:
-            adapters = load_map(args.map)
-        except (OSError, ValueError) as exc:
-            print(f"gradkey code: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-    functions = [a.function for a in adapters]
+    adapters, problem_set = CS224N, None
     try:
-        rubric = rubrics.load_code(args.rubric, functions) if args.rubric else rubrics.default_code(functions)
-    except rubrics.RubricError as exc:
-        print(f"gradkey code: invalid rubric: {exc}", file=sys.stderr)
+        if args.map:
+            adapters = load_map(args.map)
+        elif args.problem:
+            # a problem file's layouts (CS231n: linear, mlp; logreg); each file
+            # is checked for the ones it defines
+            adapters, problem_set = filelayout.layouts(filelayout.load_problem(args.problem)), args.problem
+        else:
+            problem_set = "auto"   # found by the functions the file defines; word2vec otherwise
+    except (OSError, ValueError) as exc:
+        print(f"gradkey code: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
         entries = _scan("code", args, CODE)
@@ -320,22 +371,31 @@ def cmd_code(args) -> int:
     except _Usage as exc:
         print(f"gradkey code: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if problem_set == "auto":
+        found = filelayout.detect_entries(entries)
+        if found:
+            adapters = filelayout.layouts(found)
+    functions = [a.function for a in adapters]
+    try:
+        rubric = rubrics.load_code(args.rubric, functions) if args.rubric else rubrics.default_code(functions)
+    except rubrics.RubricError as exc:
+        print(f"gradkey code: invalid rubric: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if not args.no_isolation:
         from gradkey.verify.code.sandbox import isolation_problem
         problem = isolation_problem()
         if problem:
             print(f"gradkey code: cannot isolate student code: {problem}", file=sys.stderr)
             return EXIT_USAGE
-    options = dict(examples=args.examples, adapters=adapters, isolation=not args.no_isolation,
-                   limits=Limits(seconds_per_call=args.timeout, memory_mb=args.memory, file_seconds=args.budget,
-                                 import_seconds=args.import_timeout))
+    options = dict(examples=args.examples, adapters=adapters, isolation=not args.no_isolation, limits=limits,
+                   problem=problem_set)
     if single and entries[0].gradable and not getattr(args, "scheduler", None):
         # one file: in this process (the student's code still runs in the
         # sandbox), so the progress can name each function as it is checked
         progress = None
         if sys.stderr.isatty() and args.format == "text":
             progress = lambda name: print(f"  checking {name} …", file=sys.stderr)  # noqa: E731
-        rows = [CodeJob(**options, progress=progress)(entries[0])]
+        rows = [CodeJob(**options, progress=progress, sandbox=early)(entries[0])]
     else:
         try:
             rows = _run_batch("code", args, entries, CodeJob(**options), args.file_timeout)
@@ -453,6 +513,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "is the first folder level under the class folder, or a file's stem (default: examples/)")
     c.add_argument("--format", choices=["text", "json", "gradescope", "csv"], default="text")
     c.add_argument("--rubric", help="TOML rubric: questions, points, partial credit, layout, aliases, visibility")
+    c.add_argument("--problem", default="word2vec",
+                   help="problem set the answers are for: a bundled name (see `gradkey problems`) or a .toml path "
+                        "(default: word2vec)")
     c.add_argument("--out", help="folder for one feedback file per student (and <student>.results.json / grades.csv)")
     c.add_argument("--jobs", type=_positive(int), default=None, help="parallel workers (default: all cores)")
     c.add_argument("--timeout", type=_positive(float), default=60.0,
@@ -467,7 +530,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a row vector (u_oᵀ) where a column (u_o) is meant is incorrect (default: accepted)")
     c.add_argument("--html", metavar="DIR", help="also write a static review site (class, students, review queue) to DIR")
     c.set_defaults(run=cmd_check)
-    k = sub.add_parser("code", help="check formula code (a CS224n-layout word2vec.py) against the derived truth")
+    k = sub.add_parser("code", help="check formula code (CS224n word2vec.py, CS231n softmax/SVM/TwoLayerNet, "
+                                    "a problem file's declared functions) against the derived truth")
+    k.add_argument("--problem", metavar="NAME|PATH",
+                   help="problem set whose [code] layouts to check (linear, mlp, logreg, or a .toml path); "
+                        "default: the set whose functions the file defines, else word2vec")
     k.add_argument("files", nargs="+", metavar="FILE_OR_DIR",
                    help="Python modules or class folders of them; each runs in a sandboxed subprocess")
     k.add_argument("--format", choices=["text", "json", "gradescope", "csv"], default="text")
@@ -511,7 +578,7 @@ def main(argv: list[str] | None = None) -> int:
         status = args.run(args)
         sys.stdout.flush()   # a closed pipe shows here, inside the handler, not at exit
         return status
-    except UnknownQuestion as exc:
+    except _problems.UnknownQuestion as exc:
         print(f"gradkey: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:

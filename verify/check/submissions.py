@@ -584,14 +584,24 @@ def read_text(path: Path) -> str:
     return text
 
 
-def check_submission(path: str | Path, policy: Policy = Policy(), aliases: dict | None = None) -> dict:
+def check_submission(path: str | Path, policy: Policy = Policy(), aliases: dict | None = None,
+                     problem=None) -> dict:
     """Verdicts for one submission file (JSON-ready). ``aliases`` maps a
-    course's notation to the problem's, applied to the text before reading."""
+    course's notation to the problem's, applied to the text before reading.
+    ``problem``: a problem file's set (``derive.problem_set(NAME|PATH)``); None is word2vec."""
     path = Path(path)
     text = read_text(path)
     for course, ours in (aliases or {}).items():
         text = text.replace(course, ours)
-    return submission_row(str(path), answers_in(text, policy))
+    return submission_row(str(path), answers_for(text, policy, problem))
+
+
+def answers_for(text: str, policy: Policy = Policy(), problem=None) -> list[Answer]:
+    """Every answer of a submission, read in word2vec's notation or in a problem file's."""
+    if problem is None or not hasattr(problem, "check_dims"):
+        return answers_in(text, policy)
+    from gradkey.verify.check import sets
+    return sets.answers_in(text, problem, policy)
 
 
 def submission_row(file: str, answers: list[Answer]) -> dict:

@@ -89,20 +89,28 @@ def notebook_text(data: bytes) -> str:
     return text
 
 
-def check_text(text: str, file: str, policy: Policy, aliases: dict) -> dict:
+def check_text(text: str, file: str, policy: Policy, aliases: dict, problem=None) -> dict:
     """The per-file judgement of written work: every answer found, judged,
-    and one verdict per question (``verify.check.submissions``)."""
-    from gradkey.verify.check.submissions import answers_in, submission_row
+    and one verdict per question (``verify.check.submissions``); ``problem`` is a
+    problem file's set (``--problem``), None for word2vec."""
+    from gradkey.verify.check.submissions import answers_for, submission_row
     for course, ours in aliases.items():
         text = text.replace(course, ours)
-    return submission_row(file, answers_in(text, policy))   # adds needs_review / nothing_identified
+    return submission_row(file, answers_for(text, policy, problem))   # adds needs_review / nothing_identified
 
 
 class CheckJob:
     """Judge one written submission (text or notebook bytes)."""
 
-    def __init__(self, policy: Policy = Policy(), aliases: dict | None = None):
-        self.policy, self.aliases = policy, dict(aliases or {})
+    def __init__(self, policy: Policy = Policy(), aliases: dict | None = None, problem: str | None = None):
+        # the problem set travels by NAME|PATH (a string pickles to any worker)
+        self.policy, self.aliases, self.problem = policy, dict(aliases or {}), problem
+
+    def _problem(self):
+        if self.problem in (None, "word2vec"):
+            return None
+        from gradkey import derive
+        return derive.problem_set(self.problem)
 
     def warm(self) -> None:
         """Judge the problem's own answers once, so the derivations and
@@ -110,15 +118,17 @@ class CheckJob:
         that replaces a dead worker) inherits them instead of rebuilding."""
         try:
             from gradkey import derive
-            text = "\n\n".join(f"$${q.lhs} = {q.closed_forms[0].latex}$$" for q in derive.problem_set().questions)
-            check_text(text, "warm-up", self.policy, {})
+            ps = self._problem() or derive.problem_set()
+            text = "\n\n".join(f"$${q.lhs if isinstance(q.lhs, str) else q.lhs[0]} = {q.closed_forms[0].latex}$$"
+                               for q in ps.questions)
+            check_text(text, "warm-up", self.policy, {}, self._problem())
         except Exception:  # only a cache: a failure here changes no result
             pass
 
     def __call__(self, entry: Entry) -> dict:
         try:
             text = notebook_text(entry.data) if entry.kind == "notebook" else decode_text(entry.data)
-            row = check_text(text, entry.file, self.policy, self.aliases)
+            row = check_text(text, entry.file, self.policy, self.aliases, self._problem())
         except NotASubmission as exc:
             return error_row(entry, str(exc))
         except Exception as exc:  # one broken submission must not stop the others
@@ -145,7 +155,12 @@ class CodeJob:
             with tempfile.TemporaryDirectory(prefix="gradkey-code-") as tmp:
                 path = Path(tmp) / (Path(entry.file).name or "submission.py")
                 path.write_bytes(entry.data)
-                report = check_file(path, **self.options)
+                # the student's own copies of course helpers next to the file
+                # (utils/utils.py, …) still win over gradkey's: the sandbox
+                # takes them from the original folder (regular files inside it
+                # only, at the helpers' own paths, size-capped)
+                own = Path(entry.file).parent
+                report = check_file(path, **self.options, own=own if own.is_dir() else None)
         except Exception as exc:
             return {**error_row(entry, f"gradkey failed on this file ({type(exc).__name__}: {exc}); "
                                        "a TA must check it", traceback.format_exc()), "functions": []}

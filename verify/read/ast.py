@@ -85,9 +85,12 @@ class LossCall(Node):
 @dataclass(frozen=True)
 class Derivative(Node):
     """∂f/∂x: an answer's left-hand side, a reference to the base loss's
-    gradient (∂F(w_{t+j}, v_c)/∂U), or, when ``of`` is None, an operator."""
+    gradient (∂F(w_{t+j}, v_c)/∂U), or, when ``of`` is None, an operator.
+    ``order`` is 2 for ∂²J/∂θ∂θᵀ and ∇²_θ J; ``code`` marks a code-style name (dW2)."""
     of: Node | None
     wrt: Node
+    order: int = 1
+    code: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,3 +112,21 @@ class Indicator(Node):
     left: Index
     right: Index
     neq: bool = False
+
+
+# -- problem-file notation (read with a Notation; see read/notation.py) ----------------
+
+@dataclass(frozen=True)
+class Compare(Node):
+    """𝟙[a > 0], 𝟙{j = y_i}, 1(k = y_i): 1 where the comparison holds (elementwise)."""
+    left: Node
+    op: str                      # > < >= <= = !=
+    right: Node
+
+
+@dataclass(frozen=True)
+class Elementwise(Node):
+    """a ⊙ b, a ∘ b; ``star`` for a * b, elementwise only where both sides have one shape."""
+    left: Node
+    right: Node
+    star: bool = False

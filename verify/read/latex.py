@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from gradkey.verify.read import ast
 from gradkey.verify.read.errors import ReadError
 from gradkey.verify.read.normalise import normalise_math
+from gradkey.verify.read.notation import FUNCTION_WORDS
 
 MAX_LENGTH = 20_000      # characters per expression
 MAX_DEPTH = 100          # nesting of brackets, fractions, sums, unary signs and function calls:
@@ -117,10 +118,21 @@ STOP_CMDS = {"neq", "ne", "leq", "le", "geq", "ge", "in", "notin", "quad", "qqua
              "Rightarrow", "implies", "to", "approx", "equiv", "\\", "cr", "mid"}
 
 
+RELATIONS = {">": ">", "<": "<", "=": "=", "neq": "!=", "ne": "!=", "geq": ">=", "ge": ">=", "leq": "<=",
+             "le": "<=", "gt": ">", "lt": "<"}
+
+
 class Parser:
-    def __init__(self, text: str):
+    def __init__(self, text: str, notation=None):
         self.text = text
+        # with a problem file's notation (read/notation.py) the declared spellings become
+        # one token each and the notation's operations are read (⊙, 𝟙[a > 0], ReLU, diag,
+        # tr, det, inverses, norms, 𝟏, code names dW2); without one, word2vec's reading
+        self.notation = notation
+        self.in_norm = 0
         self.tokens = tokenize(text)
+        if notation is not None:
+            self.tokens = notation.substitute(self.tokens)
         self.i = 0
         self.depth = 0
         self.sums = 0
@@ -185,15 +197,35 @@ class Parser:
             return False
         if t.kind == "op":
             return False
+        if self.notation is not None and t.kind == "cmd":
+            if t.value in ("odot", "circ") or t.value in ("|", "rVert", "Vert") and self.in_norm:
+                return False
+            if t.value == "text":
+                return self._text_word() in FUNCTION_WORDS
         if t.kind == "cmd" and (t.value in STOP_CMDS or t.value in ("cdot", "times")):
             return False
         return True
 
     def term(self) -> ast.Node:
+        node = self._product()
+        while self.notation is not None:
+            t = self.tok
+            if t.kind == "cmd" and t.value in ("odot", "circ"):
+                self.take()
+                node = ast.Elementwise(node, self._product())
+            elif t.kind == "op" and t.value == "*":
+                self.take()
+                node = ast.Elementwise(node, self._product(), star=True)
+            else:
+                break
+        return node
+
+    def _product(self) -> ast.Node:
         factors = [self.power()]
         while True:
             t = self.tok
-            if t.kind == "cmd" and t.value in ("cdot", "times") or (t.kind == "op" and t.value == "*"):
+            if t.kind == "cmd" and t.value in ("cdot", "times") or (
+                    t.kind == "op" and t.value == "*" and self.notation is None):
                 self.take()
                 factors.append(self.power())
             elif t.kind == "op" and t.value == "/":
@@ -214,6 +246,11 @@ class Parser:
             if op == "'":
                 node = self._prime(node)
             elif op == "_":
+                if (self.notation is not None and isinstance(node, ast.Name) and node.sub is not None
+                        and len(node.sub.text) == 1):
+                    # s_y_i (OCR dropped the braces of s_{y_i})
+                    node = ast.Name(node.base, ast.Index(node.sub.text + "_" + self.index().text))
+                    continue
                 if not isinstance(node, ast.Name) or node.sub is not None:
                     self.fail("a subscript here")
                 node = ast.Name(node.base, self.index())
@@ -244,6 +281,10 @@ class Parser:
                     and self.peek(2).kind == "close"):
                 self.take(), self.take(), self.take()
                 return ast.Transpose(node)
+            if self.notation is not None:
+                found = self._set_superscript(node)
+                if found is not None:
+                    return found
             if inner.kind == "open" and inner.value in "([":
                 # W^{(2)}: a layer or iteration index, not a power
                 end = self._matching_close(self.i)
@@ -279,6 +320,8 @@ class Parser:
             self.i = end + 1
             return ast.Index("".join(parts).replace(" ", ""))
         tt = self.take()
+        if tt.kind == "sym":          # a declared name as a subscript: y in s_y_i
+            return ast.Index(tt.value.split("|")[0])
         if tt.kind in ("letter", "num") or tt.kind == "cmd" and tt.value in GREEK:
             text = _index_piece(tt)
             if tt.kind == "num" and len(text) > 1:  # v_12 is v_1 2 in TeX; read the digit only
@@ -288,6 +331,13 @@ class Parser:
 
     def atom(self) -> ast.Node:
         t = self.tok
+        if t.kind == "sym":
+            self.take()
+            return ast.Name("@" + t.value)
+        if (t.kind == "num" and t.value == "1" and self.notation is not None and self.peek().kind == "open"
+                and self._relation_inside(self.i + 1)):
+            self.take()                   # 1[s_j − s_{y_i} + 1 > 0]: an indicator without its \mathbb
+            return self._compare_bracket(t)
         if t.kind == "num":
             self.take()
             return ast.Num(float(t.value))
@@ -316,6 +366,10 @@ class Parser:
         return node
 
     def _letter(self) -> ast.Node:
+        if self.notation is not None:
+            found = self._set_letter()
+            if found is not None:
+                return found
         t = self.take()
         if t.value == "e" and self.tok.kind == "op" and self.tok.value == "^":
             self.take()
@@ -350,6 +404,10 @@ class Parser:
         return self.text[begin:self.tokens[self.i - 1].col]
 
     def _command(self) -> ast.Node:
+        if self.notation is not None:
+            found = self._set_command()
+            if found is not None:
+                return found
         t = self.take()
         name = t.value
         if name == "nabla":
@@ -412,12 +470,16 @@ class Parser:
                 return ast.Derivative(ast.Call("sigma", arg), arg)
             # a bare σ, as in dσ/dx = σ(1 − σ): the sigmoid of x
             self.bare_sigma += 1
+            if self.notation is not None:   # σ(1 − σ) x_i x_iᵀ: σ of the example's score
+                return ast.Name("@sigma_bare")
             self.repairs.append(f"σ at column {t.col} without an argument read as σ(x)")
             return ast.Call("sigma", ast.Name("x"))
         before = self.bare_sigma
         arg = self.power() if func in ("log", "exp") and self.tok.kind != "open" else self.atom()
         if func == "sigma" and self.bare_sigma > before:
             # σ(1 − σ): a bare σ inside means σ is a value here and the bracket a factor
+            if self.notation is not None:
+                return ast.Mul((ast.Name("@sigma_bare"), arg))
             self.repairs.append(f"σ(…) at column {t.col} read as σ(x) times (…)")
             return ast.Mul((ast.Call("sigma", ast.Name("x")), arg))
         node = ast.Call(func, arg)
@@ -469,6 +531,11 @@ class Parser:
     def _derivative(self) -> ast.Node:
         self.expect("open", "{")
         self.take()  # \partial or d
+        order = 1
+        if self.notation is not None and self.tok.kind == "op" and self.tok.value == "^":
+            self.take()                   # ∂²J/∂θ∂θᵀ
+            self.group_or_atom()
+            order = 2
         of = None
         if not (self.tok.kind == "close"):
             of = self.expr()
@@ -480,9 +547,15 @@ class Parser:
             self.take()  # \partial or d
         else:
             self.repairs.append(f"the ∂ missing in the denominator at column {t.col} supplied")
-        wrt = self.expr()
+        if order == 2:
+            wrt = self.power()
+            if self.tok.kind == "cmd" and self.tok.value == "partial":
+                self.take()
+                self.power()
+        else:
+            wrt = self.expr()
         self.expect("close")
-        op = ast.Derivative(of, wrt)
+        op = ast.Derivative(of, wrt, order)
         if of is None:
             if not self._starts_factor():
                 return op
@@ -491,14 +564,23 @@ class Parser:
 
     def _nabla(self, t: Token) -> ast.Node:
         """∇_{v_c} J: the gradient of what follows with respect to the subscript."""
+        order = 1
+        if self.notation is not None and self.tok.kind == "op" and self.tok.value == "^":
+            self.take()                   # ∇²_θ J
+            self.group_or_atom()
+            order = 2
         if not (self.tok.kind == "op" and self.tok.value == "_"):
             raise ReadError("∇ without a subscript naming the variable", t.col, self.text)
         self.take()
         wrt = self.group_or_atom()
+        if self.notation is not None and self.tok.kind == "op" and self.tok.value == "^":
+            self.take()                   # ∇_θ² J
+            self.group_or_atom()
+            order = 2
         if not self._starts_factor():
-            return ast.Derivative(None, wrt)
+            return ast.Derivative(None, wrt, order)
         of = self.power()
-        return ast.Derivative(of, wrt)
+        return ast.Derivative(of, wrt, order)
 
     def _indicator(self, t: Token) -> ast.Node:
         """𝟙[w_k = w_s], 𝟙(w_k = w_s), 𝟙_{w_k = w_s}: 1 when two indices name the same word."""
@@ -517,6 +599,186 @@ class Parser:
                 if left and right:
                     return ast.Indicator(ast.Index(left), ast.Index(right), tt.kind == "cmd")
         raise ReadError("the condition of \\mathbb{1}[…] (expected two indices with = or ≠)", t.col, self.text)
+
+    # -- a problem file's notation (self.notation is set) ----------------------------
+
+    def _set_superscript(self, node):
+        """X^{-\\top}, X^{-T} (the inverse's transpose); x^{(i)} and x^{(i)\\top}
+        (CS229's example superscript, read as the subscript i). None: not one of these."""
+        a, b, c = self.peek(), self.peek(2), self.peek(3)
+        if (a.kind == "op" and a.value == "-" and b.kind in ("letter", "cmd") and b.value in TRANSPOSE
+                and c.kind == "close"):
+            self.i += 4
+            return ast.Transpose(ast.Pow(node, ast.Num(-1.0)))
+        if (isinstance(node, ast.Name) and node.sub is None and a.kind == "open" and a.value == "("
+                and b.kind == "letter" and c.kind == "close" and c.value == ")"):
+            d = self.peek(4)
+            if d.kind == "close":
+                self.i += 5
+                return ast.Name(node.base, ast.Index(b.value))
+            if d.kind in ("letter", "cmd") and d.value in TRANSPOSE and self.peek(5).kind == "close":
+                self.i += 6
+                return ast.Transpose(ast.Name(node.base, ast.Index(b.value)))
+        return None
+
+    def _set_letter(self):
+        t, nxt = self.tok, self.peek()
+        adjacent = nxt.col == t.col + 1
+        if t.value == "d" and nxt.kind == "sym" and adjacent:
+            self.take(), self.take()      # dW2, dS, dZ_1: code names of ∂L/∂W2, ∂L/∂S, ∂L/∂Z1
+            return ast.Derivative(ast.Name("L"), ast.Name("@" + nxt.value), code=True)
+        if t.value == "d" and nxt.kind in ("letter", "sym") and adjacent:
+            save = self.i                 # dL_i/ds: ∂L_i/∂s typed with d
+            self.take()
+            try:
+                of = self.power()
+                if self.tok.kind == "op" and self.tok.value == "/" and self.peek().kind == "letter" \
+                        and self.peek().value == "d":
+                    self.take(), self.take()
+                    return ast.Derivative(of, self.power())
+            except ReadError:
+                pass
+            self.i = save
+        word = self._letters_word()
+        if word in ("tr", "diag", "det") and self.tokens[self.i + len(word)].kind == "open":
+            self.i += len(word)           # tr(AX), diag(σ(1 − σ)) typed without a backslash
+            return ast.Call(FUNCTION_WORDS[word], self._bracketed())
+        if t.value == "I" and not (nxt.kind == "op" and nxt.value == "_"):
+            self.take()
+            return ast.Name("@I")         # the identity, its size from where it is used
+        return None
+
+    def _letters_word(self) -> str:
+        """The run of adjacent letters starting here (tr, diag)."""
+        out, j = "", self.i
+        while self.tokens[j].kind == "letter" and (j == self.i or self.tokens[j].col == self.tokens[j - 1].col + 1):
+            out += self.tokens[j].value
+            j += 1
+        return out
+
+    def _text_word(self) -> str | None:
+        t = self.tok
+        if not (t.kind == "cmd" and t.value in ("text", "operatorname") and self.peek().kind == "open"):
+            return None
+        end = self._matching_close(self.i + 1)
+        return self.text[self.peek().col + 1:self.tokens[end].col].strip()
+
+    def _set_command(self):
+        t = self.tok
+        name = t.value
+        if name in ("text", "operatorname"):
+            word = self._text_word()
+            if word in FUNCTION_WORDS:
+                self.i = self._matching_close(self.i + 1) + 1
+                return self._named_function(FUNCTION_WORDS[word], t)
+            return None
+        if name in ("det", "tr"):
+            self.take()
+            return self._named_function(name, t)
+        if name == "max":
+            self.take()
+            return self._max(t)
+        if name == "indicator":
+            self.take()
+            if self.tok.kind == "op" and self.tok.value == "_":
+                self.take()
+            return self._compare_bracket(t)
+        if name == "ones":
+            self.take()
+            return ast.Name("@ones")
+        if name in ("|", "lVert", "Vert"):
+            self.take()
+            return self._norm(t)
+        return None
+
+    def _named_function(self, func: str, t: Token) -> ast.Node:
+        prime = False
+        if self.tok.kind == "op" and self.tok.value == "'":
+            self.take()
+            prime = True
+        if self.tok.kind == "open" and self.tok.value == "(":
+            arg = self._bracketed()
+        else:
+            arg = self.power()
+        if prime:
+            if func != "relu":
+                raise ReadError(f"the derivative of {func}", t.col, self.text)
+            return ast.Call("drelu", arg)
+        return ast.Call(func, arg)
+
+    def _max(self, t: Token) -> ast.Node:
+        """max(0, z) and max(z, 0): the ReLU."""
+        if not (self.tok.kind == "open" and self.tok.value == "("):
+            raise ReadError("\\max without (a, b)", t.col, self.text)
+        self.enter()
+        self.take()
+        a = self.expr()
+        self.expect("op", ",")
+        b = self.expr()
+        self.expect("close")
+        self.depth -= 1
+        if isinstance(a, ast.Num) and a.value == 0:
+            return ast.Call("relu", b)
+        if isinstance(b, ast.Num) and b.value == 0:
+            return ast.Call("relu", a)
+        raise ReadError("max(a, b) with neither side 0", t.col, self.text)
+
+    def _norm(self, t: Token) -> ast.Node:
+        """‖x‖, ‖x‖², ‖A‖_F², ‖x‖_2²."""
+        self.enter()
+        self.in_norm += 1
+        inner = self.expr()
+        self.in_norm -= 1
+        if not (self.tok.kind == "cmd" and self.tok.value in ("|", "rVert", "Vert")):
+            self.fail("an unclosed ‖")
+        self.take()
+        self.depth -= 1
+        if self.tok.kind == "op" and self.tok.value == "_":
+            self.take()
+            self.group_or_atom()          # F or 2: both the sum of squares here
+        if self.tok.kind == "op" and self.tok.value == "^":
+            save = self.i
+            self.take()
+            e = self.group_or_atom()
+            if isinstance(e, ast.Num) and e.value == 2:
+                return ast.Call("sqnorm", inner)
+            self.i = save
+        return ast.Call("norm", inner)
+
+    def _relation_inside(self, open_at: int) -> bool:
+        try:
+            end = self._matching_close(open_at)
+        except ReadError:
+            return False
+        depth = 0
+        for tt in self.tokens[open_at + 1:end]:
+            depth += tt.kind == "open"
+            depth -= tt.kind == "close"
+            if depth == 0 and (tt.kind == "op" and tt.value in "<>=" or tt.kind == "cmd" and tt.value in RELATIONS):
+                return True
+        return False
+
+    def _compare_bracket(self, t: Token) -> ast.Node:
+        """[a > b], {j = y_i}, (k = y_i): the condition of an indicator."""
+        if self.tok.kind != "open":
+            raise ReadError("\\mathbb{1} without a condition", t.col, self.text)
+        self.enter()
+        opener = self.take()
+        left = self.expr()
+        rel = self.tok
+        if not (rel.kind == "op" and rel.value in "<>=" or rel.kind == "cmd" and rel.value in RELATIONS):
+            self.fail("the condition of an indicator (expected a comparison)")
+        self.take()
+        op = RELATIONS.get(rel.value, rel.value)
+        if op in "<>" and self.tok.kind == "op" and self.tok.value == "=":
+            self.take()
+            op += "="
+        right = self.expr()
+        if self.tok.kind != "close":
+            self.fail(f"{self._here()} (expected the indicator's condition to close column {opener.col})")
+        self.take()
+        self.depth -= 1
+        return ast.Compare(left, op, right)
 
     def _raw_braced(self, t: Token) -> str:
         if not (self.tok.kind == "open" and self.tok.value == "{"):
@@ -626,7 +888,7 @@ def _parse_sum_range(inner: str):
     return var, lower, conditions
 
 
-def parse(text: str) -> tuple[ast.Node, list[str]]:
+def parse(text: str, notation=None) -> tuple[ast.Node, list[str]]:
     """Read one expression. Returns the tree and the OCR repairs applied.
 
     The text goes through the normalising front end first (fonts, presentation
@@ -637,7 +899,7 @@ def parse(text: str) -> tuple[ast.Node, list[str]]:
     front = normalise_math(text)
     unicode_text = normalise(front.text)
     try:
-        p = Parser(unicode_text)
+        p = Parser(unicode_text, notation)
         return p.parse(), p.repairs
     except ReadError as exc:
         # columns of the Unicode-normalised text are close to those of front.text

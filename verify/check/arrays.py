@@ -1,0 +1,624 @@
+"""Typed evaluation of a read expression at an instance of a problem file.
+
+The same typing rules as word2vec's evaluation (``check/evaluate.py``): values are
+2-D arrays (a scalar is 1 × 1, a vector a column n × 1 or a row 1 × n), products are
+matrix products unless one side is a scalar, so a missing transpose is a shape error
+(the check dimensions are pairwise distinct). Every name gets its meaning from the
+problem file through the :class:`~gradkey.verify.read.notation.Notation`:
+
+- a declared symbol or definition (``@W1``, ``@H``, ``@reg``) is its value at the
+  instance; a subscript picks what the file's shape says: a row of a matrix whose
+  rows are examples (``h_i``), a column of one whose columns are classes (``w_j``,
+  ``w_{y_i}``), an entry (``M_{ij}``, ``y_i`` of a data vector);
+- a lower-case letter names the rows or columns of the matrix spelled with its
+  capital (``x_i`` is row i of X, ``p`` the example's row of P, ``s_j`` one score);
+- a label (role ``label``) is an index in a subscript (``s_{y_i}``) and its one-hot
+  vector as a value (``p − y``), ``e_{y_i}`` is that one-hot vector too;
+- a dimension's name is its size (``\\frac{1}{N}``), ``𝟏`` and ``I`` take their size
+  from where they are used, a bias is broadcast over rows only where the file says
+  so in its meaning ("broadcast over rows").
+
+A :class:`Scope` holds the instance, the bound indices (the question's example and
+class, summation variables) and the choices a :class:`Reading` fixes (a spelling
+two symbols share, such as ``A`` in matcalc).
+"""
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from gradkey.verify.check.evaluate import ShapeError, Unreadable, describe_shape
+from gradkey.verify.read import ast
+
+
+@dataclass(frozen=True)
+class Idx:
+    """An index value (a class, an example) with the dimension it ranges over."""
+    value: int
+    dim: str | None
+
+
+@dataclass(frozen=True)
+class Ones:
+    """𝟏: a vector of ones whose size comes from the product it is in."""
+    row: bool = False
+
+
+@dataclass(frozen=True)
+class Eye:
+    """λI: a multiple of the identity whose size comes from the sum it is in."""
+    scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class Scope:
+    inst: object                            # GenericInstance
+    notation: object                        # Notation
+    bindings: tuple = ()                    # (letter, Idx), innermost first
+    choices: tuple = ()                     # (ambiguous spelling key, chosen name)
+    defs: dict = field(default_factory=dict, compare=False, hash=False)   # the student's own names
+    refs: object = None                     # callable(Derivative, Scope) -> value
+
+    def bound(self, letter: str) -> Idx | None:
+        for var, idx in self.bindings:
+            if var == letter:
+                return idx
+        return None
+
+    def bind(self, letter: str, idx: Idx) -> "Scope":
+        return replace(self, bindings=((letter, idx),) + self.bindings)
+
+    def choose(self, key: str) -> str:
+        for k, name in self.choices:
+            if k == key:
+                return name
+        return key.split("|")[0]
+
+
+def scalar(x) -> np.ndarray:
+    return np.full((1, 1), float(x))
+
+
+def is_scalar(a) -> bool:
+    return isinstance(a, np.ndarray) and a.shape == (1, 1)
+
+
+def as_2d(value) -> np.ndarray:
+    a = np.asarray(value, dtype=float)
+    if a.ndim == 0:
+        return a.reshape(1, 1)
+    if a.ndim == 1:
+        return a.reshape(-1, 1)
+    return a
+
+
+# -- names --------------------------------------------------------------------------------
+
+def _declared(problem, name: str):
+    """(value-independent) dimension names of a symbol or definition, and its declaration."""
+    s = problem.symbol(name)
+    if s is not None:
+        return tuple(s.shape), s
+    d = problem.definition(name)
+    if d is not None:
+        return tuple(d.expr.type.shape), d
+    raise Unreadable(f"the name {name}")
+
+
+def _lower_targets(notation, letter: str) -> list[str]:
+    """Matrices a lower-case letter names the rows or columns of: those spelled with its capital."""
+    out = []
+    for spelled, names in notation.spellings:
+        if spelled[0] == ("letter", letter.upper()) and (len(spelled) == 1 or spelled[1] == ("op", "_")
+                                                          or spelled[1][0] == "num"):
+            for n in names:
+                dims, _ = _declared(notation.problem, n)
+                if len(dims) == 2 and n not in out:
+                    out.append((len(spelled), n))
+    out.sort()
+    return [n for _, n in out]
+
+
+def name(node: ast.Name, scope: Scope):
+    base, sub = node.base, node.sub
+    nt, inst = scope.notation, scope.inst
+    if sub is None and len(base) == 1 and scope.bound(base) is not None:
+        return scope.bound(base)
+    student = scope.defs.get(base)
+    if student is not None:
+        return student(node, scope)
+    if base.startswith("@"):
+        key = base[1:]
+        if key == "ones":
+            return Ones()
+        if key == "I":
+            return Eye()
+        if key == "sigma_bare":
+            return _sigma_bare(scope)
+        chosen = scope.choose(key)
+        dims, decl = _declared(nt.problem, chosen)
+        if chosen in nt.label_names:
+            return _one_hot(chosen, sub, scope)
+        return _subscripted(np.asarray(inst.value(chosen), dtype=float), dims, sub, scope, lower=False, what=chosen)
+    if base == "e" and sub is not None:
+        items = _items(sub.text, scope)
+        if len(items) == 1 and items[0].dim is not None:
+            v = np.zeros((inst.dims[items[0].dim], 1))
+            v[items[0].value] = 1.0
+            return v
+        raise Unreadable(f"e_{sub.text} (a basis vector of unknown size)")
+    if sub is None and base in nt.dim_names:
+        return scalar(inst.dims[nt.dim_names[base]])
+    if len(base) == 1 and base.islower():
+        targets = _lower_targets(nt, base)
+        if targets:
+            chosen = targets[0]
+            dims, _ = _declared(nt.problem, chosen)
+            return _subscripted(np.asarray(inst.value(chosen), dtype=float), dims, sub, scope, lower=True,
+                                what=f"{base} (of {chosen})")
+    raise Unreadable(f"the symbol {base.lstrip('@')}" + (f"_{sub.text}" if sub else ""))
+
+
+def _sigma_bare(scope: Scope):
+    """A bare σ (σ(1 − σ) x_i x_iᵀ): the definition spelled σ(…), at the example if one is bound."""
+    nt = scope.notation
+    for d in nt.problem.definitions:
+        if any(sp.strip().startswith("\\sigma") for sp in d.latex):
+            value = np.asarray(scope.inst.value(d.name), dtype=float)
+            dims = tuple(d.expr.type.shape)
+            i = scope.bound("i")
+            if value.ndim == 1 and i is not None and dims and dims[0] == i.dim:
+                return scalar(value[i.value])
+            return as_2d(value)
+    raise Unreadable("a σ without an argument")
+
+
+def _one_hot(label: str, sub, scope: Scope) -> np.ndarray:
+    """A label as a value: its one-hot vector (y_i, or y for the question's example)."""
+    decl = scope.notation.problem.symbol(label)
+    size = scope.inst.dims[decl.range_]
+    labels = np.ravel(scope.inst.values[label])
+    if sub is not None:
+        items = _items(sub.text, scope)
+        if len(items) != 1:
+            raise Unreadable(f"{label}_{sub.text}")
+        k = int(labels[items[0].value])
+    else:
+        i = scope.bound("i")
+        if i is None:
+            Y = np.zeros((len(labels), size))
+            Y[np.arange(len(labels)), labels] = 1.0
+            return Y
+        k = int(labels[i.value])
+    v = np.zeros((size, 1))
+    v[k] = 1.0
+    return v
+
+
+def _subscripted(arr: np.ndarray, dims: tuple, sub, scope: Scope, lower: bool, what: str):
+    examples = scope.notation.examples_dim
+    i = scope.bound("i")
+    per_example = lower and arr.ndim == 2 and dims[0] == examples
+    if sub is None:
+        if per_example:
+            if i is None:
+                raise Unreadable(f"{what} without an example (no i here)")
+            return arr[i.value].reshape(-1, 1)
+        if lower:
+            raise Unreadable(f"{what} without a subscript")
+        return as_2d(arr)
+    items = _items(sub.text, scope)
+    if arr.ndim == 1 and len(items) == 1:
+        return scalar(arr[items[0].value])
+    if arr.ndim == 2 and len(items) == 2:
+        return scalar(arr[items[0].value, items[1].value])
+    if arr.ndim == 2 and len(items) == 1:
+        k = items[0]
+        if k.dim == dims[0] and not (per_example and i is not None and k.dim == dims[1]):
+            return arr[k.value].reshape(-1, 1)               # x_i: row i of X, as a column
+        if k.dim == dims[1]:
+            if per_example and i is not None:
+                return scalar(arr[i.value, k.value])         # s_j: the example's score j
+            return arr[:, k.value].reshape(-1, 1)            # w_j: column j of W
+    raise Unreadable(f"{what}_{sub.text}")
+
+
+ITEM = re.compile(r"([A-Za-z])(?:_(\{[^{}]*\}|[A-Za-z0-9]))?|(\d+)")
+
+
+def _items(text: str, scope: Scope) -> list[Idx]:
+    """The indices of a subscript: i, j, y_i, ij, i,y_i, iy_i."""
+    clean = text.replace("{", "").replace("}", "") if text.count("{") > 1 else text
+    clean = clean.replace(" ", "").replace(",", "")
+    out, pos = [], 0
+    while pos < len(clean):
+        m = ITEM.match(clean, pos)
+        if not m:
+            raise Unreadable(f"the subscript {text}")
+        pos = m.end()
+        out.append(_item(m, scope, text))
+    return out
+
+
+def _item(m, scope: Scope, text: str) -> Idx:
+    letter, inner, digits = m.group(1), m.group(2), m.group(3)
+    if digits is not None:
+        raise Unreadable(f"the numbered subscript {text} (write the index)")
+    if inner is None:
+        idx = scope.bound(letter)
+        if idx is None:
+            raise Unreadable(f"the index {letter} (not the question's, not a summation variable)")
+        return idx
+    label = _label_named(scope.notation, letter)
+    if label is None:
+        raise Unreadable(f"the index {m.group(0)}")
+    at = _item(ITEM.match(inner.strip("{}")), scope, text)
+    decl = scope.notation.problem.symbol(label)
+    return Idx(int(np.ravel(scope.inst.values[label])[at.value]), decl.range_)
+
+
+def _label_named(notation, letter: str) -> str | None:
+    for label in notation.label_names:
+        decl = notation.problem.symbol(label)
+        if label == letter or letter in decl.latex:
+            return label
+    return None
+
+
+# -- evaluation --------------------------------------------------------------------------------
+
+def evaluate(node: ast.Node, scope: Scope) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        out = _eval(node, scope)
+    if isinstance(out, Idx):
+        raise Unreadable("an index where a value is expected")
+    if isinstance(out, (Ones, Eye)):
+        raise Unreadable("𝟏 or I alone: its size is not known")
+    return out
+
+
+def _value(node, scope: Scope):
+    v = _eval(node, scope)
+    if isinstance(v, Idx):
+        raise Unreadable("an index used as a number")
+    return v
+
+
+def _eval(node, scope: Scope):
+    if isinstance(node, ast.Num):
+        return scalar(node.value)
+    if isinstance(node, ast.Name):
+        return name(node, scope)
+    if isinstance(node, ast.Add):
+        return _add([(sign, t) for sign, t in node.terms], scope)
+    if isinstance(node, ast.Mul):
+        out = _value(node.factors[0], scope)
+        for f in node.factors[1:]:
+            out = multiply(out, _value(f, scope))
+        return out
+    if isinstance(node, ast.Div):
+        num, den = _value(node.num, scope), _value(node.den, scope)
+        if not is_scalar(den):
+            raise ShapeError(f"dividing by a {_describe(den)}")
+        if isinstance(num, Eye):
+            return Eye(num.scale / den[0, 0])
+        if isinstance(num, Ones):
+            raise Unreadable("𝟏 divided")
+        return num / den[0, 0]
+    if isinstance(node, ast.Pow):
+        return _power(node, scope)
+    if isinstance(node, ast.Transpose):
+        v = _value(node.arg, scope)
+        if isinstance(v, Ones):
+            return Ones(not v.row)
+        return v if isinstance(v, Eye) else v.T
+    if isinstance(node, ast.Call):
+        return _call(node, scope)
+    if isinstance(node, ast.Compare):
+        return _compare(node, scope)
+    if isinstance(node, ast.Elementwise):
+        a, b = _value(node.left, scope), _value(node.right, scope)
+        a, b = _sized(a, b), _sized(b, a)
+        if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and not is_scalar(a):
+            return a * b
+        if node.star:
+            return multiply(a, b)
+        if is_scalar(a) or is_scalar(b):
+            return a * b
+        raise ShapeError(f"an elementwise product of a {_describe(a)} and a {_describe(b)}")
+    if isinstance(node, ast.Sum):
+        return _sum(node, scope)
+    if isinstance(node, ast.Derivative):
+        if scope.refs is None:
+            raise Unreadable("a derivative that is not worked out")
+        return scope.refs(node, scope)
+    if isinstance(node, ast.Applied):
+        raise Unreadable("a derivative that is not worked out")
+    if isinstance(node, ast.LossCall):
+        raise Unreadable(f"the loss {node.name}({node.args}) itself, not a gradient")
+    raise Unreadable(type(node).__name__)
+
+
+def _describe(v) -> str:
+    if isinstance(v, np.ndarray):
+        return describe_shape(v.shape)
+    return "vector of ones" if isinstance(v, Ones) else "identity"
+
+
+def _broadcast_bias(node, scope: Scope) -> bool:
+    """A parameter the file declares as broadcast over rows (b_1 in XW_1 + b_1)."""
+    if not isinstance(node, ast.Name) or not node.base.startswith("@") or node.sub is not None:
+        return False
+    decl = scope.notation.problem.symbol(scope.choose(node.base[1:]))
+    return decl is not None and "broadcast" in decl.meaning
+
+
+def _add(terms, scope: Scope):
+    values = [(sign, _value(t, scope), t) for sign, t in terms]
+    arrays = [v for _, v, _ in values if isinstance(v, np.ndarray)]
+    shape = next((a.shape for a in arrays if not is_scalar(a)), arrays[0].shape if arrays else None)
+    if shape is None:
+        raise Unreadable("a sum of 𝟏 or I alone")
+    total = np.zeros(shape)
+    for sign, v, t in values:
+        if isinstance(v, Eye):
+            if shape[0] != shape[1]:
+                raise ShapeError(f"adding I to a {describe_shape(shape)}")
+            v = v.scale * np.eye(shape[0])
+        elif isinstance(v, Ones):
+            v = np.ones(shape) if 1 in shape else None
+            if v is None:
+                raise ShapeError("adding 𝟏 to a matrix")
+        elif v.shape != shape:
+            if is_scalar(v) and isinstance(t, ast.Num):
+                v = np.full(shape, v[0, 0])          # 1 − σ(Xθ): a literal number against a vector
+            elif (len(shape) == 2 and v.shape in ((shape[1], 1), (1, shape[1])) and shape[0] > 1
+                  and _broadcast_bias(t, scope)):
+                v = np.broadcast_to(v.reshape(1, -1), shape)   # XW_1 + b_1: declared broadcast
+            else:
+                raise ShapeError(f"adding a {describe_shape(v.shape)} to a {describe_shape(shape)}")
+        total = total + sign * v
+    return total
+
+
+def _sized(a, other):
+    """𝟏 or I given the size the other operand needs (elementwise products)."""
+    if isinstance(a, Eye) and isinstance(other, np.ndarray) and other.shape[0] == other.shape[1]:
+        return a.scale * np.eye(other.shape[0])
+    return a
+
+
+def multiply(a, b):
+    if isinstance(a, Eye) and isinstance(b, Eye):
+        return Eye(a.scale * b.scale)
+    if isinstance(a, Eye):
+        return a.scale * b if isinstance(b, np.ndarray) else _ones_error()
+    if isinstance(b, Eye):
+        return b.scale * a if isinstance(a, np.ndarray) else _ones_error()
+    if isinstance(a, Ones):
+        if not isinstance(b, np.ndarray):
+            _ones_error()
+        if not a.row:
+            raise ShapeError("𝟏 (a column) times a value on its right")
+        return np.ones((1, b.shape[0])) @ b
+    if isinstance(b, Ones):
+        if b.row:
+            raise ShapeError("a value times 𝟏ᵀ (a row) on its right")
+        return a @ np.ones((a.shape[1], 1))
+    if is_scalar(a) or is_scalar(b):
+        return a * b
+    if a.shape[1] != b.shape[0]:
+        raise ShapeError(f"multiplying a {describe_shape(a.shape)} by a {describe_shape(b.shape)}")
+    return a @ b
+
+
+def _ones_error():
+    raise Unreadable("a product of 𝟏 and I")
+
+
+def _power(node: ast.Pow, scope: Scope):
+    base, exp = _value(node.base, scope), _value(node.exp, scope)
+    if not is_scalar(exp):
+        raise ShapeError("a power with a non-scalar exponent")
+    e = exp[0, 0]
+    if isinstance(base, np.ndarray) and is_scalar(base):
+        return np.power(base, e)
+    if isinstance(base, np.ndarray) and e == -1:
+        if base.shape[0] != base.shape[1]:
+            raise ShapeError(f"the inverse of a {describe_shape(base.shape)}")
+        return np.linalg.inv(base)
+    if isinstance(base, np.ndarray) and e == 2 and base.shape[1] == 1:
+        raise ShapeError(f"the square of a {describe_shape(base.shape)} (write xᵀx or ‖x‖²)")
+    raise ShapeError(f"a power of a {_describe(base)}")
+
+
+def _softmax(v: np.ndarray) -> np.ndarray:
+    if 1 not in v.shape:
+        raise Unreadable("softmax of a matrix (say along which axis)")
+    e = np.exp(v - v.max())
+    return e / e.sum()
+
+
+def _call(node: ast.Call, scope: Scope):
+    v = _value(node.arg, scope)
+    if not isinstance(v, np.ndarray):
+        raise Unreadable(f"{node.func} of 𝟏 or I")
+    f = node.func
+    if f == "sigma":
+        return 1.0 / (1.0 + np.exp(-v))
+    if f == "exp":
+        return np.exp(v)
+    if f == "log":
+        return np.log(v)
+    if f == "softmax":
+        return _softmax(v)
+    if f == "relu":
+        return np.maximum(v, 0.0)
+    if f == "drelu":
+        return (v > 0).astype(float)
+    if f == "diag":
+        if v.shape[1] == 1 or v.shape[0] == 1:
+            return np.diag(np.ravel(v))
+        if v.shape[0] == v.shape[1]:
+            return np.diag(v).reshape(-1, 1)
+        raise ShapeError(f"diag of a {describe_shape(v.shape)}")
+    if f in ("tr", "det"):
+        if v.shape[0] != v.shape[1]:
+            raise ShapeError(f"{f} of a {describe_shape(v.shape)}")
+        return scalar(np.trace(v) if f == "tr" else np.linalg.det(v))
+    if f == "sqnorm":
+        return scalar(np.sum(v * v))
+    if f == "norm":
+        return scalar(np.sqrt(np.sum(v * v)))
+    raise Unreadable(f"the function {f}")
+
+
+OPS = {">": np.greater, "<": np.less, ">=": np.greater_equal, "<=": np.less_equal, "=": np.equal,
+       "!=": np.not_equal}
+
+
+def _compare(node: ast.Compare, scope: Scope):
+    a, b = _eval(node.left, scope), _eval(node.right, scope)
+    if isinstance(a, Idx) or isinstance(b, Idx):
+        if not (isinstance(a, Idx) and isinstance(b, Idx)) or node.op not in ("=", "!="):
+            raise Unreadable("a comparison of an index with a value")
+        return scalar(float((a.value == b.value) == (node.op == "=")))
+    if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
+        raise Unreadable("a comparison with 𝟏 or I")
+    if a.shape != b.shape and not (is_scalar(a) or is_scalar(b)):
+        raise ShapeError(f"comparing a {describe_shape(a.shape)} with a {describe_shape(b.shape)}")
+    return OPS[node.op](a, b).astype(float)
+
+
+# -- sums ------------------------------------------------------------------------------------
+
+def _sum(node: ast.Sum, scope: Scope):
+    var = node.var
+    if var is None or len(var) != 1:
+        raise Unreadable("a Σ without its variable")
+    dim = _variable_dim(var, node.body, scope)
+    if dim is None:
+        raise Unreadable(f"a Σ over {var} whose range is not known")
+    _check_limits(node, dim, scope)
+    values = list(range(scope.inst.dims[dim]))
+    for cond in node.conditions:
+        if cond[0] == "neq" and cond[1] == var:
+            other = _items(cond[2], scope)
+            values = [v for v in values if v != other[0].value]
+        elif cond[0] != "neq":
+            raise Unreadable(f"a Σ over {cond[2] if len(cond) > 2 else cond}")
+    total = None
+    for v in values:
+        term = _value(node.body, scope.bind(var, Idx(v, dim)))
+        if not isinstance(term, np.ndarray):
+            raise Unreadable("a Σ of 𝟏 or I")
+        if total is not None and term.shape != total.shape:
+            raise ShapeError("terms of a Σ with different shapes")
+        total = term if total is None else total + term
+    if total is None:
+        raise Unreadable("an empty Σ")
+    return total
+
+
+def _check_limits(node: ast.Sum, dim: str, scope: Scope) -> None:
+    """Σ_{i=1}^{N}, Σ_{j=0}^{C−1}: only sums over a whole dimension are read."""
+    names = {v: k for k, v in scope.notation.dim_names.items()}
+    spelled = names.get(dim, dim)
+    up = node.upper
+    if up is None:
+        return
+    if isinstance(up, ast.Name) and up.sub is None and up.base in (spelled, dim):
+        return
+    if (isinstance(up, ast.Add) and len(up.terms) == 2 and isinstance(up.terms[0][1], ast.Name)
+            and up.terms[0][1].base in (spelled, dim) and up.terms[1] == (-1, ast.Num(1.0))):
+        return
+    raise Unreadable("a Σ whose upper limit is not a whole dimension")
+
+
+def _variable_dim(var: str, body, scope: Scope) -> str | None:
+    nt = scope.notation
+    for v in nt.problem.indices:
+        if v.name == var:
+            return v.dim
+    for n in walk(body):
+        if isinstance(n, ast.Compare):
+            for a, b in ((n.left, n.right), (n.right, n.left)):
+                if isinstance(a, ast.Name) and a.base == var and a.sub is None and isinstance(b, ast.Name) \
+                        and b.sub is not None:
+                    label = _label_named(nt, b.base.lstrip("@"))
+                    if label is not None:
+                        return nt.problem.symbol(label).range_
+        if not isinstance(n, ast.Name) or n.sub is None:
+            continue
+        text = n.sub.text.replace("{", "").replace("}", "").replace(",", "").replace(" ", "")
+        parts = [m.group(0) for m in ITEM.finditer(text)]
+        if var not in parts:
+            continue
+        pos = parts.index(var)
+        dims = _dims_of(n, scope)
+        if dims is None:
+            continue
+        lower = not n.base.startswith("@")
+        if len(dims) == 1:
+            return dims[0]
+        if len(parts) == 2:
+            return dims[pos]
+        if lower and dims[0] == nt.examples_dim:
+            return dims[1] if scope.bound("i") is not None else dims[0]
+        return dims[1]
+    return None
+
+
+def _dims_of(n: ast.Name, scope: Scope):
+    nt = scope.notation
+    try:
+        if n.base.startswith("@"):
+            return _declared(nt.problem, scope.choose(n.base[1:]))[0]
+        if len(n.base) == 1 and n.base.islower():
+            targets = _lower_targets(nt, n.base)
+            if targets:
+                return _declared(nt.problem, targets[0])[0]
+    except Unreadable:
+        return None
+    return None
+
+
+def _children(node):
+    if isinstance(node, ast.Add):
+        return [t for _, t in node.terms]
+    if isinstance(node, ast.Mul):
+        return list(node.factors)
+    if isinstance(node, ast.Div):
+        return [node.num, node.den]
+    if isinstance(node, ast.Pow):
+        return [node.base, node.exp]
+    if isinstance(node, (ast.Transpose, ast.Call)):
+        return [node.arg]
+    if isinstance(node, ast.Sum):
+        return [node.body]
+    if isinstance(node, (ast.Compare, ast.Elementwise)):
+        return [node.left, node.right]
+    return []
+
+
+def walk(node):
+    yield node
+    for child in _children(node):
+        yield from walk(child)
+
+
+# -- readings -------------------------------------------------------------------------------
+
+def readings(node, preferred: set) -> list[tuple]:
+    """Every choice for the spellings two symbols share (A: A or At), restricted to the
+    symbols the question's loss uses when that settles it."""
+    keys = sorted({n.base[1:] for n in walk(node) if isinstance(n, ast.Name) and "|" in n.base})
+    options = []
+    for k in keys:
+        names = k.split("|")
+        narrowed = [n for n in names if n in preferred] or names
+        options.append([(k, n) for n in narrowed])
+    return [tuple(c) for c in itertools.product(*options)] or [()]

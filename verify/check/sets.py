@@ -1,0 +1,687 @@
+"""Checking written answers for a problem file (``gradkey check --problem NAME|PATH``).
+
+The front end is word2vec's (``read/extract.py`` cuts the chains, ``read/normalise.py``
+unifies spellings, ``read/latex.py`` parses); what is problem-specific comes from
+the file through its :class:`~gradkey.verify.read.notation.Notation`:
+
+- **identification**: a chain's left-hand side (``∂L/∂W_1``, ``\\nabla_{w_{y_i}} L_i``,
+  ``dW2``, ``∂²J/∂θ∂θᵀ``, a declared left-hand side such as ``H``) is matched with the
+  questions' declared left-hand sides by the variable, the loss named (``L_i`` is a
+  per-example loss) or, for an expression (``∂ tr(AX)/∂X``), by its value; a section
+  heading naming a loss ("SVM", "softmax") settles the rest; a bare answer after a
+  label ("column $w_j$:") is identified by the label; failing all, by value;
+- **judging** (``check/arrays.py``): every reading evaluated at seeded instances of the
+  question drawn from the file (premises, branch conditions, away from kinks) against
+  the derived truth; all correct → correct, all wrong → incorrect, mixed → review;
+- **mistakes** come from the file (array-language values, codes, feedback) and are
+  matched by value;
+- **the student's names**: an entrywise definition in the file (``M_{ij} = …`` for
+  ``j ≠ y_i``, ``M_{iy_i} = …``), a constant (``Δ = 1``) and an earlier answer
+  (``dS``, ``dZ_1``, ``∂L/∂S`` used in a later step) are read with their definition;
+- **conventions**: a file that declares ½λ‖W‖² is judged against the truth with the
+  file's regulariser halved (the problem file's ``[code.conventions] half``).
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from gradkey.derive import arraylang as al
+from gradkey.derive.draw import InstanceError, seeded
+from gradkey.verify.check import arrays as ar
+from gradkey.verify.check.evaluate import ShapeError, Unreadable
+from gradkey.verify.check.judge import Outcome, Policy
+from gradkey.verify.check.submissions import DETERMINATE, Answer, StepResult, _context, _unmatched_text
+from gradkey.verify.numerics.compare import compare
+from gradkey.verify.read import ast, extract
+from gradkey.verify.read.errors import ReadError
+from gradkey.verify.read.latex import parse
+from gradkey.verify.read.notation import family, notation_for
+from gradkey.verify.read.show import show
+
+N_INSTANCES = 6
+SEED = 20261122
+
+HALF = re.compile(r"\\frac\s*\{?\s*1\s*\}?\s*\{?\s*2\s*\}?\s*\\lambda|\\tfrac\s*\{?1\}?\s*\{?2\}?\s*\\lambda|"
+                  r"0?\.5\s*\*\s*reg|½\s*(?:λ|\\lambda)|\\frac12\s*\\lambda|\\lambda\s*/\s*2")
+
+
+@dataclass(frozen=True)
+class SetTarget:
+    qid: str
+    entry: str | None = None        # ∂L_i/∂s_k: the answer is entry k, for every k
+    how: str = ""
+
+
+@dataclass
+class Context:
+    """What one submission declares: conventions, its own names, its earlier answers."""
+    problem: object
+    half: bool = False
+    defs: dict = None
+    answered: dict = None           # qid -> final node of an earlier answer
+    notes: tuple = ()
+
+
+# -- instances and truth ------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=256)
+def _instances(problem_key, qid: str):
+    problem = _PROBLEMS[problem_key]
+    q = problem.question(qid)
+    try:
+        return tuple(seeded(problem, N_INSTANCES, SEED, q))
+    except InstanceError:
+        return ()
+
+
+_PROBLEMS: dict = {}
+
+
+def instances(problem, qid: str):
+    key = (problem.source, problem.digest)
+    _PROBLEMS[key] = problem
+    return _instances(key, qid)
+
+
+def truth(problem, qid: str, inst, half: bool) -> np.ndarray:
+    q = problem.question(qid)
+    if half:
+        inst = _halved(problem, inst)
+    return ar.as_2d(q.truth(inst))
+
+
+def _halved(problem, inst):
+    """The instance under the declared ½λ convention (the file's ``half`` convention)."""
+    conv = (problem.conventions or {}).get("half") or {}
+    changes = {}
+    for const, expr in conv.items():
+        changes[const] = np.asarray(inst.evaluate(expr), dtype=float)
+    return inst.replace(**changes) if changes else inst
+
+
+def _bindings(problem, q, inst) -> tuple:
+    """The question's own indices (the example i, the class j) bound to the instance's values."""
+    used = set(al.names(problem.loss(q.loss).expr.node))
+    for item in q.part:
+        used |= set(al.names(item))
+    if q.where is not None:
+        used |= set(al.names(q.where.node))
+    out = []
+    for v in problem.indices:
+        if v.name in used:
+            for letter in (v.latex or (v.name,)):
+                out.append((letter, ar.Idx(int(inst.values[v.name]), v.dim)))
+    return tuple(out)
+
+
+def _preferred(problem, q) -> set:
+    """Names the question's loss uses (with the definitions it reaches): a spelling two
+    symbols share is read as the one this question is about."""
+    seen, todo = set(), list(al.names(problem.loss(q.loss).expr.node))
+    while todo:
+        n = todo.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        d = problem.definition(n)
+        if d is not None:
+            todo.extend(al.names(d.expr.node))
+    return seen
+
+
+# -- judging ------------------------------------------------------------------------------
+
+@dataclass
+class _ReadingResult:
+    verdict: str                    # correct | incorrect | illtyped | unreadable
+    detail: str = ""
+    counterexample: dict | None = None
+    got: list | None = None
+    layout: bool = False
+
+
+def _scope(ctx: Context, q, inst, reading) -> ar.Scope:
+    nt = notation_for(ctx.problem)
+    return ar.Scope(inst, nt, _bindings(ctx.problem, q, inst), reading, ctx.defs or {}, _refs(ctx))
+
+
+def _evaluate(node, target: SetTarget, ctx: Context, q, inst, reading):
+    scope = _scope(ctx, q, inst, reading)
+    if target.entry is None:
+        return ar.evaluate(node, scope)
+    # ∂L_i/∂s_k = p_k − 𝟙(k = y_i): one entry per k, stacked like the question's vector
+    size = int(np.prod(q.concrete_shape(inst.dims))) if q.shape else 1
+    dim = q.shape[-1] if q.shape else None
+    out = []
+    for k in range(size):
+        v = ar.evaluate(node, scope.bind(target.entry, ar.Idx(k, dim)))
+        if v.shape != (1, 1):
+            raise ShapeError(f"an entry ∂/∂{target.entry} that is a {ar.describe_shape(v.shape)}")
+        out.append(v[0, 0])
+    return np.asarray(out, dtype=float).reshape(-1, 1)
+
+
+def judge(node, target: SetTarget, ctx: Context, policy: Policy = Policy()) -> Outcome:
+    problem = ctx.problem
+    q = problem.question(target.qid)
+    insts = instances(problem, target.qid)
+    if not insts:
+        return Outcome("review", note=f"no instance of {target.qid} could be drawn at the check dimensions")
+    results = []
+    for reading in ar.readings(node, _preferred(problem, q)):
+        results.append(_judge_reading(node, target, ctx, q, insts, reading, policy))
+    typed = [r for r in results if r.verdict in ("correct", "incorrect")]
+    if not typed:
+        ill = [r for r in results if r.verdict == "illtyped"]
+        if ill:   # every reading is ill-typed: incorrect, with the first reason
+            return Outcome("incorrect", note=ill[0].detail, counterexample=ill[0].counterexample)
+        return Outcome("review", note=results[0].detail if results else "")
+    verdicts = {r.verdict for r in typed}
+    out = Outcome(verdicts.pop() if len(verdicts) == 1 else "review")
+    first = typed[0]
+    if out.verdict == "incorrect":
+        out.note, out.counterexample = first.detail, first.counterexample
+        out.code, out.feedback = _mistake(node, target, ctx, q, insts, policy)
+    elif out.verdict == "correct":
+        notes = []
+        if any(r.layout for r in typed):
+            notes.append("a row vector where a column is meant (accepted: lenient layout)")
+        if ctx.half:
+            notes.append("judged with the file's declared ½λ‖W‖² regulariser")
+        out.note = "; ".join(notes)
+    else:
+        out.note = "readings disagree: " + "; ".join(r.verdict for r in typed)
+    return out
+
+
+def _judge_reading(node, target, ctx: Context, q, insts, reading, policy: Policy) -> _ReadingResult:
+    for inst in insts:
+        try:
+            got = _evaluate(node, target, ctx, q, inst, reading)
+        except Unreadable as exc:
+            return _ReadingResult("unreadable", f"could not read {exc}")
+        except ShapeError as exc:
+            return _ReadingResult("illtyped", f"ill-typed: {exc}", _example(inst, None, None))
+        except (np.linalg.LinAlgError, IndexError, ValueError, ZeroDivisionError, OverflowError) as exc:
+            return _ReadingResult("unreadable", f"could not evaluate ({type(exc).__name__})")
+        expected = truth(ctx.problem, target.qid, inst, ctx.half)
+        verdict, layout = _compare(expected, got, inst, policy)
+        if verdict is not True:
+            return _ReadingResult("incorrect", verdict, _example(inst, expected, got))
+    return _ReadingResult("correct", layout=layout)
+
+
+def _compare(expected: np.ndarray, got: np.ndarray, inst, policy: Policy):
+    layout = False
+    if got.shape != expected.shape:
+        is_vector = expected.shape[1] == 1 and expected.shape[0] > 1
+        if is_vector and got.T.shape == expected.shape and not policy.strict_layout:
+            got, layout = got.T, True
+        elif expected.shape == (1, 1) or got.shape != expected.shape:
+            return (f"a {ar.describe_shape(got.shape)} where a {ar.describe_shape(expected.shape)} is expected"
+                    + (" (strict layout)" if is_vector and got.T.shape == expected.shape else "")), False
+    c = compare(expected, got, scale=inst.error_scale())
+    return (True, layout) if c else (f"wrong value: {c.describe()}", False)
+
+
+def _example(inst, expected, got) -> dict:
+    out = inst.describe()
+    if expected is not None:
+        out["expected"] = np.round(expected, 6).tolist()
+        out["got"] = np.round(got, 6).tolist()
+    return out
+
+
+def _mistake(node, target, ctx: Context, q, insts, policy: Policy):
+    """The first mistake of the file that the answer equals at every instance."""
+    for m in q.mistakes:
+        same = True
+        for inst in insts:
+            try:
+                a = _evaluate(node, target, ctx, q, inst, ())
+                b = ar.as_2d(np.asarray(inst.evaluate(m.expr), dtype=float))
+            except (Unreadable, ShapeError, ValueError, IndexError, np.linalg.LinAlgError):
+                same = False
+                break
+            if a.shape != b.shape and a.T.shape == b.shape:
+                a = a.T
+            if a.shape != b.shape or not compare(b, a, scale=inst.error_scale()):
+                same = False
+                break
+        if same:
+            return m.code, m.feedback
+    return None, None
+
+
+# -- references: ∂L/∂S inside a later step, dS, dZ_1 ------------------------------------------
+
+def _refs(ctx: Context):
+    def resolve(node: ast.Derivative, scope: ar.Scope):
+        targets = identify(node, ctx.problem, families=set())
+        if len(targets) != 1 or targets[0].entry is not None:
+            raise Unreadable("a derivative that is not worked out")
+        qid = targets[0].qid
+        q = ctx.problem.question(qid)
+        if ctx.answered and qid in ctx.answered:
+            answered = ctx.answered[qid]
+            return ar.evaluate(answered, ar.Scope(scope.inst, scope.notation, _bindings(ctx.problem, q, scope.inst),
+                                                  scope.choices, scope.defs, None))
+        if not q.suits(scope.inst):
+            raise Unreadable(f"∂ of {qid} at an instance it does not apply to")
+        return truth(ctx.problem, qid, scope.inst, ctx.half)
+    return resolve
+
+
+# -- identification -------------------------------------------------------------------------
+
+def _key(node) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.base + (f"_{node.sub.text}" if node.sub is not None else "")
+    if isinstance(node, ast.Transpose):
+        return _key(node.arg)
+    return None
+
+
+def _of_key(node) -> str:
+    if node is None:
+        return ""
+    if isinstance(node, ast.Name) and not node.base.startswith("@"):
+        return node.base + (f"_{node.sub.text}" if node.sub is not None else "")
+    return "expr"
+
+
+@functools.lru_cache(maxsize=64)
+def _declared_lhs(problem_key) -> tuple:
+    """(qid, wrt key, of key, order, normalised text) for every declared left-hand side."""
+    problem = _PROBLEMS[problem_key]
+    nt = notation_for(problem)
+    out = []
+    for q in problem.questions:
+        for lhs in q.lhs:
+            text = _flat(lhs)
+            try:
+                node, _ = parse(lhs, nt)
+            except ReadError:
+                out.append((q.id, None, "", q.order, text))
+                continue
+            if isinstance(node, ast.Derivative):
+                out.append((q.id, _key(node.wrt), _of_key(node.of), node.order, text))
+            else:
+                out.append((q.id, None, "", q.order, text))
+    return tuple(out)
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+|\\[,;!]", "", text)
+
+
+def declared(problem):
+    key = (problem.source, problem.digest)
+    _PROBLEMS[key] = problem
+    return _declared_lhs(key)
+
+
+def identify(node, problem, families: set, text: str = "") -> list[SetTarget]:
+    """The questions a left-hand side names (several when only the value can tell)."""
+    table = declared(problem)
+    if text:
+        flat = _flat(text)
+        exact = [qid for qid, _, _, _, t in table if t == flat]
+        if exact:
+            return [SetTarget(q, how=f"left-hand side '{text.strip()}'") for q in dict.fromkeys(exact)]
+    if not isinstance(node, ast.Derivative):
+        return []
+    wkey, order = _key(node.wrt), node.order
+    entry = None
+    cands = [qid for qid, w, _, o, _ in table if w is not None and w == wkey and o == order]
+    if not cands and isinstance(node.wrt, ast.Name) and node.wrt.sub is not None and len(node.wrt.sub.text) == 1:
+        nt = notation_for(problem)
+        letter = node.wrt.sub.text
+        if letter not in nt.index_names:        # ∂L_i/∂s_k: entry k of ∂L_i/∂s
+            bare = node.wrt.base
+            cands = [qid for qid, w, _, o, _ in table if w == bare and o == order]
+            entry = letter if cands else None
+    cands = list(dict.fromkeys(cands))
+    if not cands:
+        return []
+    how = f"left-hand side ∂{show(node.of) if node.of is not None else ''}/∂{show(node.wrt)}"
+    of = _of_key(node.of)
+    if len(cands) > 1 and of and of != "expr":
+        named = [q for q in cands if of in _loss_names(problem, q)]
+        cands = named or cands
+    if len(cands) > 1 and of == "expr":
+        by_value = [q for q in cands if _same_loss(node.of, problem, q)]
+        cands = by_value or cands
+    if len(cands) > 1 and families:
+        fam = [q for q in cands if family(problem.question(q).loss) in families]
+        if fam:
+            cands = fam
+            how += "; section"
+    if len(cands) > 1:
+        return [SetTarget(q, entry, "by value") for q in cands]
+    return [SetTarget(cands[0], entry, how)]
+
+
+def _loss_names(problem, qid: str) -> set:
+    loss = problem.loss(problem.question(qid).loss)
+    out = set()
+    for n in loss.names:
+        try:
+            node, _ = parse(n, notation_for(problem))
+            out.add(_of_key(node))
+        except ReadError:
+            continue
+    return out
+
+
+def _same_loss(of_node, problem, qid: str) -> bool:
+    """∂ tr(AX)/∂X: the expression differentiated is this question's loss (by value)."""
+    q = problem.question(qid)
+    insts = instances(problem, qid)
+    if not insts:
+        return False
+    ctx = Context(problem)
+    for inst in insts[:2]:
+        try:
+            got = _evaluate(of_node, SetTarget(qid), ctx, q, inst, ())
+        except (Unreadable, ShapeError, ValueError, IndexError, np.linalg.LinAlgError):
+            return False
+        want = ar.as_2d(np.asarray(inst.evaluate(problem.loss(q.loss).expr), dtype=float))
+        if got.shape != want.shape or not compare(want, got, scale=inst.error_scale()):
+            return False
+    return True
+
+
+# -- a submission ----------------------------------------------------------------------------
+
+def _sections(text: str, nt) -> list:
+    """The loss families named by the heading-like line in force at each line."""
+    out, current = [], set()
+    for line in text.split("\n"):
+        stripped = line.strip()
+        heading = bool(re.match(r"^(?:#{1,6}\s|\*\*|Q\s*\d|\d+\s*[.)]\s|\(?[a-h]\)\s)", stripped)) or (
+            0 < len(stripped) < 50 and "$" not in stripped)
+        if heading:
+            named = nt.families_named(re.sub(r"\$[^$]*\$", " ", stripped))
+            if named:
+                current = named
+        out.append(current)
+    return out
+
+
+def _definitions(text: str, nt, ctx: Context) -> None:
+    """The student's own names: entrywise definitions (M_{ij} = … for j ≠ y_i,
+    M_{iy_i} = …) and constants (Δ = 1), from every math block of the file."""
+    entries: dict = {}
+    consts: dict = {}
+    for seg in extract.segments(extract.prepare(text)):
+        body = seg.body
+        parts = extract._split_top(body, "=")
+        for k in range(len(parts) - 1):
+            lhs = parts[k].strip()
+            rhs, remark = extract.clean_step(parts[k + 1])
+            tail = body[seg.end:seg.end] if False else ""
+            try:
+                lnode, _ = parse(re.sub(r"^.*?(?:\\text\s*\{[^}]*\}|,)\s*", "", lhs) if "\\text" in lhs else lhs, nt)
+            except ReadError:
+                continue
+            if not isinstance(lnode, ast.Name) or lnode.base.startswith("@") and lnode.sub is None:
+                continue
+            try:
+                rnode, _ = parse(rhs, nt)
+            except ReadError:
+                continue
+            if lnode.sub is None and isinstance(rnode, ast.Num) and len(lnode.base) > 1:
+                consts[lnode.base] = rnode.value       # \Delta = 1
+            elif lnode.sub is not None and not lnode.base.startswith("@") and lnode.base[:1].isupper():
+                cond = remark + " " + _after(text, seg)
+                entries.setdefault(lnode.base, []).append((lnode.sub.text, rnode, cond))
+    defs = {}
+    for base, value in consts.items():
+        defs[base] = (lambda v: lambda node, scope: ar.scalar(v))(value)
+    for base, rules in entries.items():
+        fn = _entry_definition(base, rules, nt)
+        if fn is not None:
+            defs[base] = fn
+    ctx.defs = defs
+
+
+def _after(text: str, seg) -> str:
+    return text[seg.end:seg.end + 40].split("$")[0]
+
+
+def _entry_definition(base: str, rules, nt):
+    """M from M_{ij} = f(i, j) (for j ≠ y_i) and M_{iy_i} = g(i)."""
+    general = label_rule = None
+    for sub, node, cond in rules:
+        items = [m.group(0) for m in ar.ITEM.finditer(sub.replace("{", "").replace("}", "").replace(",", "")
+                                                       .replace(" ", ""))]
+        if len(items) != 2:
+            continue
+        if "_" in items[1]:
+            label_rule = (items[0], items[1], node)
+        elif general is None:
+            general = (items[0], items[1], node)
+    if general is None:
+        return None
+    row_var, col_var, gnode = general
+    dims = {v.name: v.dim for v in nt.problem.indices}
+    if row_var not in dims or col_var not in dims:
+        return None
+
+    def matrix(scope: ar.Scope) -> np.ndarray:
+        R, C = scope.inst.dims[dims[row_var]], scope.inst.dims[dims[col_var]]
+        out = np.zeros((R, C))
+        for r in range(R):
+            s1 = scope.bind(row_var, ar.Idx(r, dims[row_var]))
+            label_at = None
+            if label_rule is not None:
+                label_at = ar._items(label_rule[1], s1)[0].value
+            for c in range(C):
+                s2 = s1.bind(col_var, ar.Idx(c, dims[col_var]))
+                rule = label_rule[2] if label_rule is not None and c == label_at else gnode
+                v = ar.evaluate(rule, s2)
+                if v.shape != (1, 1):
+                    raise ShapeError(f"an entry of {base} that is a {ar.describe_shape(v.shape)}")
+                out[r, c] = v[0, 0]
+        return out
+
+    def value(node: ast.Name, scope: ar.Scope):
+        if node.sub is None:
+            return matrix(scope)
+        items = ar._items(node.sub.text, scope)
+        if len(items) == 2:
+            if label_rule is not None and items[1].value == ar._items(label_rule[1], scope.bind(
+                    row_var, items[0]))[0].value:
+                return ar.evaluate(label_rule[2], scope.bind(row_var, items[0]).bind(col_var, items[1]))
+            return ar.evaluate(gnode, scope.bind(row_var, items[0]).bind(col_var, items[1]))
+        if len(items) == 1:
+            return matrix(scope)[items[0].value].reshape(-1, 1)
+        raise Unreadable(f"{base}_{node.sub.text}")
+    return value
+
+
+def judge_steps(steps, target: SetTarget, ctx: Context, policy: Policy, noisy: bool, cond: str = "") -> Answer:
+    nt = notation_for(ctx.problem)
+    rows = []
+    for line, latex in steps:
+        try:
+            node, repairs = parse(latex, nt)
+        except ReadError as exc:
+            rows.append((line, latex, Outcome("unparsed", note=str(exc)), "", None))
+            continue
+        except RecursionError:
+            rows.append((line, latex, Outcome("unparsed", note="nested too deeply"), "", None))
+            continue
+        out = judge(node, target, ctx, policy)
+        if repairs:
+            out.note = "; ".join(filter(None, [out.note, "OCR repairs: " + ", ".join(repairs)]))
+        rows.append((line, latex, out, show(node), node))
+    step_rows = [StepResult(line, latex, out.verdict, understood, out.note) for line, latex, out, understood, _ in rows]
+    first_wrong = next((i for i, r in enumerate(rows) if r[2].verdict == "incorrect"), None)
+    line, latex, final, understood, node = rows[-1]
+    verdict, note = final.verdict, final.note
+    if verdict in ("unparsed", "review") and len(rows) > 1:
+        agreeing = [r[0] for r in rows[:-1] if r[2].verdict == "correct"]
+        if verdict == "unparsed" or agreeing:
+            verdict = "review"
+            note = f"the final step could not be evaluated ({final.note})" + (
+                f"; the step on line {agreeing[-1]} is correct" if agreeing else "")
+    if verdict == "correct" and node is not None and _unworked(node, ctx):
+        verdict = "review"
+        note = "; ".join(filter(None, [note, "the final answer is written in terms of a derivative this file "
+                                             "does not work out"]))
+    if noisy and verdict in DETERMINATE:
+        verdict = "review"
+        note = "; ".join(filter(None, [note, f"would be {final.verdict}, but the line mixes math with OCR text"]))
+    if first_wrong is not None and first_wrong < len(rows) - 1 and verdict == "correct":
+        note = "; ".join(filter(None, [note, f"the step on line {rows[first_wrong][0]} "
+                                             f"({rows[first_wrong][1][:40]}) is wrong"]))
+    a = Answer(target.qid, line, latex, verdict, understood, target.how, cond, note, final.code,
+               final.feedback, final.counterexample, [s.__dict__ for s in step_rows], first_wrong)
+    a._node = node
+    return a
+
+
+def _unworked(node, ctx: Context) -> bool:
+    for n in ar.walk(node):
+        if isinstance(n, ast.Derivative):
+            targets = identify(n, ctx.problem, set())
+            if not (len(targets) == 1 and ctx.answered and targets[0].qid in ctx.answered):
+                return True
+    return False
+
+
+def _walk_all(node):
+    yield node
+    if isinstance(node, ast.Derivative):
+        return
+    for child in ar._children(node):
+        yield from _walk_all(child)
+
+
+LABEL_MATH = re.compile(r"\$([^$]{1,80})\$")
+
+
+def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
+    """Every answer in a submission for a problem file, with what became of it."""
+    nt = notation_for(problem)
+    ctx = Context(problem, half=bool(HALF.search(text)) and "half" in (problem.conventions or {}), answered={})
+    _definitions(text, nt, ctx)
+    sections = _sections(extract.prepare(text), nt)
+    found: list[Answer] = []
+    for chain in extract.chains(text):
+        families = sections[chain.line - 1] if 0 < chain.line <= len(sections) else set()
+        if chain.error:
+            found.append(Answer(None, chain.line, chain.lhs, "unparsed", status="unreadable", reason=chain.error,
+                                column=chain.column))
+            continue
+        plain = [(s.line, s.text) for s in chain.steps if not s.branches]
+        boxed = [i for i, s in enumerate(chain.steps) if s.boxed and not s.branches]
+        if boxed:
+            plain = [(s.line, s.text) for s in chain.steps[:boxed[-1] + 1] if not s.branches]
+        try:
+            lhs, _ = parse(chain.lhs, nt)
+        except ReadError as exc:
+            lhs, lhs_error = None, str(exc)
+        else:
+            lhs_error = ""
+        targets = identify(lhs, problem, families, chain.lhs) if chain.lhs.strip() else []
+        first = len(found)
+        if targets and (plain or any(s.branches for s in chain.steps)):
+            if plain:
+                found.extend(_judged(plain, targets, ctx, policy, chain))
+            for step in chain.steps:
+                for expr, bcond in step.branches:
+                    found.append(_branch(expr, bcond, step.line, targets, ctx, policy, chain))
+        elif isinstance(lhs, ast.Derivative) and plain:
+            found.append(_context(chain, f"an intermediate derivative ∂{show(lhs.of) if lhs.of else ''}/∂"
+                                         f"{show(lhs.wrt)} (no question of {problem.name} asks for it)"))
+        elif chain.steps:
+            found.append(_context(chain, "an equation whose left-hand side is not a derivative"
+                                  + (f"; {lhs_error}" if lhs_error and chain.display else "")))
+        elif lhs is not None:
+            found.extend(_bare(chain, lhs, problem, families, ctx, policy))
+        elif chain.display:
+            found.append(Answer(None, chain.line, chain.lhs[:300], "unparsed", status="unreadable",
+                                reason=lhs_error, column=chain.column))
+        for a in found[first:]:
+            a.note = "; ".join(filter(None, [a.note, *chain.notes]))
+            a.column = a.column or chain.column
+    return _resolve_by_value(found)
+
+
+def _judged(plain, targets, ctx: Context, policy: Policy, chain) -> list[Answer]:
+    out = []
+    for t in targets:
+        a = judge_steps(plain, t, ctx, policy, chain.noisy)
+        a.how = t.how
+        node = getattr(a, "_node", None)
+        if node is not None and t.how != "by value" and t.entry is None and a.verdict in DETERMINATE:
+            ctx.answered[t.qid] = node        # dS, ∂L/∂S in a later step mean this answer
+        out.append(a)
+    return out
+
+
+def _branch(expr, bcond, line, targets, ctx, policy, chain) -> Answer:
+    """A cases table (d/dz max(0, z) = 1 for z > 0, 0 for z < 0): read as one
+    indicator when its branches are 1 and 0 on a comparison of the variable."""
+    return Answer(None, line, expr, "review", status="unmatched",
+                  reason="a branch of a cases table: judged through the whole table", column=chain.column)
+
+
+def _bare(chain, lhs, problem, families, ctx: Context, policy: Policy) -> list[Answer]:
+    """An expression after a label ("column $w_j$:", "$w_{y_i}$:"): the label names the
+    variable; failing that, the section's questions by value."""
+    prefix = chain.prefix.strip()
+    targets = []
+    nt = notation_for(problem)
+    for m in reversed(LABEL_MATH.findall(prefix)):
+        try:
+            node, _ = parse(m, nt)
+        except ReadError:
+            continue
+        if isinstance(node, ast.Name):
+            targets = identify(ast.Derivative(None, node), problem, families)
+            if targets:
+                targets = [SetTarget(t.qid, t.entry, f"label '{prefix[:40]}'" if t.how != "by value" else t.how)
+                           for t in targets]
+                break
+    if not targets and chain.display:
+        return []
+    if not targets:
+        qs = [q.id for q in problem.questions if not families or family(q.loss) in families]
+        targets = [SetTarget(q, how="by value") for q in qs]
+    return _judged([(chain.line, chain.lhs)], targets, ctx, policy, chain)
+
+
+def _resolve_by_value(found: list[Answer]) -> list[Answer]:
+    """Answers identified only by value keep the question they are correct for;
+    correct for none, they are listed as unmatched (review) with the best guess."""
+    out, groups = [], {}
+    for a in found:
+        if a.how == "by value" and a.status == "judged":
+            groups.setdefault((a.line, a.latex), []).append(a)
+        else:
+            out.append(a)
+    for cands in groups.values():
+        good = [a for a in cands if a.verdict == "correct"]
+        if len(good) >= 1:
+            good[0].note = "; ".join(filter(None, [good[0].note, "nothing named the question: assigned by "
+                                                   "matching its truth"]))
+            out.append(good[0])
+            continue
+        shaped = [a for a in cands if a.verdict == "incorrect" and not a.note.startswith(("a ", "ill-typed"))]
+        best = (shaped or cands)[0]
+        best.reason = f"nothing named the question and it matches none of {', '.join(c.question for c in cands)}"
+        best.guess, best.question, best.status = best.question, None, "unmatched"
+        best.note = "; ".join(filter(None, [best.reason, f"best guess {best.guess}: {best.verdict}", best.note]))
+        out.append(best)
+    for a in out:
+        if hasattr(a, "_node"):
+            del a._node
+    return sorted(out, key=lambda a: a.line)

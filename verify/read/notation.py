@@ -1,0 +1,170 @@
+"""A problem file's notation as the reader sees it: every word comes from the file.
+
+:class:`Notation` is built from a :class:`~gradkey.derive.problemfile.GenericProblem`
+(``derive/problems/*.toml`` or any file given with ``--problem PATH``): the LaTeX
+spellings of its symbols and definitions (``W_1``, ``W^{(1)}``, ``\\mathbf{W}_1``,
+``W1``, ``A_1`` for ``H``), its dimensions, index variables, labels, loss names
+(``L``, ``L_i``, ``J``), the left-hand sides of its questions, and the words of
+its sections (loss keys and titles: "softmax", "SVM", "hinge"). Nothing here
+names a particular problem set: the same code reads linear classifiers, a
+two-layer network, matrix calculus and logistic regression.
+
+The grammar (``read/latex.py``) receives the notation and, before parsing,
+replaces every declared spelling by one ``sym`` token naming the symbol
+(:meth:`Notation.substitute`); the typed evaluation (``check/arrays.py``) gives
+those names their values at an instance.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+
+# spellings that are names (a letter or command, letters with digits, a word), with an
+# optional subscript or parenthesised superscript; definitions' LaTeX such as
+# "\sigma(X\theta)" or "s_j - s_{y_i} + 1" are formulas, not names, and are not substituted
+NAME_LIKE = re.compile(r"^(?:\\[A-Za-z]+|[A-Za-z]|[A-Za-z]+\d+|[A-Za-z]{3,})"
+                       r"(?:_(?:\{[A-Za-z0-9]+\}|[A-Za-z0-9])|\^\{\(\d\)\})?$")
+
+# function words students write as \operatorname{…}, \text{…}, \mathrm{…} or bare
+FUNCTION_WORDS = {"softmax": "softmax", "relu": "relu", "ReLU": "relu", "Relu": "relu", "diag": "diag",
+                  "tr": "tr", "Tr": "tr", "trace": "tr", "det": "det", "sigmoid": "sigma", "sign": "sign"}
+
+
+@dataclass(frozen=True)
+class Notation:
+    problem: object = field(repr=False, compare=False)
+    spellings: tuple              # (token tuple, (name, ...)) longest first
+    examples_dim: str | None      # the dimension of examples (rows of X), for x_i, p_i, s
+    label_names: frozenset        # symbols with role "label" (y): y_i is an index
+    index_names: frozenset        # declared index variables (i, j)
+    dim_names: dict               # a dimension's LaTeX -> its name (H -> Hn)
+
+    @property
+    def name(self) -> str:
+        return self.problem.name
+
+    # -- spelling substitution ----------------------------------------------------
+
+    def substitute(self, tokens: list) -> list:
+        """Replace every declared spelling in a token list by one ``sym`` token
+        (ambiguous spellings keep every candidate: ``A`` is A or At in matcalc)."""
+        from gradkey.verify.read.latex import Token
+        toks = _simplify(tokens)
+        out, i = [], 0
+        while i < len(toks):
+            t = toks[i]
+            prev = toks[i - 1] if i else None
+            hit = None
+            if not (prev is not None and prev.kind == "cmd" and prev.value in ("text", "operatorname", "begin", "end")):
+                for spelled, names in self.spellings:
+                    n = len(spelled)
+                    window = tuple((x.kind, x.value) for x in toks[i:i + n])
+                    if window == spelled:
+                        if spelled[-1][0] == "letter" and len(spelled) > 1 and all(k == "letter" for k, _ in spelled):
+                            # a word (reg): not inside a longer word
+                            nxt = toks[i + n] if i + n < len(toks) else None
+                            if (prev is not None and prev.kind == "letter") or (nxt is not None and nxt.kind == "letter"):
+                                continue
+                        hit = (n, names, False)
+                        break
+                    # W^{(2)\top}: a layer superscript followed by a transpose inside the group
+                    if (n >= 2 and spelled[-1] == ("close", "}") and window[:-1] == spelled[:-1]
+                            and i + n < len(toks) and toks[i + n - 1].kind in ("cmd", "letter")
+                            and toks[i + n - 1].value in ("top", "T", "intercal")
+                            and toks[i + n].kind == "close"):
+                        hit = (n + 1, names, True)
+                        break
+            if hit:
+                n, names, transposed = hit
+                out.append(Token("sym", "|".join(names), t.col))
+                if transposed:
+                    out.extend([Token("op", "^", t.col), Token("letter", "T", t.col)])
+                i += n
+            else:
+                out.append(t)
+                i += 1
+        return out
+
+    # -- words --------------------------------------------------------------------
+
+    @functools.cached_property
+    def loss_words(self) -> tuple:
+        """(loss name, regex over lower-cased prose) for the section a heading names."""
+        out = []
+        for loss in self.problem.loss_decls:
+            words = {loss.name.removesuffix("_i").lower()}
+            for w in re.findall(r"[A-Za-z][A-Za-z-]{2,}", loss.title):
+                if w.lower() not in ("loss", "the", "one", "example", "examples", "with", "network", "and", "of",
+                                     "regularisation", "multiclass", "its", "form", "a"):
+                    words.add(w.lower())
+            out.append((loss.name, r"\b(?:" + "|".join(re.escape(w) for w in sorted(words)) + r")\b"))
+        return tuple(out)
+
+    def families_named(self, text: str) -> set:
+        """Loss families (a loss and its per-example twin) a heading or remark names."""
+        t = text.lower()
+        return {loss.removesuffix("_i") for loss, pattern in self.loss_words if re.search(pattern, t)}
+
+
+def family(loss: str) -> str:
+    return loss.removesuffix("_i")
+
+
+def _simplify(tokens: list) -> list:
+    """``_{x}`` → ``_x`` and ``^{T}`` → ``^T`` for a group holding one token (the same TeX)."""
+    out, i = [], 0
+    while i < len(tokens):
+        t = tokens[i]
+        if (t.kind == "op" and t.value in "_^" and i + 3 < len(tokens) and tokens[i + 1].kind == "open"
+                and tokens[i + 1].value == "{" and tokens[i + 3].kind == "close"
+                and tokens[i + 2].kind in ("letter", "num", "cmd")):
+            out.extend([t, tokens[i + 2]])
+            i += 4
+            continue
+        out.append(t)
+        i += 1
+    return out
+
+
+_CACHE: dict = {}
+
+
+def notation_for(problem) -> Notation:
+    """The notation of a problem file (built once per file version)."""
+    key = (problem.source, problem.digest)
+    if key not in _CACHE:
+        _CACHE[key] = _build(problem)
+    return _CACHE[key]
+
+
+def _build(problem) -> Notation:
+    from gradkey.verify.read.latex import normalise, tokenize
+    from gradkey.verify.read.normalise import normalise_math
+    table: dict[tuple, list] = {}
+
+    def add(spelling: str, name: str):
+        spelling = spelling.strip()
+        if not NAME_LIKE.match(spelling):
+            return
+        text = normalise(normalise_math(spelling).text)
+        toks = tuple((t.kind, t.value) for t in _simplify(tokenize(text)) if t.kind != "end")
+        if toks and name not in table.setdefault(toks, []):
+            table[toks].append(name)
+
+    labels, indices = set(), {v.name for v in problem.indices}
+    for s in problem.symbols:
+        if s.role == "label":
+            labels.add(s.name)
+        for sp in s.latex or (s.name,):
+            add(sp, s.name)
+    for d in problem.definitions:
+        for sp in d.latex:
+            add(sp, d.name)
+    # an index letter is never a symbol's spelling (x_i keeps its i)
+    for k in [k for k in table if len(k) == 1 and k[0][1] in indices]:
+        del table[k]
+    spellings = tuple(sorted(((k, tuple(v)) for k, v in table.items()), key=lambda kv: -len(kv[0])))
+    dims = {(d.latex or d.name): d.name for d in problem.dims}
+    examples = next((v.dim for v in problem.indices if v.name == "i"), None) or ("N" if "N" in problem.dim_names else None)
+    return Notation(problem, spellings, examples, frozenset(labels), frozenset(indices), dims)
