@@ -43,8 +43,9 @@ class Idx:
 
 @dataclass(frozen=True)
 class Ones:
-    """𝟏: a vector of ones whose size comes from the product it is in."""
+    """𝟏: a vector of ones whose size comes from the product it is in (times ``scale``)."""
     row: bool = False
+    scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,10 @@ def name(node: ast.Name, scope: Scope):
             return _sigma_bare(scope)
         chosen = scope.choose(key)
         dims, decl = _declared(nt.problem, chosen)
+        if not dims and sub is not None and len(getattr(decl, "latex", ()) or ()) and decl.latex[0].isalpha() \
+                and len(decl.latex[0]) == 1 and decl.latex[0].islower():
+            # z_i where z is a scalar of another question: the example's row of Z_1
+            return name(ast.Name(decl.latex[0], sub), replace(scope, defs={}))
         if chosen in nt.label_names:
             return _one_hot(chosen, sub, scope)
         return _subscripted(np.asarray(inst.value(chosen), dtype=float), dims, sub, scope, lower=False, what=chosen)
@@ -306,14 +311,14 @@ def _eval(node, scope: Scope):
         if isinstance(num, Eye):
             return Eye(num.scale / den[0, 0])
         if isinstance(num, Ones):
-            raise Unreadable("𝟏 divided")
+            return Ones(num.row, num.scale / den[0, 0])
         return num / den[0, 0]
     if isinstance(node, ast.Pow):
         return _power(node, scope)
     if isinstance(node, ast.Transpose):
         v = _value(node.arg, scope)
         if isinstance(v, Ones):
-            return Ones(not v.row)
+            return Ones(not v.row, v.scale)
         return v if isinstance(v, Eye) else v.T
     if isinstance(node, ast.Call):
         return _call(node, scope)
@@ -369,7 +374,7 @@ def _add(terms, scope: Scope):
                 raise ShapeError(f"adding I to a {describe_shape(shape)}")
             v = v.scale * np.eye(shape[0])
         elif isinstance(v, Ones):
-            v = np.ones(shape) if 1 in shape else None
+            v = v.scale * np.ones(shape) if 1 in shape else None
             if v is None:
                 raise ShapeError("adding 𝟏 to a matrix")
         elif v.shape != shape:
@@ -394,20 +399,28 @@ def _sized(a, other):
 def multiply(a, b):
     if isinstance(a, Eye) and isinstance(b, Eye):
         return Eye(a.scale * b.scale)
+    if isinstance(a, Eye) and is_scalar(b):
+        return Eye(a.scale * b[0, 0])          # λI stays an identity until a sum sizes it
+    if isinstance(b, Eye) and is_scalar(a):
+        return Eye(b.scale * a[0, 0])
     if isinstance(a, Eye):
         return a.scale * b if isinstance(b, np.ndarray) else _ones_error()
     if isinstance(b, Eye):
         return b.scale * a if isinstance(a, np.ndarray) else _ones_error()
+    if isinstance(a, Ones) and is_scalar(b):
+        return Ones(a.row, a.scale * b[0, 0])
+    if isinstance(b, Ones) and is_scalar(a):
+        return Ones(b.row, b.scale * a[0, 0])
     if isinstance(a, Ones):
         if not isinstance(b, np.ndarray):
             _ones_error()
         if not a.row:
             raise ShapeError("𝟏 (a column) times a value on its right")
-        return np.ones((1, b.shape[0])) @ b
+        return a.scale * (np.ones((1, b.shape[0])) @ b)
     if isinstance(b, Ones):
         if b.row:
             raise ShapeError("a value times 𝟏ᵀ (a row) on its right")
-        return a @ np.ones((a.shape[1], 1))
+        return b.scale * (a @ np.ones((a.shape[1], 1)))
     if is_scalar(a) or is_scalar(b):
         return a * b
     if a.shape[1] != b.shape[0]:
@@ -480,8 +493,17 @@ OPS = {">": np.greater, "<": np.less, ">=": np.greater_equal, "<=": np.less_equa
        "!=": np.not_equal}
 
 
+def _index_side(node, scope: Scope):
+    """A side of 𝟙[j = y_i]: a label with its subscript is the label's value there."""
+    if isinstance(node, ast.Name) and node.sub is not None and node.base.startswith("@") \
+            and scope.choose(node.base[1:]) in scope.notation.label_names:
+        return _items(f"{scope.choose(node.base[1:])}_{{{node.sub.text}}}", scope)[0] \
+            if _label_named(scope.notation, scope.choose(node.base[1:])) else _eval(node, scope)
+    return _eval(node, scope)
+
+
 def _compare(node: ast.Compare, scope: Scope):
-    a, b = _eval(node.left, scope), _eval(node.right, scope)
+    a, b = _index_side(node.left, scope), _index_side(node.right, scope)
     if isinstance(a, Idx) or isinstance(b, Idx):
         if not (isinstance(a, Idx) and isinstance(b, Idx)) or node.op not in ("=", "!="):
             raise Unreadable("a comparison of an index with a value")
@@ -566,8 +588,8 @@ def _variable_dim(var: str, body, scope: Scope) -> str | None:
             return dims[0]
         if len(parts) == 2:
             return dims[pos]
-        if lower and dims[0] == nt.examples_dim:
-            return dims[1] if scope.bound("i") is not None else dims[0]
+        if dims[0] == nt.examples_dim:
+            return dims[1] if lower and scope.bound("i") is not None else dims[0]
         return dims[1]
     return None
 
@@ -575,8 +597,13 @@ def _variable_dim(var: str, body, scope: Scope) -> str | None:
 def _dims_of(n: ast.Name, scope: Scope):
     nt = scope.notation
     try:
+        if n.base.startswith("@") and n.base[1:] in ("ones", "I", "sigma_bare"):
+            return None
         if n.base.startswith("@"):
-            return _declared(nt.problem, scope.choose(n.base[1:]))[0]
+            dims, decl = _declared(nt.problem, scope.choose(n.base[1:]))
+            if not dims and getattr(decl, "latex", ()) and len(decl.latex[0]) == 1:
+                return _dims_of(ast.Name(decl.latex[0], n.sub), scope)
+            return dims
         if len(n.base) == 1 and n.base.islower():
             targets = _lower_targets(nt, n.base)
             if targets:

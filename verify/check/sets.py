@@ -39,7 +39,7 @@ from gradkey.verify.numerics.compare import compare
 from gradkey.verify.read import ast, extract
 from gradkey.verify.read.errors import ReadError
 from gradkey.verify.read.latex import parse
-from gradkey.verify.read.notation import family, notation_for
+from gradkey.verify.read.notation import FUNCTION_WORDS, family, notation_for
 from gradkey.verify.read.show import show
 
 N_INSTANCES = 6
@@ -142,6 +142,7 @@ class _ReadingResult:
     counterexample: dict | None = None
     got: list | None = None
     layout: bool = False
+    reading: tuple = ()
 
 
 def _scope(ctx: Context, q, inst, reading) -> ar.Scope:
@@ -174,6 +175,8 @@ def judge(node, target: SetTarget, ctx: Context, policy: Policy = Policy()) -> O
     results = []
     for reading in ar.readings(node, _preferred(problem, q)):
         results.append(_judge_reading(node, target, ctx, q, insts, reading, policy))
+    for r, reading in zip(results, ar.readings(node, _preferred(problem, q))):
+        r.reading = reading
     typed = [r for r in results if r.verdict in ("correct", "incorrect")]
     if not typed:
         ill = [r for r in results if r.verdict == "illtyped"]
@@ -185,7 +188,7 @@ def judge(node, target: SetTarget, ctx: Context, policy: Policy = Policy()) -> O
     first = typed[0]
     if out.verdict == "incorrect":
         out.note, out.counterexample = first.detail, first.counterexample
-        out.code, out.feedback = _mistake(node, target, ctx, q, insts, policy)
+        out.code, out.feedback = _mistake(node, target, ctx, q, insts, first.reading)
     elif out.verdict == "correct":
         notes = []
         if any(r.layout for r in typed):
@@ -236,13 +239,13 @@ def _example(inst, expected, got) -> dict:
     return out
 
 
-def _mistake(node, target, ctx: Context, q, insts, policy: Policy):
+def _mistake(node, target, ctx: Context, q, insts, reading=()):
     """The first mistake of the file that the answer equals at every instance."""
     for m in q.mistakes:
         same = True
         for inst in insts:
             try:
-                a = _evaluate(node, target, ctx, q, inst, ())
+                a = _evaluate(node, target, ctx, q, inst, reading)
                 b = ar.as_2d(np.asarray(inst.evaluate(m.expr), dtype=float))
             except (Unreadable, ShapeError, ValueError, IndexError, np.linalg.LinAlgError):
                 same = False
@@ -268,8 +271,10 @@ def _refs(ctx: Context):
         q = ctx.problem.question(qid)
         if ctx.answered and qid in ctx.answered:
             answered = ctx.answered[qid]
+            if answered is node:
+                raise Unreadable("an answer defined by itself")
             return ar.evaluate(answered, ar.Scope(scope.inst, scope.notation, _bindings(ctx.problem, q, scope.inst),
-                                                  scope.choices, scope.defs, None))
+                                                  scope.choices, scope.defs, scope.refs))
         if not q.suits(scope.inst):
             raise Unreadable(f"∂ of {qid} at an instance it does not apply to")
         return truth(ctx.problem, qid, scope.inst, ctx.half)
@@ -305,6 +310,7 @@ def _declared_lhs(problem_key) -> tuple:
             text = _flat(lhs)
             try:
                 node, _ = parse(lhs, nt)
+                node = as_derivative(node)
             except ReadError:
                 out.append((q.id, None, "", q.order, text))
                 continue
@@ -325,19 +331,30 @@ def declared(problem):
     return _declared_lhs(key)
 
 
+def as_derivative(node):
+    """ReLU'(z) and d/dz max(0, z) are derivatives too."""
+    if isinstance(node, ast.Call) and node.func == "drelu":
+        return ast.Derivative(ast.Call("relu", node.arg), node.arg)
+    if isinstance(node, ast.Applied) and node.op.of is None:
+        return ast.Derivative(node.arg, node.op.wrt, node.op.order)
+    return node
+
+
 def identify(node, problem, families: set, text: str = "") -> list[SetTarget]:
     """The questions a left-hand side names (several when only the value can tell)."""
+    node = as_derivative(node)
     table = declared(problem)
+    exact = []
     if text:
         flat = _flat(text)
-        exact = [qid for qid, _, _, _, t in table if t == flat]
-        if exact:
-            return [SetTarget(q, how=f"left-hand side '{text.strip()}'") for q in dict.fromkeys(exact)]
+        exact = list(dict.fromkeys(qid for qid, _, _, _, t in table if t == flat))
+    if exact and not isinstance(node, ast.Derivative):
+        return _narrow(exact, None, problem, families, f"left-hand side '{text.strip()}'")
     if not isinstance(node, ast.Derivative):
         return []
     wkey, order = _key(node.wrt), node.order
     entry = None
-    cands = [qid for qid, w, _, o, _ in table if w is not None and w == wkey and o == order]
+    cands = exact or [qid for qid, w, _, o, _ in table if w is not None and w == wkey and o == order]
     if not cands and isinstance(node.wrt, ast.Name) and node.wrt.sub is not None and len(node.wrt.sub.text) == 1:
         nt = notation_for(problem)
         letter = node.wrt.sub.text
@@ -349,7 +366,13 @@ def identify(node, problem, families: set, text: str = "") -> list[SetTarget]:
     if not cands:
         return []
     how = f"left-hand side ∂{show(node.of) if node.of is not None else ''}/∂{show(node.wrt)}"
-    of = _of_key(node.of)
+    return _narrow(cands, node, problem, families, how, entry)
+
+
+def _narrow(cands, node, problem, families, how, entry=None) -> list[SetTarget]:
+    """Candidates narrowed by the loss named (L_i, J), the expression differentiated
+    (by value) and the section; what remains is decided by value."""
+    of = _of_key(node.of) if node is not None else ""
     if len(cands) > 1 and of and of != "expr":
         named = [q for q in cands if of in _loss_names(problem, q)]
         cands = named or cands
@@ -424,7 +447,6 @@ def _definitions(text: str, nt, ctx: Context) -> None:
         for k in range(len(parts) - 1):
             lhs = parts[k].strip()
             rhs, remark = extract.clean_step(parts[k + 1])
-            tail = body[seg.end:seg.end] if False else ""
             try:
                 lnode, _ = parse(re.sub(r"^.*?(?:\\text\s*\{[^}]*\}|,)\s*", "", lhs) if "\\text" in lhs else lhs, nt)
             except ReadError:
@@ -437,7 +459,8 @@ def _definitions(text: str, nt, ctx: Context) -> None:
                 continue
             if lnode.sub is None and isinstance(rnode, ast.Num) and len(lnode.base) > 1:
                 consts[lnode.base] = rnode.value       # \Delta = 1
-            elif lnode.sub is not None and not lnode.base.startswith("@") and lnode.base[:1].isupper():
+            elif lnode.sub is not None and lnode.base.lstrip("@")[:1].isupper():
+                # M_{ij} = …: the student's own entries win over the file's M
                 cond = remark + " " + _after(text, seg)
                 entries.setdefault(lnode.base, []).append((lnode.sub.text, rnode, cond))
     defs = {}
@@ -564,12 +587,16 @@ def _walk_all(node):
         yield from _walk_all(child)
 
 
+FUNCTION_TEXT = re.compile(r"\\(?:text|textrm|mathrm)\s*\{\s*(" + "|".join(sorted(FUNCTION_WORDS, key=len, reverse=True))
+                           + r")\s*\}")
 LABEL_MATH = re.compile(r"\$([^$]{1,80})\$")
 
 
 def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
     """Every answer in a submission for a problem file, with what became of it."""
     nt = notation_for(problem)
+    # \text{ReLU}(z) is a function, not a remark: the extractor cuts \text{…} tails
+    text = FUNCTION_TEXT.sub(lambda m: "\\operatorname{" + m.group(1) + "}", text)
     ctx = Context(problem, half=bool(HALF.search(text)) and "half" in (problem.conventions or {}), answered={})
     _definitions(text, nt, ctx)
     sections = _sections(extract.prepare(text), nt)
@@ -591,13 +618,14 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
         else:
             lhs_error = ""
         targets = identify(lhs, problem, families, chain.lhs) if chain.lhs.strip() else []
+        lhs = as_derivative(lhs)
         first = len(found)
         if targets and (plain or any(s.branches for s in chain.steps)):
             if plain:
                 found.extend(_judged(plain, targets, ctx, policy, chain))
             for step in chain.steps:
-                for expr, bcond in step.branches:
-                    found.append(_branch(expr, bcond, step.line, targets, ctx, policy, chain))
+                if step.branches:
+                    found.extend(_cases(step, targets, ctx, policy, chain))
         elif isinstance(lhs, ast.Derivative) and plain:
             found.append(_context(chain, f"an intermediate derivative ∂{show(lhs.of) if lhs.of else ''}/∂"
                                          f"{show(lhs.wrt)} (no question of {problem.name} asks for it)"))
@@ -627,11 +655,21 @@ def _judged(plain, targets, ctx: Context, policy: Policy, chain) -> list[Answer]
     return out
 
 
-def _branch(expr, bcond, line, targets, ctx, policy, chain) -> Answer:
-    """A cases table (d/dz max(0, z) = 1 for z > 0, 0 for z < 0): read as one
-    indicator when its branches are 1 and 0 on a comparison of the variable."""
-    return Answer(None, line, expr, "review", status="unmatched",
-                  reason="a branch of a cases table: judged through the whole table", column=chain.column)
+def _cases(step, targets, ctx, policy, chain) -> list[Answer]:
+    """A cases table (d/dz max(0, z) = 1 for z > 0, 0 for z < 0) is one answer:
+    Σ_k value_k · 𝟙[condition_k], judged like any other. A table whose conditions
+    are not comparisons is listed for review."""
+    parts = []
+    for expr, cond in step.branches:
+        c = re.sub(r"\\text\s*\{\s*(?:if|for|when)?\s*\}|\b(?:if|for|when)\b|,", " ", cond).strip()
+        parts.append(f"({expr})\\indicator[{c}]")
+    latex = " + ".join(parts)
+    try:
+        parse(latex, notation_for(ctx.problem))
+    except ReadError as exc:
+        return [Answer(None, step.line, step.text, "review", status="unmatched",
+                       reason=f"a cases table whose conditions could not be read ({exc})", column=chain.column)]
+    return _judged([(step.line, latex)], targets, ctx, policy, chain)
 
 
 def _bare(chain, lhs, problem, families, ctx: Context, policy: Policy) -> list[Answer]:
@@ -651,8 +689,8 @@ def _bare(chain, lhs, problem, families, ctx: Context, policy: Policy) -> list[A
                 targets = [SetTarget(t.qid, t.entry, f"label '{prefix[:40]}'" if t.how != "by value" else t.how)
                            for t in targets]
                 break
-    if not targets and chain.display:
-        return []
+    if not targets and (chain.display or isinstance(lhs, (ast.Name, ast.Num))):
+        return [_context(chain, "a formula mentioned, not an answer (no label names a question)")]
     if not targets:
         qs = [q.id for q in problem.questions if not families or family(q.loss) in families]
         targets = [SetTarget(q, how="by value") for q in qs]

@@ -242,6 +242,8 @@ def clean_step(text: str) -> tuple[str, str]:
             break
     tail = len(text) - 200 if len(text) > 200 else 0      # a remark is short: search only the tail
     pm = PAREN_REMARK.search(text, tail)
+    if pm and re.search(r"(?:\\indicator|\b1)\s*$", text[:pm.start()]):
+        pm = None                     # 𝟙(k = y_i): the indicator's condition, not a remark
     if pm and text[:pm.start()].strip() and pm.start() in tops:
         remark = (text[pm.start():] + " " + remark).strip()
         text = text[:pm.start()]
