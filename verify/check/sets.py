@@ -408,15 +408,21 @@ def _same_loss(of_node, problem, qid: str) -> bool:
     if not insts:
         return False
     ctx = Context(problem)
-    for inst in insts[:2]:
-        try:
-            got = _evaluate(of_node, SetTarget(qid), ctx, q, inst, ())
-        except (Unreadable, ShapeError, ValueError, IndexError, np.linalg.LinAlgError):
-            return False
-        want = ar.as_2d(np.asarray(inst.evaluate(problem.loss(q.loss).expr), dtype=float))
-        if got.shape != want.shape or not compare(want, got, scale=inst.error_scale()):
-            return False
-    return True
+    for reading in ar.readings(of_node, _preferred(problem, q)):
+        ok = True
+        for inst in insts[:2]:
+            try:
+                got = _evaluate(of_node, SetTarget(qid), ctx, q, inst, reading)
+            except (Unreadable, ShapeError, ValueError, IndexError, np.linalg.LinAlgError):
+                ok = False
+                break
+            want = ar.as_2d(np.asarray(inst.evaluate(problem.loss(q.loss).expr), dtype=float))
+            if got.shape != want.shape or not compare(want, got, scale=inst.error_scale()):
+                ok = False
+                break
+        if ok:
+            return True
+    return False
 
 
 # -- a submission ----------------------------------------------------------------------------
@@ -601,6 +607,7 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
     _definitions(text, nt, ctx)
     sections = _sections(extract.prepare(text), nt)
     found: list[Answer] = []
+    lines = extract.prepare(text).split("\n")
     for chain in extract.chains(text):
         families = sections[chain.line - 1] if 0 < chain.line <= len(sections) else set()
         if chain.error:
@@ -620,6 +627,9 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
         targets = identify(lhs, problem, families, chain.lhs) if chain.lhs.strip() else []
         lhs = as_derivative(lhs)
         first = len(found)
+        if targets and not chain.display and _conditional(lines, chain):
+            found.append(_context(chain, "one case of a statement continued in prose ('= 1 if z > 0, …')"))
+            continue
         if targets and (plain or any(s.branches for s in chain.steps)):
             if plain:
                 found.extend(_judged(plain, targets, ctx, policy, chain))
@@ -640,7 +650,51 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
         for a in found[first:]:
             a.note = "; ".join(filter(None, [a.note, *chain.notes]))
             a.column = a.column or chain.column
+    found.extend(_text_lines(text, problem, sections, ctx, policy))
     return _resolve_by_value(found)
+
+
+def _conditional(lines: list, chain) -> bool:
+    """Inline math followed by "if"/"for"/"when" prose: a case, not the whole answer."""
+    if not 0 < chain.line <= len(lines):
+        return False
+    line = lines[chain.line - 1]
+    start = chain.column - 1
+    if not line[start:start + 1] == "$":
+        return False
+    end = line.find("$", start + 1)
+    return end > 0 and bool(re.match(r"\s*(?:if|for|when|whenever)\b", line[end + 1:]))
+
+
+TEXT_LABEL = re.compile(r"^\s*(?:\(?[a-h]\)|\(?[ivx]+\)|\d+\s*[.)])\s*")
+
+
+def _text_lines(text: str, problem, sections, ctx: Context, policy: Policy) -> list[Answer]:
+    """OCR lines that lost their delimiters, such as "(a) d(a^T x)/dx = a": judged
+    when the whole line (after a part label) is one derivative = one expression."""
+    nt = notation_for(problem)
+    out = []
+    for n, line in extract.text_lines(text):
+        body = TEXT_LABEL.sub("", line)
+        if body.count("=") != 1:
+            continue
+        left, right = body.split("=")
+        try:
+            lhs, _ = parse(left, nt)
+            parse(right, nt)
+        except ReadError:
+            continue
+        lhs = as_derivative(lhs)
+        if not isinstance(lhs, ast.Derivative):
+            continue
+        families = sections[n - 1] if 0 < n <= len(sections) else set()
+        for t in identify(lhs, problem, families):
+            a = judge_steps([(n, right.strip())], t, ctx, policy, False)
+            a.how = (t.how + "; " if t.how != "by value" else "") + "a line without math delimiters"
+            if t.how == "by value":
+                a.how = "by value"
+            out.append(a)
+    return out
 
 
 def _judged(plain, targets, ctx: Context, policy: Policy, chain) -> list[Answer]:

@@ -251,6 +251,11 @@ class Parser:
                     # s_y_i (OCR dropped the braces of s_{y_i})
                     node = ast.Name(node.base, ast.Index(node.sub.text + "_" + self.index().text))
                     continue
+                if (isinstance(node, ast.Transpose) and isinstance(node.arg, ast.Name)
+                        and node.arg.sub is None):
+                    # u^T_k, u^\top_{o}: the transpose typed before the subscript
+                    node = ast.Transpose(ast.Name(node.arg.base, self.index()))
+                    continue
                 if not isinstance(node, ast.Name) or node.sub is not None:
                     self.fail("a subscript here")
                 node = ast.Name(node.base, self.index())
@@ -461,7 +466,9 @@ class Parser:
         if self.tok.kind == "op" and self.tok.value == "^":  # \sigma^2(x)
             self.take()
             power = self.group_or_atom()
-        if func == "sigma" and not (self.tok.kind == "open" and self.tok.value in "(["):
+        # σ{(x)}, σ{u_oᵀv_c}: a braced group right after σ is its argument (read as a
+        # bare σ times the group, a right answer would be "repaired" into a wrong one)
+        if func == "sigma" and not (self.tok.kind == "open" and self.tok.value in "([{"):
             if self.tok.kind == "op" and self.tok.value == "'":
                 self.take()
                 if self.tok.kind != "open":
@@ -627,8 +634,9 @@ class Parser:
         if t.value == "d" and nxt.kind == "sym" and adjacent:
             self.take(), self.take()      # dW2, dS, dZ_1: code names of ∂L/∂W2, ∂L/∂S, ∂L/∂Z1
             return ast.Derivative(ast.Name("L"), ast.Name("@" + nxt.value), code=True)
-        if t.value == "d" and nxt.kind in ("letter", "sym") and adjacent:
-            save = self.i                 # dL_i/ds: ∂L_i/∂s typed with d
+        if t.value == "d" and (nxt.kind in ("letter", "sym") or nxt.kind == "open" and nxt.value == "(") \
+                and adjacent:
+            save = self.i                 # dL_i/ds, d(a^T x)/dx: ∂/∂ typed with d
             self.take()
             try:
                 of = self.power()

@@ -10,7 +10,11 @@ def show(node) -> str:
     if isinstance(node, ast.Num):
         return f"{node.value:g}"
     if isinstance(node, ast.Name):
-        base = {"yhat": "ŷ", "Yhat": "Ŷ"}.get(node.base, GREEK.get(node.base, node.base))
+        if node.base.startswith("@"):     # a problem file's name: shown as the file names it
+            base = {"ones": "𝟏", "I": "I", "sigma_bare": "σ", "reg": "λ", "lam": "λ", "theta": "θ"}.get(
+                node.base[1:], node.base[1:].split("|")[0])
+        else:
+            base = {"yhat": "ŷ", "Yhat": "Ŷ"}.get(node.base, GREEK.get(node.base, node.base))
         if node.sub is None:
             return base
         sub = node.sub.text
@@ -56,9 +60,14 @@ def show(node) -> str:
         return f"𝟙[{node.left.text} {'≠' if node.neq else '='} {node.right.text}]"
     if isinstance(node, ast.Label):
         return f"({node.name})"
+    if isinstance(node, ast.Compare):
+        op = {"!=": "≠", ">=": "≥", "<=": "≤"}.get(node.op, node.op)
+        return f"𝟙[{show(node.left)} {op} {show(node.right)}]"
+    if isinstance(node, ast.Elementwise):
+        return f"{_wrap(node.left)} {'*' if node.star else '⊙'} {_wrap(node.right)}"
     return type(node).__name__
 
 
 def _wrap(node) -> str:
     text = show(node)
-    return f"({text})" if isinstance(node, (ast.Add, ast.Div)) else text
+    return f"({text})" if isinstance(node, (ast.Add, ast.Div, ast.Elementwise)) else text
