@@ -336,6 +336,14 @@ def _eval(node, scope: Scope):
         raise ShapeError(f"an elementwise product of a {_describe(a)} and a {_describe(b)}")
     if isinstance(node, ast.Sum):
         return _sum(node, scope)
+    if isinstance(node, ast.Part):
+        v = _value(node.arg, scope)
+        items = _items(node.sub.text, scope)
+        ex = scope.notation.examples_dim
+        if (isinstance(v, np.ndarray) and len(items) == 1 and items[0].dim == ex and ex is not None
+                and v.shape[0] == scope.inst.dims[ex]):
+            return v[items[0].value].reshape(-1, 1)
+        raise Unreadable(f"(…)_{node.sub.text}")
     if isinstance(node, ast.Derivative):
         if scope.refs is None:
             raise Unreadable("a derivative that is not worked out")
@@ -566,6 +574,8 @@ def _variable_dim(var: str, body, scope: Scope) -> str | None:
         if v.name == var:
             return v.dim
     for n in walk(body):
+        if isinstance(n, ast.Part) and n.sub.text == var and nt.examples_dim is not None:
+            return nt.examples_dim
         if isinstance(n, ast.Compare):
             for a, b in ((n.left, n.right), (n.right, n.left)):
                 if isinstance(a, ast.Name) and a.base == var and a.sub is None and isinstance(b, ast.Name) \
@@ -622,7 +632,7 @@ def _children(node):
         return [node.num, node.den]
     if isinstance(node, ast.Pow):
         return [node.base, node.exp]
-    if isinstance(node, (ast.Transpose, ast.Call)):
+    if isinstance(node, (ast.Transpose, ast.Call, ast.Part)):
         return [node.arg]
     if isinstance(node, ast.Sum):
         return [node.body]

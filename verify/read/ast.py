@@ -125,6 +125,13 @@ class Compare(Node):
 
 
 @dataclass(frozen=True)
+class Part(Node):
+    """(…)_i: row i of a computed matrix, (∂L/∂Z_1)_i."""
+    arg: Node
+    sub: Index
+
+
+@dataclass(frozen=True)
 class Elementwise(Node):
     """a ⊙ b, a ∘ b; ``star`` for a * b, elementwise only where both sides have one shape."""
     left: Node

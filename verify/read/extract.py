@@ -457,9 +457,12 @@ def _add_row(found: list[Chain], row: str, line: int, context: str, noisy: bool,
 def _add_step(chain: Chain, raw: str, line: int) -> None:
     boxed = _boxed(raw)
     if boxed is not None:
-        text, remark = clean_step(boxed)
-        chain.steps.append(Step(text, line, boxed=True))
-        chain.remark = remark or chain.remark
+        # \boxed{A = B}: a chain inside the box; its last step is the boxed final
+        inner = [p for p in _split_top(boxed, "=") if p.strip()] or [boxed]
+        for k, part in enumerate(inner):
+            text, remark = clean_step(part)
+            chain.steps.append(Step(text, line, boxed=k == len(inner) - 1))
+            chain.remark = remark or chain.remark
         return
     branches = _branches(raw)
     if branches is not None:

@@ -256,6 +256,9 @@ class Parser:
                     # u^T_k, u^\top_{o}: the transpose typed before the subscript
                     node = ast.Transpose(ast.Name(node.arg.base, self.index()))
                     continue
+                if self.notation is not None and not isinstance(node, ast.Name):
+                    node = ast.Part(node, self.index())   # (∂L/∂Z_1)_i: a row of what the bracket computes
+                    continue
                 if not isinstance(node, ast.Name) or node.sub is not None:
                     self.fail("a subscript here")
                 node = ast.Name(node.base, self.index())
