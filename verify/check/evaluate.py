@@ -15,6 +15,7 @@ vectors), a :class:`Reading` fixes it; the judge evaluates every reading.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -317,8 +318,11 @@ def _sum_range(node: ast.Sum, var: str, scope: Scope):
             return "window", range(len(inst.window))
     lower_m = isinstance(node.lower, ast.Add) or isinstance(node.lower, ast.Name) and node.lower.base == "m"
     if lower_m or any(i.text.replace("{", "").replace("}", "").endswith((f"+{var}", f"-{var}"))
-                      for i in _indices(node.body)):
-        return "window", range(len(inst.window))    # Σ_j … y_{t+j}, Σ_{j=-m}^{m}: over the window
+                      for i in _indices(node.body)) or _names_window_loss(node.body, var):
+        # Σ_j … y_{t+j}, Σ_{j=-m}^{m}, Σ_{j≠0} ∂J(v_c, w_{t+j}, U)/∂U: over the window
+        if any(c[0] == "neq" and c[2] != "0" for c in node.conditions):
+            raise Unreadable("a Σ over the window that leaves out a position other than j = 0")
+        return "window", range(len(inst.window))
     upper = node.upper
     upper_name = upper.base if isinstance(upper, ast.Name) and upper.sub is None else None
     if isinstance(upper, ast.Num) or (upper is not None and upper_name is None):
@@ -342,6 +346,22 @@ def _sum_range(node: ast.Sum, var: str, scope: Scope):
     if var in ("k",) and upper_name is None:
         return "sample", range(inst.dims.K)          # Σ_k: over the negative samples
     return "word", words
+
+
+def _names_window_loss(body: ast.Node, var: str) -> bool:
+    """The body refers to the loss of the context word w_{t+var} (∂J(v_c, w_{t+j}, U)/∂U):
+    a Σ over that variable with no written bounds runs over the window."""
+    pattern = re.compile(r"[+-]\s*" + re.escape(var) + r"(?![A-Za-z0-9])")
+    for n in walk(body):
+        of = n.of if isinstance(n, ast.Derivative) else n.op.of if isinstance(n, ast.Applied) else None
+        calls = [of] if isinstance(of, ast.LossCall) else []
+        if isinstance(n, ast.Applied) and isinstance(n.arg, ast.LossCall):
+            calls.append(n.arg)
+        if isinstance(n, ast.LossCall):
+            calls.append(n)
+        if any(pattern.search(c.args) for c in calls):
+            return True
+    return False
 
 
 def _whole_vocabulary(name: str) -> bool:
