@@ -265,9 +265,11 @@ def cmd_check(args) -> int:
         if problem is not None:
             from gradkey.derive.problemfile import ProblemFileError
             try:
-                derive.problem_set(problem)  # an unknown set or a bad file: a usage error before any work
+                ps = derive.problem_set(problem)  # an unknown set or a bad file: a usage error before any work
             except ProblemFileError as exc:
                 raise _Usage(str(exc)) from None
+            if not args.rubric:               # the gradebook's questions are the set's
+                rubric = dataclasses.replace(rubric, questions=tuple(ps.ids))
         rows = _run_batch("check", args, entries, CheckJob(rubric.policy, rubric.aliases, problem), args.timeout)
     except _Usage as exc:
         print(f"gradkey check: {exc}", file=sys.stderr)
