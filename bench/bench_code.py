@@ -9,7 +9,13 @@
 - sandbox start-up overhead on its own: bwrap + Python + NumPy to the worker's
   "ready", measured over 10 starts, against the same worker without isolation;
 - a plain central-difference gradcheck of the same functions at 100 random
-  points, which needs no truth but cannot see a consistently wrong loss.
+  points, which needs no truth but cannot see a consistently wrong loss;
+- CS231n (issue 11): `gradkey code` on a softmax.py, a linear_svm.py and a
+  neural_net.py of tests/fixtures/code/cs231n, cold (an empty truth cache:
+  SymPy derives every gradient at the check dimensions) and warm (the disk
+  cache filled by the cold run), correct and buggy files.
+
+    python bench/bench_code.py --cs231n     # only the CS231n part
 """
 from __future__ import annotations
 
@@ -39,12 +45,13 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def cli(path) -> tuple[float, float, int]:
+def cli(path, env=None) -> tuple[float, float, int]:
     """Wall time, CPU time (the CLI, bwrap and the worker) and exit status.
     On a shared machine the wall time includes waiting for a core; the CPU
     time does not."""
     start, cpu = time.perf_counter(), _children_cpu()
-    p = subprocess.run([sys.executable, "-m", "gradkey.verify.cli", "code", str(path)], capture_output=True, text=True)
+    p = subprocess.run([sys.executable, "-m", "gradkey.verify.cli", "code", str(path)], capture_output=True, text=True,
+                       env=env)
     return time.perf_counter() - start, _children_cpu() - cpu, p.returncode
 
 
@@ -84,7 +91,31 @@ def gradcheck(name, points=100):
     return time.perf_counter() - start, worst
 
 
+CS231N = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "code" / "cs231n"
+
+
+def cs231n():
+    import os
+    print(f"load average before: {open('/proc/loadavg').read().split()[:3]}")
+    print("| file | cold cache: wall | CPU | warm cache: wall | CPU | exit |")
+    print("|---|---|---|---|---|---|")
+    for name in ("softmax/correct_loops_builtins.py", "softmax/bug_reg_grad_convention.py",
+                 "svm/correct_loops_full.py", "svm/bug_missing_yi_term.py",
+                 "neural_net/correct_full_2017.py", "neural_net/bug_no_b1_forward.py",
+                 "logreg/correct_vectorized.py"):
+        cache = tempfile.mkdtemp(prefix="gradkey-cache-")
+        env = {**os.environ, "GRADKEY_CACHE_DIR": cache}
+        cold, cold_cpu, _ = cli(CS231N / name, env)
+        warm, warm_cpu, code = cli(CS231N / name, env)
+        print(f"| {name} | {cold:.2f} s | {cold_cpu:.2f} s | {warm:.2f} s | {warm_cpu:.2f} s | {code} |")
+    t, cpu, code = cli(CS231N / "softmax" / "error_python2_print.py")
+    print(f"\nimport failure (Python 2 softmax.py): {t:.2f} s wall, {cpu:.2f} s CPU (exit {code})")
+
+
 def main():
+    if "--cs231n" in sys.argv:
+        cs231n()
+        return
     correct = [CODE / n for n in ("correct_vectorized.py", "correct_loops.py", "correct_textbook.py")]
     if SAMPLE.is_file():
         correct.append(SAMPLE)
@@ -113,6 +144,8 @@ def main():
         t, worst = gradcheck(name)
         print(f"\nplain central-difference gradcheck of naive + neg on {name}, 100 points: {t:.2f} s, "
               f"max |numeric − analytic| = {worst:.1e} ({'passes' if worst < 1e-6 else 'fails'})")
+    print()
+    cs231n()
 
 
 if __name__ == "__main__":

@@ -313,6 +313,7 @@ def _launch_early(args, limits):
     grader loads SymPy and Hypothesis (an import failure is reported fast)."""
     from pathlib import Path
 
+    from gradkey.verify.code import preflight
     from gradkey.verify.code.preflight import guess_helpers
     from gradkey.verify.code.sandbox import Sandbox, isolation_problem
     path = Path(args.files[0])
@@ -320,6 +321,8 @@ def _launch_early(args, limits):
             getattr(args, "scheduler", None) or (not args.no_isolation and isolation_problem()):
         return None
     problem = None if args.map else (args.problem or "auto")
+    if problem not in (None, "auto") and preflight.problem_file(problem) is None:
+        return None                     # an unknown set is a usage error, said by the full path
     try:
         sandbox = Sandbox(path, limits, helpers=guess_helpers(path, problem), isolation=not args.no_isolation)
         sandbox.launch()
@@ -334,6 +337,18 @@ def cmd_code(args) -> int:
                     import_seconds=args.import_timeout)
     early = _launch_early(args, limits)
     try:
+        if early is not None and args.format == "text" and not (args.out or args.rubric or args.html):
+            # the import check first: a module that does not import is
+            # reported before SymPy and Hypothesis are even loaded
+            from gradkey.verify.code import preflight
+            early.wait_ready()
+            if early.import_error:
+                names = preflight.function_names(args.files[0], args.problem or "auto")
+                if names is None:
+                    from gradkey.verify.code.layout import CS224N
+                    names = [a.function for a in CS224N]
+                print(code_text(preflight.import_failure(args.files[0], early, names)))
+                return EXIT_FINDINGS
         return _code(args, limits, early)
     finally:
         if early is not None:

@@ -70,8 +70,8 @@ class Terms:
 
     def describe(self) -> str:
         grads = ", ".join(self.grad_text(p) for p in self.regularised)
-        label = f"{self.name}: " if self.name else ""
-        return f"{label}{self.loss_text()} in the loss, gradient {grads}"
+        text = f"{self.loss_text()} in the loss, gradient {grads}"
+        return f"{self.name} convention ({text})" if self.name else text
 
 
 class Evidence:
@@ -276,19 +276,22 @@ def diagnose(layout: FileLayout, inst: GenericInstance, got: dict, got0: dict | 
     wrong = [p for p in layout.parts if not ev.matches(p, c)]
     if not wrong:      # right under c after all (the caller saw a looser miss)
         return c, None, ""
-    messages = []
+    groups: dict = {}          # the same reason for several outputs is said once
     for p in wrong:
         why = explain(ev, p, c)
         if why is None:
             statement = term_statement(ev, p, c)
             why = f"{p.name} is wrong" + (f" ({statement})" if statement else "")
-        messages.append(why)
-    note = messages[0]
-    if len(wrong) > 1:
-        others = [m for m in messages[1:] if m not in note]
-        note += "; also " + "; ".join(others) if others else ""
-    if layout.reg_symbols and ev.terms[c].regularised:
-        note += f" [judged against the {ev.terms[c].describe()}]" if c else ""
+        groups.setdefault(why.replace(p.name, "\0"), []).append(p.name)
+    messages = []
+    for template, names in groups.items():
+        text = template.replace("\0", names[0])
+        if len(names) > 1:
+            text += f" (the same holds for {', '.join(names[1:])})"
+        messages.append(text)
+    note = "; also ".join(messages)
+    if c and layout.reg_symbols and ev.terms[c].regularised:
+        note += f" [judged against the {ev.terms[c].describe()}]"
     return c, wrong[0], note
 
 

@@ -223,6 +223,10 @@ def detect(path: str | Path, problems: list[GenericProblem]) -> tuple[GenericPro
         source = Path(path).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
+    return detect_source(source, problems)
+
+
+def detect_source(source: str, problems: list[GenericProblem]) -> tuple[GenericProblem, list[FileLayout]] | None:
     names = defined_names(source)
     best = None
     for p in problems:
@@ -249,3 +253,20 @@ def load_problem(name_or_path) -> GenericProblem:
         raise ProblemFileError(p.source, "code", "declares no code layouts ([code.functions.NAME] or "
                                                  "[code.methods.\"Class.method\"]); `gradkey code` has nothing to call")
     return p
+
+
+def detect_entries(entries) -> GenericProblem | None:
+    """The bundled problem set of a batch's files (for the rubric's list of
+    functions): the one most of its gradable files define functions of."""
+    problems = bundled_with_code()
+    votes: dict = {}
+    for e in entries:
+        if getattr(e, "data", None) is None:
+            continue
+        found = detect_source(e.data[:2_000_000].decode("utf-8", errors="replace"), problems)
+        if found:
+            votes[found[0].name] = votes.get(found[0].name, 0) + 1
+    if not votes:
+        return None
+    name = max(votes, key=votes.get)
+    return next(p for p in problems if p.name == name)

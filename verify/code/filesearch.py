@@ -25,10 +25,12 @@ accurate there; a function that fails a probe is ``unstable``.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis import strategies as st
-from hypothesis.errors import NoSuchExample
+from hypothesis.errors import HypothesisWarning, NoSuchExample
 
 from gradkey.derive.draw import GenericInstance, draw
 from gradkey.verify.code import diagnose
@@ -253,9 +255,11 @@ def _shrink(runner, layout: FileLayout, examples: int, found: GenericInstance, k
             return False
         return j.finding is not None and j.finding.kind == kind
     try:
-        return find(strategy(layout), fails, settings=settings(
-            max_examples=examples, derandomize=True, database=None, deadline=None,
-            phases=[Phase.generate, Phase.shrink], suppress_health_check=list(HealthCheck)))
+        with warnings.catch_warnings():    # Hypothesis warns about the size of an instance's repr
+            warnings.simplefilter("ignore", HypothesisWarning)
+            return find(strategy(layout), fails, settings=settings(
+                max_examples=examples, derandomize=True, database=None, deadline=None,
+                phases=[Phase.generate, Phase.shrink], suppress_health_check=list(HealthCheck)))
     except NoSuchExample:
         return None
 
@@ -336,7 +340,7 @@ def _stability(runner, layout: FileLayout, base: GenericInstance, convention: st
             continue
         finding = j.finding
         if finding is None and convention not in j.conventions:
-            finding = Finding("value", None, f"it follows another regulariser convention there")
+            finding = Finding("value", None, "it follows another regulariser convention there")
         if finding is None:
             continue
         if finding.kind in ERROR_KINDS:

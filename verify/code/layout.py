@@ -14,8 +14,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gradkey.derive import Instance, derivation, gradients
 from gradkey.verify.code.protocol import Handle, encode
+
+
+# SymPy loads with gradkey.derive: imported on first use, so that the names of
+# this layout are known without it (an import failure is reported at once)
+def gradients(*args):
+    from gradkey.derive import gradients as derived
+    return derived(*args)
+
+
+def derivation(*args):
+    from gradkey.derive import derivation as derived
+    return derived(*args)
 
 DATASET = Handle("dataset")
 BASE = Handle("base")          # skip-gram's base loss, answered from a replay table

@@ -244,8 +244,12 @@ def module_name(path: Path) -> str:
     return stem if stem.isidentifier() else "submission"
 
 
-def build_box(path: Path, helpers: str | None) -> Path:
-    """A temporary folder with the worker, the submission and the helpers."""
+def build_box(path: Path, helpers: str | None, own: Path | None = None) -> Path:
+    """A temporary folder with the worker, the submission and the helpers.
+    A helper file is replaced by the submission's own copy at the same
+    relative path under ``own`` (default: the submission's folder) when that
+    is a regular file inside ``own`` (no link leads out of it) and not too large."""
+    own = Path(own) if own is not None else path.parent
     box = Path(tempfile.mkdtemp(prefix="box-"))
     os.chmod(box, 0o755)
     shutil.copyfile(WORKER, box / "main.py")
@@ -262,8 +266,8 @@ def build_box(path: Path, helpers: str | None) -> Path:
             rel = f.relative_to(source)
             dest = box / "helpers" / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
-            own = path.parent / rel        # the submission's own copy next to it wins
-            shutil.copyfile(own if _safe_file(own, path.parent) else f, dest)
+            mine = own / rel               # the submission's own copy next to it wins
+            shutil.copyfile(mine if _safe_file(mine, own) else f, dest)
     for p in box.rglob("*"):
         os.chmod(p, 0o755 if p.is_dir() else 0o644)
     return box
@@ -276,8 +280,9 @@ class Sandbox:
     crash, within one wall-clock budget."""
 
     def __init__(self, path: str | Path, limits: Limits = Limits(), helpers: str | None = "cs224n",
-                 isolation: bool = True):
+                 isolation: bool = True, own: Path | None = None):
         self.path = Path(path)
+        self.own = own                      # where the submission's own helper copies are (default: its folder)
         self.limits = limits
         self.isolation = isolation
         self.helpers = helpers
@@ -290,6 +295,7 @@ class Sandbox:
         self.start_seconds: list[float] = []       # sandbox start-up (to the ready frame), for the bench
         self._next_id = 0
         self._pending: list[int] = []       # calls sent whose replies were not read yet
+        self.ready = False                  # the launched worker reported its import
 
     # -- process ---------------------------------------------------------------
     def _argv(self, request_fd: int, reply_fd: int, seccomp_fd: int | None) -> list[str]:
@@ -320,13 +326,22 @@ class Sandbox:
     def start(self) -> None:
         """Start the worker and wait for the import; sets :attr:`import_error`
         when the module does not import (then the sandbox stays stopped)."""
+        if self.proc is None:
+            self.launch()
+        if not self.ready:
+            self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the worker without waiting: the module imports in the
+        sandbox while the grader loads what it needs (:meth:`wait_ready`)."""
         if self.isolation:
             problem = isolation_problem()
             if problem:
                 raise IsolationUnavailable(problem)
+        self.import_error = None
         if self.box is None:
-            self.box = build_box(self.path, self.helpers)
-        started = time.monotonic()
+            self.box = build_box(self.path, self.helpers, self.own)
+        self._started = time.monotonic()
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         fds = [req_r, rep_w]
@@ -350,6 +365,12 @@ class Sandbox:
                 os.close(fd)
         self.channel = Channel(req_w, rep_r)
         self.starts += 1
+
+    def wait_ready(self) -> None:
+        """Wait for the launched worker's import (once per launch)."""
+        if self.ready or self.import_error:
+            return
+        started = self._started
         try:
             first = self.channel.receive(min(self.deadline, time.monotonic() + self.limits.import_seconds))
             self.import_error = protocol.import_status(first)
@@ -363,6 +384,7 @@ class Sandbox:
         if self.import_error:
             self.stop()
         else:
+            self.ready = True
             self.start_seconds.append(time.monotonic() - started)
 
     def _ended(self):
@@ -373,6 +395,7 @@ class Sandbox:
 
     def stop(self) -> None:
         self._pending = []
+        self.ready = False
         if self.proc is not None:
             for target in (lambda: os.killpg(self.proc.pid, signal.SIGKILL), lambda: self.proc.kill()):
                 try:

@@ -488,23 +488,7 @@ def _shrink(runner, adapter, examples, found, finding):
 
 # -- a file ---------------------------------------------------------------------------------------
 
-_PY2 = ("Missing parentheses in call to", "multiple exception types must be parenthesized",
-        "invalid hexadecimal literal", "leading zeros in decimal integer literals")
-
-
-def import_message(error: dict) -> str:
-    """One clear sentence for a module that does not import."""
-    text = error.get("error", "the module could not be imported")
-    if error.get("exception") in ("SyntaxError", "TabError", "IndentationError"):
-        where = f"line {error['line']}: {error.get('text', '')}" if error.get("line") else ""
-        if any(p in error.get("message", "") for p in _PY2) or re.match(r"(print|exec)\s+[^\s(=]", error.get("text", "")):
-            return (f"this is Python 2 code ({where}); gradkey runs Python 3: use print(...), "
-                    "`except E as e`, range and items()")
-        return f"the module does not compile ({where}): {error.get('message') or text}"
-    if error.get("exception") == "ModuleNotFoundError":
-        return (f"{text}: only the standard library, NumPy and the course's helper modules exist in the sandbox; "
-                "put any other module the file needs next to it")
-    return f"the module could not be imported: {text}"
+from gradkey.verify.code.preflight import import_message  # noqa: E402,F401 - re-exported
 
 
 def resolve(path: Path, adapters, problem, helpers):
@@ -530,17 +514,23 @@ def resolve(path: Path, adapters, problem, helpers):
 
 def check_file(path: str | Path, examples: int = DEFAULT_EXAMPLES, adapters=CS224N,
                limits: Limits = Limits(), progress=None, isolation: bool = True, helpers: str | None = HELPERS,
-               secret: int | None = None, problem=None) -> dict:
+               secret: int | None = None, problem=None, own: Path | None = None, sandbox: Sandbox | None = None) -> dict:
     """Check every function of the layout found in a module file. Raises
     :class:`~gradkey.verify.code.sandbox.IsolationUnavailable` when the
-    sandbox cannot be created here and ``isolation`` is true."""
+    sandbox cannot be created here and ``isolation`` is true. ``own``: the
+    folder holding the submission's own copies of course helpers (default:
+    the file's folder). ``sandbox``: one already launched for this file
+    (used when its helpers are the ones the layout needs, closed either way)."""
     path = Path(path)
     secret = secrets.randbits(63) if secret is None else secret
     adapters, helpers, problem_name = resolve(path, adapters, problem, helpers)
     report = {"file": str(path), "isolation": "bubblewrap" if isolation else "none (--no-isolation)"}
     if problem_name:
         report["problem"] = problem_name
-    with Sandbox(path, limits, helpers=helpers, isolation=isolation) as sandbox:
+    if sandbox is not None and (sandbox.helpers != helpers or sandbox.isolation != isolation):
+        sandbox.close()
+        sandbox = None
+    with sandbox or Sandbox(path, limits, helpers=helpers, isolation=isolation, own=own) as sandbox:
         sandbox.start()
         if sandbox.import_error:
             message = import_message(sandbox.import_error)
