@@ -636,6 +636,42 @@ def _piecewise(value, cond):
     return sp.Piecewise((value, cond), (0, True))
 
 
+class Step(sp.Function):
+    """The unit step 1[x > 0] of the symbolic backend (0 at x = 0).
+
+    relu, maximum, minimum, abs and the indicators of comparisons are written
+    with it (relu(t) = t·Step(t), …), so the loss stays one SymPy expression
+    that equals the literal formula everywhere. Its derivative is 0, which is
+    the true derivative everywhere off the kink x = 0; instances are drawn at
+    least ``draw.KINK_MARGIN`` away from every kink. Compared with Piecewise,
+    whose every derivative re-derives and re-folds its conditions, this keeps
+    ``sympy.diff`` and reverse accumulation linear in the expression's size.
+    """
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_number and x.is_extended_real:
+            return sp.Integer(1) if x > 0 else sp.Integer(0)
+        return None
+
+    def fdiff(self, argindex=1):
+        return sp.Integer(0)
+
+
+def step_of(rel) -> sp.Expr:
+    """The 0/1 expression of a comparison of numbers (a SymPy relational)."""
+    lhs, rhs = rel.lhs, rel.rhs
+    if isinstance(rel, sp.StrictGreaterThan):
+        return Step(lhs - rhs)
+    if isinstance(rel, sp.StrictLessThan):
+        return Step(rhs - lhs)
+    if isinstance(rel, sp.GreaterThan):
+        return 1 - Step(rhs - lhs)
+    if isinstance(rel, sp.LessThan):
+        return 1 - Step(lhs - rhs)
+    return _piecewise(sp.Integer(1), rel)   # == / != of numbers: 0 almost everywhere in one of them
+
+
 class Numeric:
     """Floats (or complex numbers for the complex step). Piecewise functions
     branch on real parts, so they stay complex-step safe away from kinks."""
@@ -737,9 +773,10 @@ def _elementwise(f):
 
 
 class Symbolic:
-    """NumPy object arrays of SymPy expressions. relu/max/indicators are
-    Piecewise (so sympy.diff gives the subgradient convention 0 at the kink's
-    closed side), index values unknown at derivation time are OneHot."""
+    """NumPy object arrays of SymPy expressions. relu/max/min/abs and the
+    indicators of comparisons are written with :class:`Step` (derivative 0
+    off the kink, the subgradient convention 0 at it); index values unknown at
+    derivation time are OneHot."""
 
     symbolic = True
 
@@ -755,18 +792,16 @@ class Symbolic:
     sqrt = staticmethod(_elementwise(sp.sqrt))
     tanh = staticmethod(_elementwise(sp.tanh))
     sigmoid = staticmethod(_elementwise(lambda t: 1 / (1 + sp.exp(-t))))
-    relu = staticmethod(_elementwise(lambda t: _piecewise(t, t > 0)))
-    abs = staticmethod(_elementwise(sp.Abs))
+    relu = staticmethod(_elementwise(lambda t: t * Step(t)))
+    abs = staticmethod(_elementwise(lambda t: t * (2 * Step(t) - 1)))
 
     @staticmethod
     def maximum(a, b):
-        return np.vectorize(lambda x, y: sp.Piecewise((x, x - y >= 0), (y, True)), otypes=[object])(
-            _sym_array(a), _sym_array(b))
+        return np.vectorize(lambda x, y: y + (x - y) * Step(x - y), otypes=[object])(_sym_array(a), _sym_array(b))
 
     @staticmethod
     def minimum(a, b):
-        return np.vectorize(lambda x, y: sp.Piecewise((x, x - y <= 0), (y, True)), otypes=[object])(
-            _sym_array(a), _sym_array(b))
+        return np.vectorize(lambda x, y: x - (x - y) * Step(x - y), otypes=[object])(_sym_array(a), _sym_array(b))
 
     @staticmethod
     def compare(op, a, b):
@@ -789,7 +824,7 @@ class Symbolic:
     def ind(c):
         def one(x):
             if isinstance(x, sp.core.relational.Relational):
-                return _piecewise(sp.Integer(1), x)
+                return step_of(x)
             if isinstance(x, (bool, np.bool_, sp.logic.boolalg.BooleanAtom)):
                 return sp.Integer(int(bool(x)))   # a comparison SymPy could decide (1 > 0)
             return x   # already a 0/1 expression (index equality)

@@ -5,9 +5,11 @@ they claim to be, against the derived truth (``gradkey problems --check``).
   instances of the proof dimensions and of every check-dimension tuple;
 * every known mistake differs from it at one of those instances at least
   (a "mistake" that is always right would mark correct answers wrong);
-* optionally, symbolically: ``simplify(closed − derived) == 0`` at the proof
-  dimensions, each proof under a time bound (a proof that runs out of time
-  is reported as not done, the numeric proof stands).
+* optionally, symbolically: closed − derived reduces to 0 at the proof
+  dimensions on every kink region (:func:`reduce_residue`: kinks as 0/1 symbols, then
+  expand / one fraction; ``simplify`` only as a last resort), each proof under
+  a time bound (a proof that runs out of time is reported as not done, the
+  numeric proof stands).
 
 A failure raises ProblemFileError naming the file and the key, e.g.
 ``linear.toml: questions.softmax.W.closed_forms[0]: does not equal the derived
@@ -16,12 +18,15 @@ gradient …``.
 from __future__ import annotations
 
 import contextlib
+import random
 import signal
 import threading
 
+import mpmath
 import numpy as np
 import sympy as sp
 
+from gradkey.derive.arraylang import Step
 from gradkey.derive.draw import InstanceError, seeded
 from gradkey.derive.problemfile import GenericProblem, ProblemFileError
 from gradkey.derive.truth import symbolic_truth
@@ -85,7 +90,7 @@ def prove(problem: GenericProblem, per_dims: int = 2, symbolic_seconds: float = 
                 try:
                     if not prove_symbolically(q, form.expr, insts[0], symbolic_seconds):
                         raise ProblemFileError(file, f"{key}.closed_forms[{n}]",
-                                               "simplify(closed form − derived) is not 0 at the proof dimensions")
+                                               "closed form − derived does not reduce to 0 at the proof dimensions")
                 except TimeoutError:
                     notes.append(f"{key}.closed_forms[{n}]: symbolic proof took over {symbolic_seconds:g} s "
                                  "(numeric proof only)")
@@ -110,19 +115,119 @@ def time_limit(seconds: float):
         signal.signal(signal.SIGALRM, old)
 
 
-def residue(q, expr, inst) -> list:
-    """simplify(closed − derived) entry by entry, in the instance's symbolic twin."""
+def residue(q, expr, inst, lazy: bool = False):
+    """closed − derived entry by entry, in the instance's symbolic twin,
+    reduced to 0 where the two agree on every kink region (see
+    :func:`reduce_residue`); a list, or a generator with ``lazy``."""
     derived = symbolic_truth(q, inst)
     closed = np.asarray(inst.evaluate(expr, symbolic=True), dtype=object)
     if closed.shape != derived.shape:
-        return [sp.nan]
-    out = []
-    for d, c in zip(np.ravel(derived), np.ravel(closed)):
-        r = sp.simplify(sp.piecewise_fold(sp.sympify(c) - sp.sympify(d)))
-        out.append(r)
+        return iter([sp.nan]) if lazy else [sp.nan]
+    regions = Regions()
+    out = (reduce_residue(sp.sympify(c) - sp.sympify(d), regions) for c, d in zip(np.ravel(closed), np.ravel(derived)))
+    return out if lazy else list(out)
+
+
+class Regions:
+    """Step atoms as 0/1 symbols, one per kink (an argument up to a positive
+    factor), Step(−u) = 1 − Step(u) off the kink. A residue that is 0 as a
+    function of these symbols is 0 on every kink region at once: relu, max
+    and indicators make the loss piecewise smooth, and on each region the
+    closed form and the derivative are the same rational function of
+    exponentials."""
+
+    def __init__(self):
+        self.symbols: dict = {}
+
+    def flag(self, arg):
+        content, prim = sp.expand(arg).as_content_primitive()
+        if content < 0:
+            prim = -prim
+        negative = prim.could_extract_minus_sign()
+        if negative:
+            prim = -prim
+        if prim not in self.symbols:
+            self.symbols[prim] = sp.Dummy(f"b{len(self.symbols)}")
+        b = self.symbols[prim]
+        return 1 - b if negative else b
+
+    def substitute(self, expr):
+        return expr.replace(lambda e: isinstance(e, Step), lambda e: self.flag(e.args[0]))
+
+    def idempotent(self, expr):
+        """b**n = b for a 0/1 symbol."""
+        flags = set(self.symbols.values())
+        return expr.replace(lambda e: e.is_Pow and e.base in flags and e.exp.is_Integer and e.exp > 0,
+                            lambda e: e.base)
+
+
+def reduce_residue(r, regions: Regions):
+    """0 when the residue vanishes identically. The kinks become 0/1 symbols;
+    a residue visibly non-zero at one point is returned as it is (a wrong
+    form: no algebra can make it 0); otherwise it is made one fraction
+    (softmax and σ are rational in exponentials) whose expanded numerator is
+    checked with b**n = b, then the expanded residue itself; ``simplify`` only
+    if neither shows 0 (a proof must not fail for want of trying; the caller
+    bounds the time)."""
+    r = regions.substitute(sp.piecewise_fold(r))
+    if r == 0:
+        return r
+    if _nonzero_somewhere(r, set(regions.symbols.values())):
+        return r
+    num = regions.idempotent(sp.expand(sp.numer(sp.together(r))))
+    if num == 0 or sp.expand(num) == 0:
+        return sp.Integer(0)
+    if regions.idempotent(sp.expand(r)) == 0:
+        return sp.Integer(0)
+    return sp.simplify(r)
+
+
+def _nonzero_somewhere(r, flags: set) -> bool:
+    """Whether r is visibly not 0 (|r| > 1e-20 in 30-digit arithmetic) at a
+    rational point with the kink flags all 0, all 1, or mixed: then no
+    simplification can make it 0."""
+    rng = random.Random(0)
+    values = {s: mpmath.mpf(rng.randint(-150, 150)) / 100 for s in r.free_symbols if s not in flags}
+    for pattern in ("mixed", 0, 1):
+        point = dict(values)
+        for b in flags:
+            point[b] = mpmath.mpf(rng.randint(0, 1) if pattern == "mixed" else pattern)
+        try:
+            with mpmath.workdps(30):
+                v = _value(r, point, {})
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+            continue
+        if mpmath.isfinite(v) and abs(v) > 1e-20:
+            return True
+    return False
+
+
+def _value(e, point: dict, memo: dict):
+    """e at a point in mpmath (once per shared node)."""
+    if e in memo:
+        return memo[e]
+    if e.is_Symbol:
+        out = point[e]
+    elif e.is_Rational:
+        out = mpmath.mpf(e.p) / e.q
+    elif e.is_Number:
+        out = mpmath.mpmathify(complex(e)) if not e.is_real else mpmath.mpf(float(e))
+    elif e.is_Add:
+        out = mpmath.fsum(_value(a, point, memo) for a in e.args)
+    elif e.is_Mul:
+        out = mpmath.fprod(_value(a, point, memo) for a in e.args)
+    elif e.is_Pow:
+        out = _value(e.base, point, memo) ** _value(e.exp, point, memo)
+    elif isinstance(e, sp.exp):
+        out = mpmath.exp(_value(e.args[0], point, memo))
+    elif isinstance(e, sp.log):
+        out = mpmath.log(_value(e.args[0], point, memo))
+    else:
+        out = mpmath.mpmathify(complex(sp.N(e.xreplace({k: sp.Float(v, 30) for k, v in point.items()}), 30)))
+    memo[e] = out
     return out
 
 
 def prove_symbolically(q, expr, inst, seconds: float) -> bool:
     with time_limit(seconds):
-        return all(r == 0 for r in residue(q, expr, inst))
+        return all(r == 0 for r in residue(q, expr, inst, lazy=True))

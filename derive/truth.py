@@ -1,5 +1,6 @@
-"""The truth of a problem file: ``sympy.diff`` of the loss written entry by
-entry, lambdified with ``cse``, cached in memory and on disk.
+"""The truth of a problem file: the derivative of the loss written entry by
+entry, by SymPy's differentiation rules, lambdified with ``cse``, cached in
+memory and on disk.
 
 At concrete dimensions every array of the file becomes a grid of real
 symbols (``W_0_1`` …); the loss is evaluated on them by the array language's
@@ -7,11 +8,23 @@ SymPy backend, so it is the literal formula, entry by entry. Labels and the
 question's index variables (y_i, the example i) are one-hot vectors of
 symbols: indexing by them is a contraction, so one derivation serves every
 label assignment and the cache key is just (file, loss, what is
-differentiated, dims). ``sympy.diff`` by every entry of the asked symbol
-(twice for a Hessian) gives the gradient; ``cse`` and SymPy's Python code
+differentiated, dims). The derivative by every entry of the asked symbol
+(twice for a Hessian) is the gradient; ``cse`` and SymPy's Python code
 printer turn it into one function of a flat argument list. SymPy's
 MatrixSymbol ``.diff`` is not used (it returns wrong gradients for such
 losses in SymPy 1.14).
+
+Two routes differentiate the same expression J:
+
+* ``"reverse"`` (the default): one reverse-accumulation pass over J with
+  SymPy's own local rules (``derive/reverse.py``), all entries at once;
+* ``"diff"`` (the reference): ``sympy.diff(J, x)`` for every entry x, one
+  walk of J per entry (seconds for a hinge or a network: it recomputes free
+  symbols at every node).
+
+``tests/test_fast_truth.py`` proves both equal for every question of every
+bundled file. Kinks (relu, max, indicators) are :class:`arraylang.Step`
+factors, whose derivative is 0 off the kink.
 
 The disk cache (``$GRADKEY_CACHE_DIR``, else ``$XDG_CACHE_HOME/gradkey``, else
 ``~/.cache/gradkey``) holds the generated source as JSON, keyed by a hash of
@@ -36,10 +49,12 @@ import sympy as sp
 from sympy.printing.pycode import MpmathPrinter, PythonCodePrinter
 
 from gradkey.derive import arraylang as al
+from gradkey.derive import reverse
 from gradkey.derive.draw import GenericInstance, symbol_array
 from gradkey.derive.problemfile import GenericProblem, GenericQuestion
 
-FORMAT = 1
+FORMAT = 2          # 2: Step instead of Piecewise, routes
+ROUTES = ("reverse", "diff")
 _MEMORY: dict = {}
 _LOCK = threading.Lock()
 
@@ -55,15 +70,18 @@ class Derivation:
     """The loss and its derivatives by one symbol (or definition, held fixed
     as an input) at concrete dims, as a compiled function of a flat list."""
 
-    def __init__(self, problem: GenericProblem, loss: str, wrt: str, order: int, dims: dict):
-        self.problem, self.loss_name, self.wrt, self.order = problem, loss, wrt, order
+    def __init__(self, problem: GenericProblem, loss: str, wrt: str, order: int, dims: dict,
+                 route: str = "reverse"):
+        if route not in ROUTES:
+            raise ValueError(f"unknown route {route!r} (routes: {', '.join(ROUTES)})")
+        self.problem, self.loss_name, self.wrt, self.order, self.route = problem, loss, wrt, order, route
         self.dims = dict(dims)
-        self.key = (problem.digest, loss, wrt, order, tuple(sorted(self.dims.items())), FORMAT)
+        self.key = (problem.digest, loss, wrt, order, tuple(sorted(self.dims.items())), route, FORMAT)
         self.inputs = self._inputs()
         self._exprs = None
         self.source = _load(self.key)
         if self.source is None:
-            self.source = self._generate(PythonCodePrinter)
+            self.source = self._generate(_PythonPrinter)
             _store(self.key, self.source)
         self._fn = _compile(self.source)
         self._precise = None
@@ -118,9 +136,14 @@ class Derivation:
         scope = _Scope(self.problem, inst.dims, scope_values, overrides, al.Symbolic())
         J = sp.sympify(_scalar(scope(self.problem.loss(self.loss_name).expr.node)))
         targets = list(arrays[self.wrt].ravel())
-        grads = [sp.diff(J, t) for t in targets]
-        if self.order == 2:
-            grads = [sp.diff(g, t) for g in grads for t in targets]
+        if self.route == "diff":
+            grads = [sp.diff(J, t) for t in targets]
+            if self.order == 2:
+                grads = [sp.diff(g, t) for g in grads for t in targets]
+        else:
+            grads = reverse.gradient(J, targets)
+            if self.order == 2:
+                grads = [h for g in grads for h in reverse.gradient(g, targets)]
         self._exprs = [J, *grads]
         self._arrays = arrays
         return self._exprs
@@ -132,8 +155,9 @@ class Derivation:
     def _generate(self, printer_class) -> str:
         exprs = self.expressions()
         args = self._arg_symbols()
-        replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_c"))
-        printer = printer_class({"fully_qualified_modules": True, "standard": "python3"})
+        # order="none": SymPy's canonical ordering of the expressions costs more than the cse itself
+        replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_c"), order="none")
+        printer = printer_class({"fully_qualified_modules": True, "standard": "python3", "order": "none"})
         rename = {s: sp.Symbol(f"v_{s.name}") for s in args}
         lines = ["def truth(_args):"]
         if args:
@@ -170,9 +194,19 @@ class Derivation:
     def _evaluate_precise(self, args) -> list:
         """Overflowing float arithmetic: the same expressions in mpmath."""
         if self._precise is None:
-            self._precise = _compile(self._generate(MpmathPrinter), {"mpmath": mpmath})
+            self._precise = _compile(self._generate(_MpmathPrinter), {"mpmath": mpmath})
         with mpmath.workdps(40):
             return [float(x) for x in self._precise([mpmath.mpf(a) for a in args])]
+
+
+class _PythonPrinter(PythonCodePrinter):
+    def _print_Step(self, e):
+        return f"(1.0 if {self._print(e.args[0])} > 0 else 0.0)"
+
+
+class _MpmathPrinter(MpmathPrinter):
+    def _print_Step(self, e):
+        return f"(mpmath.mpf(1) if {self._print(e.args[0])} > 0 else mpmath.mpf(0))"
 
 
 def _scalar(x):
@@ -220,12 +254,13 @@ def _store(key, source: str) -> None:
         pass               # a read-only cache only costs time
 
 
-def derivation(problem: GenericProblem, loss: str, wrt: str, order: int, dims: dict) -> Derivation:
-    """The cached derivation (memory, then disk, then sympy.diff)."""
-    key = (problem.digest, loss, wrt, order, tuple(sorted(dims.items())))
+def derivation(problem: GenericProblem, loss: str, wrt: str, order: int, dims: dict,
+               route: str = "reverse") -> Derivation:
+    """The cached derivation (memory, then disk, then SymPy)."""
+    key = (problem.digest, loss, wrt, order, tuple(sorted(dims.items())), route)
     with _LOCK:
         if key not in _MEMORY:
-            _MEMORY[key] = Derivation(problem, loss, wrt, order, dims)
+            _MEMORY[key] = Derivation(problem, loss, wrt, order, dims, route)
         return _MEMORY[key]
 
 

@@ -69,13 +69,11 @@ def test_every_known_mistake_is_caught(name, qid):
 
 # -- symbolic proofs at the smallest dims ---------------------------------------------
 
-SYMBOLIC = [(name, qid, n) for name, qid in CASES for n in range(len(derive.problem_set(name).question(qid).closed_forms))
-            # Piecewise residues of the hinge sums and of the network's ReLU masks
-            # take SymPy minutes: those forms are proven numerically (above)
-            if (name != "mlp" or qid in ("mlp.relu", "mlp.S")) and qid not in ("svm.w_y", "svm.W")]
+# Every closed form, the hinge and ReLU ones included: the kinks are Step
+# factors, which the proof treats as 0/1 flags (one proof for every region).
+SYMBOLIC = [(name, qid, n) for name, qid in CASES for n in range(len(derive.problem_set(name).question(qid).closed_forms))]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name,qid,n", SYMBOLIC)
 def test_closed_form_equals_derivation_symbolically(name, qid, n):
     ps = derive.problem_set(name)
@@ -84,11 +82,22 @@ def test_closed_form_equals_derivation_symbolically(name, qid, n):
     assert prove_symbolically(q, q.closed_forms[n].expr, inst, seconds=60)
 
 
-def test_a_wrong_form_leaves_a_nonzero_residue():
-    ps = derive.problem_set("matcalc")
-    q = ps.question("matcalc.quadratic")
+@pytest.mark.parametrize("name,qid,text", [
+    ("matcalc", "matcalc.quadratic", "2 * A @ x"),
+    # kinked questions: a wrong form must not vanish on the regions either
+    ("linear", "svm.W", "X.T @ Mpos / N + 2 * reg * W"),          # the y_i column left out
+    ("linear", "svm.w_y", "-X[i, :]"),                             # once, not once per positive margin
+    ("linear", "svm.w_j", "ind(S[i, j] - S[i, y[i]] > 0) * X[i, :]"),   # the margin's + 1 dropped
+    ("mlp", "mlp.W1", "X.T @ (dS @ W2.T) + 2 * reg * W1"),         # the ReLU mask missing
+    ("mlp", "mlp.Z1", "(dS @ W2.T) * ind(Z1 < 0)"),                # the mask inverted
+    ("logreg", "logreg.hessian", "X.T @ X / N"),
+])
+def test_a_wrong_form_leaves_a_nonzero_residue(name, qid, text):
+    ps = derive.problem_set(name)
+    q = ps.question(qid)
     inst = seeded(ps, 1, 0, q, dims=(ps.proof_dims,))[0]
-    assert any(r != 0 for r in residue(q, ps.parse("2 * A @ x"), inst))
+    assert any(r != 0 for r in residue(q, ps.parse(text), inst))
+    assert not prove_symbolically(q, ps.parse(text), inst, seconds=60)
 
 
 # -- mutation tests: wrong closed forms fail the same property ------------------------
