@@ -111,3 +111,20 @@ def test_without_scheduler_dask_is_not_imported():
             "print('DASK' if 'distributed' in sys.modules or 'dask' in sys.modules else 'NO DASK', file=sys.stderr)")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert p.stderr.strip().endswith("NO DASK")
+
+
+class KillsItsWorker(CheckJob):
+    def __call__(self, entry):
+        if entry.student == "s05_neg_mistakes":
+            os.kill(os.getpid(), 9)
+        return super().__call__(entry)
+
+
+def test_a_file_that_kills_its_worker_is_retried_once_then_reported(klass, cluster):
+    entries = scan([klass])[0]
+    rows = grade(entries, KillsItsWorker(), cluster, timeout=60)
+    bad = [r for r in rows if r["student"] == "s05_neg_mistakes"]
+    assert len(rows) == len(entries) and len(bad) == 1
+    assert "died on this file 2 times" in bad[0]["error"]
+    good = [r for r in rows if r["student"] not in ("s05_neg_mistakes", "zed")]
+    assert all(not r.get("error") and r["questions"] for r in good)

@@ -92,8 +92,12 @@ class DaskExecutor:
             from distributed import Client, LocalCluster
         except ImportError:
             raise ClusterError("--scheduler needs Dask: pip install 'gradkey[cluster]'") from None
-        # a task that has killed two workers is bad: Dask's own retry rule, one retry (as the local pool)
-        dask.config.set({"distributed.scheduler.allowed-failures": 1})
+        # A task that has killed two workers is bad: Dask's own retry rule, one
+        # retry (as the local pool). That rule blames every task *processing* on
+        # a worker that dies, so a worker holds only the task it runs (no queue
+        # of root tasks on the worker): only the task that was running is blamed.
+        dask.config.set({"distributed.scheduler.allowed-failures": 1,
+                         "distributed.scheduler.worker-saturation": 1.0})
         if address.startswith("local:"):
             try:
                 n = int(address.split(":", 1)[1])
@@ -132,20 +136,21 @@ class DaskExecutor:
             return []
         self.check_workers(code=type(job).__name__ == "CodeJob")
         futures = self.client.map(run_item, [job] * len(items), items, [timeout] * len(items), pure=False)
-        done = 0
-        for _ in as_completed(futures):
-            done += 1
+        where = {f.key: i for i, f in enumerate(futures)}
+        out: list = [None] * len(items)
+        # results are fetched as they finish and released on the cluster, so a
+        # worker that dies later takes no finished result with it
+        for done, f in enumerate(as_completed(futures), 1):
+            try:
+                out[where[f.key]] = f.result()
+            except KilledWorker:
+                out[where[f.key]] = (False, "the grading process died on this file 2 times (the cluster worker "
+                                            "was lost each time): a TA must grade it")
+            except Exception as exc:
+                out[where[f.key]] = (False, f"the cluster could not grade this file ({type(exc).__name__}: {exc})")
+            f.release()
             if progress:
                 progress(done, len(items))
-        out = []
-        for f in futures:
-            try:
-                out.append(f.result())
-            except KilledWorker:
-                out.append((False, "the grading process died on this file 2 times (the cluster worker was "
-                                   "lost each time): a TA must grade it"))
-            except Exception as exc:
-                out.append((False, f"the cluster could not grade this file ({type(exc).__name__}: {exc})"))
         return out
 
     def close(self) -> None:
