@@ -35,6 +35,43 @@ CASES = [
      {"sg.v_c": "incorrect"}),
     (r"$$\frac{\partial J_{sg}}{\partial U} = \sum_{j\neq 1}\frac{\partial J(v_c,w_{t+j},U)}{\partial U}$$",
      {"sg.U": "review"}),
+    # -- GitHub ```math fences -------------------------------------------------------------
+    ("## (b)\n\n```math\n\\frac{\\partial J}{\\partial v_c} = U(\\hat y - y)\n```\n", {"naive.v_c": "correct"}),
+    ("```math\n\\sigma'(x) = \\sigma(x)(1+\\sigma(x))\n```\nand code:\n```python\nx = 1\n```\n",
+     {"sigmoid.grad": "incorrect"}),
+    # -- plain Unicode lines, no delimiters ------------------------------------------------------
+    ("**(b)** Differentiating:\n\n∂J/∂v_c = −u_o + Σ_w ŷ_w u_w = U(ŷ − y)\n", {"naive.v_c": "correct"}),
+    ("- w = o: ∂J/∂u_o = (ŷ_o − 1) v_c\n- w ≠ o: ∂J/∂u_w = ŷ_w v_c\n", {"naive.u_o": "correct", "naive.u_w": "correct"}),
+    ("- w = o: ∂J/∂u_w = (ŷ_w − 1) v_c\n- w ≠ o: ∂J/∂u_w = ŷ_w\n", {"naive.u_o": "correct", "naive.u_w": "incorrect"}),
+    ("**(d)** σ'(x) = σ(x)(1 − σ(x))\n", {"sigmoid.grad": "correct"}),
+    ("Skip-gram: ∂J_sg/∂v_c = Σ_j ∂J(v_c, w_{t+j}, U)/∂v_c ; ∂J_sg/∂v_w = 0 for w ≠ c.\n",
+     {"sg.v_c": "correct", "sg.v_w": "correct"}),
+    ("Negative sampling: ∂J/∂u_o = (1 − σ(u_oᵀv_c)) v_c\n", {"neg.u_o": "incorrect"}),
+    # -- table rows: the quantity in one cell, the answer in a later one ----------------------------
+    ("| part | quantity | answer |\n|---|---|---|\n"
+     "| (b) | $\\frac{\\partial J}{\\partial v_c}$ | $U(\\hat y - y)$ |\n"
+     "| (c) | $\\frac{\\partial J}{\\partial u_w},\\ w=o$ | $(\\hat y_o - 1)v_c$ |\n"
+     "| (c) | $\\frac{\\partial J}{\\partial u_w}$, $w \\neq o$ | $\\hat y_w$ |\n",
+     {"naive.v_c": "correct", "naive.u_o": "correct", "naive.u_w": "incorrect"}),
+    ("| $\\frac{d\\sigma}{dx}$ | $\\sigma(x)(1-\\sigma(-x))$ |\n", {"sigmoid.grad": "incorrect"}),
+    # ... and a table that contradicts the derivation above it is not silently ignored
+    ("$$\\frac{\\partial J}{\\partial v_c} = U(\\hat y - y)$$\n\n| $\\frac{\\partial J}{\\partial v_c}$ | $U(y - \\hat y)$ |\n",
+     {"naive.v_c": "review"}),
+    # -- a chain quoted one step per line ----------------------------------------------------------
+    ("> $\\frac{\\partial J}{\\partial v_c}$ <br>\n> = $-u_o + \\sum_w \\hat y_w u_w$ <br>\n> = $U(\\hat y - y)$\n",
+     {"naive.v_c": "correct"}),
+    ("$\\frac{\\partial J}{\\partial v_c}$\n\n= $U(y - \\hat y)$\n", {"naive.v_c": "incorrect"}),
+    # -- inline answers in sentences with hyphenated words ---------------------------------------
+    ("**(c)** The log-sum-exp term gives $\\hat y_o v_c$ and the linear term $-v_c$, so "
+     "$\\frac{\\partial J}{\\partial u_o} = (\\hat y_o - 1) v_c$.\n", {"naive.u_o": "correct"}),
+    ("The naive-softmax gradient is $\\frac{\\partial J}{\\partial v_c} = U(y - \\hat y)$, zero when $\\hat y = y$.\n",
+     {"naive.v_c": "incorrect"}),
+    # -- struck-through attempts are withdrawn; the branch in prose binds across an "Edit:" line ------
+    ("For $w \\neq o$:\n\n~~$\\frac{\\partial J}{\\partial u_w} = \\hat y_w$~~\n\n**Edit:** fixed:\n"
+     "$$\\frac{\\partial J}{\\partial u_w} = \\hat y_w v_c$$\n", {"naive.u_w": "correct"}),
+    ("~~$$\\frac{\\partial J}{\\partial v_c} = U(y - \\hat y)$$~~\n$$\\frac{\\partial J}{\\partial v_c} = U(\\hat y - y)$$\n",
+     {"naive.v_c": "correct"}),
+    ("For $w \\neq o$:\n\n**Edit:** fixed:\n$$\\frac{\\partial J}{\\partial u_w} = \\hat y_w$$\n", {"naive.u_w": "incorrect"}),
 ]
 
 

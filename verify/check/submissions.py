@@ -255,14 +255,19 @@ def _prose_condition(context: str) -> str:
     lines = [ln for ln in context.strip().split("\n") if ln.strip()]
     if not lines:
         return ""
-    last = lines[-1]
-    if HEADING_LINE.match(last) and len(lines) == 1 and not re.search(r"\$", last):
+    if HEADING_LINE.match(lines[-1]) and len(lines) == 1 and not re.search(r"\$", lines[-1]):
         return ""
-    math = " ".join(INLINE_MATH.findall(last)) + " " + re.sub(r"\$[^$]*\$", " ", last)
-    c = condition(math)
-    both = re.search(r"=\s*o", math) and re.search(r"\\neq?\s*o|≠\s*o", math)
-    if (c.branch or c.var) and not both:
-        return math
+    # the branch may sit a few short lines up ("For $w ≠ o$:", then "**Edit:** fixed:")
+    for back, last in enumerate(reversed(lines[-3:])):
+        if back and (len(last) > 80 or HEADING_LINE.match(last)):
+            break
+        math = " ".join(INLINE_MATH.findall(last)) + " " + re.sub(r"\$[^$]*\$", " ", last)
+        c = condition(math)
+        both = re.search(r"=\s*o", math) and re.search(r"\\neq?\s*o|≠\s*o", math)
+        if both:
+            return ""
+        if c.branch or c.var:
+            return math
     return ""
 
 

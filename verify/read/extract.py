@@ -73,11 +73,13 @@ class Segment:
     start: int
     end: int
     display: bool
+    plain: bool = False     # found by its layout (a plain Unicode line, a table row, "= $…$" alone on
+                            # its line): the prose around it is markup or a label, not OCR noise
 
 
 ENVS = ("aligned", "align", "align*", "equation", "equation*", "gather", "gather*", "cases", "array",
         "eqnarray", "eqnarray*", "multline", "multline*", "split", "alignat", "alignat*")
-OPENER = re.compile(r"\$\$|\$|\\\[|\\\(|\\begin\{(" + "|".join(re.escape(e) for e in ENVS) + r")\}")
+OPENER = re.compile(r"```math[ \t]*\n|\$\$|\$|\\\[|\\\(|\\begin\{(" + "|".join(re.escape(e) for e in ENVS) + r")\}")
 
 
 class _Closers:
@@ -97,16 +99,24 @@ class _Closers:
         return found
 
 
+STRUCK = re.compile(r"~~(?:[^~\n]|\n(?![ \t]*\n)){1,4000}?~~")
+
+
 def prepare(text: str) -> str:
-    """Blank Markdown blockquote markers ("> ") at line starts, keeping every
-    offset: "> $$ … $$" is a display block like any other."""
+    """Blank Markdown blockquote markers ("> ") at line starts and struck-through
+    text (``~~wrong attempt~~``: the author withdrew it), keeping every offset
+    and line: "> $$ … $$" is a display block like any other."""
+    if "~~" in text:
+        text = STRUCK.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
     if ">" not in text:
         return text
     return re.sub(r"(?m)^([ \t]*>)+[ \t]?", lambda m: " " * len(m.group()), text)
 
 
-def segments(text: str):
-    """Every math block, in order, in one forward pass."""
+def segments(text: str, layout: bool = False):
+    """Every math block, in order, in one forward pass. With ``layout``, also the
+    math that Markdown lays out without display delimiters: table cells, math
+    alone on its line, plain Unicode lines (see :func:`_layout`, :func:`_plain_segments`)."""
     out: list[Segment] = []
     closers = _Closers(text)
     starts = _line_starts(text)
@@ -119,7 +129,7 @@ def segments(text: str):
         if opener.startswith("\\begin"):
             closer = "\\end{" + m.group(1) + "}"
         else:
-            closer = {"$$": "$$", "$": "$", "\\[": "\\]", "\\(": "\\)"}[opener]
+            closer = "```" if opener.startswith("```") else {"$$": "$$", "$": "$", "\\[": "\\]", "\\(": "\\)"}[opener]
         if opener == "$" and m.start() > 0 and text[m.start() - 1] == "\\":   # an escaped \$
             i = m.end()
             continue
@@ -134,9 +144,133 @@ def segments(text: str):
         stop = end + len(closer)
         if opener.startswith("\\begin"):
             body = text[m.start():stop]         # the environment is part of the math
-        out.append(Segment(body, bisect.bisect_right(starts, m.start()), m.start(), stop,
-                           display=opener != "$" and opener != "\\("))
+        # a fence's math starts on the line after "```math"
+        line = bisect.bisect_right(starts, body_start if opener.startswith("```") else m.start())
+        out.append(Segment(body, line, m.start(), stop, display=opener != "$" and opener != "\\("))
         i = stop
+    if layout:
+        out = _layout(text, out, starts)
+        out.extend(_plain_segments(text, out, starts))
+        out.sort(key=lambda s: s.start)
+    return out
+
+
+# -- math laid out without display delimiters ----------------------------------------
+
+MARKUP = re.compile(r"<br\s*/?>|</?(?:p|span|font|div|b|i|strong|em)\b[^<>]{0,80}>|\*\*|__|^\s*(?:[-*+]|\d+\.)\s+|\s+")
+TABLE_CELL_CONDITION = re.compile(r"^(?P<lhs>.*?)(?:,|\\[,;: ]|\\q?quad|\s)+(?P<cond>(?:\\text\s*\{[^{}]*\}\s*)?"
+                                  r"[a-zA-Zω]\s*(?:=|\\neq?\b|≠)\s*\w+|\\text\s*\{[^{}]*\})\s*$", re.DOTALL)
+
+
+def _only_markup(text: str) -> str:
+    """What is left of prose around inline math once line breaks, HTML tags,
+    bold markers, list markers and white space are removed."""
+    return MARKUP.sub("", text)
+
+
+def _layout(text: str, segs: list[Segment], starts: list[int]) -> list[Segment]:
+    """Inline math whose layout makes it display math:
+
+    - a Markdown table row with a derivative in one cell and the answer in a later
+      cell (``| $\\frac{∂J}{∂u_w},\\ w=o$ | $-(1-\\hat y_o)v_c$ |``) is the equation
+      LHS = answer, the condition after the LHS kept as its remark;
+    - math alone on its line (around it only ``<br>``, list or quote markers) that
+      holds a derivative is a display block, and ``= $…$`` alone on its line is a
+      step continuing the chain above (a chain quoted one step per line)."""
+    out: list[Segment] = []
+    i = 0
+    # each line's text is looked at once (8000 inline blocks on one line stay linear)
+    while i < len(segs):
+        seg = segs[i]
+        if seg.display:
+            out.append(seg)
+            i += 1
+            continue
+        line_start = starts[seg.line - 1]
+        line_end = starts[seg.line] - 1 if seg.line < len(starts) else len(text)
+        j = i
+        while j < len(segs) and segs[j].start < line_end and not segs[j].display:
+            j += 1
+        if text[line_start:line_start + 200].lstrip().startswith("|"):
+            out.extend(_table_row(text, line_start, segs[i:j]))
+            i = j
+            continue
+        if j > i + 1 or (i and segs[i - 1].end > line_start):   # not alone on its line
+            out.extend(segs[i:j])
+            i = j
+            continue
+        before = _only_markup(text[line_start:seg.start])
+        after = _only_markup(text[seg.end:line_end]).rstrip(".,;")
+        if not after and before == "=":
+            out.append(Segment("= " + seg.body, seg.line, seg.start, seg.end, display=True, plain=True))
+        elif not after and not before and INLINE_ANSWER.search(seg.body.split("=")[0]):
+            out.append(Segment(seg.body, seg.line, seg.start, seg.end, display=True))
+        else:
+            out.append(seg)
+        i += 1
+    return out
+
+
+def _table_row(text: str, line_start: int, row: list[Segment]) -> list[Segment]:
+    """The inline math of one table row: a cell naming a derivative (with its
+    condition after a comma or in a second math span of the cell) followed by a
+    cell holding one expression becomes one display equation."""
+    cells: dict[int, list[Segment]] = {}
+    bars, pos = 0, line_start
+    for seg in row:
+        bars += text.count("|", pos, seg.start)
+        pos = seg.end
+        cells.setdefault(bars, []).append(seg)
+    order = sorted(cells)
+    for k, cell in enumerate(order[:-1]):
+        first = cells[cell][0]
+        m = TABLE_CELL_CONDITION.match(first.body.strip())
+        lhs, cond = (m.group("lhs"), m.group("cond")) if m else (first.body, "")
+        cond = " ".join([cond] + [s.body for s in cells[cell][1:]]).strip()
+        answer = cells[order[k + 1]]
+        if not (INLINE_ANSWER.search(lhs) and len(_split_top(lhs, "=")) == 1) or len(answer) != 1 \
+                or INLINE_ANSWER.search(answer[0].body):
+            continue
+        body = f"{lhs} = {answer[0].body}" + (f" \\quad \\text{{{cond}}}" if cond else "")
+        merged = Segment(body, first.line, first.start, answer[0].end, display=True, plain=True)
+        rest = [s for s in row if s.start < first.start or s.start > answer[0].start]
+        return sorted(rest + [merged], key=lambda s: s.start)
+    return row
+
+
+PLAIN_START = re.compile(r"(?<![\w\\])(?:∂\s*[^\s/=]{1,40}/\s*∂|∇\s*_|[σf]\s*[′']\s*\(|d\s*σ\s*/\s*d\s*x)")
+PROSE_WORD = re.compile(r"\s(?:for|if|when|whenever|where|otherwise|since|because|and|with|which|is|as|so)\b|"
+                        r"\s(?!(?:log|exp|softmax|sigmoid)\b)[A-Za-z]{4,}\b")
+
+
+def _plain_segments(text: str, segs: list[Segment], starts: list[int]) -> list[Segment]:
+    """Derivations written in plain Unicode, no delimiters (``∂J/∂v_c = U(ŷ − y)``,
+    ``- w = o: ∂J/∂u_o = (ŷ_o − 1) v_c``, ``σ'(x) = σ(x)(1 − σ(x))``): on a line with
+    no math block, from a derivative followed by '=' to the end of the line; the
+    words after the formula ("for w ≠ c") become its remark. What comes before the
+    derivative on the line stays prose (a label, a branch)."""
+    from gradkey.verify.read.latex import normalise as unicode_to_latex
+    touched = set()
+    for s in segs:
+        touched.update(range(s.line, bisect.bisect_right(starts, max(s.end - 1, s.start)) + 1))
+    out = []
+    for n, line_start in enumerate(starts, 1):
+        if n in touched:
+            continue
+        end = text.find("\n", line_start)
+        line = text[line_start:len(text) if end < 0 else end]
+        m = PLAIN_START.search(line)
+        if not m or "=" not in line[m.end():]:
+            continue
+        body = line[m.start():].rstrip().rstrip(".")
+        eq = body.find("=")
+        words = PROSE_WORD.search(body, eq)
+        math, prose = (body[:words.start()], body[words.start():].strip()) if words else (body, "")
+        math = unicode_to_latex(math)
+        math = re.sub(r"_([A-Za-z0-9]{2,})", r"_{\1}", math)    # J_sg: a plain subscript is the whole word
+        if prose:
+            math += r" \quad \text{" + prose.replace("{", " ").replace("}", " ") + "}"
+        out.append(Segment(math, n, line_start + m.start(), line_start + len(line), display=True, plain=True))
     return out
 
 
@@ -309,6 +443,13 @@ def collapse_repeats(steps: list[str]) -> tuple[list[str], int]:
 
 
 NOISE = re.compile(r"[=^σΣ∂ŷ]|[\w)]\s*[+\-]\s*[\w(]|\(\s*\d\s*[+\-]")
+HYPHENATED = re.compile(r"\b[A-Za-z]{2,}(?:-[A-Za-z]{2,})+\b")
+
+
+def _noisy(prose: str) -> bool:
+    """Prose beside a math block that looks like formulas OCR left undelimited;
+    hyphenated words (log-sum-exp, naive-softmax) are words, not subtractions."""
+    return bool(NOISE.search(HYPHENATED.sub(" ", prose)))
 
 
 def _masked(text: str, segs: list[Segment]) -> str:
@@ -349,7 +490,7 @@ def chains(text: str, vocabulary=None) -> list[Chain]:
     for s, e in spans:   # definitions are read, then blanked (offsets kept)
         text = text[:s] + re.sub(r"[^\n]", " ", text[s:e]) + text[e:]
     aliases = vocabulary.aliases(text) if vocabulary is not None else []
-    segs = segments(text)
+    segs = segments(text, layout=True)
     masked = _masked(text, segs)
     starts = _line_starts(text)
     heads = headings(text)
@@ -363,7 +504,7 @@ def chains(text: str, vocabulary=None) -> list[Chain]:
         line_start = starts[seg.line - 1]
         prefix = text[line_start:seg.start]
         context = text[last_end:seg.start]
-        if not seg.display and not _inline_is_answer(seg.body, prefix):
+        if not seg.display and not _inline_is_answer(seg.body, prefix, text[seg.end:seg.end + 3]):
             continue          # inline math in prose: part of the next chain's context
         last_end = seg.end
         h = bisect.bisect_right(head_offsets, seg.start) - 1
@@ -371,7 +512,7 @@ def chains(text: str, vocabulary=None) -> list[Chain]:
         if seg.line not in noisy_lines:
             line_end = text.find("\n", seg.start)
             rest = masked[line_start:line_end if line_end >= 0 else len(text)]
-            noisy_lines[seg.line] = bool(NOISE.search(rest))
+            noisy_lines[seg.line] = not seg.plain and _noisy(rest)
         noisy = noisy_lines[seg.line]
         where = dict(heading=heading, prefix=prefix, display=seg.display, column=seg.start - line_start + 1)
         try:
@@ -397,10 +538,16 @@ def chains(text: str, vocabulary=None) -> list[Chain]:
     return found
 
 
-def _inline_is_answer(body: str, prefix: str) -> bool:
+ASIDE_OPEN = re.compile(r"\(\s*(?:[A-Za-z]+\s+){0,4}$")
+
+
+def _inline_is_answer(body: str, prefix: str, after: str = "") -> bool:
     """Inline math that is an answer, not a mention in prose: an equation with a
     derivative on its left, a loss definition (it sets the section's loss), or an
-    expression after a label ending in ':' ("- $u_o$: $…$", "answer is: $…$")."""
+    expression after a label ending in ':' ("- $u_o$: $…$", "answer is: $…$").
+    A formula in parentheses in prose ("(using $∂\\det Q/∂Q = …$)") is an aside."""
+    if ASIDE_OPEN.search(prefix) and after.lstrip().startswith(")"):
+        return False
     if "=" in body and (INLINE_ANSWER.search(body.split("=")[0]) or re.match(r"\s*(?:\\bm\s*|\\mathbf\s*)?\{?J", body)):
         return True
     p = prefix.rstrip()
@@ -479,7 +626,7 @@ def _add_step(chain: Chain, raw: str, line: int) -> None:
 def text_lines(text: str) -> list[tuple[int, str]]:
     """Lines with no math delimiters at all (OCR that lost them)."""
     text = prepare(text)
-    segs = segments(text)
+    segs = segments(text, layout=True)
     touched = set()
     starts = _line_starts(text)
     for s in segs:
