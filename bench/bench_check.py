@@ -40,6 +40,25 @@ def answers():
     return out
 
 
+def problem_sets():
+    """check --problem on tests/fixtures/corpus_sets: the whole pipeline per block
+    (warm: derivations and instances cached), and per answer judged."""
+    from gradkey import derive
+    from gradkey.verify.check import sets
+    corpus = sorted((ROOT / "tests" / "fixtures" / "corpus_sets").glob("*_*.md"))
+    docs = [(derive.problem_set(f.name.split("_")[0]), f.read_text(encoding="utf-8")) for f in corpus]
+    start = time.perf_counter()
+    for ps, t in docs:
+        sets.answers_in(t, ps)
+    cold = time.perf_counter() - start
+    start = time.perf_counter()
+    found = [a for ps, t in docs for a in sets.answers_in(t, ps)]
+    whole = time.perf_counter() - start
+    judged = [a for a in found if a.status == "judged"]
+    print(f"corpus_sets ({len(docs)} files, {len(found)} blocks, {len(judged)} judged): first pass {cold:.2f} s "
+          f"(derivations, disk cache), then {whole:.2f} s, {whole / len(found) * 1e3:.1f} ms per block")
+
+
 def main():
     items = answers()
     for latex, t in items:        # warm: derivations and instances cached
@@ -66,6 +85,7 @@ def main():
     whole = time.perf_counter() - start
     print(f"corpus ({len(texts)} files, {listed} blocks listed): {whole:.2f} s, "
           f"{whole / listed * 1e3:.2f} ms per block (whole pipeline)")
+    problem_sets()
     for name, doc in [("$$1 + 800 spaces, x3", ("$$1" + " " * 800) * 3), ("8000 $a$ on one line", "$a$" * 8000),
                       ("26k unclosed \\[", "\\[" * 26000)]:
         start = time.perf_counter()
@@ -74,11 +94,11 @@ def main():
     starts = []
     for _ in range(3):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "verify.cli", "problems"], capture_output=True, check=True)
+        subprocess.run([sys.executable, "-m", "gradkey.verify.cli", "problems"], capture_output=True, check=True)
         starts.append(time.perf_counter() - start)
     print(f"CLI start-up (gradkey problems): {min(starts):.2f} s")
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "verify.cli", "check", str(ROOT / "examples")], capture_output=True)
+    subprocess.run([sys.executable, "-m", "gradkey.verify.cli", "check", str(ROOT / "examples")], capture_output=True)
     print(f"gradkey check examples/ (3 files, cold process): {time.perf_counter() - start:.2f} s")
 
 
