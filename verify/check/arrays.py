@@ -24,6 +24,7 @@ two symbols share, such as ``A`` in matcalc).
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass, field, replace
@@ -77,6 +78,15 @@ class Scope:
             if k == key:
                 return name
         return key.split("|")[0]
+
+
+@functools.lru_cache(maxsize=4096)
+def value_at(inst, name: str) -> np.ndarray:
+    """A symbol's or definition's value at an instance (instances hash by identity and
+    are cached per question, so P = softmax(S) is computed once, not per name read)."""
+    out = np.asarray(inst.value(name), dtype=float)
+    out.setflags(write=False)
+    return out
 
 
 def scalar(x) -> np.ndarray:
@@ -147,7 +157,7 @@ def name(node: ast.Name, scope: Scope):
             return name(ast.Name(decl.latex[0], sub), replace(scope, defs={}))
         if chosen in nt.label_names:
             return _one_hot(chosen, sub, scope)
-        return _subscripted(np.asarray(inst.value(chosen), dtype=float), dims, sub, scope, lower=False, what=chosen)
+        return _subscripted(value_at(inst, chosen), dims, sub, scope, lower=False, what=chosen)
     if base == "e" and sub is not None:
         items = _items(sub.text, scope)
         if len(items) == 1 and items[0].dim is not None:
@@ -162,7 +172,7 @@ def name(node: ast.Name, scope: Scope):
         if targets:
             chosen = targets[0]
             dims, _ = _declared(nt.problem, chosen)
-            return _subscripted(np.asarray(inst.value(chosen), dtype=float), dims, sub, scope, lower=True,
+            return _subscripted(value_at(inst, chosen), dims, sub, scope, lower=True,
                                 what=f"{base} (of {chosen})")
     raise Unreadable(f"the symbol {base.lstrip('@')}" + (f"_{sub.text}" if sub else ""))
 
@@ -172,7 +182,7 @@ def _sigma_bare(scope: Scope):
     nt = scope.notation
     for d in nt.problem.definitions:
         if any(sp.strip().startswith("\\sigma") for sp in d.latex):
-            value = np.asarray(scope.inst.value(d.name), dtype=float)
+            value = value_at(scope.inst, d.name)
             dims = tuple(d.expr.type.shape)
             i = scope.bound("i")
             if value.ndim == 1 and i is not None and dims and dims[0] == i.dim:

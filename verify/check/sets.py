@@ -88,10 +88,16 @@ def instances(problem, qid: str):
 
 
 def truth(problem, qid: str, inst, half: bool) -> np.ndarray:
-    q = problem.question(qid)
+    return _truth(problem.question(qid), inst, half)
+
+
+@functools.lru_cache(maxsize=4096)
+def _truth(q, inst, half: bool) -> np.ndarray:
     if half:
-        inst = _halved(problem, inst)
-    return ar.as_2d(q.truth(inst))
+        inst = _halved(q.problem, inst)
+    out = ar.as_2d(q.truth(inst))
+    out.setflags(write=False)
+    return out
 
 
 def _halved(problem, inst):
@@ -103,13 +109,19 @@ def _halved(problem, inst):
     return inst.replace(**changes) if changes else inst
 
 
-def _bindings(problem, q, inst) -> tuple:
-    """The question's own indices (the example i, the class j) bound to the instance's values."""
-    used = set(al.names(problem.loss(q.loss).expr.node))
+@functools.lru_cache(maxsize=256)
+def _used(q) -> frozenset:
+    used = set(al.names(q.problem.loss(q.loss).expr.node))
     for item in q.part:
         used |= set(al.names(item))
     if q.where is not None:
         used |= set(al.names(q.where.node))
+    return frozenset(used)
+
+
+def _bindings(problem, q, inst) -> tuple:
+    """The question's own indices (the example i, the class j) bound to the instance's values."""
+    used = _used(q)
     out = []
     for v in problem.indices:
         if v.name in used:
@@ -118,9 +130,11 @@ def _bindings(problem, q, inst) -> tuple:
     return tuple(out)
 
 
-def _preferred(problem, q) -> set:
+@functools.lru_cache(maxsize=256)
+def _preferred(problem_or_none, q) -> frozenset:
     """Names the question's loss uses (with the definitions it reaches): a spelling two
     symbols share is read as the one this question is about."""
+    problem = q.problem
     seen, todo = set(), list(al.names(problem.loss(q.loss).expr.node))
     while todo:
         n = todo.pop()
@@ -130,7 +144,7 @@ def _preferred(problem, q) -> set:
         d = problem.definition(n)
         if d is not None:
             todo.extend(al.names(d.expr.node))
-    return seen
+    return frozenset(seen)
 
 
 # -- judging ------------------------------------------------------------------------------
@@ -173,9 +187,9 @@ def judge(node, target: SetTarget, ctx: Context, policy: Policy = Policy()) -> O
     if not insts:
         return Outcome("review", note=f"no instance of {target.qid} could be drawn at the check dimensions")
     results = []
-    for reading in ar.readings(node, _preferred(problem, q)):
+    for reading in ar.readings(node, _preferred(None, q)):
         results.append(_judge_reading(node, target, ctx, q, insts, reading, policy))
-    for r, reading in zip(results, ar.readings(node, _preferred(problem, q))):
+    for r, reading in zip(results, ar.readings(node, _preferred(None, q))):
         r.reading = reading
     typed = [r for r in results if r.verdict in ("correct", "incorrect")]
     if not typed:
@@ -408,7 +422,7 @@ def _same_loss(of_node, problem, qid: str) -> bool:
     if not insts:
         return False
     ctx = Context(problem)
-    for reading in ar.readings(of_node, _preferred(problem, q)):
+    for reading in ar.readings(of_node, _preferred(None, q)):
         ok = True
         for inst in insts[:2]:
             try:

@@ -57,7 +57,7 @@ class Notation:
             prev = toks[i - 1] if i else None
             hit = None
             if not (prev is not None and prev.kind == "cmd" and prev.value in ("text", "operatorname", "begin", "end")):
-                for spelled, names in self.spellings:
+                for spelled, names in self.by_first.get((t.kind, t.value), ()):
                     n = len(spelled)
                     window = tuple((x.kind, x.value) for x in toks[i:i + n])
                     if window == spelled:
@@ -84,6 +84,14 @@ class Notation:
             else:
                 out.append(t)
                 i += 1
+        return out
+
+    @functools.cached_property
+    def by_first(self) -> dict:
+        """Spellings by their first token (longest first): substitution looks up, not scans."""
+        out: dict = {}
+        for spelled, names in self.spellings:
+            out.setdefault(spelled[0], []).append((spelled, names))
         return out
 
     # -- words --------------------------------------------------------------------
