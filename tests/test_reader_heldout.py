@@ -69,6 +69,30 @@ CASES = [
     # -- struck-through attempts are withdrawn; the branch in prose binds across an "Edit:" line ------
     ("For $w \\neq o$:\n\n~~$\\frac{\\partial J}{\\partial u_w} = \\hat y_w$~~\n\n**Edit:** fixed:\n"
      "$$\\frac{\\partial J}{\\partial u_w} = \\hat y_w v_c$$\n", {"naive.u_w": "correct"}),
+    # -- repeated negative samples: the repeats named in the answer, its heading or its prose ------
+    ("**(g)** Repeated samples.\n$$\\frac{\\partial J}{\\partial u_{w_s}} = \\sum_{k=1}^K 1\\{w_k = w_s\\}(1-\\sigma(-u_{w_s}^T v_c))v_c$$\n",
+     {"neg.u_k_repeated": "correct"}),
+    ("**(g)**\n$$\\frac{\\partial J_{neg}}{\\partial u_{w_s}} = \\sum_{k=1}^K\\textbf{1}_{w_k=w_s}(1-\\sigma(-u_{w_s}^\\top v_c))v_c$$\n",
+     {"neg.u_k_repeated": "correct"}),
+    ("8. The samples may repeat.\n\n$$\\frac{\\partial J_{neg}}{\\partial u_{w_s}} = -\\sum_{w_j=w_s}(\\sigma(-u_{w_s}^Tv_c)-1)v_c$$\n",
+     {"neg.u_k_repeated": "correct"}),
+    ("8. The samples may repeat.\n\n$$\\frac{\\partial J_{neg}}{\\partial u_{w_s}} = \\sum_{w_j=w_s}(\\sigma(-u_{w_s}^Tv_c)-1)v_c$$\n",
+     {"neg.u_k_repeated": "incorrect"}),
+    ("$$\\frac{\\partial J_{neg}}{\\partial u_{w_s}} = \\sum_{\\substack{k=1 \\\\ w_k = w_s}}^{K} \\sigma(u_{w_s}^\\top v_c)\\,v_c$$\n",
+     {"neg.u_k_repeated": "correct"}),
+    ("$$\\frac{\\partial J_{neg}}{\\partial u_{w_s}} = \\sum_{\\substack{k=1 \\\\ w_k \\neq w_s}}^{K} \\sigma(u_{w_s}^\\top v_c)\\,v_c$$\n",
+     {"neg.u_k_repeated": "incorrect"}),
+    ("Let $c_s$ denote how many of the $K$ draws equal $w_s$:\n"
+     "$$\\frac{\\partial J_{neg}}{\\partial u_{w_s}} = c_s(1-\\sigma(-u_{w_s}^\\top v_c))v_c$$\n", {"neg.u_k_repeated": "correct"}),
+    ("Let $m_s$ be the number of samples equal to $w_s$:\n"
+     "$$\\frac{\\partial J_{neg}}{\\partial u_{w_s}} = m_s(1-\\sigma(u_{w_s}^\\top v_c))v_c$$\n", {"neg.u_k_repeated": "incorrect"}),
+    ("**(g)** The samples may repeat.\n\n$\\frac{\\partial J_{neg}}{\\partial u_{w_k}} = |S|(1 - \\sigma(-u_{w_k}^T v_c)) v_c$\n\n"
+     "Here $|S|$ is the number of times $w_k$ appears among the samples.\n", {"neg.u_k_repeated": "correct"}),
+    ("若负样本可以重复：\n$$\\frac{\\partial J_{neg}}{\\partial u_k}=(1-\\sigma(-u_k^\\top v_c))v_c$$\n", {"neg.u_k_repeated": "incorrect"}),
+    # ... while "times" in prose about one term is not a repeat
+    ("**(f)** Each negative term gives $(1-\\sigma(-u_k^\\top v_c))$ times the other vector, so "
+     "$\\frac{\\partial J_{neg}}{\\partial u_k} = (1-\\sigma(-u_k^\\top v_c))v_c$.\n", {"neg.u_k": "correct"}),
+
     ("~~$$\\frac{\\partial J}{\\partial v_c} = U(y - \\hat y)$$~~\n$$\\frac{\\partial J}{\\partial v_c} = U(\\hat y - y)$$\n",
      {"naive.v_c": "correct"}),
     ("For $w \\neq o$:\n\n**Edit:** fixed:\n$$\\frac{\\partial J}{\\partial u_w} = \\hat y_w$$\n", {"naive.u_w": "incorrect"}),

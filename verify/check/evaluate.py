@@ -197,8 +197,17 @@ def name(node: ast.Name, scope: Scope) -> np.ndarray:
         return y if sub is None else scalar(y[word(sub, scope), 0])
     if base == "x" and sub is None:
         return np.full((1, 1), inst.x, dtype=object if isinstance(inst.x, sp.Basic) else float)
+    if base == "n" and sub is not None and sub.text == "*":
+        # n_{*}: a count the file declared without an index ("|S| is the number of times
+        # w_k is drawn", read/extract.py): how many samples are the question's word
+        if not scope.subjects:
+            raise Unreadable("a count of samples in an answer about no sampled word")
+        return scalar(inst.samples.count(scope.subjects[0][1]))
     if base == "n" and sub is not None:
-        w = word(sub, scope)
+        try:
+            w = word(sub, scope)
+        except Unreadable:
+            w = word(ast.Index("w_" + sub.text), scope)   # n_s: how many samples are the word w_s
         return scalar(inst.samples.count(w))
     if base == "e" and sub is None:
         return scalar(np.e)
@@ -313,6 +322,16 @@ def _sum(node: ast.Sum, scope: Scope) -> np.ndarray:
 
 def _sum_range(node: ast.Sum, var: str, scope: Scope):
     inst = scope.inst
+    same = [c for c in node.conditions if c[0] in ("same", "differ")]
+    if same:
+        # Σ_{w_j = w_s}: over the negative samples that are (or are not) the word w_s
+        if node.upper is not None and not (isinstance(node.upper, ast.Name) and node.upper.base == "K"):
+            raise Unreadable("a Σ over the samples equal to a word whose upper limit is not K")
+        values = list(range(inst.dims.K))
+        for kind, _, other in same:
+            target = word(ast.Index(other), scope)
+            values = [v for v in values if (inst.samples[v] == target) == (kind == "same")]
+        return "sample", values
     for cond in node.conditions:
         if cond[0] == "range":                      # -m <= j <= m: the window
             return "window", range(len(inst.window))

@@ -171,7 +171,8 @@ def answers_in(text: str, policy: Policy = Policy(), vocabulary: Vocabulary = WO
                 plain = [(s.line, s.text) for s in chain.steps[:boxed[-1] + 1] if not s.branches]
             evidence = _evidence(lhs, chain, region, heading_loss, cond)
             if plain:
-                tlist = targets(lhs, chain.text, region, cond_text=cond, context=chain.context)
+                # the heading counts as context: "8. Same as before, but the samples may repeat."
+                tlist = targets(lhs, chain.text, region, cond_text=cond, context=chain.context + "\n" + chain.heading)
                 if not tlist:
                     found.append(_unmatched_text(chain, f"the left-hand side ∂{show(lhs.of)}/∂{show(lhs.wrt)} "
                                                         "names no question of this problem set"))

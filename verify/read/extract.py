@@ -281,6 +281,9 @@ def _line_starts(text: str) -> list[int]:
 def _split_top(text: str, sep: str) -> list[str]:
     """Split at ``sep`` outside braces, brackets, parentheses and environments."""
     parts, depth, env, start, i = [], 0, 0, 0, 0
+    # \{ … \} group like brackets (1\{w_s = w_k\}) when they pair up; a lone \left\{ of a
+    # piecewise definition closed by \right. does not
+    set_braces = text.count("\\{") == text.count("\\}")
     while i < len(text):
         if text.startswith("\\begin", i):
             env += 1
@@ -288,6 +291,8 @@ def _split_top(text: str, sep: str) -> list[str]:
             env -= 1
         ch = text[i]
         if ch == "\\" and i + 1 < len(text) and text[i + 1] in "{}":
+            if set_braces:
+                depth += 1 if text[i + 1] == "{" else -1
             i += 2
             continue
         if ch in "{([":
@@ -388,16 +393,23 @@ def _rows(body: str) -> list[str]:
     """Rows of a block: split at \\\\ outside cases/matrix environments."""
     inner = re.sub(r"\\(?:begin|end)\{(?:aligned|align\*?|gather\*?|equation\*?|eqnarray\*?|multline\*?|split|"
                    r"alignat\*?)\}(?:\{\d+\})?", " ", body)
-    rows, depth, start, i = [], 0, 0, 0
+    rows, depth, braces, start, i = [], 0, 0, 0, 0
     while i < len(inner):
         if inner.startswith("\\begin{", i):
             depth += 1
         elif inner.startswith("\\end{", i):
             depth -= 1
-        elif inner.startswith("\\\\", i) and depth == 0:
+        elif inner.startswith("\\\\", i) and depth == 0 and braces <= 0:
             rows.append(inner[start:i])
             start = i = i + 2
             continue
+        elif inner.startswith("\\", i):
+            i += 2                     # \{, \} and other control symbols: not groups
+            continue
+        elif inner[i] == "{":
+            braces += 1                # \substack{k=1 \\ w_k = w_s}: a \\ inside a group is not a row
+        elif inner[i] == "}":
+            braces -= 1
         i += 1
     rows.append(inner[start:])
     return [r for r in rows if r.strip()]

@@ -346,6 +346,10 @@ class Parser:
                 and self._relation_inside(self.i + 1)):
             self.take()                   # 1[s_j − s_{y_i} + 1 > 0]: an indicator without its \mathbb
             return self._compare_bracket(t)
+        if (t.kind == "num" and t.value == "1" and self.notation is None and self.peek().kind == "open"
+                and self.peek().col == t.col + 1 and self._relation_inside(self.i + 1)):
+            self.take()                   # 1\{w_s = w_k\}, 1[w_k = w_s]: an indicator typed as a one
+            return self._indicator(t)
         if t.kind == "num":
             self.take()
             return ast.Num(float(t.value))
@@ -869,6 +873,12 @@ def _parse_sum_range(inner: str):
     text = re.sub(r"\\substack\s*", "", text).replace("\\\\", ",").replace("{", "").replace("}", "")
     var, lower, conditions = None, None, []
     for part in [p.strip() for p in text.split(",") if p.strip()]:
+        m = re.match(r"^w_(?P<var>\w)\s*(?P<op>=|\\neq|!=)\s*(?P<other>w_\w)$", part)
+        if m:
+            # Σ_{w_j = w_s}, Σ_{k=1, w_k = w_s}^K: the samples that are (or are not) the word w_s
+            var = m.group("var")
+            conditions.append(("same" if m.group("op") == "=" else "differ", var, m.group("other")))
+            continue
         m = re.match(r"^(?P<low>-?\s*\w+)\s*\\leq\s*(?P<var>\w|ω)\s*\\leq\s*(?P<high>\w+)$", part)
         if m:
             var = m.group("var")

@@ -325,6 +325,10 @@ def _rewrite(toks, out: _Out, macros: Macros, budget: list, notes: list, src: st
                     out.put(r"\indicator ", at)
                     i = j
                     continue
+                if content == "1" and j < len(toks) and toks[j][0] == "_":
+                    out.put(r"\indicator", at)   # \textbf{1}_{w_k=w_s}: subscripted by a condition, an indicator
+                    i = j
+                    continue
                 if content == "1":
                     out.put(r"\ones ", at)       # a vector of ones, not the number 1
                     i = j

@@ -43,6 +43,9 @@ class Vocabulary:
     row_y_words: tuple
     # a declared alias: regex over the document -> (LaTeX spelling, canonical spelling)
     declared_aliases: tuple = field(default_factory=tuple)
+    # words declaring a symbol as a count ("$c_s$ is the number of …", "how many"): the
+    # symbol is read as n_s, the count of samples that are the word w_s (n_{*}: the question's word)
+    count_words: str = r"(?:be|is|denotes?|as|stands? for)?\s*(?:the\s+)?(?:number of|count of|how many)"
 
     # -- questions the reader asks -------------------------------------------------
 
@@ -95,6 +98,26 @@ class Vocabulary:
         for declared, pattern, replacement, note in self.declared_aliases:
             if re.search(declared, document, re.IGNORECASE | re.DOTALL):
                 out.append((pattern, replacement, note))
+        return out + self._counts(document)
+
+    def _counts(self, document: str) -> list[tuple[str, str, str]]:
+        """A symbol the document declares as a count ("Let $c_s$ denote how many of
+        the K draws equal $w_s$", "$|S|$ is the number of times $w_k$ appears"):
+        read as n_s (or n_{*}, the count of the question's word, when it has no index).
+        A bare letter is never aliased (c would swallow the c of v_c)."""
+        out = []
+        for m in re.finditer(r"\$\s*([^$\n]{1,16}?)\s*\$\s*,?\s*" + self.count_words, document, re.IGNORECASE):
+            sym = m.group(1).strip()
+            sub = re.fullmatch(r"([A-Za-z])_\{?\s*([A-Za-z0-9])\s*\}?", sym)
+            if sub:
+                pattern = (r"(?<![A-Za-z\\])" + sub.group(1) + r"_\s*(?:\{\s*" + sub.group(2) + r"\s*\}|"
+                           + sub.group(2) + r")(?![A-Za-z0-9])")
+                replacement = "n_{" + sub.group(2) + "}"
+            elif re.fullmatch(r"\|\s*[A-Za-z]\s*\|", sym):
+                pattern, replacement = re.escape(sym).replace(r"\ ", r"\s*"), "n_{*}"
+            else:
+                continue
+            out.append((pattern, replacement, f"{sym} declared as a count of samples: read as {replacement}"))
         return out
 
 
@@ -128,7 +151,7 @@ WORD2VEC = Vocabulary(
         ("v_w", r"(?:respect to|wrt|w\.r\.t\.?)\s*\$\s*v_\{?w"),
     ),
     otherwise_words=r"o/w|otherwise|\bothers?\b|\belse\b|every other|all other|其余|其他",
-    repeat_words=r"n_\{?k|repeat|drawn|multiple|(?<!\\)\btimes|more than once|not (?:be )?distinct|\\indicator|"
+    repeat_words=r"(?<![A-Za-z\\])n_\{?[\w*]|重复|w_\{?\w\}?\s*(?:=|\\neq?\b|≠)\s*w_|(?<![\d.])1\s*(?:\\\{|\[|\()\s*w_|repeat|drawn|multiple|(?:several|many|multiple)\s+times|more than once|not (?:be )?distinct|\\indicator|"
                  r"\\mathbb\s*\{?1",
     sigmoid_words=r"sigmoid|\\sigma\s*\(x\)|σ\(x\)",
     rows_U_words=(
