@@ -89,6 +89,27 @@ CASES = [
     ("**(g)** The samples may repeat.\n\n$\\frac{\\partial J_{neg}}{\\partial u_{w_k}} = |S|(1 - \\sigma(-u_{w_k}^T v_c)) v_c$\n\n"
      "Here $|S|$ is the number of times $w_k$ appears among the samples.\n", {"neg.u_k_repeated": "correct"}),
     ("若负样本可以重复：\n$$\\frac{\\partial J_{neg}}{\\partial u_k}=(1-\\sigma(-u_k^\\top v_c))v_c$$\n", {"neg.u_k_repeated": "incorrect"}),
+    # -- piecewise written as \left\{ array / aligned \right. --------------------------------------
+    ("$$\\frac{\\partial J}{\\partial u_w} = \\left\\{ \\begin{array}{ll} (\\hat{y}_w - 1)\\, v_c & w = o \\\\ "
+     "\\hat{y}_w\\, v_c & w \\neq o \\end{array} \\right.$$", {"naive.u_o": "correct", "naive.u_w": "correct"}),
+    ("$$\\frac{\\partial J}{\\partial u_w} = \\left\\{\\begin{array}{ll}(\\hat y_o - 1) v_c, & w = o,\\\\[2pt]\n"
+     "\\hat y_w u_w, & \\text{otherwise}\\end{array}\\right.$$", {"naive.u_o": "correct", "naive.u_w": "incorrect"}),
+    ("$$\\begin{aligned}\\frac{\\partial J}{\\partial u_w}&=-\\frac{\\partial}{\\partial u_w}u_o^\\top v_c+\\hat y_wv_c\\\\\n"
+     "&=\\left\\{\\begin{aligned}\n&(1-\\hat y_w)v_c&&\\text{if }w=o\\\\\n&\\hat y_wv_c&&\\text{otherwise}\n"
+     "\\end{aligned}\\right.\n\\end{aligned}$$", {"naive.u_o": "incorrect", "naive.u_w": "correct"}),
+    # -- part labels inside an aligned block (ii: one term of the sum, no Σ) -------------------------
+    ("$$\\begin{align}\n(i)&\\frac{\\partial J_{sg}}{\\partial U}=\\sum_{-m\\le j\\le m,j\\ne 0}\\frac{\\partial J(v_c, w_{t+j}, U)}"
+     "{\\partial U}\\\\\n(ii)&\\frac{\\partial J_{sg}}{\\partial v_c}=\\frac{\\partial J(v_c, w_{t+j}, U)}{\\partial v_c}\\\\\n"
+     "(iii)&\\frac{\\partial J_{sg}}{\\partial v_w}=0\n\\end{align}$$", {"sg.U": "correct", "sg.v_c": "incorrect", "sg.v_w": "correct"}),
+    # -- the operator written before the loss: ∂/∂U J(v_c, w_{t+j}, U) -----------------------------
+    ("$$\\nabla_U J_{sg} = \\sum_{-m\\le j\\le m, j\\ne 0}\\dfrac{\\partial}{\\partial U}J(v_c, w_{t+j}, U)$$", {"sg.U": "correct"}),
+    ("$$\\nabla_{v_c} J_{sg} = -\\sum_{j\\ne 0}\\dfrac{\\partial}{\\partial v_c}J(v_c, w_{t+j}, U)$$", {"sg.v_c": "incorrect"}),
+    # -- a remark after the answer with an '=' of its own ("for all k = 1, …, K", "if w = o") -----------
+    ("$$\\frac{\\partial J}{\\partial u_w} = (\\hat y_w - 1)v_c \\quad \\text{if } w = o$$", {"naive.u_o": "correct"}),
+    ("$$\\frac{\\partial J}{\\partial u_w} = \\hat y_w \\quad \\text{if } w \\neq o$$", {"naive.u_w": "incorrect"}),
+    ("$$\\frac{\\partial J_{neg}}{\\partial u_k} = -(\\sigma(-u_k^{\\mathsf{T}}v_c) - 1)v_c,  \\mathrm{for\\ all\\ } k = 1, 2, \\cdots, K$$",
+     {"neg.u_k": "correct"}),
+    ("$$\\frac{\\partial J_{neg}}{\\partial u_k} = (\\sigma(-u_k^T v_c) - 1)v_c \\text{ for each } k$$", {"neg.u_k": "incorrect"}),
     # ... while "times" in prose about one term is not a repeat
     ("**(f)** Each negative term gives $(1-\\sigma(-u_k^\\top v_c))$ times the other vector, so "
      "$\\frac{\\partial J_{neg}}{\\partial u_k} = (1-\\sigma(-u_k^\\top v_c))v_c$.\n", {"neg.u_k": "correct"}),

@@ -277,6 +277,9 @@ def _eval(node, scope: Scope) -> np.ndarray:
     if isinstance(node, ast.Derivative):
         return _reference(node, scope)
     if isinstance(node, ast.Applied):
+        if isinstance(node.arg, ast.LossCall):
+            # ∂/∂U J(v_c, w_{t+j}, U): the operator written before the loss, as ∂J(…)/∂U
+            return _reference(ast.Derivative(node.arg, node.op.wrt), scope)
         if scope.differentiate and _symbolic(scope.inst.U):
             return _differentiate(node, scope)
         raise Unreadable("a derivative that is not worked out")

@@ -348,7 +348,7 @@ LABELLED = re.compile(r"^\s*\d+\s*\(?[a-h]\)?\s*[-.:)]\s*")
 TEXT_CMD = re.compile(r"\\(?:text|mathrm|textbf|textit)\s*\{([^{}]*)\}")
 LEADING_LABEL = re.compile(r"^\s*\\textcircled\s*\{(\w)\}\s*(?:\\q?quad\s*)?(?=[^\s=])")
 # where a remark starts at the top level of a step: \quad, \text{…}, \forall, \in ℝ, "(w ≠ o)"
-REMARK_START = re.compile(r"\\q?quad\b|\\text\s*\{|\\forall\b|\\in\s*\\reals|\\in\s*\\mathbb|\\in\s*\\R\b|"
+REMARK_START = re.compile(r"\\q?quad\b|\\text\s*\{|\\forall\b|(?:\{\s*)?\bfor\s+(?:all|each|every)\b|\\in\s*\\reals|\\in\s*\\mathbb|\\in\s*\\R\b|"
                           r",\s*(?=[a-zA-Z]\s*(?:=|\\neq|\\ne\b)|\\forall|\\text)|\\mathrm\s*\{\s*(?:if|for|when)")
 PAREN_REMARK = re.compile(r"\(\s*(?:\\text\s*\{[^{}]*\}\s*)*[a-zA-Zω\\]+[^()]*?(?:\\neq|\\ne\b|=|\\in|when|for|if)[^()]*\)\s*$")
 
@@ -358,6 +358,8 @@ def _top_level_positions(text: str):
     depth = 0
     for i, ch in enumerate(text):
         if ch == "{" and (i == 0 or text[i - 1] != "\\"):
+            if depth == 0:
+                yield i               # a group's opening brace is itself at the top level
             depth += 1
         elif ch == "}" and (i == 0 or text[i - 1] != "\\"):
             depth -= 1
@@ -389,8 +391,37 @@ def clean_step(text: str) -> tuple[str, str]:
     return text.strip().rstrip(",.;").strip(), remark.strip()
 
 
+ROW_SPACING = re.compile(r"\\\\\s*\[\s*-?[\d.]+\s*(?:pt|em|ex|mm|cm|mu|in)\s*\]")    # \\[2pt]
+PIECEWISE = re.compile(r"\\\{\s*\\begin\{(array|aligned|matrix)\}(?:\{[^{}]{0,20}\})?")
+
+
+def _piecewise(body: str) -> str:
+    """A brace before an array or aligned (``\\left\\{ \\begin{array}{ll} a & w = o \\\\ b & w \\neq o
+    \\end{array} \\right.``, ``\\left\\{\\begin{aligned} &a&&\\text{if } w=o …``) is a cases table:
+    rewritten as one, its rows' alignment marks reduced to expression & condition."""
+    out, pos = [], 0
+    while True:
+        m = PIECEWISE.search(body, pos)
+        if not m:
+            break
+        closer = "\\end{" + m.group(1) + "}"
+        end = body.find(closer, m.end())
+        if end < 0:
+            break                     # unclosed: no later one closes either; the grammar reports it
+        rows = []
+        for row in re.split(r"\\\\", body[m.end():end]):
+            if row.strip():
+                cells = [c for c in row.split("&") if c.strip()]
+                rows.append(" & ".join([cells[0], " ".join(cells[1:])]) if cells else row)
+        out.append(body[pos:m.start()] + "\\begin{cases}" + " \\\\ ".join(rows) + "\\end{cases}")
+        pos = end + len(closer)
+    return "".join(out) + body[pos:] if out else body
+
+
 def _rows(body: str) -> list[str]:
     """Rows of a block: split at \\\\ outside cases/matrix environments."""
+    body = ROW_SPACING.sub(r"\\\\", body) if "\\\\[" in body else body
+    body = _piecewise(body) if "\\{" in body else body
     inner = re.sub(r"\\(?:begin|end)\{(?:aligned|align\*?|gather\*?|equation\*?|eqnarray\*?|multline\*?|split|"
                    r"alignat\*?)\}(?:\{\d+\})?", " ", body)
     rows, depth, braces, start, i = [], 0, 0, 0, 0
@@ -558,7 +589,7 @@ def _inline_is_answer(body: str, prefix: str, after: str = "") -> bool:
     derivative on its left, a loss definition (it sets the section's loss), or an
     expression after a label ending in ':' ("- $u_o$: $…$", "answer is: $…$").
     A formula in parentheses in prose ("(using $∂\\det Q/∂Q = …$)") is an aside."""
-    if ASIDE_OPEN.search(prefix) and after.lstrip().startswith(")"):
+    if after.lstrip().startswith(")") and ASIDE_OPEN.search(prefix[-80:]):
         return False
     if "=" in body and (INLINE_ANSWER.search(body.split("=")[0]) or re.match(r"\s*(?:\\bm\s*|\\mathbf\s*)?\{?J", body)):
         return True
@@ -579,6 +610,43 @@ def _without_alignment(row: str) -> str:
     return "".join(out)
 
 
+def _cut_remark(row: str) -> tuple[str, str]:
+    """A remark after the answer that holds an '=' of its own (``\\quad \\text{if } w = o``,
+    ``\\mathrm{for\\ all\\ } k = 1, …, K``): cut off before the row is split at '=', so
+    "o" or "1, 2, …, K" does not become the final step. Only after the row's first '=',
+    outside groups and environments (a cases table keeps its conditions)."""
+    if not REMARK_START.search(row):
+        return row, ""
+    depth = env = 0
+    seen_eq = False
+    i = 0
+    while i < len(row):
+        if row.startswith("\\begin", i):
+            env += 1
+        elif row.startswith("\\end", i):
+            env -= 1
+        ch = row[i]
+        if ch == "\\" and i + 1 < len(row) and row[i + 1] in "{}":
+            i += 2
+            continue
+        if depth == 0 and env == 0:
+            if ch == "=" and (i == 0 or row[i - 1] not in "<>!\\"):
+                seen_eq = True
+            elif seen_eq:
+                m = REMARK_START.match(row, i)
+                if m:
+                    return row[:i], row[i:]
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        i += 1
+    return row, ""
+
+
+ROW_LABEL = re.compile(r"^\s*\(\s*(?:i{1,3}|iv|vi{0,3}|[a-h])\s*\)\s*(?=\\frac|\\partial|\\nabla|\\dfrac)")
+
+
 def _add_row(found: list[Chain], row: str, line: int, context: str, noisy: bool,
              inside_block: bool = False, where: dict | None = None, first_in_block: int = 0) -> None:
     where = where or {}
@@ -586,11 +654,15 @@ def _add_row(found: list[Chain], row: str, line: int, context: str, noisy: bool,
     if not row.strip():
         return
     row = SECTION.sub("", row) if SECTION.match(row) and not row.lstrip().startswith("(") else row
+    row = ROW_LABEL.sub("", row)      # "(i)& ∂J/∂U = …": a part label in front of an aligned row
     label = LEADING_LABEL.match(row)
     if label:  # "ⓐ \quad ∂L/∂u_0 = ...": the label names this chain
         context = context + f" [label {label.group(1)}] "
         row = row[label.end():]
+    row, tail = _cut_remark(row)
     steps, dropped = collapse_repeats(_split_top(row, "="))
+    if tail:
+        steps[-1] = steps[-1] + " " + tail    # clean_step of the last step keeps it as the remark
     in_block = inside_block and len(found) > first_in_block
     if found and not steps[0].strip() and (in_block or not inside_block):
         chain, new_steps = found[-1], steps[1:]      # "= …" continues the previous chain
