@@ -110,6 +110,24 @@ CASES = [
     ("$$\\frac{\\partial J_{neg}}{\\partial u_k} = -(\\sigma(-u_k^{\\mathsf{T}}v_c) - 1)v_c,  \\mathrm{for\\ all\\ } k = 1, 2, \\cdots, K$$",
      {"neg.u_k": "correct"}),
     ("$$\\frac{\\partial J_{neg}}{\\partial u_k} = (\\sigma(-u_k^T v_c) - 1)v_c \\text{ for each } k$$", {"neg.u_k": "incorrect"}),
+    # -- declared conventions and aliases ---------------------------------------------------------
+    ("$\\pmb U $ , matrix of shape (vocab_size, embedding_dim) , all the outside vectors.\n\n"
+     "$$\\frac{\\partial J}{\\partial \\pmb v_c} = \\pmb U^\\top (\\pmb {\\hat y}-\\pmb y)$$", {"naive.v_c": "correct"}),
+    ("约定$U\\in\\R^{|V|\\times n}$，$U$的每一行是一个$u_w^\\top$：\n\n"
+     "$$\\frac{\\partial J}{\\partial U}=(\\hat y-y) v_c^\\top$$\n", {"naive.U": "correct"}),
+    ("约定$U\\in\\R^{|V|\\times n}$，$U$的每一行是一个$u_w^\\top$：\n\n"
+     "$$\\frac{\\partial J}{\\partial U}=v_c(\\hat y-y)^\\top$$\n", {"naive.U": "incorrect"}),
+    ("$U \\in \\mathbb{R}^{|V| \\times d}$, each row of $U$ is $u_w^\\top$.\n\n"
+     "$$\\frac{\\partial J_{sg}}{\\partial U} = \\sum_{j\\neq 0}\\frac{\\partial J(v_c,w_{t+j},U)}{\\partial U}$$", {"sg.U": "correct"}),
+    ("* here $\\delta(\\cdot)$ denotes the sigmoid function\n\n"
+     "$$\\frac{\\partial J}{\\partial u_o} = (\\delta(u_o^\\top v_c) - 1) v_c$$", {"neg.u_o": "correct"}),
+    ("* here $\\phi(x)$ is the sigmoid\n\n$$\\frac{\\partial J}{\\partial u_o} = (1 - \\phi(u_o^\\top v_c)) v_c$$",
+     {"neg.u_o": "incorrect"}),
+    # ... undeclared, δ is not σ: nothing is judged (the block is listed for review)
+    ("$$\\frac{\\partial J}{\\partial u_o} = (\\delta(u_o^\\top v_c) - 1) v_c$$", {}),
+    # -- a condition typed as a subscript of the derivative ------------------------------------------
+    ("$$\\frac{\\partial J_{skip-gram}}{\\partial v_w} _{\\text{ where } w \\ne c } = 0$$", {"sg.v_w": "correct"}),
+    ("$$\\frac{\\partial J_{skip-gram}}{\\partial v_w} _{w \\ne c} = U(\\hat y - y)$$", {"sg.v_w": "incorrect"}),
     # ... while "times" in prose about one term is not a repeat
     ("**(f)** Each negative term gives $(1-\\sigma(-u_k^\\top v_c))$ times the other vector, so "
      "$\\frac{\\partial J_{neg}}{\\partial u_k} = (1-\\sigma(-u_k^\\top v_c))v_c$.\n", {"neg.u_k": "correct"}),

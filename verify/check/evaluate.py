@@ -460,7 +460,8 @@ def _reference(node: ast.Derivative, scope: Scope) -> np.ndarray:
     if isinstance(wrt, ast.Name) and wrt.sub is not None and wrt.sub.text in CENTER:
         return column(grads["v_c"])
     if isinstance(wrt, ast.Name) and wrt.base in ("U", "omega", "u", "xi") and (wrt.sub is None):
-        return np.asarray(grads["U"], dtype=float)
+        grad = np.asarray(grads["U"], dtype=float)
+        return grad.T if scope.rows_U else grad    # in the file's declared layout, as U itself
     raise Unreadable("a derivative by something other than U or v_c")
 
 

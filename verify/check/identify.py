@@ -95,6 +95,8 @@ def condition(text: str) -> Condition:
 # -- the left-hand side -----------------------------------------------------------
 
 TRAILING_CONDITION = re.compile(r"\(\s*([^()]*?(?:\\neq|\\ne\b|≠|=)[^()]*?)\s*\)\s*$")
+# ∂J/∂v_w _{\text{where } w \ne c}: a condition typed as a subscript of the whole derivative
+TRAILING_SUBSCRIPT = re.compile(r"\}\s*_\s*\{((?:[^{}]|\{[^{}]*\})*?(?:\\neq|\\ne\b|≠|=)(?:[^{}]|\{[^{}]*\})*)\}\s*$")
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,10 @@ def read_lhs(text: str) -> LHS | None:
     m = TRAILING_CONDITION.search(text)
     if m:
         cond, text = m.group(1), text[:m.start()]
+    elif len(text) < 400:               # a left-hand side is short; the pattern need not scan more
+        m = TRAILING_SUBSCRIPT.search(text)
+        if m:
+            cond, text = m.group(1), text[:m.start() + 1]
     try:
         node, _ = parse(text)
     except ReadError:

@@ -46,6 +46,8 @@ class Vocabulary:
     # words declaring a symbol as a count ("$c_s$ is the number of …", "how many"): the
     # symbol is read as n_s, the count of samples that are the word w_s (n_{*}: the question's word)
     count_words: str = r"(?:be|is|denotes?|as|stands? for)?\s*(?:the\s+)?(?:number of|count of|how many)"
+    # words declaring a symbol as the sigmoid ("$\delta(\cdot)$ denotes the sigmoid function")
+    sigmoid_declared: str = r"(?:denotes?|is|stands? for|as|为|表示)\s*(?:the\s+)?(?:logistic\s+)?(?:sigmoid|logistic function)"
 
     # -- questions the reader asks -------------------------------------------------
 
@@ -98,7 +100,19 @@ class Vocabulary:
         for declared, pattern, replacement, note in self.declared_aliases:
             if re.search(declared, document, re.IGNORECASE | re.DOTALL):
                 out.append((pattern, replacement, note))
-        return out + self._counts(document)
+        return out + self._counts(document) + self._sigmoids(document)
+
+    def _sigmoids(self, document: str) -> list[tuple[str, str, str]]:
+        """A Greek letter the document declares as the sigmoid ("here $\\delta(\\cdot)$
+        denotes the sigmoid function"): read as σ wherever it is applied."""
+        out = []
+        for m in re.finditer(r"\$\s*\\([A-Za-z]+)\s*(?:\(\s*(?:\\cdot|x|\\,|\s)*\))?\s*\$\s*,?\s*"
+                             + self.sigmoid_declared, document, re.IGNORECASE):
+            name = m.group(1)
+            if name in ("sigma", "frac", "mathrm", "text", "operatorname"):
+                continue
+            out.append((r"\\" + name + r"(?![A-Za-z])", r"\sigma", f"\\{name} declared as the sigmoid: read as σ"))
+        return out
 
     def _counts(self, document: str) -> list[tuple[str, str, str]]:
         """A symbol the document declares as a count ("Let $c_s$ denote how many of
@@ -155,8 +169,9 @@ WORD2VEC = Vocabulary(
                  r"\\mathbb\s*\{?1",
     sigmoid_words=r"sigmoid|\\sigma\s*\(x\)|σ\(x\)",
     rows_U_words=(
-        r"U\s*\$?\s*(?:is|\\in|∈)\s*\$?\s*(?:\\mathbb\{R\}\^\{?\s*)?(?:\|V\||W|N_w|\\text\{vocab)\s*(?:\\times|×|x)\s*(?:d|N|n|D)\b[^.\n]{0,80}rows?",
-        r"U\s*\$?,?\s*matrix of shape \(vocab_size,\s*embedding_dim\)",
+        # "U ∈ ℝ^{|V|×n}, … each row of U is u_wᵀ" (也: "U的每一行是一个u_wᵀ")
+        r"U\s*\$?\s*(?:is|\\in|∈)\s*\$?\s*(?:(?:\\mathbb\{R\}|\\R|\\reals|ℝ)\^\{?\s*)?(?:\|V\||W|N_w|\\text\{vocab)\s*(?:\\times|×|x)\s*(?:d|N|n|D)\b[^.\n。]{0,80}(?:rows?|每一?行)",
+        r"U\s*\$?\s*,?\s*(?:a\s+|the\s+)?matrix of shape \(vocab_size,\s*embedding_dim\)",
         r"rows? (?:\$w\$ )?(?:is|are) \$?\\?(?:pmb|bm)?\s*\{?u_\{?w\}?\^(?:\\top|T)",
         r"with rows \$u_w",
     ),
