@@ -128,6 +128,18 @@ CASES = [
     # -- a condition typed as a subscript of the derivative ------------------------------------------
     ("$$\\frac{\\partial J_{skip-gram}}{\\partial v_w} _{\\text{ where } w \\ne c } = 0$$", {"sg.v_w": "correct"}),
     ("$$\\frac{\\partial J_{skip-gram}}{\\partial v_w} _{w \\ne c} = U(\\hat y - y)$$", {"sg.v_w": "incorrect"}),
+    # -- the column list restated between the left-hand side and the answer ---------------------------
+    ("$\\frac{\\partial J}{\\partial U} = \\left[ \\frac{\\partial J}{\\partial \\mathbf{u}_1}, \\frac{\\partial J}{\\partial "
+     "\\mathbf{u}_2}, ..., \\frac{\\partial J}{\\partial \\mathbf{u}_{|V|}} \\right] = \\mathbf{v}_c (\\hat{\\mathbf{y}} - "
+     "\\mathbf{y})^\\mathrm{T}$", {"naive.U": "correct"}),
+    ("$\\frac{\\partial J}{\\partial U}=(\\hat{y}-y)^Tv_c=[\\frac{\\partial J}{\\partial u_1}, \\frac{\\partial J}{\\partial u_2},"
+     "..., \\frac{\\partial J}{\\partial u_{|V|}}]$", {"naive.U": "incorrect"}),
+    # ... alone it is not a closed form: for review, never dropped
+    ("### (d) naive softmax\n$$\\frac{\\partial J}{\\partial U} = \\left[\\frac{\\partial J}{\\partial u_1}, \\ldots, \\frac{\\partial J}{\\partial u_W}\\right]$$",
+     {"naive.U": "unparsed"}),
+    # -- a box around a whole equation --------------------------------------------------------------
+    ("写成矩阵形式：$\\boxed{\\frac{\\partial J}{\\partial U}=(\\hat y-y)^\\top v_c}$", {"naive.U": "incorrect"}),
+    ("$$\\boxed{\\frac{\\partial J}{\\partial U}=v_c(\\hat y-y)^\\top}$$", {"naive.U": "correct"}),
     # ... while "times" in prose about one term is not a repeat
     ("**(f)** Each negative term gives $(1-\\sigma(-u_k^\\top v_c))$ times the other vector, so "
      "$\\frac{\\partial J_{neg}}{\\partial u_k} = (1-\\sigma(-u_k^\\top v_c))v_c$.\n", {"neg.u_k": "correct"}),

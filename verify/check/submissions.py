@@ -111,6 +111,7 @@ def _judge_steps(steps: list[tuple[int, str]], target: Target, policy: Policy, n
 
 
 LABEL = re.compile(r"\\textcircled\s*\{(\w)\}")
+COLUMN_LIST = re.compile(r"^\s*\[\s*\\frac\s*\{\s*\\partial[^{}]*(?:\{[^{}]*\}[^{}]*)*\}\s*\{\s*\\partial\s*u_\{?1\}?\s*\}\s*,")
 INLINE_MATH = re.compile(r"\$([^$]{1,200})\$")
 
 
@@ -166,6 +167,9 @@ def answers_in(text: str, policy: Policy = Policy(), vocabulary: Vocabulary = WO
             prose_cond = _prose_condition(chain.context)
             cond = lhs.condition or chain_condition or _branch_remark(chain.remark) or prose_cond
             plain = [(s.line, s.text) for s in chain.steps if not s.branches]
+            # [∂J/∂u_1, …, ∂J/∂u_|V|]: the definition restated between the left-hand side and the
+            # answer, not an answer (kept when it is all there is: a list alone is for review)
+            plain = [p for p in plain if not COLUMN_LIST.match(p[1])] or plain
             boxed = [i for i, s in enumerate(chain.steps) if s.boxed and not s.branches]
             if boxed:
                 plain = [(s.line, s.text) for s in chain.steps[:boxed[-1] + 1] if not s.branches]

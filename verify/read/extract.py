@@ -391,6 +391,18 @@ def clean_step(text: str) -> tuple[str, str]:
     return text.strip().rstrip(",.;").strip(), remark.strip()
 
 
+def _unbox_equation(body: str) -> str:
+    """``\\boxed{∂J/∂U = (ŷ − y)ᵀv_c}``: a box around a whole equation only frames it."""
+    m = BOXED.match(body.lstrip())
+    if not m or "=" not in body:
+        return body
+    inner = _boxed(body.lstrip())
+    rest = body.lstrip()[m.end() + len(inner or "") + 1:]
+    if inner is None or rest.strip() or len(_split_top(inner, "=")) < 2:
+        return body
+    return inner
+
+
 ROW_SPACING = re.compile(r"\\\\\s*\[\s*-?[\d.]+\s*(?:pt|em|ex|mm|cm|mu|in)\s*\]")    # \\[2pt]
 PIECEWISE = re.compile(r"\\\{\s*\\begin\{(array|aligned|matrix)\}(?:\{[^{}]{0,20}\})?")
 
@@ -421,6 +433,7 @@ def _piecewise(body: str) -> str:
 def _rows(body: str) -> list[str]:
     """Rows of a block: split at \\\\ outside cases/matrix environments."""
     body = ROW_SPACING.sub(r"\\\\", body) if "\\\\[" in body else body
+    body = _unbox_equation(body)
     body = _piecewise(body) if "\\{" in body else body
     inner = re.sub(r"\\(?:begin|end)\{(?:aligned|align\*?|gather\*?|equation\*?|eqnarray\*?|multline\*?|split|"
                    r"alignat\*?)\}(?:\{\d+\})?", " ", body)
@@ -456,8 +469,15 @@ def _split_equations(row: str) -> list[str]:
     tops = set(_top_level_positions(row))
     cuts = []
     seen_eq = False
+    brackets = 0                      # [∂J/∂u_1, ∂J/∂u_2, …]: a list, not two equations
     for i in sorted(tops):
         ch = row[i]
+        if ch in "([" and (i == 0 or row[i - 1] != "\\"):
+            brackets += 1
+        elif ch in ")]" and (i == 0 or row[i - 1] != "\\"):
+            brackets -= 1
+        if brackets > 0:
+            continue
         if ch == "=":
             seen_eq = True
             continue
