@@ -21,7 +21,7 @@ from gradkey.verify.check.judge import Policy
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = sorted((ROOT / "tests" / "fixtures").rglob("*.md")) + sorted((ROOT / "tests" / "fixtures").rglob("*.txt")) \
-    + sorted((ROOT / "examples").glob("*.md"))
+    + sorted((ROOT / "examples" / "submissions").glob("*.md"))
 
 
 def answers():
@@ -98,8 +98,8 @@ def main():
         starts.append(time.perf_counter() - start)
     print(f"CLI start-up (gradkey problems): {min(starts):.2f} s")
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "gradkey.verify.cli", "check", str(ROOT / "examples")], capture_output=True)
-    print(f"gradkey check examples/ (3 files, cold process): {time.perf_counter() - start:.2f} s")
+    subprocess.run([sys.executable, "-m", "gradkey.verify.cli", "check", str(ROOT / "examples" / "submissions")], capture_output=True)
+    print(f"gradkey check examples/submissions/ (3 files, cold process): {time.perf_counter() - start:.2f} s")
 
 
 if __name__ == "__main__":

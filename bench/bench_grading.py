@@ -25,7 +25,7 @@ from gradkey.verify.grade.discover import CHECK, CODE, scan
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = [p for p in sorted((ROOT / "tests" / "fixtures").rglob("*")) if p.suffix in (".md", ".txt")] \
-    + sorted((ROOT / "examples").glob("*.md"))
+    + sorted((ROOT / "examples" / "submissions").glob("*.md"))
 NOTATION = [("u_o", "u_0"), ("u_o", "u_O"), ("v_c", r"\nu_c"), ("^T", r"^\top"), (r"\hat{y}", r"\widehat{y}")]
 MISTAKES = [("(\\hat{y}_o - 1)", "(1 - \\hat{y}_o)"), ("\\sigma(u_k", "\\sigma(-u_k"), ("U(\\hat{y} - y)", "U(y - \\hat{y})"),
             ("\\hat{y}_w v_c", "\\hat{y}_w"), ("- 1) v_c", ") v_c")]

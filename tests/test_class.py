@@ -21,7 +21,7 @@ from gradkey.verify.grade.batch import CheckJob, LocalPool, check_text, grade, n
 from gradkey.verify.grade.discover import read_capped, scan
 
 FIXTURES = Path(__file__).parent / "fixtures"
-EXAMPLES = Path(__file__).parent.parent / "examples"
+EXAMPLES = Path(__file__).parent.parent / "examples" / "submissions"
 GOOD = {"alice/hw2.md": "s04_neg_correct.md", "bob/hw2.md": "s05_neg_mistakes.md", "oscar.md": "s03_naive_mistakes.md"}
 
 
@@ -125,7 +125,7 @@ def test_same_results_with_one_and_two_workers(klass):
 
 def test_gradebook_is_keyed_by_student_with_blanks_and_review_counts(klass, tmp_path):
     out = tmp_path / "graded"
-    p = gradkey("check", "--format", "csv", "--rubric", str(EXAMPLES / "gradescope" / "rubric.toml"),
+    p = gradkey("check", "--format", "csv", "--rubric", str(EXAMPLES.parent / "gradescope" / "rubric.toml"),
                 "--out", str(out), str(klass))
     assert p.returncode == 1
     assert f"wrote {out / 'grades.csv'}" in p.stderr and "feedback file(s)" in p.stderr and f"created {out}" in p.stderr
@@ -137,7 +137,7 @@ def test_gradebook_is_keyed_by_student_with_blanks_and_review_counts(klass, tmp_
     assert by["alice"]["neg.u_k verdict"] == "correct" and by["bob"]["neg.u_k verdict"] == "incorrect"
     assert (out / "alice.feedback.md").read_text() != (out / "bob.feedback.md").read_text()
     # the two parts of carol's submission score what the whole file scores
-    whole = gradkey("check", "--format", "csv", "--rubric", str(EXAMPLES / "gradescope" / "rubric.toml"),
+    whole = gradkey("check", "--format", "csv", "--rubric", str(EXAMPLES.parent / "gradescope" / "rubric.toml"),
                     str(EXAMPLES / "clean_correct.md")).stdout
     whole = list(csv.DictReader(io.StringIO(whole)))[1]
     assert float(whole["total"]) >= 9
@@ -151,7 +151,7 @@ def test_gradebook_is_keyed_by_student_with_blanks_and_review_counts(klass, tmp_
 
 
 def test_text_with_a_rubric_shows_points_and_counterexample_inputs_by_name(klass):
-    p = gradkey("check", "--rubric", str(EXAMPLES / "gradescope" / "rubric.toml"), str(klass / "bob"))
+    p = gradkey("check", "--rubric", str(EXAMPLES.parent / "gradescope" / "rubric.toml"), str(klass / "bob"))
     assert "/ 13 points" in p.stdout
     line = next(ln for ln in p.stdout.splitlines() if "✗ neg.u_k " in ln)
     assert line.rstrip().endswith("0 / 1")
@@ -171,7 +171,7 @@ def test_decisions_persist_across_regrades_and_reviews_list_the_rest(klass, tmp_
                          "bob,neg.u_k,correct,,Ana,sign convention of the course\n"
                          "dave,naive.v_c,,0.5,Ben,graded the PDF by hand\n", encoding="utf-8")
     for _ in range(2):   # the same on every regrade
-        p = gradkey("check", "--decisions", str(decisions), "--rubric", str(EXAMPLES / "gradescope" / "rubric.toml"),
+        p = gradkey("check", "--decisions", str(decisions), "--rubric", str(EXAMPLES.parent / "gradescope" / "rubric.toml"),
                     "--format", "csv", str(klass))
         by = {r["student"]: r for r in csv.DictReader(io.StringIO(p.stdout))}
         assert by["bob"]["neg.u_k verdict"] == "correct" and by["bob"]["neg.u_k points"] == "1"

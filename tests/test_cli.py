@@ -56,7 +56,7 @@ def test_zero_workers_instances_or_time_limit_are_refused(tmp_path):
 def test_output_into_a_missing_folder_is_an_error_and_writes_are_announced(tmp_path):
     p = gradkey("key", "-o", str(tmp_path / "missing" / "key.tex"))
     assert p.returncode == 2 and "does not exist" in p.stderr and not (tmp_path / "missing").exists()
-    p = gradkey("check", "--out", str(tmp_path / "missing" / "out"), "examples/clean_correct.md")
+    p = gradkey("check", "--out", str(tmp_path / "missing" / "out"), "examples/submissions/clean_correct.md")
     assert p.returncode == 2 and "does not exist" in p.stderr and not (tmp_path / "missing").exists()
     p = gradkey("key", "-o", str(tmp_path / "key.tex"))
     assert p.returncode == 0 and f"wrote {tmp_path / 'key.tex'}" in p.stderr

@@ -129,7 +129,7 @@ def hostile_class(tmp_path_factory):
     d = tmp_path_factory.mktemp("class")
     for name in HOSTILE_NAMES:
         (d / f"{name}.md").write_text(HOSTILE_TEXT, encoding="utf-8")
-    for f in [*(FIXTURES / "samples").glob("*.txt"), *(ROOT / "examples").glob("*.md")]:
+    for f in [*(FIXTURES / "samples").glob("*.txt"), *(ROOT / "examples" / "submissions").glob("*.md")]:
         (d / f.name).write_bytes(f.read_bytes())
     rows = [check_submission(p) for p in sorted(d.iterdir())]
     site = tmp_path_factory.mktemp("site")
@@ -226,7 +226,7 @@ SIGMOID = {"verdict": "correct", "line": 3, "latex": "\\sigma(x)(1-\\sigma(x))",
            "code": None, "feedback": None, "counterexample": None, "note": "",
            "steps": [{"line": 3, "latex": "\\sigma(x)(1-\\sigma(x))", "verdict": "correct", "understood": "σ(x) (1 − σ(x))",
                       "note": ""}]}
-WITH_MISTAKES = {"file": str(ROOT / "examples" / "with_mistakes.md"),
+WITH_MISTAKES = {"file": str(ROOT / "examples" / "submissions" / "with_mistakes.md"),
                  "questions": {"sigmoid.grad": SIGMOID, "naive.u_w": U_W},
                  "answers": [{"question": "sigmoid.grad", **SIGMOID}, {"question": "naive.u_w", **U_W}]}
 
@@ -248,7 +248,7 @@ def test_student_page_shows_what_a_ta_needs(tmp_path):
     # the first wrong step of the chain
     assert "first wrong step" in text and "line 8:" in text
     # the source line the answer came from, numbered and marked
-    src = Path(ROOT / "examples" / "with_mistakes.md").read_text().splitlines()[r["line"] - 1]
+    src = Path(ROOT / "examples" / "submissions" / "with_mistakes.md").read_text().splitlines()[r["line"] - 1]
     assert f"{r['line']:4d}▶ {src}" in text
     # rendered math with its LaTeX a click away
     assert sum(1 for t, _ in p.tags if t == "math") >= len(row["answers"])
@@ -306,7 +306,7 @@ def test_class_page_counts_match_the_records(hostile_class):
 
 
 def test_a_students_files_are_merged_and_errors_shown(tmp_path):
-    good = {**WITH_MISTAKES, "file": str(ROOT / "examples" / "clean_correct.md"),
+    good = {**WITH_MISTAKES, "file": str(ROOT / "examples" / "submissions" / "clean_correct.md"),
             "questions": {"naive.u_w": {**U_W, "verdict": "correct", "code": None}}}
     rows = [{**good, "student": "ann"}, {**WITH_MISTAKES, "student": "ann"},
             {"file": "bob/answers.pdf", "student": "bob", "error": "PDF: upload the .md source", "questions": {},
@@ -315,7 +315,7 @@ def test_a_students_files_are_merged_and_errors_shown(tmp_path):
     assert len(list((tmp_path / "students").glob("*.html"))) == 2
     ann = text_of(parse(next((tmp_path / "students").glob("ann-*.html"))))
     # naive.u_w: correct in one file, incorrect in the other -> review, with both named
-    assert "the files disagree" in ann and "examples/with_mistakes.md" in ann
+    assert "the files disagree" in ann and "examples/submissions/with_mistakes.md" in ann
     bob = text_of(parse(next((tmp_path / "students").glob("bob-*.html"))))
     assert "PDF: upload the .md source" in bob
 
@@ -365,7 +365,7 @@ def test_missing_packages_say_what_to_install(monkeypatch, capsys, tmp_path):
 
 def test_cli_writes_the_site(tmp_path):
     out = tmp_path / "site"
-    p = subprocess.run([sys.executable, "-m", "gradkey.verify.cli", "check", str(ROOT / "examples" / "with_mistakes.md"),
+    p = subprocess.run([sys.executable, "-m", "gradkey.verify.cli", "check", str(ROOT / "examples" / "submissions" / "with_mistakes.md"),
                         "--html", str(out)], capture_output=True, text=True, timeout=300)
     assert p.returncode == 1, p.stderr  # the example has wrong answers
     assert "wrote the review site" in p.stderr
@@ -411,7 +411,7 @@ def _run_on_a_terminal(args, env):
 
 def test_text_output_colour_and_width():
     import os
-    example = str(ROOT / "examples" / "with_mistakes.md")
+    example = str(ROOT / "examples" / "submissions" / "with_mistakes.md")
     piped = subprocess.run([sys.executable, "-m", "gradkey.verify.cli", "check", example], capture_output=True,
                            text=True, timeout=300, env={k: v for k, v in os.environ.items() if k != "NO_COLOR"})
     assert "\x1b[" not in piped.stdout  # not a terminal: no colour

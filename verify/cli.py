@@ -249,7 +249,7 @@ def cmd_check(args) -> int:
     except decisions_.DecisionError as exc:
         print(f"gradkey check: invalid decisions file: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    args.files = args.files or [str(Path(__file__).resolve().parent.parent / "examples")]
+    args.files = args.files or [str(Path(__file__).resolve().parent.parent / "examples" / "submissions")]
     try:
         entries = _scan("check", args, CHECK)
         students_seen = {e.student for e in entries}
@@ -527,7 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(run=cmd_derive)
     c = sub.add_parser("check", help="judge submitted derivations (Markdown/LaTeX, OCR'd or typed)")
     c.add_argument("files", nargs="*", help="submission files or class folders, searched recursively; a student "
-                   "is the first folder level under the class folder, or a file's stem (default: examples/)")
+                   "is the first folder level under the class folder, or a file's stem (default: the bundled examples/submissions/)")
     c.add_argument("--format", choices=["text", "json", "gradescope", "csv"], default="text")
     c.add_argument("--rubric", help="TOML rubric: questions, points, partial credit, layout, aliases, visibility")
     c.add_argument("--problem", default="word2vec",
