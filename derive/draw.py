@@ -200,13 +200,31 @@ def satisfies(q: GenericQuestion, inst: GenericInstance) -> bool:
         v = list(np.ravel(inst.values[lab]))
         if len(set(v)) == len(v):
             return False
+    for lab, var in q.repeated_at:
+        v = list(np.ravel(inst.values[lab]))
+        if v.count(v[int(inst.values[var])]) < 2:
+            return False
     return True
 
 
 def _labels(rng, s, dims: dict, values: dict, q: GenericQuestion | None) -> np.ndarray:
+    """Labels in range(s.range_), distinct from the labels and indices named
+    by ``distinct_from``: a scalar is avoided everywhere, a label array row by
+    row (window_samples[j, :] avoids window[j]); distinct or repeated as the
+    file or the question asks."""
     shape = tuple(dims[d] for d in s.shape)
     n = dims[s.range_]
-    avoid = {int(values[o]) for o in s.distinct_from if o in values and np.ndim(values[o]) == 0}
+    everywhere = {int(values[o]) for o in s.distinct_from if o in values and np.ndim(values[o]) == 0}
+    rowwise = [np.asarray(values[o]) for o in s.distinct_from if o in values and np.ndim(values[o]) > 0]
+    lead = max((a.ndim for a in rowwise), default=0)
+    out = np.zeros(shape, dtype=int)
+    for block in np.ndindex(shape[:lead]):
+        avoid = everywhere | {int(a[block[:a.ndim]]) for a in rowwise}
+        out[block] = _label_block(rng, s, shape[lead:], n, avoid, q, whole=lead == 0)
+    return out
+
+
+def _label_block(rng, s, shape: tuple, n: int, avoid: set, q, whole: bool) -> np.ndarray:
     allowed = [k for k in range(n) if k not in avoid]
     if not allowed:
         raise InstanceError(f"no value of {s.name} in range({s.range_}={n}) differs from {sorted(avoid)}")
@@ -217,11 +235,20 @@ def _labels(rng, s, dims: dict, values: dict, q: GenericQuestion | None) -> np.n
         out = rng.permutation(allowed)[:size]
     else:
         out = rng.choice(allowed, size=size)
-        if q is not None and s.name in q.repeated:
+        if whole and q is not None and s.name in q.repeated:
             if size < 2:
                 raise InstanceError(f"a repeated value of {s.name} needs at least two entries")
             out[1] = out[0]
     return np.asarray(out, dtype=int).reshape(shape)
+
+
+def _point_at_repeats(rng, q: GenericQuestion, values: dict) -> None:
+    """For a premise such as samples[k] repeated: k at an entry drawn twice or more."""
+    for lab, var in q.repeated_at:
+        v = np.asarray(values[lab]).ravel()
+        repeats = [p for p in range(v.size) if np.count_nonzero(v == v[p]) > 1]
+        if repeats:
+            values[var] = int(repeats[int(rng.integers(len(repeats)))])
 
 
 def draw(problem: GenericProblem, rng: np.random.Generator, dims: dict | None = None,
@@ -241,6 +268,8 @@ def draw(problem: GenericProblem, rng: np.random.Generator, dims: dict | None = 
         for s in problem.symbols:
             if s.role == "label":
                 values[s.name] = _labels(rng, s, dims, values, question)
+        if question is not None:
+            _point_at_repeats(rng, question, values)
         inst = GenericInstance(problem, dims, values)
         if question is not None and question.where is not None:
             inst = _meet_where(rng, question, inst)

@@ -103,16 +103,26 @@ class Form:
     latex: str
     text: str = ""
     question: "GenericQuestion" = field(default=None, compare=False, repr=False)
+    by_loss: dict = field(default_factory=dict, compare=False, repr=False)   # base loss -> Expr
+
+    def expr_for(self, loss: str | None = None) -> Expr:
+        """The value for one base loss of a question with several (skip-gram's
+        naive and neg); the one value otherwise."""
+        return self.by_loss.get(loss, self.expr)
 
     def evaluate(self, inst, xp=None, loss=None):
         """The closed form at an instance (floats, or SymPy with xp=SYMBOLIC)."""
-        return inst.evaluate(self.expr, symbolic=xp is not None and getattr(xp, "name", "") == "symbolic")
+        return inst.evaluate(self.expr_for(loss), symbolic=xp is not None and getattr(xp, "name", "") == "symbolic")
 
 
 @dataclass(frozen=True)
 class Step:
     latex: str
     expr: Expr
+    by_loss: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def expr_for(self, loss: str | None = None) -> Expr:
+        return self.by_loss.get(loss, self.expr)
 
 
 @dataclass(frozen=True)
@@ -121,6 +131,10 @@ class Mistake:
     expr: Expr
     latex: str
     feedback: str
+    by_loss: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def expr_for(self, loss: str | None = None) -> Expr:
+        return self.by_loss.get(loss, self.expr)
 
 
 @dataclass(frozen=True)
@@ -141,10 +155,12 @@ class GenericQuestion:
     distinct: tuple = ()          # labels whose values must be pairwise distinct here
     repeated: tuple = ()          # labels that must repeat a value here
     problem: "GenericProblem" = field(default=None, compare=False, repr=False)
+    bases: tuple = ()             # every loss the question is asked about (skip-gram: naive and neg); loss first
+    repeated_at: tuple = ()       # (label, index variable): the entry label[var] itself repeats (n_k > 1)
 
     @property
     def losses(self) -> tuple:
-        return (self.loss,)
+        return self.bases or (self.loss,)
 
     @property
     def needs(self) -> str:
@@ -157,11 +173,12 @@ class GenericQuestion:
     _part_src: str = ""
 
     def truth(self, inst, loss: str | None = None):
-        """The derived answer at an instance (``sympy.diff`` of the loss)."""
-        if loss not in (None, self.loss):
-            raise ValueError(f"{self.id} is about {self.loss}, not {loss}")
+        """The derived answer at an instance (the derivative of the loss, or
+        of the named base loss when the question has several)."""
+        if loss is not None and loss not in self.losses:
+            raise ValueError(f"{self.id} is about {', '.join(self.losses)}, not {loss}")
         from gradkey.derive.truth import question_truth
-        return question_truth(self, inst)
+        return question_truth(self, inst, loss)
 
     def suits(self, inst) -> bool:
         from gradkey.derive.draw import satisfies
@@ -423,6 +440,11 @@ def build(doc: dict, *, file: str, digest: str, source: str, name: str | None = 
         for other in s.distinct_from:
             if other not in types or types[other].kind != "index":
                 r.fail(f"symbols.{s.name}.distinct_from", f"{other!r} is not a label or an index variable")
+            if types[other].shape != tuple(s.shape[:len(types[other].shape)]):
+                r.fail(f"symbols.{s.name}.distinct_from",
+                       f"{other!r} has shape {al._show(types[other].shape)}, which does not lead {s.name}'s shape "
+                       f"{al._show(s.shape)}: a label array is distinct from a scalar everywhere or from an array "
+                       "row by row (window_samples (M, K) from window (M,))")
     env = al.TypeEnv(dim_names, types)
 
     # definitions, in file order: each may use the names above it
@@ -503,14 +525,22 @@ def _shape_words(shape: tuple) -> str:
 def _question(r: _Reader, qid: str, spec, env: al.TypeEnv, file: str, loss_names: set, symbols, definitions,
               pname: str) -> GenericQuestion:
     key = f"questions.{qid}"
-    spec = r.table(spec, key, {"asks", "loss", "wrt", "order", "lhs", "condition", "where", "closed_forms",
+    spec = r.table(spec, key, {"asks", "loss", "losses", "wrt", "order", "lhs", "condition", "where", "closed_forms",
                                "steps", "mistakes", "distinct", "repeated"},
-                   required=("loss", "wrt", "closed_forms"))
-    loss = r.string(spec["loss"], f"{key}.loss")
-    if loss not in loss_names:
-        close = difflib.get_close_matches(loss, sorted(loss_names), n=1)
-        r.fail(f"{key}.loss", f"unknown loss {loss!r}" + (f"; did you mean {close[0]!r}?" if close else "")
-               + f" (declared: {', '.join(sorted(loss_names))})")
+                   required=("wrt", "closed_forms"))
+    if ("loss" in spec) == ("losses" in spec):
+        r.fail(key, "give either loss = \"NAME\" or, for a question asked of several base losses, "
+                    "losses = [\"NAME\", …]")
+    bases = (r.string(spec["loss"], f"{key}.loss"),) if "loss" in spec else r.strings(spec["losses"], f"{key}.losses")
+    lkey = f"{key}.loss" if "loss" in spec else f"{key}.losses"
+    if not bases:
+        r.fail(lkey, "name at least one loss")
+    for loss in bases:
+        if loss not in loss_names:
+            close = difflib.get_close_matches(loss, sorted(loss_names), n=1)
+            r.fail(lkey, f"unknown loss {loss!r}" + (f"; did you mean {close[0]!r}?" if close else "")
+                   + f" (declared: {', '.join(sorted(loss_names))})")
+    loss = bases[0]
     wrt_text = r.string(spec["wrt"], f"{key}.wrt")
     wrt_node = _expr(wrt_text, env, file, f"{key}.wrt").node
     base, part = (wrt_node.base, wrt_node.items) if isinstance(wrt_node, al.Index) else (wrt_node, ())
@@ -547,17 +577,35 @@ def _question(r: _Reader, qid: str, spec, env: al.TypeEnv, file: str, loss_names
                                         f"{wrt_text}'s shape {_shape_words(shape)}{hint}")
         return e
 
+    def valued(kind: str, n: int, value) -> tuple[Expr, dict]:
+        """One value, or a table of values by base loss (every base, no other key)."""
+        if not isinstance(value, dict):
+            return shaped(kind, n, value), {}
+        vkey = f"{key}.{kind}[{n}].value"
+        if len(bases) < 2:
+            r.fail(vkey, "a table of values by loss is for a question with losses = [...]; give one expression")
+        for name in value:
+            if name not in bases:
+                r.fail(f"{vkey}.{name}", f"not one of the question's losses ({', '.join(bases)})")
+        for name in bases:
+            if name not in value:
+                r.fail(vkey, f"missing the value for loss {name!r} (give one per loss: {', '.join(bases)})")
+        by_loss = {name: shaped(kind, n, value[name]) for name in bases}
+        return by_loss[bases[0]], by_loss
+
     forms = []
     for n, f in enumerate(_tables(r, spec["closed_forms"], f"{key}.closed_forms")):
         f = r.table(f, f"{key}.closed_forms[{n}]", {"value", "latex", "text"}, required=("value", "latex"))
-        forms.append(Form(shaped("closed_forms", n, f["value"]), r.string(f["latex"], f"{key}.closed_forms[{n}].latex"),
-                          f.get("text", f["latex"])))
+        e, by_loss = valued("closed_forms", n, f["value"])
+        forms.append(Form(e, r.string(f["latex"], f"{key}.closed_forms[{n}].latex"), f.get("text", f["latex"]),
+                          by_loss=by_loss))
     if not forms:
         r.fail(f"{key}.closed_forms", "give at least one closed form")
     steps = []
     for n, s in enumerate(_tables(r, spec.get("steps", []), f"{key}.steps")):
         s = r.table(s, f"{key}.steps[{n}]", {"value", "latex"}, required=("value", "latex"))
-        steps.append(Step(r.string(s["latex"], f"{key}.steps[{n}].latex"), shaped("steps", n, s["value"])))
+        e, by_loss = valued("steps", n, s["value"])
+        steps.append(Step(r.string(s["latex"], f"{key}.steps[{n}].latex"), e, by_loss))
     mistakes = []
     codes = set()
     for n, m in enumerate(_tables(r, spec.get("mistakes", []), f"{key}.mistakes")):
@@ -569,20 +617,35 @@ def _question(r: _Reader, qid: str, spec, env: al.TypeEnv, file: str, loss_names
         if code in codes:
             r.fail(f"{key}.mistakes[{n}].code", f"{code!r} is used twice in this question")
         codes.add(code)
-        mistakes.append(Mistake(f"{qid}.{code}", shaped("mistakes", n, m["value"]), m.get("latex", ""),
-                                r.string(m["feedback"], f"{key}.mistakes[{n}].feedback")))
+        e, by_loss = valued("mistakes", n, m["value"])
+        mistakes.append(Mistake(f"{qid}.{code}", e, m.get("latex", ""),
+                                r.string(m["feedback"], f"{key}.mistakes[{n}].feedback"), by_loss))
     labels = {s.name for s in symbols if s.role == "label"}
     premise = {}
+    repeated_at = []
     for k in ("distinct", "repeated"):
-        premise[k] = r.strings(spec.get(k, []), f"{key}.{k}")
-        for lab in premise[k]:
+        names = []
+        for entry in r.strings(spec.get(k, []), f"{key}.{k}"):
+            lab, var = entry, None
+            if k == "repeated" and "[" in entry:
+                # "samples[k]": the entry samples[k] itself is drawn more than once
+                node = _expr(entry, env, file, f"{key}.{k}").node
+                if not (isinstance(node, al.Index) and isinstance(node.base, al.Name) and len(node.items) == 1
+                        and isinstance(node.items[0], al.Name) and env.types[node.items[0].id].kind == "index"
+                        and env.types[node.base.id].kind == "index" and len(env.types[node.base.id].shape) == 1):
+                    r.fail(f"{key}.{k}", f"{entry!r}: a repeated entry is a label vector indexed by an index "
+                                         "variable, e.g. samples[k]")
+                lab, var = node.base.id, node.items[0].id
+                repeated_at.append((lab, var))
             if lab not in labels:
                 r.fail(f"{key}.{k}", f"{lab!r} is not a label symbol (labels: {', '.join(sorted(labels)) or 'none'})")
+            names.append(lab)
+        premise[k] = tuple(names)
     q = GenericQuestion(
         id=qid, asks=spec.get("asks", f"∂{loss}/∂{wrt_text}"), loss=loss, wrt=base.id, part=tuple(part), order=order,
         lhs=r.strings(spec.get("lhs", []), f"{key}.lhs"), condition=spec.get("condition", ""), where=where,
         closed_forms=tuple(forms), steps=tuple(steps), mistakes=tuple(mistakes), shape=shape,
-        distinct=premise["distinct"], repeated=premise["repeated"])
+        distinct=premise["distinct"], repeated=premise["repeated"], bases=tuple(bases), repeated_at=tuple(repeated_at))
     object.__setattr__(q, "_part_src", wrt_text[len(base.id):] if part else "")
     return q
 

@@ -69,31 +69,41 @@ def prove(problem: GenericProblem, per_dims: int = 2, symbolic_seconds: float = 
     for q in problem.questions:
         key = f"questions.{q.id}"
         insts = instances_for(problem, q, per_dims)
-        truths = [q.truth(i) for i in insts]
-        for kind, items in (("closed_forms", q.closed_forms), ("steps", q.steps)):
-            for n, item in enumerate(items):
-                for inst, t in zip(insts, truths):
-                    ok, why = _agree(t, inst.evaluate(item.expr), inst.error_scale())
-                    if not ok:
-                        raise ProblemFileError(file, f"{key}.{kind}[{n}]",
-                                               f"{item.expr.text!r} does not equal the derived answer "
-                                               f"(sympy.diff of {q.loss} by {q.part_text}) at dims {inst.dims}: "
-                                               f"{why}; fix the expression or the question's loss/wrt")
-        for n, m in enumerate(q.mistakes):
-            if all(_agree(t, inst.evaluate(m.expr), inst.error_scale())[0] for inst, t in zip(insts, truths)):
-                raise ProblemFileError(file, f"{key}.mistakes[{n}]",
-                                       f"{m.expr.text!r} equals the derived answer at every instance tried: "
-                                       "it is not a mistake (a correct answer would be marked wrong); "
-                                       "remove it or fix its value")
-        if symbolic_seconds:
-            for n, form in enumerate(q.closed_forms):
-                try:
-                    if not prove_symbolically(q, form.expr, insts[0], symbolic_seconds):
-                        raise ProblemFileError(file, f"{key}.closed_forms[{n}]",
-                                               "closed form − derived does not reduce to 0 at the proof dimensions")
-                except TimeoutError:
-                    notes.append(f"{key}.closed_forms[{n}]: symbolic proof took over {symbolic_seconds:g} s "
-                                 "(numeric proof only)")
+        for loss in q.losses:          # every base loss of a skip-gram-like question
+            notes += _prove_for(file, key, q, loss, insts, symbolic_seconds)
+    return notes
+
+
+def _prove_for(file: str, key: str, q, loss: str, insts: list, symbolic_seconds: float) -> list[str]:
+    notes = []
+    truths = [q.truth(i, loss) for i in insts]
+    about = f" (base loss {loss})" if len(q.losses) > 1 else ""
+    for kind, items in (("closed_forms", q.closed_forms), ("steps", q.steps)):
+        for n, item in enumerate(items):
+            expr = item.expr_for(loss)
+            for inst, t in zip(insts, truths):
+                ok, why = _agree(t, inst.evaluate(expr), inst.error_scale())
+                if not ok:
+                    raise ProblemFileError(file, f"{key}.{kind}[{n}]",
+                                           f"{expr.text!r} does not equal the derived answer "
+                                           f"(the derivative of {loss} by {q.part_text}) at dims {inst.dims}: "
+                                           f"{why}; fix the expression or the question's loss/wrt")
+    for n, m in enumerate(q.mistakes):
+        expr = m.expr_for(loss)
+        if all(_agree(t, inst.evaluate(expr), inst.error_scale())[0] for inst, t in zip(insts, truths)):
+            raise ProblemFileError(file, f"{key}.mistakes[{n}]",
+                                   f"{expr.text!r} equals the derived answer{about} at every instance tried: "
+                                   "it is not a mistake (a correct answer would be marked wrong); "
+                                   "remove it or fix its value")
+    if symbolic_seconds:
+        for n, form in enumerate(q.closed_forms):
+            try:
+                if not prove_symbolically(q, form.expr_for(loss), insts[0], symbolic_seconds, loss):
+                    raise ProblemFileError(file, f"{key}.closed_forms[{n}]",
+                                           f"closed form − derived{about} does not reduce to 0 at the proof dimensions")
+            except TimeoutError:
+                notes.append(f"{key}.closed_forms[{n}]{about}: symbolic proof took over {symbolic_seconds:g} s "
+                             "(numeric proof only)")
     return notes
 
 
@@ -115,11 +125,11 @@ def time_limit(seconds: float):
         signal.signal(signal.SIGALRM, old)
 
 
-def residue(q, expr, inst, lazy: bool = False):
+def residue(q, expr, inst, lazy: bool = False, loss: str | None = None):
     """closed − derived entry by entry, in the instance's symbolic twin,
     reduced to 0 where the two agree on every kink region (see
     :func:`reduce_residue`); a list, or a generator with ``lazy``."""
-    derived = symbolic_truth(q, inst)
+    derived = symbolic_truth(q, inst, loss)
     closed = np.asarray(inst.evaluate(expr, symbolic=True), dtype=object)
     if closed.shape != derived.shape:
         return iter([sp.nan]) if lazy else [sp.nan]
@@ -228,6 +238,6 @@ def _value(e, point: dict, memo: dict):
     return out
 
 
-def prove_symbolically(q, expr, inst, seconds: float) -> bool:
+def prove_symbolically(q, expr, inst, seconds: float, loss: str | None = None) -> bool:
     with time_limit(seconds):
-        return all(r == 0 for r in residue(q, expr, inst, lazy=True))
+        return all(r == 0 for r in residue(q, expr, inst, lazy=True, loss=loss))

@@ -268,9 +268,10 @@ def clear_memory() -> None:
     _MEMORY.clear()
 
 
-def full_gradient(q: GenericQuestion, inst: GenericInstance) -> np.ndarray:
-    """The derivative by the whole wrt symbol (before the question's part)."""
-    return derivation(q.problem, q.loss, q.wrt, q.order, inst.dims).evaluate(inst)[1]
+def full_gradient(q: GenericQuestion, inst: GenericInstance, loss: str | None = None) -> np.ndarray:
+    """The derivative by the whole wrt symbol (before the question's part), of
+    the question's loss or of the named one of its base losses."""
+    return derivation(q.problem, loss or q.loss, q.wrt, q.order, inst.dims).evaluate(inst)[1]
 
 
 def select_part(q: GenericQuestion, G, inst: GenericInstance, symbolic: bool = False):
@@ -284,14 +285,14 @@ def select_part(q: GenericQuestion, G, inst: GenericInstance, symbolic: bool = F
     return _Scope(inst.problem, inst.dims, values, inst.overrides, backend)(al.Index(0, al.Name(0, "__G__"), q.part))
 
 
-def question_truth(q: GenericQuestion, inst: GenericInstance):
-    return select_part(q, full_gradient(q, inst), inst)
+def question_truth(q: GenericQuestion, inst: GenericInstance, loss: str | None = None):
+    return select_part(q, full_gradient(q, inst, loss), inst)
 
 
-def symbolic_truth(q: GenericQuestion, inst: GenericInstance) -> np.ndarray:
+def symbolic_truth(q: GenericQuestion, inst: GenericInstance, loss: str | None = None) -> np.ndarray:
     """The derived answer as SymPy expressions in the instance's symbolic twin
     (labels and indices substituted by their one-hot values)."""
-    der = derivation(q.problem, q.loss, q.wrt, q.order, inst.dims)
+    der = derivation(q.problem, loss or q.loss, q.wrt, q.order, inst.dims)
     exprs = der.expressions()
     subs = {}
     for name, kind, shape in der.inputs:
