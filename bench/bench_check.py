@@ -75,6 +75,16 @@ def main():
           f"90th percentile {sorted(times)[int(0.9 * len(times))] * 1e3:.2f} ms")
     print(f"median per evaluated answer: {statistics.median(evaluated) * 1e3:.2f} ms; "
           f"max {max(evaluated) * 1e3:.2f} ms")
+    # the same with every step read afresh (the read memo emptied before each answer, outside
+    # the timing): what the first question an answer is judged for costs
+    from gradkey.verify.read import latex
+    fresh = []
+    for latex_text, t in items:
+        latex._READ.clear()
+        start = time.perf_counter()
+        judge_text(latex_text, t, Policy())
+        fresh.append(time.perf_counter() - start)
+    print(f"median per answer, read afresh: {statistics.median(fresh) * 1e3:.2f} ms")
     # whole files: extraction + normalising + identification + judging, per block listed
     corpus = sorted((ROOT / "tests" / "fixtures" / "corpus").glob("*.md"))
     texts = [f.read_text(encoding="utf-8") for f in corpus]

@@ -64,7 +64,9 @@ class Scope:
     row_y: bool = False                     # declared: ŷ and y are row vectors
 
     def bind(self, var: str, kind: str, value: int) -> "Scope":
-        return replace(self, loops=((var, kind, value),) + self.loops)
+        # called for every term of every Σ: built directly (dataclasses.replace is slower)
+        return Scope(inst=self.inst, base=self.base, subjects=self.subjects, loops=((var, kind, value),) + self.loops,
+                     reading=self.reading, differentiate=self.differentiate, rows_U=self.rows_U, row_y=self.row_y)
 
 
 def _symbolic(a) -> bool:

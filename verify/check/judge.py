@@ -65,7 +65,28 @@ def bases(qid: str) -> list[str]:
 MATRIX_OF_U = ("naive.U", "sg.U")   # questions whose answer has U's layout
 
 
+_TRUTHS: dict = {}
+MAX_TRUTHS = 4096
+
+
 def truth(target: Target, inst: Instance, loss: str, policy: Policy = Policy()) -> np.ndarray:
+    """The derived value at an instance (read-only). Judging asks for the same truth for
+    every reading, every candidate question and every step of a chain: it is computed once
+    per (question, instance, loss, layout) and kept; the instance is kept with it, so an
+    id reused by a new object never returns another instance's value."""
+    key = (target.qid, target.column, id(inst), loss, policy.rows_U and target.qid in MATRIX_OF_U)
+    hit = _TRUTHS.get(key)
+    if hit is not None and hit[0] is inst:
+        return hit[1]
+    value = np.array(_truth(target, inst, loss, policy))     # our own copy, then frozen
+    value.flags.writeable = False
+    if len(_TRUTHS) >= MAX_TRUTHS:
+        _TRUTHS.clear()
+    _TRUTHS[key] = (inst, value)
+    return value
+
+
+def _truth(target: Target, inst: Instance, loss: str, policy: Policy = Policy()) -> np.ndarray:
     q = derive.question(target.qid)
     value = q.truth(inst, loss)
     if target.column:

@@ -909,12 +909,38 @@ def _parse_sum_range(inner: str):
     return var, lower, conditions
 
 
+_READ: dict = {}
+MAX_READ = 4096
+
+
 def parse(text: str, notation=None) -> tuple[ast.Node, list[str]]:
     """Read one expression. Returns the tree and the OCR repairs applied.
 
     The text goes through the normalising front end first (fonts, presentation
     macros, spellings; macros of a document are expanded by the extractor, which
-    knows the document); a ReadError's column points into ``text`` as given."""
+    knows the document); a ReadError's column points into ``text`` as given.
+
+    In word2vec's notation (no ``notation``) a text is normalised and read once: the
+    same step is read for every candidate question, every reading, the left-hand
+    side, the shape check and the mistake catalogue, and the tree is immutable, so
+    the result (or the ReadError) is kept for the next call."""
+    if notation is not None or len(text) > 2000:      # a long text is read each time: the memo stays small
+        return _parse(text, notation)
+    hit = _READ.get(text)
+    if hit is None:
+        try:
+            hit = _parse(text, None)
+        except ReadError as exc:
+            hit = exc
+        if len(_READ) >= MAX_READ:
+            _READ.clear()
+        _READ[text] = hit
+    if isinstance(hit, ReadError):
+        raise ReadError(hit.message, hit.column, text)
+    return hit[0], list(hit[1])
+
+
+def _parse(text: str, notation=None) -> tuple[ast.Node, list[str]]:
     if len(text) > MAX_LENGTH:
         raise ReadError(f"an expression of {len(text)} characters (limit {MAX_LENGTH})", 0, text[:50])
     front = normalise_math(text)
