@@ -237,8 +237,19 @@ def detect_source(source: str, problems: list[GenericProblem]) -> tuple[GenericP
 
 
 def bundled_with_code() -> list[GenericProblem]:
+    """The bundled problem files that declare code layouts (a file without a
+    [code] table is not loaded: read with tomllib alone, that is cheap)."""
+    import tomllib
     from gradkey.derive.problemfile import bundled, load
-    return [p for p in (load(f) for f in bundled().values()) if p.code]
+    out = []
+    for f in bundled().values():
+        try:
+            if "code" not in tomllib.loads(f.read_text(encoding="utf-8")):
+                continue
+        except (OSError, ValueError):
+            continue
+        out.append(load(f))
+    return out
 
 
 def load_problem(name_or_path) -> GenericProblem:
