@@ -120,6 +120,7 @@ def answers_in(text: str, policy: Policy = Policy(), vocabulary: Vocabulary = WO
     convention = vocabulary.convention(text)
     policy = replace(policy, rows_U=policy.rows_U or convention.rows_U, row_y=policy.row_y or convention.row_y)
     found: list[Answer] = []
+    relabelled: list[tuple[Answer, Answer]] = []   # (judged by its shape, as labelled)
     region = None
     chains = extract.chains(text, vocabulary)
     # ⓐ = …: a label defined by one chain and used as a branch of another,
@@ -183,7 +184,10 @@ def answers_in(text: str, policy: Policy = Policy(), vocabulary: Vocabulary = WO
                 for target in tlist:
                     a = _judge_steps(plain, target, policy, chain.noisy, cond)
                     a.how = _how(target, evidence)
-                    found.append(_refit(a, plain, target, chain, policy, region))
+                    refit = _refit(a, plain, target, chain, policy, region)
+                    if refit is not a:
+                        relabelled.append((refit, a))
+                    found.append(refit)
             for step in chain.steps:
                 for expr, bcond in step.branches:
                     steps = [(step.line, expr)]
@@ -200,7 +204,8 @@ def answers_in(text: str, policy: Policy = Policy(), vocabulary: Vocabulary = WO
                         a = _judge_steps(steps, target, policy, chain.noisy, extract.strip_text_commands(bcond))
                         a.how = _how(target, evidence + ["branch condition"])
                         found.append(a)
-        for a in found[first:]:
+        mine = found[first:]
+        for a in mine + [o for r, o in relabelled if any(r is m for m in mine)]:
             a.note = "; ".join(filter(None, [a.note, *chain.notes]))
             a.column = a.column or chain.column
     found.extend(_text_line_answers(text, policy))
@@ -210,7 +215,25 @@ def answers_in(text: str, policy: Policy = Policy(), vocabulary: Vocabulary = WO
             if a.status == "judged" and a.question:
                 a.note = "; ".join(filter(None, [a.note, "judged in the file's declared convention: "
                                                  + "; ".join(convention.notes)]))
-    return _summaries(_by_value(found))
+    return _summaries(_by_value(_keep_labels(found, relabelled)))
+
+
+def _keep_labels(found: list[Answer], relabelled: list[tuple[Answer, Answer]]) -> list[Answer]:
+    """A relabelling by shape is the typo hypothesis ("∂J/∂v_c" written where
+    ∂J/∂U was meant). When the file answers the shape-fit question elsewhere under
+    its own label, the hypothesis fails: the answer was meant for the question its
+    label names, and is judged there (incorrect, with the shape reason) — else a
+    copy-pasted wrong value would be hidden behind a correct verdict."""
+    own = {a.question: a.line for a in found
+           if a.status == "judged" and a.question and not any(a is r for r, _ in relabelled)}
+    for refit, original in relabelled:
+        if refit.question in own:
+            original.note = "; ".join(filter(None, [original.note, (
+                f"its value has the shape of {refit.question}, but the file answers {refit.question} on line "
+                f"{own[refit.question]}: judged for the question its label names")]))
+            original.column = original.column or refit.column
+            found = [original if a is refit else a for a in found]
+    return found
 
 
 def _prose(text: str) -> str:
