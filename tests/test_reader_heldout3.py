@@ -34,7 +34,33 @@ CASES = [
     # naive softmax: (ŷ − y)v_cᵀ under ∂J/∂v_c and again under ∂J/∂U
     ("$$\\frac{\\partial J}{\\partial U} = v_c(\\hat y - y)^T$$\n\n"
      "$$\\frac{\\partial J}{\\partial v_c} = v_c(\\hat y - y)^T$$\n", {"naive.U": "correct", "naive.v_c": "incorrect"}),
+    # -- 1. δ used as the partial sign, decided by the structure \frac{\delta X}{\delta Y} ----------
+    ("$$\\frac{\\delta J}{\\delta v_c} = U(\\hat y - y)$$\n", {"naive.v_c": "correct"}),
+    ("$$\\frac{\\delta J}{\\delta v_c} = U(y - \\hat y)$$\n", {"naive.v_c": "incorrect"}),
+    ("$$\\frac{\\delta{J_{\\text{naive-softmax}}(v_{c}, o, U)}}{\\delta{u_{o}}} = \\boxed{(\\hat y_o - 1)v_c}$$\n",
+     {"naive.u_o": "correct"}),
+    ("(d) The sigmoid.\n\n$$\\frac{\\delta}{\\delta x}\\sigma(x) = \\sigma(x)(1 - \\sigma(x))$$\n",
+     {"sigmoid.grad": "correct"}),
+    ("$$\\dfrac{\\delta J_{neg}}{\\delta u_k} = -(\\sigma(-u_k^Tv_c) - 1)v_c$$\n", {"neg.u_k": "correct"}),
+    # a loss braced apart from its arguments, as \delta{J_{…}}(…) is typed
+    ("$$\\frac{\\delta{J_{\\text{skip-gram}}}(v_{c}, w_{t-m}, ..., w_{t+m}, U)}{\\delta{v_{w}}} = 0$$\n",
+     {"sg.v_w": "correct"}),
+    ("$$\\frac{\\partial{J_{sg}}(v_c, w_{t-m}, \\ldots, w_{t+m}, U)}{\\partial U} = "
+     "\\sum_{j}\\frac{\\partial{J}(v_c, w_{t+j}, U)}{\\partial v_c}$$\n", {"sg.U": "incorrect"}),
+    # δ declared as the sigmoid stays the sigmoid: δ(x) is a call, not a partial sign
+    ("Here $\\delta(\\cdot)$ denotes the sigmoid function.\n\n"
+     "$$\\frac{d\\delta(x)}{dx} = \\delta(x)(1 - \\delta(x))$$\n", {"sigmoid.grad": "correct"}),
 ]
+
+
+def test_delta_structure_only():
+    """δ becomes ∂ only as the opening of both parts of a fraction: an error term
+    δ_1, a call δ(x), a lone δ over δ keep their δ."""
+    from gradkey.verify.read.normalise import normalise_math
+    assert normalise_math(r"\frac{\delta J}{\delta v_c}").text == r"\frac{\partial J}{\partial v_c}"
+    for keep in (r"\frac{\delta_1}{\delta_2}", r"\frac{\delta(x)}{\delta x}", r"\frac{\delta}{\delta}",
+                 r"\frac{1}{\delta v}", r"\frac{\delta^2 J}{\delta v^2}"):
+        assert normalise_math(keep).text == keep
 
 
 @pytest.mark.parametrize("doc,expected", CASES)

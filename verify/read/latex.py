@@ -353,6 +353,10 @@ class Parser:
         if t.kind == "num":
             self.take()
             return ast.Num(float(t.value))
+        if t.kind == "open" and t.value == "{":
+            call = self._braced_loss_call()
+            if call is not None:
+                return call
         if t.kind == "open":
             return self._bracketed()
         if t.kind == "letter":
@@ -401,6 +405,24 @@ class Parser:
                 self.i = end + 1
                 return ast.LossCall(t.value, self._raw_group(), sub_text)
         return ast.Name(t.value)
+
+    def _braced_loss_call(self) -> ast.Node | None:
+        """{J_{skip-gram}}(v_c, …, U), {J}(…): a loss name braced apart from its
+        argument list (\\delta{J_{…}}(…) spelled for the partial sign) is still the call."""
+        name = self.peek()
+        if name.kind != "letter" or name.value not in ("J", "L", "F"):
+            return None
+        def at(k):
+            return self.tokens[min(k, len(self.tokens) - 1)]
+        j, sub_text = self.i + 2, ""
+        if at(j).kind == "op" and at(j).value == "_" and at(j + 1).kind == "open" and at(j + 1).value == "{":
+            end = self._matching_close(j + 1)
+            sub_text = self.text[at(j + 1).col + 1:at(end).col]
+            j = end + 1
+        if not (at(j).kind == "close" and at(j).value == "}" and at(j + 1).kind == "open" and at(j + 1).value == "("):
+            return None
+        self.i = j + 1
+        return ast.LossCall(name.value, self._raw_group(), sub_text)
 
     def _raw_group(self) -> str:
         """The text of a parenthesised argument list, kept for identification."""

@@ -302,8 +302,12 @@ def _rewrite(toks, out: _Out, macros: Macros, budget: list, notes: list, src: st
             if name == "prime":
                 out.put("'", at)
                 continue
-            if name in ("dfrac", "tfrac", "cfrac"):
+            if name in ("frac", "dfrac", "tfrac", "cfrac"):
                 out.put(r"\frac", at)
+                spelled = _delta_as_partial(toks, i)
+                if spelled is not None:
+                    stack.append(spelled)
+                    break
                 continue
             if name == "Sigma":
                 out.put(r"\sum ", at)
@@ -363,6 +367,29 @@ def _rewrite(toks, out: _Out, macros: Macros, budget: list, notes: list, src: st
                     out.put(r"\text{" + content + "}", at)
                 continue
             out.put(t, at)
+
+
+def _delta_as_partial(toks, i):
+    """\\frac{\\delta J}{\\delta v_c}: δ used as the partial sign. Only the
+    structure decides — both numerator and denominator open with a bare δ (not
+    δ(…), δ_i, δ^…, which are a function, an error term or a power) — so a δ the
+    file declares as the sigmoid, or an error term δ_1, is left alone. Returns
+    the (tokens, 0) frame to read in place of the two arguments, or None."""
+    num, j, nb = _arg(toks, i)
+    den, k, db = _arg(toks, j)
+    if not (nb and db):
+        return None
+    frame = []
+    for part in (num, den):
+        body = [t for t in part if not t[0].isspace()]
+        if not body or body[0][0] != "\\delta":
+            return None
+        after = body[1][0] if len(body) > 1 else ""
+        if after in ("_", "^", "(", "\\left") or (part is den and not after):
+            return None
+        frame += [("{", part[0][1])] + [(r"\partial" if t == "\\delta" and n == part.index(body[0]) else t, at)
+                                        for n, (t, at) in enumerate(part)] + [("}", part[-1][1])]
+    return frame + toks[k:], 0
 
 
 def _over_to_frac(text: str, origin: list) -> tuple[str, list]:
