@@ -50,6 +50,34 @@ CASES = [
     # δ declared as the sigmoid stays the sigmoid: δ(x) is a call, not a partial sign
     ("Here $\\delta(\\cdot)$ denotes the sigmoid function.\n\n"
      "$$\\frac{d\\delta(x)}{dx} = \\delta(x)(1 - \\delta(x))$$\n", {"sigmoid.grad": "correct"}),
+    # -- 2. inline math whose derivative is spelled by the file's own argument macro ------------
+    ("\\newcommand{\\pd}[2]{\\frac{\\partial #1}{\\partial #2}}\n\\paragraph{(d)} "
+     "$\\pd{\\sigma(x)}{x} = \\sigma(x)(1 - \\sigma(x))$.\n", {"sigmoid.grad": "correct"}),
+    ("\\newcommand{\\pd}[2]{\\frac{\\partial #1}{\\partial #2}}\n\\begin{itemize}\n"
+     "\\item[(i)] $\\pd{J}{\\bm u_w} = \\hat y_w\\,\\bm u_w$ for $w \\ne o$\n\\end{itemize}\n",
+     {"naive.u_w": "incorrect"}),
+    ("\\newcommand{\\grad}[1]{\\nabla_{#1} J}\nFor the centre vector, $\\grad{v_c} = U(\\hat y - y)$ holds.\n",
+     {"naive.v_c": "correct"}),
+    ("\\newcommand{\\D}[2]{\\frac{d #1}{d #2}}\n(d) $\\D{\\sigma}{x} = \\sigma(x)(1 + \\sigma(x))$\n",
+     {"sigmoid.grad": "incorrect"}),
+    # -- 4. conditions of a Σ range joined by words or marks, not commas -------------------------
+    ("$$\\frac{\\partial J_{sg}}{\\partial v_c} = \\sum_{-m\\le j\\le m \\& j\\neq 0} "
+     "\\frac{\\partial J(v_c ,w_{t+j},U)}{\\partial v_c}$$\n", {"sg.v_c": "correct"}),
+    ("$$\\frac{\\partial J_{sg}}{\\partial U} = \\sum_{-m\\leq j\\leq m,\\space j\\neq 0}"
+     "\\frac{\\partial J(v_c,w_{t+j},U)}{\\partial U}$$\n", {"sg.U": "correct"}),
+    ("$$\\frac{\\partial J_{sg}}{\\partial U} = \\sum_{-m\\leq j\\leq m \\text{ and } j\\neq 0}"
+     "\\frac{\\partial J(v_c,w_{t+j},U)}{\\partial v_c}$$\n", {"sg.U": "incorrect"}),
+    ("$$\\frac{\\partial J_{sg}}{\\partial U} = \\sum_{-m\\leq j\\leq m \\land j\\neq 1}"
+     "\\frac{\\partial J(v_c,w_{t+j},U)}{\\partial U}$$\n", {"sg.U": "review"}),
+    # half the window is not the window
+    ("$$\\frac{\\partial J_{sg}}{\\partial U} = \\sum_{1\\leq j\\leq m}"
+     "\\frac{\\partial J(v_c,w_{t+j},U)}{\\partial U}$$\n", {"sg.U": "review"}),
+    ("(g) samples may repeat: $$\\frac{\\partial J}{\\partial u_k} = \\sum_{i:\\, w_i = w_k} "
+     "(1 - \\sigma(-u_k^\\top v_c))v_c$$\n", {"neg.u_k_repeated": "correct"}),
+    ("(g) samples may repeat: $$\\frac{\\partial J}{\\partial u_k} = \\sum_{i \\isin \\{1, ..., K\\} : w_i = w_k} "
+     "(1 - \\sigma(-u_k^\\top v_c))v_c$$\n", {"neg.u_k_repeated": "correct"}),
+    ("(g) samples may repeat: $$\\frac{\\partial J}{\\partial u_k} = \\sum_{i:\\, w_i = w_k} "
+     "\\sigma(-u_k^\\top v_c)v_c$$\n", {"neg.u_k_repeated": "incorrect"}),
 ]
 
 

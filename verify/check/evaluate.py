@@ -339,6 +339,10 @@ def _sum_range(node: ast.Sum, var: str, scope: Scope):
         return "sample", values
     for cond in node.conditions:
         if cond[0] == "range":                      # -m <= j <= m: the window
+            if (cond[1], cond[3]) != ("-m", "m"):   # 1 ≤ j ≤ m is half the window: not read as all of it
+                raise Unreadable(f"a Σ over {cond[1]} ≤ {cond[2]} ≤ {cond[3]}, not the window −m ≤ {cond[2]} ≤ m")
+            if any(c[0] == "neq" and c[2] != "0" for c in node.conditions):
+                raise Unreadable("a Σ over the window that leaves out a position other than j = 0")
             return "window", range(len(inst.window))
     lower_m = isinstance(node.lower, ast.Add) or isinstance(node.lower, ast.Name) and node.lower.base == "m"
     if lower_m or any(i.text.replace("{", "").replace("}", "").endswith((f"+{var}", f"-{var}"))

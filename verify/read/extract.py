@@ -567,7 +567,8 @@ def chains(text: str, vocabulary=None) -> list[Chain]:
         line_start = starts[seg.line - 1]
         prefix = text[line_start:seg.start]
         context = text[last_end:seg.start]
-        if not seg.display and not _inline_is_answer(seg.body, prefix, text[seg.end:seg.end + 3]):
+        if not seg.display and not _inline_is_answer(seg.body, prefix, text[seg.end:seg.end + 3]) \
+                and not _inline_is_answer(_expanded(seg.body, macros), prefix, text[seg.end:seg.end + 3]):
             continue          # inline math in prose: part of the next chain's context
         last_end = seg.end
         h = bisect.bisect_right(head_offsets, seg.start) - 1
@@ -602,6 +603,19 @@ def chains(text: str, vocabulary=None) -> list[Chain]:
 
 
 ASIDE_OPEN = re.compile(r"\(\s*(?:[A-Za-z]+\s+){0,4}$")
+
+
+def _expanded(body: str, macros) -> str:
+    """Inline math as it reads once the file's own macros are expanded
+    (``$\\pd{J}{u_w} = …$`` with ``\\pd`` a ∂-fraction): only when it uses one,
+    so plain prose math is not normalised twice."""
+    used = set(re.findall(r"\\([A-Za-z]+)", body)) & set(macros.defs)
+    if not used:
+        return ""
+    try:
+        return normalise_math(body, macros).text
+    except ReadError:
+        return ""
 
 
 def _inline_is_answer(body: str, prefix: str, after: str = "") -> bool:

@@ -892,6 +892,14 @@ def _parse_sum_range(inner: str):
     text = normalise(inner).replace(r"\omega", "ω")
     text = re.sub(r"\\([,;:!]|q?quad\b)", " ", text)                     # spacing
     text = re.sub(r"\\(ne|le|ge)(?![a-z])", lambda m: "\\" + m.group(1) + "q", text)  # \le -> \leq
+    # a set in the range keeps its commas to itself: i \in \{1, …, K\} : w_i = w_k
+    text = re.sub(r"\\\{(.*?)\\\}", lambda m: "⟨" + re.sub(r"[\s,]", "", m.group(1)) + "⟩", text)
+    text = re.sub(r"\\isin\b", r"\\in", text)
+    # conditions joined by words or marks rather than commas: "\&", "\land", "\text{and}",
+    # "\space", "i: w_i = w_k" (such that), and "-m ≤ j ≤ m  j ≠ 0" (white space alone)
+    text = re.sub(r"\\&|&|\\land\b|\\wedge\b|\\space\b|\\text\s*\{\s*(?:and|&)\s*\}|(?<![A-Za-z])and(?![A-Za-z])|:",
+                  ",", text)
+    text = re.sub(r"(\\leq\s*\w+)\s+(?=\w\s*(?:\\neq|!=))", r"\1,", text)
     text = re.sub(r"\\substack\s*", "", text).replace("\\\\", ",").replace("{", "").replace("}", "")
     var, lower, conditions = None, None, []
     for part in [p.strip() for p in text.split(",") if p.strip()]:
