@@ -141,3 +141,44 @@ def test_disk_cache_serves_repeat_runs_and_ignores_corrupt_files(tmp_path, monke
     inst = seeded(ps, 1, 0, q)[0]
     assert np.allclose(q.truth(inst), inst.evaluate(q.closed_forms[0].expr))
     truth.clear_memory()
+
+
+# -- the format's word2vec extensions: several base losses, label arrays -------------------
+
+W2V = (BUNDLED / "word2vec.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("change,expected", [
+    # loss and losses together
+    (('losses = ["sg_naive", "sg_neg"]\nwrt = "U"', 'loss = "sg_neg"\nlosses = ["sg_naive", "sg_neg"]\nwrt = "U"'),
+     ["questions.sg.U: give either loss", "losses = ["]),
+    # a value table without one of the bases
+    (('value.sg_naive = "sum(outer(v_c, y_hat - one_hot(window[j], W)) for j in range(M))"\n', ''),
+     ["questions.sg.U.closed_forms[0].value: missing the value for loss 'sg_naive'"]),
+    # a value table in a one-loss question
+    (('value = "U @ (y_hat - y)"\nlatex = \'U(\\hat{y}-y)\'\ntext = "U(ŷ − y)"',
+      'value.naive = "U @ (y_hat - y)"\nlatex = \'U(\\hat{y}-y)\'\ntext = "U(ŷ − y)"'),
+     ["questions.naive.v_c.closed_forms[0].value: a table of values by loss is for a question with losses"]),
+    # a repeated entry that is not label[index]
+    (('repeated = ["samples[k]"]', 'repeated = ["samples[0]"]'),
+     ["questions.neg.u_k_repeated.repeated:", "a label vector indexed by an index variable"]),
+    # distinct_from an array that does not lead the label's shape
+    (('distinct_from = ["window"]', 'distinct_from = ["samples"]'),
+     ["symbols.window_samples.distinct_from:", "does not lead window_samples's shape (M, K)"]),
+])
+def test_the_word2vec_extensions_are_validated(change, expected, tmp_path):
+    old, new = change
+    assert old in W2V
+    path = tmp_path / "broken.toml"
+    path.write_text(W2V.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ProblemFileError) as err:
+        load(path)
+    for part in expected:
+        assert part in str(err.value), str(err.value)
+
+
+def test_a_multi_loss_form_is_proven_per_base(tmp_path):
+    # the naive value under the neg base: wrong there, so the proof names the base
+    text = W2V.replace('value.sg_neg = "sum(outer(v_c, (sigmoid', 'value.sg_neg = "sum(outer(v_c, -(sigmoid', 1)
+    message = refused(text, tmp_path)
+    assert "questions.sg.U.closed_forms[0]:" in message and "derivative of sg_neg by U" in message
