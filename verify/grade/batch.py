@@ -61,7 +61,9 @@ def decode_text(data: bytes) -> str:
                              "save it as UTF-8 and upload it again") from None
     if not text.strip():
         raise NotASubmission("empty file: nothing was written in it")
-    return text
+    # one line ending for the reader: a CR-only file (old Mac editors, some
+    # OCR exports) is read line by line like any other, not as one long line
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def notebook_text(data: bytes) -> str:
@@ -80,7 +82,9 @@ def notebook_text(data: bytes) -> str:
     for cell in cells:
         if isinstance(cell, dict) and cell.get("cell_type") == "markdown":
             src = cell.get("source", "")
-            parts.append("".join(s for s in src if isinstance(s, str)) if isinstance(src, list) else str(src))
+            # a source is a string or a list of strings (nbformat); anything else is not Markdown
+            parts.append("".join(s for s in src if isinstance(s, str)) if isinstance(src, list) else
+                         src if isinstance(src, str) else "")
     text = "\n\n".join(parts)
     if not text.strip():
         raise NotASubmission("a notebook without Markdown cells: write the derivation in Markdown cells")
@@ -140,6 +144,21 @@ class CheckJob:
         return row
 
 
+def _own_folder(entry: Entry) -> Path | None:
+    """Where a code entry's own copies of course helpers may come from: its
+    folder, when that folder is the student's. A flat class (``class/alice.py``,
+    the student is the file's stem) has the class folder as the file's parent,
+    and another student's folder there (``class/utils/utils.py``, the student
+    "utils") must not become everyone's helper: then there is none (gradkey's
+    helpers are used)."""
+    parent = Path(entry.file).parent
+    if not parent.is_dir():
+        return None
+    if Path(entry.file).stem == entry.student and parent.name != entry.student:
+        return None
+    return parent
+
+
 class CodeJob:
     """Check one formula-code file. The bytes are written to a private folder
     under their own name (the sandbox loads a file), so a cluster worker needs
@@ -159,8 +178,8 @@ class CodeJob:
                 # (utils/utils.py, …) still win over gradkey's: the sandbox
                 # takes them from the original folder (regular files inside it
                 # only, at the helpers' own paths, size-capped)
-                own = Path(entry.file).parent
-                report = check_file(path, **self.options, own=own if own.is_dir() else None)
+                own = _own_folder(entry)
+                report = check_file(path, **self.options, own=own)
         except Exception as exc:
             return {**error_row(entry, f"gradkey failed on this file ({type(exc).__name__}: {exc}); "
                                        "a TA must check it", traceback.format_exc()), "functions": []}

@@ -58,6 +58,8 @@ def parse(text: str, where: str, rubric) -> dict[tuple[str, str], Decision]:
                 continue
             get = lambda h: row[col[h]].strip() if col[h] < len(row) else ""  # noqa: E731
             student, qid, verdict, points = get("student"), get("question"), get("verdict").lower(), get("points")
+            if student.startswith("'") and student[1:].startswith(("=", "+", "-", "@", "\t", "\r")):
+                student = student[1:]     # written neutralised (gradebook.csv_cell): the name is what follows
             if not student:
                 raise DecisionError(f"{where} line {line}: the student is empty")
             if qid not in rubric.questions:
@@ -100,5 +102,6 @@ def to_csv(rows: list[tuple]) -> str:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(HEADER)
-    w.writerows(rows)
+    from gradkey.verify.grade.gradebook import csv_cell
+    w.writerows([csv_cell(c) for c in row] for row in rows)
     return out.getvalue()

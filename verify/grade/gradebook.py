@@ -119,6 +119,26 @@ def unused_decisions(records: list[Student], decisions: dict) -> list:
     return [d for (student, _), d in decisions.items() if student not in known]
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A cell a spreadsheet shows as text, never runs: student names, file
+    names and reasons come from the students' files, and a cell starting
+    with =, +, -, @ (or a tab/CR) is a formula to Excel/LibreOffice/Sheets
+    (``=cmd|' /C calc'!A0``, ``=HYPERLINK(…)``). Such a cell gets a leading
+    apostrophe (OWASP's advice); numbers (``-0.5``) are left alone."""
+    if not isinstance(value, str) or not value:
+        return value
+    if value.startswith(_FORMULA_START):
+        try:
+            float(value)
+            return value
+        except ValueError:
+            return "'" + value
+    return value
+
+
 def csv_gradebook(records: list[Student], rubric: Rubric) -> str:
     """One row per student: per question the verdict and the points (blank
     when not graded), the total (blank when incomplete), how many things need
@@ -136,6 +156,6 @@ def csv_gradebook(records: list[Student], rubric: Rubric) -> str:
             x = s.questions[q]
             cells += [x.verdict, "" if x.points is None else f"{x.points:g}"]
         codes = sorted({x.result["code"] for x in s.questions.values() if x.result and x.result.get("code")})
-        w.writerow([s.student, *cells, "" if s.total is None else f"{s.total:g}", len(s.reviews), " ".join(codes),
-                    " ".join(s.files), "; ".join(f"{f}: {r}" for f, r in s.problems)])
+        w.writerow([csv_cell(c) for c in (s.student, *cells, "" if s.total is None else f"{s.total:g}", len(s.reviews),
+                    " ".join(codes), " ".join(s.files), "; ".join(f"{f}: {r}" for f, r in s.problems))])
     return out.getvalue()

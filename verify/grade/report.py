@@ -32,15 +32,31 @@ def paint(text: str, verdict: str, on: bool | None = None) -> str:
     return f"\x1b[{code}m{text}\x1b[0m"
 
 
+# C0/C1 control characters (ESC starts a terminal escape: clear the screen,
+# retitle the window, hide text), and the bidirectional overrides/isolates that
+# reorder what a TA reads (U+202A…202E, U+2066…2069, U+200E/F, U+061C)
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
+
+
+def safe(text) -> str:
+    """Text from a submission (file names, LaTeX, notes that quote it) made
+    inert for a terminal: each control or bidi character is shown as its
+    code (``\\x1b``, ``\\u202e``), so nothing a student wrote can
+    move the cursor, clear the screen or reorder the line it is on."""
+    text = str(text)
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                       else f"\\u{ord(m.group()):04x}", text)
+
+
 def clip(text: str, width: int) -> str:
     """At most ``width`` characters; a cut is always marked with an ellipsis."""
-    text = " ".join(str(text).split())
+    text = " ".join(safe(text).split())
     return text if len(text) <= width else text[:max(width - 1, 0)] + "…"
 
 
 def wrapped(text: str, indent: int = 5) -> list[str]:
     """A note or feedback in full, wrapped to WIDTH (never cut)."""
-    return textwrap.wrap(" ".join(str(text).split()), WIDTH, initial_indent=" " * indent,
+    return textwrap.wrap(" ".join(safe(text).split()), WIDTH, initial_indent=" " * indent,
                          subsequent_indent=" " * (indent + 2), break_on_hyphens=False) or [""]
 
 
@@ -58,7 +74,7 @@ def _question_lines(qid: str, q, width: int, rubric, several_files: bool) -> lis
         mark = "✓" if q.verdict == "correct" else "✗" if q.verdict == "incorrect" else "="
     where = ""
     if r:
-        where = (f"{r['file']} " if several_files else "") + f"line {r.get('line')}"
+        where = (f"{safe(r['file'])} " if several_files else "") + f"line {r.get('line')}"
     verdict = q.verdict or "not graded"
     # the reading gets what is left of the 100 columns (less the points column)
     room = WIDTH - (5 + width + 2 + 10 + 1 + max(len(where), 9) + 1) - (12 if rubric is not None else 0)
@@ -95,7 +111,7 @@ def to_text(records: list, rubric=None, all_questions: bool = False) -> str:
     counts: dict = {}
     for s in records:
         several = len(s.files) > 1
-        head = f"== {s.files[0]}" if not several and s.files and s.files[0] else f"== {s.student}: {', '.join(s.files)}"
+        head = safe(f"== {s.files[0]}" if not several and s.files and s.files[0] else f"== {s.student}: {', '.join(s.files)}")
         if rubric is not None:
             total = "—" if s.total is None else f"{s.total:g}"
             head += f"    {total} / {rubric.total:g} points"
@@ -123,7 +139,7 @@ def reviews_text(records: list) -> str:
     lines = []
     for s in records:
         for item in s.reviews:
-            lines.append(f"{s.student}\t{item}")
+            lines.append(f"{safe(s.student)}\t{safe(item)}")
     if not lines:
         return "nothing needs review: every answer has a verdict or a decision"
     return "\n".join(lines) + f"\n\n{len(lines)} item(s) need a human; record decisions in a file for --decisions"

@@ -144,11 +144,12 @@ def _review_items(students: list[dict], questions: list[str], rubric, sources: _
 def decisions_template(reviews: list[dict]) -> str:
     """The decisions file with one empty row per review item, for a TA without
     JavaScript (or who prefers a spreadsheet)."""
+    from gradkey.verify.grade.gradebook import csv_cell
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(DECISIONS_HEADER)
     for item in reviews:
-        w.writerow([item["student"]["name"], item["question"], "", "", "", ""])
+        w.writerow([csv_cell(item["student"]["name"]), item["question"], "", "", "", ""])   # never a formula
     return out.getvalue()
 
 
