@@ -78,6 +78,15 @@ CASES = [
      "(1 - \\sigma(-u_k^\\top v_c))v_c$$\n", {"neg.u_k_repeated": "correct"}),
     ("(g) samples may repeat: $$\\frac{\\partial J}{\\partial u_k} = \\sum_{i:\\, w_i = w_k} "
      "\\sigma(-u_k^\\top v_c)v_c$$\n", {"neg.u_k_repeated": "incorrect"}),
+    # -- 3. the model's probability written as P(w|c), \Pr[w|c]; ᵀ as \text{T} ---------------------
+    ("For $w \\neq o$:\n\n$$\\frac{\\partial J}{\\partial u_w} = P(w|c)\\, v_c$$\n", {"naive.u_w": "correct"}),
+    ("$$\\frac{\\partial J}{\\partial v_c} = -u_o + \\sum_{w\\in V} \\Pr[w \\mid c]\\, u_w$$\n",
+     {"naive.v_c": "correct"}),
+    ("$$\\frac{\\partial J}{\\partial v_c} = u_o - \\sum_{x} P(x|c) u_x$$\n", {"naive.v_c": "incorrect"}),
+    ("$$\\frac{\\partial J}{\\partial u_o} = (p(O=o|C=c) - 1) v_c$$\n", {"naive.u_o": "correct"}),
+    ("$$\\frac{\\partial J}{\\partial u_w} = \\Pr[w|c]\\text{ } v_c$$\n", {"naive.u_w": "correct"}),
+    ("$$\\frac{\\partial J}{\\partial U} = v_c (\\hat y - y)^\\text{T}$$\n", {"naive.U": "correct"}),
+    ("$$\\frac{\\partial J}{\\partial U} = (\\hat y - y) v_c^\\text{T}$$\n", {"naive.U": "incorrect"}),
 ]
 
 
@@ -120,3 +129,9 @@ def test_kept_label_explains_itself():
     r = results(f"$$\\frac{{\\partial J_{{sg}}}}{{\\partial U}} = {SG_U}$$\n\n"
                 f"$$\\frac{{\\partial J_{{sg}}}}{{\\partial v_c}} = {SG_U}$$\n")
     assert "answers sg.U on line 1" in r["sg.v_c"].note
+
+
+def test_other_conditional_is_not_yhat():
+    """P(c|o) is not ŷ_o: it is not read as it (so it cannot be called correct)."""
+    got = verdicts("$$\\frac{\\partial J}{\\partial u_o} = (P(c|o) - 1) v_c$$\n")
+    assert got.get("naive.u_o") != "correct"

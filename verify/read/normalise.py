@@ -361,6 +361,10 @@ def _rewrite(toks, out: _Out, macros: Macros, budget: list, notes: list, src: st
                 word = _word(arg)
                 if name != "operatorname" and word in KNOWN_WORDS:
                     out.put(KNOWN_WORDS[word], at)
+                elif name != "operatorname" and not content.strip():
+                    out.put(" ", at)             # \text{ }: a typed space between factors
+                elif name != "operatorname" and content.strip() == "T" and out._after_script():
+                    out.put("T", at)             # v_c^\text{T}: the transpose in upright type
                 elif name == "operatorname":
                     out.put(KNOWN_WORDS.get(word or "", r"\operatorname{" + content.strip() + "}"), at)
                 else:

@@ -186,6 +186,13 @@ WORD2VEC = Vocabulary(
          r"\$?\s*(?:be|is|for)?\s*the (?:softmax|predicted|model)|\$?\s*,? the predicted)",
          r"\\tilde\s*\{\s*(?:\\vec\s*\{\s*y\s*\}|y)\s*\}|\\tilde\s*y",
          r"\hat{y}", "ỹ declared as the softmax output: read as ŷ"),
+        # P(w|c), \Pr[o \mid c], p(O=w|C=c): the model's probability of a word given the
+        # centre word is that word's entry of ŷ (one alias per index letter: the
+        # replacement is constant text)
+        *((r"(?:\\Pr|(?<![A-Za-z\\])[Pp])\s*[(\[]\s*(?:O\s*=\s*)?" + letter + r"\s*(?:\||\\mid)",
+           r"(?:\\Pr|(?<![A-Za-z\\])[Pp])\s*[(\[]\s*(?:O\s*=\s*)?" + letter
+           + r"\s*(?:\||\\mid)\s*(?:C\s*=\s*)?c\s*[)\]]",
+           r"\hat{y}_{" + letter + "}", f"P({letter}|c) read as ŷ_{letter}") for letter in "wokxji"),
         # "f(x) = σ(x)": f is the sigmoid
         (r"\bf\s*\(\s*x\s*\)\s*=\s*\\sigma\s*\(\s*x\s*\)",
          r"(?<![A-Za-z\\])f(?=\s*(?:'|\\prime|\(|\^))", r"\sigma", "f declared as σ"),
