@@ -87,6 +87,16 @@ CASES = [
     ("$$\\frac{\\partial J}{\\partial u_w} = \\Pr[w|c]\\text{ } v_c$$\n", {"naive.u_w": "correct"}),
     ("$$\\frac{\\partial J}{\\partial U} = v_c (\\hat y - y)^\\text{T}$$\n", {"naive.U": "correct"}),
     ("$$\\frac{\\partial J}{\\partial U} = (\\hat y - y) v_c^\\text{T}$$\n", {"naive.U": "incorrect"}),
+    # -- 12. a right block, then a derivation carried on to a wrong final step: the final decides ---
+    ("$$\\frac{\\partial J}{\\partial v_c} = -u_o + \\sum_w \\hat y_w u_w$$\n\nNote that this is\n\n"
+     "$$\\frac{\\partial J}{\\partial v_c} = -u_o + \\sum_w \\hat y_w u_w = U^T(\\hat y - y)$$\n",
+     {"naive.v_c": "incorrect"}),
+    ("$$\\frac{\\partial J}{\\partial u_o} = (\\hat y_o - 1) v_c$$\n\nSimplifying,\n\n"
+     "$$\\frac{\\partial J}{\\partial u_o} = (\\hat y_o - 1) v_c = (1 - \\hat y_o) v_c$$\n",
+     {"naive.u_o": "incorrect"}),
+    # ... but a right answer after a wrong one (a correction) stays review
+    ("$$\\frac{\\partial J}{\\partial u_o} = (\\hat y_o - 1) v_c = (1 - \\hat y_o) v_c$$\n\nOops, fixed:\n\n"
+     "$$\\frac{\\partial J}{\\partial u_o} = (\\hat y_o - 1) v_c$$\n", {"naive.u_o": "review"}),
 ]
 
 

@@ -581,7 +581,18 @@ def summarise(answers: list[Answer]) -> dict[str, QuestionResult]:
             chosen = (next((a for a in wrong if a.code), wrong[-1]) if wrong else determinate[-1])
             verdict = verdicts.pop() if len(verdicts) == 1 else "review"
             note = chosen.note
-            if verdict == "review":
+            last = max(determinate, key=lambda a: (a.line, a.column))
+            if verdict == "review" and last.verdict == "incorrect" and \
+                    any(st.get("verdict") == "correct" for st in last.steps[:-1]):
+                # a right derivation carried on to a wrong final step (the last block itself
+                # holds a right step first): the final answer is what is graded. A lone wrong
+                # value after a right one (a summary table contradicting the derivation) stays
+                # review, and so does a right answer after a wrong one (a correction)
+                verdict, chosen = "incorrect", last
+                note = "; ".join(filter(None, [last.note, "the final answer decides: earlier answers on line(s) "
+                                               + ", ".join(str(a.line) for a in determinate if a is not last
+                                                           and a.verdict == "correct") + " are correct"]))
+            elif verdict == "review":
                 note = "answers disagree: " + ", ".join(f"line {a.line} {a.verdict}" for a in determinate)
         else:
             chosen = next((a for a in reversed(group) if a.verdict == "review"), group[-1])
