@@ -31,7 +31,7 @@ import numpy as np
 
 from gradkey.derive import arraylang as al
 from gradkey.derive.draw import InstanceError, seeded
-from gradkey.verify.check import arrays as ar
+from gradkey.verify.check import arrays as ar, constants
 from gradkey.verify.check.evaluate import ShapeError, Unreadable
 from gradkey.verify.check.judge import Outcome, Policy
 from gradkey.verify.check.submissions import DETERMINATE, Answer, StepResult, _context, _unmatched_text
@@ -203,6 +203,8 @@ def judge(node, target: SetTarget, ctx: Context, policy: Policy = Policy()) -> O
     if out.verdict == "incorrect":
         out.note, out.counterexample = first.detail, first.counterexample
         out.code, out.feedback = _mistake(node, target, ctx, q, insts, first.reading)
+    elif out.verdict == "correct" and (extreme := constants.review_note(node)):
+        out.verdict, out.note = "review", extreme
     elif out.verdict == "correct":
         notes = []
         if any(r.layout for r in typed):
