@@ -30,7 +30,7 @@ import warnings
 import numpy as np
 from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis import strategies as st
-from hypothesis.errors import HypothesisWarning, NoSuchExample
+from hypothesis.errors import Flaky, HypothesisWarning, NoSuchExample
 
 from gradkey.derive.draw import GenericInstance, draw
 from gradkey.verify.code import diagnose
@@ -260,7 +260,9 @@ def _shrink(runner, layout: FileLayout, examples: int, found: GenericInstance, k
             return find(strategy(layout), fails, settings=settings(
                 max_examples=examples, derandomize=True, database=None, deadline=None,
                 phases=[Phase.generate, Phase.shrink], suppress_health_check=list(HealthCheck)))
-    except NoSuchExample:
+    except (NoSuchExample, Flaky):
+        # Flaky: the code answers one input differently from call to call
+        # (state kept between calls); the failure already found stands
         return None
 
 
@@ -284,21 +286,77 @@ def probes(layout: FileLayout, base: GenericInstance, convention: str) -> list[t
     if not layout.stability:
         return []
     axes = _class_axes(layout)
-    rng = np.random.default_rng(11)
+    scores = _score_tables(layout, base, axes)
     out = []
     for sym in layout.parameters:
         s = layout.problem.symbol(sym)
         if s is None or not s.shape or s.shape[-1] not in axes:
             continue
         value = np.asarray(base.value(sym), dtype=float)
-        u = rng.uniform(0.5, 1.0, value.shape[:-1]) * rng.choice([-1.0, 1.0], value.shape[:-1])
+        u = _level_direction(base, sym, value, scores)
+        if u is None:
+            continue
         direction = np.multiply.outer(u, np.ones(value.shape[-1])) if value.ndim > 1 else np.ones(value.shape)
         for sign in (1.0, -1.0):
             shifted = base.replace(**{sym: value + sign * PROBE_SHIFT * direction})
             what = (f"{sym} + t·u1ᵀ" if value.ndim > 1 else f"{sym} + t") + f" with t = {sign * PROBE_SHIFT:+g}"
-            if _invariant(layout, base, shifted) and _standard_holds(layout, shifted, convention):
+            if (_shifts_evenly(base, shifted, scores) and _invariant(layout, base, shifted)
+                    and _standard_holds(layout, shifted, convention)):
                 out.append((what, shifted))
     return out
+
+
+# Every score of the batch must move by the same amount. A shift that moves
+# each example's row by a different amount (x_i·u for W + t·u1ᵀ) leaves the
+# probabilities unchanged too, but then the rows differ by ~1000 and code that
+# subtracts the batch's global maximum (np.max(scores), common in correct real
+# solutions) underflows in the lower rows: that is not the instability the
+# probe is for (exp overflowing without any shift), and real scores never
+# spread that far between examples.
+
+def _score_tables(layout: FileLayout, base: GenericInstance, axes: set) -> list[str]:
+    """The definitions laid out as examples × classes (the scores, the
+    probabilities, …): where a probe's evenness is measured."""
+    sizes = {base.dims[a] for a in axes if a in base.dims}
+    names = []
+    for d in layout.problem.definitions:
+        try:
+            v = np.asarray(base.value(d.name), dtype=float)
+        except Exception:  # a definition that needs an override (an intermediate) is not a table
+            continue
+        if v.ndim == 2 and v.shape[-1] in sizes:
+            names.append(d.name)
+    return names
+
+
+def _level_direction(base: GenericInstance, sym: str, value: np.ndarray, scores: list[str]):
+    """u such that adding t·u1ᵀ to ``sym`` moves every score by exactly t, or
+    None when no such u exists (then the parameter gets no probe)."""
+    if value.ndim == 1:
+        return np.ones(())
+    if not scores:
+        return None
+    name = scores[0]
+    s0 = np.asarray(base.value(name), dtype=float)
+    columns = []
+    for k in np.ndindex(value.shape[:-1]):
+        e = np.zeros(value.shape)
+        e[k] = 1.0
+        moved = np.asarray(base.replace(**{sym: value + e}).value(name), dtype=float) - s0
+        columns.append(moved.mean(axis=-1))
+    A = np.stack(columns, axis=-1)                       # examples × rows of the parameter
+    u, *_ = np.linalg.lstsq(A, np.ones(A.shape[0]), rcond=None)
+    if not np.allclose(A @ u, 1.0, atol=1e-9) or not np.all(np.isfinite(u)):
+        return None
+    return u.reshape(value.shape[:-1])
+
+
+def _shifts_evenly(base: GenericInstance, shifted: GenericInstance, scores: list[str]) -> bool:
+    for name in scores[:1]:
+        delta = np.asarray(shifted.value(name), dtype=float) - np.asarray(base.value(name), dtype=float)
+        if not np.allclose(delta, delta.flat[0], atol=1e-6 * PROBE_SHIFT):
+            return False
+    return True
 
 
 def _invariant(layout, base, shifted) -> bool:

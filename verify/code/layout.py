@@ -82,9 +82,20 @@ def _naive_call(i):
     return Call([np.array(i.v_c, dtype=float), int(i.o), np.array(i.U.T, dtype=float), DATASET])
 
 
+def _with_rejections(i) -> tuple:
+    """The dataset's queue: o before every sample. The course's
+    getNegativeSamples redraws when it gets o, so correct code ends up with
+    exactly ``i.samples``; code that draws with sampleTokenIdx() itself and
+    keeps o (a real bug: o then counts as its own negative) does not."""
+    queue = []
+    for s in i.samples:
+        queue += [i.o, s]
+    return tuple(queue)
+
+
 def _neg_call(i):
     return Call([np.array(i.v_c, dtype=float), int(i.o), np.array(i.U.T, dtype=float), DATASET],
-                {"K": i.dims.K}, samples=tuple(i.samples))
+                {"K": i.dims.K}, samples=_with_rejections(i))
 
 
 def _words(W):
@@ -137,11 +148,7 @@ def _loss_truth(loss):
 
 
 def _negative_samples_call(i):
-    # the queue holds o between the samples: a correct getNegativeSamples skips it
-    queue = []
-    for s in i.samples:
-        queue += [i.o, s]
-    return Call([int(i.o), DATASET, i.dims.K], samples=tuple(queue))
+    return Call([int(i.o), DATASET, i.dims.K], samples=_with_rejections(i))
 
 
 CALLS = {
