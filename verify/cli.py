@@ -423,11 +423,12 @@ def _code(args, limits, early) -> int:
     doc = rows[0] if single else {"submissions": rows}
     _finish_outputs("code", args, rows, records, rubric, exports, lambda: json.dumps(doc, indent=2, default=float))
     if args.format == "text":
+        from gradkey.verify.grade.terminal import safe
         print("\n".join(code_text(r) for r in rows))
         if args.rubric or len(records) > 1:
             for s in records:
                 total = "—" if s.total is None else f"{s.total:g}"
-                print(f"{s.student}: {total} / {rubric.total:g} points")
+                print(safe(f"{s.student}: {total} / {rubric.total:g} points"))
     if args.html:  # the review site; its packages are the optional extra gradkey[html]
         from gradkey.verify.grade import html as review_site
         if not review_site.from_cli("code", args.html, rows[0] if single else rows):
@@ -438,12 +439,20 @@ def _code(args, limits, early) -> int:
 
 
 def code_text(report: dict) -> str:
+    lines = _code_lines(report)
+    # every line may quote the student (file name, exception message, values):
+    # made inert for the terminal like the check report's
+    from gradkey.verify.grade.terminal import safe
+    return "\n".join(safe(line) for line in lines)
+
+
+def _code_lines(report: dict) -> list[str]:
     marks = {"correct": "✓", "incorrect": "✗", "unstable": "~", "error": "!"}
     lines = [f"== {report['file']}"]
     if str(report.get("isolation", "")).startswith("none"):
         lines.append("   (the code ran WITHOUT a sandbox: --no-isolation)")
     if report.get("error"):
-        return "\n".join(lines + [f"   ! could not be checked: {report['error']}"])
+        return lines + [f"   ! could not be checked: {report['error']}"]
     for f in report["functions"]:
         lines.append(f" {marks.get(f['verdict'], ' ')} {f['name']:<30} {f['verdict']}")
         if f["verdict"] != "correct":
@@ -457,7 +466,7 @@ def code_text(report: dict) -> str:
                 if ce.get("expected") is not None:
                     lines.append(f"     {ce['output']}: expected {ce['expected']}")
                     lines.append(f"     {' ' * (len(str(ce['output'])) + 2)}{'got':>8} {ce['got']}")
-    return "\n".join(lines)
+    return lines
 
 
 def cmd_key(args) -> int:

@@ -8,6 +8,7 @@ import sys
 import textwrap
 
 from gradkey.verify.grade.exports import counterexample_text
+from gradkey.verify.grade.terminal import safe  # also re-exported as report.safe
 
 VERDICT_MARK = {"correct": "✓", "incorrect": "✗", "review": "?", "unparsed": "·", "error": "!", "missing": "-",
                 "unstable": "~", "decided": "=", "": "!"}
@@ -35,19 +36,6 @@ def paint(text: str, verdict: str, on: bool | None = None) -> str:
 # C0/C1 control characters (ESC starts a terminal escape: clear the screen,
 # retitle the window, hide text), and the bidirectional overrides/isolates that
 # reorder what a TA reads (U+202A…202E, U+2066…2069, U+200E/F, U+061C)
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
-
-
-def safe(text) -> str:
-    """Text from a submission (file names, LaTeX, notes that quote it) made
-    inert for a terminal: each control or bidi character is shown as its
-    code (``\\x1b``, ``\\u202e``), so nothing a student wrote can
-    move the cursor, clear the screen or reorder the line it is on."""
-    text = str(text)
-    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                       else f"\\u{ord(m.group()):04x}", text)
-
-
 def clip(text: str, width: int) -> str:
     """At most ``width`` characters; a cut is always marked with an ellipsis."""
     text = " ".join(safe(text).split())
