@@ -79,11 +79,6 @@ def test_non_finite_overflowing_or_instance_tuned_answers_are_never_correct(extr
     _never_correct(_judge(LHS + TRUTH + " " + extra + "$$"))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "verify/check (evaluate/judge): a nonzero term below float64 resolution is judged correct — "
-    "U(ŷ−y) + e^{-40} u_o, + 10^{-300} u_o, ·(1 + 10^{-15}), + e^{-e^{e^{100}}} u_o (underflows to 0) and "
-    "(1 − e^{-e^{-100}}) u_o all come out 'correct' (bound 4e-13). Reproduction: "
-    "tests/fixtures/redteam/check/tiny_terms.md"))
 @pytest.mark.parametrize("extra", [
     r"+ e^{-40} u_o", r"+ 10^{-300} u_o", r"(1 + 10^{-15})", r"+ e^{-e^{e^{100}}} u_o", r"+ (1 - e^{-e^{-100}}) u_o",
 ])
@@ -93,7 +88,7 @@ def test_a_term_below_float_resolution_is_not_correct(extra):
 
 def test_the_tiny_term_fixture_reproduces():
     row = _judge((FIX / "check" / "tiny_terms.md").read_text(encoding="utf-8"))
-    assert _verdicts(row) == {"naive.v_c": "correct"}   # the finding above, as it stands today
+    assert _verdicts(row) == {"naive.v_c": "review"}   # a constant below float64 resolution: a human looks
 
 
 @pytest.mark.parametrize("cases", [
@@ -554,12 +549,6 @@ def test_no_truth_is_inside_the_worker_to_find(tmp_path):
 
 
 @needs_sandbox
-@pytest.mark.xfail(strict=True, reason=(
-    "verify/code/search.py (instances + _stability): a stateful wrong function that returns the previous "
-    "call's answer whenever the shapes match agrees on every generated input (consecutive instances never "
-    "share a shape), then fails a large-magnitude probe and is called 'unstable' (with max-shift advice) "
-    "instead of 'incorrect' — 30 and 100 examples alike. Reproduction: "
-    "tests/fixtures/redteam/code/memoise_previous.py"))
 def test_memoising_earlier_calls_is_incorrect_not_unstable():
     report = check_file(FIX / "code" / "memoise_previous.py", examples=30, adapters=NAIVE, limits=FAST)
     f = report["functions"][0]
@@ -719,11 +708,6 @@ def test_one_file_of_a_flat_class_does_not_take_a_neighbours_helpers(tmp_path):
 
 
 @needs_sandbox
-@pytest.mark.xfail(strict=True, reason=(
-    "verify/cli.py code_text (and the batch's '<student>: points' lines): `gradkey code` --format text prints a "
-    "function's note — the "
-    "submission's exception message — with its terminal escapes (ESC[2J clears the TA's screen, OSC retitles "
-    "the window, U+202E reorders the line). Reproduction: gradkey code tests/fixtures/redteam/code/escape_in_note.py"))
 @pytest.mark.parametrize("batch_mode", [False, True])
 def test_code_text_report_shows_no_terminal_escapes(tmp_path, batch_mode):
     target = FIX / "code" / "escape_in_note.py"
