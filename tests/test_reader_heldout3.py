@@ -97,7 +97,28 @@ CASES = [
     # ... but a right answer after a wrong one (a correction) stays review
     ("$$\\frac{\\partial J}{\\partial u_o} = (\\hat y_o - 1) v_c = (1 - \\hat y_o) v_c$$\n\nOops, fixed:\n\n"
      "$$\\frac{\\partial J}{\\partial u_o} = (\\hat y_o - 1) v_c$$\n", {"naive.u_o": "review"}),
+    # -- 5. names the student defines: a block of definitions, a count stated in prose -----------
+    ("$$s1 = u_o^{\\intercal}v_c, s2 = u_k^{\\intercal}v_c$$\n\n"
+     "$$\\frac{\\partial J}{\\partial u_o} = (\\sigma(s1)-1)v_c$$\n\n"
+     "$$\\frac{\\partial J}{\\partial u_k} = (1-\\sigma(s2)) v_c$$\n", {"neg.u_o": "correct", "neg.u_k": "incorrect"}),
+    ("Let $$z_1 = u_o^T v_c,\\quad z_2 = -u_k^T v_c.$$\n\n"
+     "$$\\frac{\\partial J}{\\partial u_k} = (1-\\sigma(z_2)) v_c$$\n", {"neg.u_k": "correct"}),
+    ("$$a = \\sigma(x)$$\n\n(d) $$\\frac{d\\sigma}{dx} = a(1-a)$$\n", {"sigmoid.grad": "correct"}),
+    ("$$a = \\sigma(x)$$\n\n(d) $$\\frac{d\\sigma}{dx} = a(1+a)$$\n", {"sigmoid.grad": "incorrect"}),
+    # a wrong definition makes the answer wrong
+    ("$$s = u_o^T u_o$$\n\n$$\\frac{\\partial J}{\\partial u_o} = (\\sigma(s)-1)v_c$$\n", {"neg.u_o": "incorrect"}),
+    ("If the same word is drawn $M$ times: $$\\frac{\\partial J}{\\partial u_k}=M(1-\\sigma(-u_k^Tv_c))v_c$$\n",
+     {"neg.u_k_repeated": "correct"}),
+    ("如果同一个单词被采到了 $R$ 次：$$\\frac{\\partial J}{\\partial u_k}=R\\sigma(-u_k^Tv_c)v_c$$\n",
+     {"neg.u_k_repeated": "incorrect"}),
 ]
+
+
+def test_times_in_prose_is_not_a_count_of_a_problem_symbol():
+    """'$v_c$ times $u_o$' is a product in prose, and $K$ is the problem's own K:
+    neither is declared a count."""
+    from gradkey.verify.read.vocabulary import WORD2VEC
+    assert not WORD2VEC.aliases("multiply $v_c$ times $u_o$, and a word drawn $K$ times")
 
 
 def test_delta_structure_only():

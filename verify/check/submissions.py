@@ -110,6 +110,76 @@ def _judge_steps(steps: list[tuple[int, str]], target: Target, policy: Policy, n
                   final.feedback, final.counterexample, [asdict(s) for s in step_rows], first_wrong, final.readings)
 
 
+# "s1 = u_o^T v_c, s2 = u_k^T v_c": names the student defines for the rest of the file
+PLACEHOLDER = re.compile(r"(?:^|,)\s*(?:\\q?quad\s*|\\[,;]\s*)*([A-Za-z](?:\d+|_\{?\w{1,3}\}?)?)\s*=\s*"
+                         r"([^=]+?)\s*(?=,\s*(?:\\q?quad\s*|\\[,;]\s*)*[A-Za-z](?:\d+|_\{?\w{1,3}\}?)?\s*=|[.,;]?\s*$)")
+
+
+def _placeholders(text: str) -> list[tuple[str, str, int]]:
+    """(name, definition, line) for every short name a math block of the file
+    defines ("s1 = u_o^\\top v_c, s2 = …", "a = \\sigma(x)"): a row that is only
+    definitions, each one '=' deep (a chain of equalities is a derivation, not a
+    definition). Read from the block itself: the chain reader cuts ", z_2 = …"
+    off as a remark."""
+    out = []
+    for seg in extract.segments(extract.prepare(text)):
+        for row in seg.body.split("\\\\"):
+            row = row.replace("&", " ").strip()
+            if not row or len(row) > 300:
+                continue
+            found = list(PLACEHOLDER.finditer(row))
+            # every '=' of the row belongs to one of the definitions found
+            if found and row.count("=") == len(found):
+                out.extend((m.group(1), m.group(2).strip(), seg.line) for m in found)
+    return out
+
+
+def _judge_defined(steps, target: Target, policy: Policy, noisy: bool, condition: str, placeholders) -> Answer:
+    """Judge the steps; when they use a symbol the problem does not know and the
+    file defined it earlier ("s1 = u_o^\\top v_c"), judge them again with the
+    definition put in its place (parenthesised), and say so. The definition is the
+    student's own: a wrong one makes the answer wrong."""
+    a = _judge_steps(steps, target, policy, noisy, condition)
+    if a.verdict not in ("review", "unparsed") or not placeholders or "the symbol" not in " ".join(
+            [a.note] + [st.get("note", "") for st in a.steps]):
+        return a
+    line = steps[-1][0]
+    used, new_steps = [], []
+    for ln, text in steps:
+        for name, body, at in placeholders:
+            if at > line or not _unknown(name, target, policy):
+                continue
+            pattern = _name_pattern(name)
+            if re.search(pattern, text) and not re.search(pattern, body):
+                text = re.sub(pattern, lambda _m: "(" + body + ")", text)
+                used.append(f"{name} read as its definition on line {at}")
+        new_steps.append((ln, text))
+    if not used:
+        return a
+    b = _judge_steps(new_steps, target, policy, noisy, condition)
+    b.latex = a.latex
+    b.note = "; ".join(filter(None, [b.note, *dict.fromkeys(used)]))
+    return b
+
+
+def _name_pattern(name: str) -> str:
+    m = re.fullmatch(r"([A-Za-z])_\{?(\w+)\}?", name)
+    if m:
+        return r"(?<![A-Za-z\\])" + m.group(1) + r"_\s*(?:\{\s*" + m.group(2) + r"\s*\}|" + m.group(2) + r")(?![A-Za-z0-9])"
+    return r"(?<![A-Za-z\\_^])" + re.escape(name) + r"(?![A-Za-z0-9_])"
+
+
+def _unknown(name: str, target: Target, policy: Policy) -> bool:
+    """A name the problem does not know (so the student's definition is the only meaning)."""
+    try:
+        node, _ = parse(name)
+    except (ReadError, RecursionError):
+        return True
+    if isinstance(node, ast.Mul):          # s1 reads as s·1: known only if every factor is
+        return any(value_shape(f, target, policy) is None for f in node.factors)
+    return value_shape(node, target, policy) is None
+
+
 LABEL = re.compile(r"\\textcircled\s*\{(\w)\}")
 COLUMN_LIST = re.compile(r"^\s*\[\s*\\frac\s*\{\s*\\partial[^{}]*(?:\{[^{}]*\}[^{}]*)*\}\s*\{\s*\\partial\s*u_\{?1\}?\s*\}\s*,")
 INLINE_MATH = re.compile(r"\$([^$]{1,200})\$")
@@ -128,6 +198,7 @@ def answers_in(text: str, policy: Policy = Policy(), vocabulary: Vocabulary = WO
     definitions = {c.label: c for c in chains if LABEL.fullmatch(c.lhs.strip())}
     label_conditions = {LABEL.fullmatch(e.strip()).group(1): cond for c in chains for s in c.steps
                         for e, cond in s.branches if LABEL.fullmatch(e.strip())}
+    placeholders = _placeholders(text)
     for chain in chains:
         region = section_signal(chain.context) or region
         heading_loss = loss_named(_prose(chain.heading)) if chain.heading else None
@@ -182,7 +253,7 @@ def answers_in(text: str, policy: Policy = Policy(), vocabulary: Vocabulary = WO
                     found.append(_unmatched_text(chain, f"the left-hand side ∂{show(lhs.of)}/∂{show(lhs.wrt)} "
                                                         "names no question of this problem set"))
                 for target in tlist:
-                    a = _judge_steps(plain, target, policy, chain.noisy, cond)
+                    a = _judge_defined(plain, target, policy, chain.noisy, cond, placeholders)
                     a.how = _how(target, evidence)
                     refit = _refit(a, plain, target, chain, policy, region)
                     if refit is not a:
@@ -201,7 +272,8 @@ def answers_in(text: str, policy: Policy = Policy(), vocabulary: Vocabulary = WO
                                             " answers no question of this problem set"))
                         continue
                     for target in btargets:
-                        a = _judge_steps(steps, target, policy, chain.noisy, extract.strip_text_commands(bcond))
+                        a = _judge_defined(steps, target, policy, chain.noisy, extract.strip_text_commands(bcond),
+                                           placeholders)
                         a.how = _how(target, evidence + ["branch condition"])
                         found.append(a)
         mine = found[first:]

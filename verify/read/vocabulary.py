@@ -46,6 +46,11 @@ class Vocabulary:
     # words declaring a symbol as a count ("$c_s$ is the number of …", "how many"): the
     # symbol is read as n_s, the count of samples that are the word w_s (n_{*}: the question's word)
     count_words: str = r"(?:be|is|denotes?|as|stands? for)?\s*(?:the\s+)?(?:number of|count of|how many)"
+    # "is drawn $M$ times", "被采到了 $M$ 次": a count stated by how often a sample repeats
+    times_words: str = r"(?:drawn|sampled|picked|chosen|appears?|occurs?|repeated|采到?了?|出现了?)\s*$"
+    times_after: str = r"\s*(?:times\b|次)"
+    # capitals the problem's formulas use (never read as a student's count)
+    problem_capitals: frozenset = frozenset("UVWKJLNTDIO")
     # words declaring a symbol as the sigmoid ("$\delta(\cdot)$ denotes the sigmoid function")
     sigmoid_declared: str = r"(?:denotes?|is|stands? for|as|为|表示)\s*(?:the\s+)?(?:logistic\s+)?(?:sigmoid|logistic function)"
 
@@ -132,6 +137,15 @@ class Vocabulary:
             else:
                 continue
             out.append((pattern, replacement, f"{sym} declared as a count of samples: read as {replacement}"))
+        for m in re.finditer(r"\$\s*([A-Z])\s*\$" + self.times_after, document):
+            # "drawn $M$ times": a capital the problem does not use, alone (never the letter
+            # inside a name or a subscript), after a word saying a sample repeats
+            sym = m.group(1)
+            if sym in self.problem_capitals or not re.search(self.times_words, document[max(0, m.start() - 40):m.start()],
+                                                             re.IGNORECASE):
+                continue
+            out.append((r"(?<![A-Za-z\\_^{])" + sym + r"(?![A-Za-z0-9_])", "n_{*}",
+                        f"{sym} declared as a count of samples: read as n_{{*}}"))
         return out
 
 
