@@ -111,7 +111,23 @@ CASES = [
      {"neg.u_k_repeated": "correct"}),
     ("如果同一个单词被采到了 $R$ 次：$$\\frac{\\partial J}{\\partial u_k}=R\\sigma(-u_k^Tv_c)v_c$$\n",
      {"neg.u_k_repeated": "incorrect"}),
+    # -- 7. prose typed inside the math, in front of the derivative ------------------------------
+    ("$$\nw=o时，\\frac{\\partial{J}}{\\partial{u_o}}=(\\hat y_o-1)v_c\n$$\n\n"
+     "$$\nw\\neq{o}时，\\frac{\\partial{J}}{\\partial{u_w}}=\\hat{y}_w u_w\n$$\n",
+     {"naive.u_o": "correct", "naive.u_w": "incorrect"}),
+    ("$$\n当 w \\neq o 时，\\frac{\\partial J}{\\partial u_w}=\\hat{y}_w v_c\n$$\n", {"naive.u_w": "correct"}),
+    ("$$\nThen \\space \\space\n\\frac{\\part J(v_c,o,U)}{\\part U}=v_c(\\hat{y}-y)^T\n$$\n", {"naive.U": "correct"}),
+    ("$$\nHence \\quad \\frac{\\partial J}{\\partial U}=(\\hat{y}-y)v_c^T\n$$\n", {"naive.U": "incorrect"}),
+    ("$$\n\\text{Finally, } \\frac{\\partial J}{\\partial v_c}=U(\\hat{y}-y)\n$$\n", {"naive.v_c": "correct"}),
 ]
+
+
+def test_math_prefix_is_not_cut():
+    """Math in front of a derivative (a factor, a sum, a one-letter name) is not prose."""
+    from gradkey.verify.read.extract import _cut_prose_prefix
+    for row in (r"2\frac{\partial J}{\partial v}", r"-\frac{\partial J}{\partial v}", r"J = \frac{d}{dx}",
+                r"\sum_j \frac{\partial J}{\partial U}", r"u_o 时 + \frac{\partial J}{\partial v}"):
+        assert _cut_prose_prefix(row) == (row, "")
 
 
 def test_times_in_prose_is_not_a_count_of_a_problem_symbol():

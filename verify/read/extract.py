@@ -693,6 +693,9 @@ def _add_row(found: list[Chain], row: str, line: int, context: str, noisy: bool,
     if label:  # "ⓐ \quad ∂L/∂u_0 = ...": the label names this chain
         context = context + f" [label {label.group(1)}] "
         row = row[label.end():]
+    row, said = _cut_prose_prefix(row)
+    if said:  # "w=o时，∂J/∂u_o = …", "Then \space ∂J/∂U = …": words typed inside the math
+        context = context + "\n" + said
     row, tail = _cut_remark(row)
     steps, dropped = collapse_repeats(_split_top(row, "="))
     if tail:
@@ -717,6 +720,30 @@ def _add_row(found: list[Chain], row: str, line: int, context: str, noisy: bool,
     for s in new_steps[:MAX_STEPS]:
         _add_step(chain, s, line)
     chain.noisy = chain.noisy or noisy
+
+
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+PROSE_WORDS = re.compile(r"(?:[A-Za-z]{2,}[.,:;]?|\\text\s*\{[^{}]*\}|\\space|\\q?quad|\\[,;: ]|~|\s)+")
+
+
+def _cut_prose_prefix(row: str) -> tuple[str, str]:
+    """Words in front of the first derivative of a row — a condition in Chinese
+    ("w=o时，"), a connective ("Then \\space \\space") — are prose typed inside the
+    math: cut off and returned (braces around single letters dropped, so
+    "w\\neq{o}时" reads as the condition w ≠ o). Only prose is cut: a prefix with
+    no CJK character must be words alone, one of three letters or more."""
+    m = DERIVATIVE_START.search(row)
+    if not m or m.start() == 0:
+        return row, ""
+    prefix = row[:m.start()]
+    if not prefix.strip():
+        return row, ""
+    words = PROSE_WORDS.fullmatch(prefix) and re.search(r"[A-Za-z]{3,}", re.sub(r"\\[A-Za-z]+", "", prefix))
+    if not (CJK.search(prefix) and not re.search(r"[+\-*/^]|\\(?:sum|frac|sigma|partial)", prefix)) and not words:
+        return row, ""
+    said = re.sub(r"\{\s*([A-Za-z0-9])\s*\}", r" \1", prefix)
+    said = re.sub(r"(?<=[A-Za-z0-9])(?=" + CJK.pattern + ")", " ", said)   # "o时": the o is a word of its own
+    return " " * len(prefix) + row[m.start():], said.strip()
 
 
 def _add_step(chain: Chain, raw: str, line: int) -> None:
