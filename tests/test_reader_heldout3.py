@@ -119,6 +119,14 @@ CASES = [
     ("$$\nThen \\space \\space\n\\frac{\\part J(v_c,o,U)}{\\part U}=v_c(\\hat{y}-y)^T\n$$\n", {"naive.U": "correct"}),
     ("$$\nHence \\quad \\frac{\\partial J}{\\partial U}=(\\hat{y}-y)v_c^T\n$$\n", {"naive.U": "incorrect"}),
     ("$$\n\\text{Finally, } \\frac{\\partial J}{\\partial v_c}=U(\\hat{y}-y)\n$$\n", {"naive.v_c": "correct"}),
+    # -- 11. the starter code's row convention declared by the dimensions and 'row vectors' -------
+    ("Follow the convention of codes, $U \\in \\mathbb{R}^{V\\times N}$, $V$ is the vocabulary size, $N$ is the "
+     "embedding length. $y,\\hat{y},v_c$ are row vectors.\n\n$$\\frac{\\partial J}{\\partial v_c} = (\\hat{y} - y)U$$\n",
+     {"naive.v_c": "correct"}),
+    ("As in the code, $U \\in \\mathbb{R}^{V\\times d}$ where $V$ is the vocabulary size; $\\hat y, y$ are row "
+     "vectors.\n\n$$\\frac{\\partial J}{\\partial v_c} = (y - \\hat{y})U$$\n", {"naive.v_c": "incorrect"}),
+    # without the declaration (ŷ − y)U is ill-typed
+    ("$$\\frac{\\partial J}{\\partial v_c} = (\\hat{y} - y)U$$\n", {"naive.v_c": "incorrect"}),
 ]
 
 

@@ -188,11 +188,16 @@ WORD2VEC = Vocabulary(
         r"U\s*\$?\s*,?\s*(?:a\s+|the\s+)?matrix of shape \(vocab_size,\s*embedding_dim\)",
         r"rows? (?:\$w\$ )?(?:is|are) \$?\\?(?:pmb|bm)?\s*\{?u_\{?w\}?\^(?:\\top|T)",
         r"with rows \$u_w",
+        # "U ∈ ℝ^{V×N}, V is the vocabulary size, N the embedding length": both sides declared
+        r"U\s*\$?\s*(?:\\in|∈)\s*\$?\s*(?:(?:\\mathbb\{R\}|\\R|\\reals|ℝ)\^\{?\s*)?V\s*(?:\\times|×)\s*(?:d|N|n|D)\b"
+        r"[^\n]{0,40}?\$?\s*V\s*\$?\s*(?:is|denotes|=)\s*(?:the\s+)?(?:vocabulary|vocab|number of words)",
     ),
     row_y_words=(
         r"\\hat\s*\{?y\}?\$? and \$?y\$? are \**row vectors",
         r"ŷ and y are row vectors",
         r"\\hat\s*\{?y\}?\$? (?:is|as) a row vector",
+        # "$y, \hat{y}, v_c$ are row vectors"
+        r"\$[^$\n]{0,40}\\hat\s*\{?\s*y\s*\}?[^$\n]{0,40}\$\s*(?:are|is)\s+(?:all\s+)?\**row vectors",
     ),
     declared_aliases=(
         # "ỹ = softmax(…)", "\tilde y the predicted distribution": the author's ŷ
