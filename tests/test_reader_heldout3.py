@@ -127,6 +127,12 @@ CASES = [
      "vectors.\n\n$$\\frac{\\partial J}{\\partial v_c} = (y - \\hat{y})U$$\n", {"naive.v_c": "incorrect"}),
     # without the declaration (ŷ − y)U is ill-typed
     ("$$\\frac{\\partial J}{\\partial v_c} = (\\hat{y} - y)U$$\n", {"naive.v_c": "incorrect"}),
+    # -- 8. the sigmoid's derivative at one element x_i of a vector --------------------------------
+    ("(d)\n$$\\frac{\\partial \\sigma(x_i)}{\\partial x_i} = \\sigma(x_i)(1-\\sigma(x_i))$$\n", {"sigmoid.grad": "correct"}),
+    ("(d)\n$$\\sigma'(x_i) = \\sigma(x_i)-\\sigma^2(x_i)$$\n", {"sigmoid.grad": "correct"}),
+    ("(d)\n$$\\frac{\\partial \\sigma(x_j)}{\\partial x_j} = \\sigma(x_j)(1+\\sigma(x_j))$$\n", {"sigmoid.grad": "incorrect"}),
+    # two different elements are not one scalar: not read as x
+    ("(d)\n$$\\frac{\\partial \\sigma(x_i)}{\\partial x_i} = \\sigma(x_i)(1-\\sigma(x_j))$$\n", {"sigmoid.grad": "review"}),
 ]
 
 

@@ -9,6 +9,8 @@ review. Nothing readable: unparsed.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import functools
 from dataclasses import dataclass, field
 
@@ -135,7 +137,46 @@ class ReadingResult:
     base: str | None = None
 
 
+def _element_as_scalar(node: ast.Node) -> ast.Node:
+    """σ(x_i)(1 − σ(x_i)): the derivative of σ at one element x_i of a vector is the
+    scalar question about x, when x appears with that one index everywhere (x_i
+    beside x_j or a bare x is left as written, and stays unread)."""
+    xs = {n.sub.text if n.sub else None for n in ev.walk(node) if isinstance(n, ast.Name) and n.base == "x"}
+    if len(xs) != 1 or None in xs:
+        return node
+    return _rename_x(node)
+
+
+def _rename_x(node):
+    if isinstance(node, ast.Name) and node.base == "x":
+        return ast.Name("x")
+    if isinstance(node, ast.Node) and dataclasses.is_dataclass(node):
+        changes = {}
+        for f in dataclasses.fields(node):
+            value = getattr(node, f.name)
+            new = _rename_x_value(value)
+            if new is not value:
+                changes[f.name] = new
+        return dataclasses.replace(node, **changes) if changes else node
+    return node
+
+
+def _rename_x_value(value):
+    if isinstance(value, ast.Node):
+        return _rename_x(value)
+    if isinstance(value, tuple):
+        new = tuple(_rename_x_value(v) for v in value)
+        return value if all(a is b for a, b in zip(new, value)) else new
+    return value
+
+
 def judge_node(node: ast.Node, target: Target, policy: Policy = Policy()) -> Outcome:
+    if target.qid == "sigmoid.grad":
+        element = _element_as_scalar(node)
+        if element is not node:
+            out = judge_node(element, target, policy)
+            out.note = "; ".join(filter(None, [out.note, "x with one index throughout read as the scalar x"]))
+            return out
     q = derive.question(target.qid)
     insts = instances_for(q.needs)
     results = [_judge_reading(node, target, r, insts, policy) for r in ev.readings(node, any(role != "o" for _, role in target.subjects))]
