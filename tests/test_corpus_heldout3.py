@@ -37,12 +37,6 @@ NOT_YET = {
         "knows only U's rows and ŷ/y as rows, so (ŷ − y)ᵀ v_c is ill-typed with v_c a column",
     ("r07_rows_identities.md", "sg.v_w"):
         "missing: the answer is '$0$.' alone inline in prose after the label (iii)",
-    ("r10_neural_basics_theta.md", "neg.u_k"):
-        "review: a cases table keyed on the word (w ∈ [1, K]) with a '0 & w = others' row",
-    ("r10_neural_basics_theta.md", "sg.v_c"):
-        "missing: ∂J/∂v_i as a cases table with rows 'i = c' and '0 & i = others'",
-    ("r10_neural_basics_theta.md", "sg.v_w"):
-        "review: the 'i = others' row of the same table",
     ("r12_challenge_qed.md", "naive.u_o"):
         "review: an unlabelled ∂J/∂u_w = ŷ_w v_c is counted against naive.u_o as well as naive.u_w",
     ("r14_chinese_lecture_notes.ipynb", "sg.v_c"):

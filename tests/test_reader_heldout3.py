@@ -133,6 +133,23 @@ CASES = [
     ("(d)\n$$\\frac{\\partial \\sigma(x_j)}{\\partial x_j} = \\sigma(x_j)(1+\\sigma(x_j))$$\n", {"sigmoid.grad": "incorrect"}),
     # two different elements are not one scalar: not read as x
     ("(d)\n$$\\frac{\\partial \\sigma(x_i)}{\\partial x_i} = \\sigma(x_i)(1-\\sigma(x_j))$$\n", {"sigmoid.grad": "review"}),
+    # -- 9. cases keyed on an index, with an 'others' row -----------------------------------------
+    ("For skip-gram,\n$$\\frac{\\partial J_{sg}}{\\partial v_i} = \\begin{cases} \\sum_{-m \\leq j \\leq m, j \\neq 0} "
+     "\\frac{\\partial J(v_c, w_{t+j}, U)}{\\partial v_c} & i=c\\\\ 0 & i=others \\end{cases}$$\n",
+     {"sg.v_c": "correct", "sg.v_w": "correct"}),
+    ("For skip-gram,\n$$\\frac{\\partial J_{sg}}{\\partial v_x} = \\begin{cases} \\sum_{j} "
+     "\\frac{\\partial J(v_c, w_{t+j}, U)}{\\partial U} & x = c\\\\ 0 & \\text{otherwise} \\end{cases}$$\n",
+     {"sg.v_c": "incorrect", "sg.v_w": "correct"}),
+    ("Negative sampling:\n$$\\frac{\\partial J}{\\partial u_w} = \\begin{cases} (\\sigma(u_o^T v_c) - 1) v_c & w = o \\\\ "
+     "(1-\\sigma(-u_w^T v_c)) v_c & w \\in [1, K] \\\\ 0 & w=others \\end{cases}$$\n",
+     {"neg.u_o": "correct", "neg.u_k": "correct"}),
+    # the others row is not an answer for the samples, but a wrong sample row still is
+    ("Negative sampling:\n$$\\frac{\\partial J}{\\partial u_w} = \\begin{cases} (\\sigma(u_o^T v_c) - 1) v_c & w = o \\\\ "
+     "\\sigma(-u_w^T v_c) v_c & w \\in [1, K] \\\\ 0 & w=others \\end{cases}$$\n",
+     {"neg.u_o": "correct", "neg.u_k": "incorrect"}),
+    # with no sample row, an 'otherwise' 0 is still judged for the samples (and is wrong)
+    ("Negative sampling:\n$$\\frac{\\partial J}{\\partial u_k} = \\begin{cases} (\\sigma(u_o^T v_c) - 1) v_c & k = o \\\\ "
+     "0 & \\text{otherwise} \\end{cases}$$\n", {"neg.u_k": "incorrect"}),
 ]
 
 

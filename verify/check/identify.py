@@ -219,6 +219,9 @@ def targets(lhs: LHS, chain_text: str, region: str | None, cond_text: str = "", 
         var, index = variable(lhs.wrt, loss)
     except LookupError:
         return []
+    if var == "center" and index and re.search(r"(?<![A-Za-z\\])" + re.escape(index) + r"\s*=\s*c(?![A-Za-z0-9])",
+                                                normalise(cond_text or lhs.condition)):
+        var, index = "v_c", None            # ∂J_sg/∂v_i in the branch i = c: the centre vector
     if var == "generic" and cond.var == "U" and cond.branch in ("o", "other") and cond.letter:
         var, index = "vec", cond.letter     # ξ ∈ U with ω = 0: the column u_ω
     if var == "generic":

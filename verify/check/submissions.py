@@ -266,6 +266,12 @@ def answers_in(text: str, policy: Policy = Policy(), vocabulary: Vocabulary = WO
                     if label and label.group(1) in definitions:
                         steps = [(s.line, s.text) for s in definitions[label.group(1)].steps if not s.branches] or steps
                     btargets = targets(lhs, chain.text, region, cond_text=bcond, context=chain.context)
+                    if (_is_zero(expr) and condition(bcond).branch == "otherwise" and btargets
+                            and all(t.qid.startswith("neg.u_k") for t in btargets)
+                            and _sampled_branch(step.branches, bcond, lhs, chain, region)):
+                        # "0 & w = others" after a branch for the samples: the words neither o nor
+                        # sampled, whose gradient no question asks for
+                        btargets = []
                     if not btargets:
                         found.append(Answer(None, step.line, expr, "review", status="context" if _is_zero(expr)
                                             else "unmatched", reason=f"the branch '{extract.strip_text_commands(bcond)}'"
@@ -288,6 +294,14 @@ def answers_in(text: str, policy: Policy = Policy(), vocabulary: Vocabulary = WO
                 a.note = "; ".join(filter(None, [a.note, "judged in the file's declared convention: "
                                                  + "; ".join(convention.notes)]))
     return _summaries(_by_value(_keep_labels(found, relabelled)))
+
+
+def _sampled_branch(branches, this: str, lhs, chain, region) -> bool:
+    """Another branch of the same table answers the negative samples' question."""
+    return any(c is not this and condition(c).branch != "otherwise"
+               and any(t.qid.startswith("neg.u_k") for t in targets(lhs, chain.text, region, cond_text=c,
+                                                                   context=chain.context))
+               for _, c in branches)
 
 
 def _keep_labels(found: list[Answer], relabelled: list[tuple[Answer, Answer]]) -> list[Answer]:
