@@ -30,8 +30,6 @@ NOT_YET = {
         "wrong branch",
     ("r06_part_split_respect.md", "naive.u_o"):
         "review: the same split rows: '(w=o)' row labels the row after it",
-    ("r06_part_split_respect.md", "neg.u_k"):
-        "review: a trailing ', \\space for \\space k=1,2,...,K' after the answer is read into the value",
     ("r07_rows_identities.md", "naive.U"):
         "incorrect (grader: correct): '$y, \\hat y, v_c$ are row vectors' declares v_c a row too; the convention "
         "knows only U's rows and ŷ/y as rows, so (ŷ − y)ᵀ v_c is ill-typed with v_c a column",
@@ -39,8 +37,6 @@ NOT_YET = {
         "missing: the answer is '$0$.' alone inline in prose after the label (iii)",
     ("r12_challenge_qed.md", "naive.u_o"):
         "review: an unlabelled ∂J/∂u_w = ŷ_w v_c is counted against naive.u_o as well as naive.u_w",
-    ("r14_chinese_lecture_notes.ipynb", "sg.v_c"):
-        "review: one term ∂J(v_c, w_{t+1}, U)/∂v_c with no Σ (only the j = 1 term) is not judged as a window sum",
 }
 
 

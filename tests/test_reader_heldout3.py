@@ -150,6 +150,11 @@ CASES = [
     # with no sample row, an 'otherwise' 0 is still judged for the samples (and is wrong)
     ("Negative sampling:\n$$\\frac{\\partial J}{\\partial u_k} = \\begin{cases} (\\sigma(u_o^T v_c) - 1) v_c & k = o \\\\ "
      "0 & \\text{otherwise} \\end{cases}$$\n", {"neg.u_k": "incorrect"}),
+    # -- 13. one fixed context word for the window sum; a remark after spaced words ---------------
+    ("$$\\frac{\\partial J_{sg}}{\\partial v_c}=\\frac{\\partial J(v_c,w_{t+1},U)}{\\partial v_c}$$\n", {"sg.v_c": "incorrect"}),
+    ("$$\\frac{\\partial J_{sg}}{\\partial U}=\\frac{\\partial J(v_c,w_{t-2},U)}{\\partial U}$$\n", {"sg.U": "incorrect"}),
+    ("$$\\frac{\\partial J}{\\partial u_k} = \\sigma(u_k^Tv_c)v_c,\\space for \\space k=1,2,...,K$$\n", {"neg.u_k": "correct"}),
+    ("$$\\frac{\\partial J}{\\partial u_k} = -\\sigma(u_k^Tv_c)v_c ~for~ k=1,\\ldots,K$$\n", {"neg.u_k": "incorrect"}),
 ]
 
 

@@ -458,6 +458,11 @@ def _reference(node: ast.Derivative, scope: Scope) -> np.ndarray:
     window_vars = [(var, value) for var, kind, value in scope.loops if kind == "window"]
     args = of.args
     position = next((value for var, value in window_vars if f"+{var}" in args.replace(" ", "")), None)
+    if position is None and re.search(r"t\s*[+-]\s*\d", args):
+        # w_{t+1}: one fixed context word, outside any Σ — one term of the window sum,
+        # read as the window's first position (one term is never the whole sum: the
+        # instances' windows hold several distinct words)
+        position = 0
     if position is None:
         raise Unreadable("a reference to the loss of one context word that names no window position")
     inst = scope.inst.context(position)
