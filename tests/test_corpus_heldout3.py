@@ -25,11 +25,6 @@ NOT_YET = {
         "review: the derivation block ends at −u_o + Σ ŷ_w u_w (correct); the final U(y − ŷ) stands alone in a "
         "later block after 'hence'. A lone contradicting value after a right block stays review (it may be a "
         "summary table); only a block that itself carries a right step to a wrong final decides",
-    ("r06_part_split_respect.md", "naive.u_w"):
-        "review: branch labels typed as rows of a split ('(w\\neq o)\\\\' on its own row) are attached to the "
-        "wrong branch",
-    ("r06_part_split_respect.md", "naive.u_o"):
-        "review: the same split rows: '(w=o)' row labels the row after it",
     ("r07_rows_identities.md", "naive.U"):
         "incorrect (grader: correct): '$y, \\hat y, v_c$ are row vectors' declares v_c a row too; the convention "
         "knows only U's rows and ŷ/y as rows, so (ŷ − y)ᵀ v_c is ill-typed with v_c a column",

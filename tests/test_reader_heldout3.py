@@ -155,6 +155,13 @@ CASES = [
     ("$$\\frac{\\partial J_{sg}}{\\partial U}=\\frac{\\partial J(v_c,w_{t-2},U)}{\\partial U}$$\n", {"sg.U": "incorrect"}),
     ("$$\\frac{\\partial J}{\\partial u_k} = \\sigma(u_k^Tv_c)v_c,\\space for \\space k=1,2,...,K$$\n", {"neg.u_k": "correct"}),
     ("$$\\frac{\\partial J}{\\partial u_k} = -\\sigma(u_k^Tv_c)v_c ~for~ k=1,\\ldots,K$$\n", {"neg.u_k": "incorrect"}),
+    # -- 6. a branch condition typed as a row of its own labels the row after it ------------------
+    ("(c)\n$$\n\\begin{split}\n(w\\neq o)\\\\\n\\frac{\\partial J}{\\partial u_w} &= \\hat{y}_wv_c\\\\\n(w=o)\\\\\n"
+     "\\frac{\\partial J}{\\partial u_w} &= (\\hat{y}_w-1)v_c\\\\\n\\end{split}\n$$\n",
+     {"naive.u_o": "correct", "naive.u_w": "correct"}),
+    ("$$\n\\begin{aligned}\n& w = o: \\\\\n& \\frac{\\partial J}{\\partial u_w} = (1-\\hat{y}_w)v_c \\\\\n"
+     "& w \\ne o: \\\\\n& \\frac{\\partial J}{\\partial u_w} = \\hat{y}_w v_c\n\\end{aligned}\n$$\n",
+     {"naive.u_o": "incorrect", "naive.u_w": "correct"}),
 ]
 
 

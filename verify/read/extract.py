@@ -592,16 +592,29 @@ def chains(text: str, vocabulary=None) -> list[Chain]:
             continue
         alias_notes = where.pop("alias_notes", [])
         first = len(found)
-        for r, row in enumerate(_rows(body)):
+        label_row = ""
+        rows = _rows(body)
+        for r, row in enumerate(rows):
+            following = rows[r + 1].replace("&", " ").lstrip() if r + 1 < len(rows) else ""
+            if CONDITION_ROW.fullmatch(row.replace("&", " ").strip()) and DERIVATIVE_START.match(following):
+                # "(w \neq o)\\" alone before a row that starts a derivative: it labels that row
+                label_row = row.replace("&", " ").strip()
+                continue
             row_line = seg.line + body.count("\n", 0, body.find(row)) if row in body else seg.line
             for k, eq in enumerate(_split_equations(row)):
-                _add_row(found, eq, row_line, context if (r == 0 and k == 0) else "", noisy,
+                row_context = context if (r == 0 and k == 0) else ""
+                if label_row and k == 0:
+                    row_context, label_row = row_context + "\n" + label_row, ""
+                _add_row(found, eq, row_line, row_context, noisy,
                          inside_block=(r > 0 or k > 0), where=where, first_in_block=first)
         for c in found[first:]:
             c.notes.extend(alias_notes)
     return found
 
 
+# a row that is only a branch condition, "(w \neq o)", "w = o:", "\text{if } w \ne o"
+CONDITION_ROW = re.compile(r"\(?\s*(?:\\text\s*\{\s*(?:if|when|for)\s*\}\s*)?[a-zω]\s*(?:=|\\neq?\b|≠)\s*\{?\s*[a-zA-Z0-9]\s*\}?"
+                           r"\s*\)?\s*[:：,]?")
 ASIDE_OPEN = re.compile(r"\(\s*(?:[A-Za-z]+\s+){0,4}$")
 
 
