@@ -233,7 +233,7 @@ QUESTIONS = (
 
 WORD2VEC = ProblemSet(
     name="word2vec",
-    title="word2vec: sigmoid, naive softmax, negative sampling, skip-gram",
+    title="Word vectors: sigmoid, naive softmax, negative sampling, skip-gram",
     symbols=SYMBOLS,
     questions=QUESTIONS,
     losses=LOSS_DEFINITIONS,
