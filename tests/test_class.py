@@ -320,3 +320,18 @@ def test_code_batch_grades_a_class_with_rubric_csv_and_gradescope(tmp_path):
     assert neg["score"] == 0 and neg["max_score"] == 3 and "repeated samples must be summed" in neg["output"]
     assert "samples drawn = [1, 1]" in neg["output"] and "your answer gives" in neg["output"]
     assert next(t for t in ben["tests"] if t["name"] == "skipgram")["visibility"] == "after_due_date"
+
+
+def test_files_named_on_the_command_line_are_their_own_students(tmp_path):
+    from gradkey.verify.grade.discover import scan
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "alice.md").write_text("$x$")
+    (tmp_path / "b" / "bob.md").write_text("$x$")
+    (tmp_path / "a" / "hw2.md").write_text("$x$")
+    (tmp_path / "b" / "hw2.md").write_text("$x$")
+    entries, _ = scan([str(tmp_path / "a" / "alice.md"), str(tmp_path / "b" / "bob.md")])
+    assert [e.student for e in entries] == ["alice", "bob"]
+    # the same stem twice: the folders tell the students apart
+    entries, _ = scan([str(tmp_path / "a" / "hw2.md"), str(tmp_path / "b" / "hw2.md")])
+    assert [e.student for e in entries] == ["a", "b"]

@@ -279,6 +279,12 @@ def scan(args: list, mode: Mode = CHECK, student: str | None = None) -> tuple[li
     else:
         base = Path(os.path.commonpath([r.parent if not r.is_dir() or len(args) > 1 else r for r in reals]))
     scan_ = _Scan(mode, [r for r in reals], base, student)
+    # A file named on the command line is its own student (its stem), so that
+    # `gradkey check a/alice.md b/bob.txt` grades two students, not one per
+    # folder; files whose stems collide (class/alice/hw2.md, class/bob/hw2.md)
+    # keep the folder rule, which tells them apart.
+    stems = [real.stem for real in reals if real.is_file()]
+    own = {real: real.stem for real in reals if real.is_file() and stems.count(real.stem) == 1}
     done = set()
     for arg, real in zip(args, reals):
         if real in done:
@@ -296,11 +302,12 @@ def scan(args: list, mode: Mode = CHECK, student: str | None = None) -> tuple[li
                 scan_.subfolder(shown, real, str(real), None, 1)
         elif real.is_file():
             kind = mode.kind(Path(arg).suffix) or mode.kind(real.suffix)
+            who = student or own.get(real) or scan_.student_of(real)
             if kind is None:
-                scan_.add(Entry(scan_.student_of(real), shown, reason=mode.wrong_type(str(arg))))
+                scan_.add(Entry(who, shown, reason=mode.wrong_type(str(arg))))
             else:
                 data, reason = read_capped(str(real), mode.cap(kind))
-                scan_.add(Entry(scan_.student_of(real), shown, kind, data, reason))
+                scan_.add(Entry(who, shown, kind, data, reason))
         else:
             try:
                 what = _kind_of_mode(os.stat(real).st_mode)
