@@ -348,7 +348,7 @@ LABELLED = re.compile(r"^\s*\d+\s*\(?[a-h]\)?\s*[-.:)]\s*")
 TEXT_CMD = re.compile(r"\\(?:text|mathrm|textbf|textit)\s*\{([^{}]*)\}")
 LEADING_LABEL = re.compile(r"^\s*\\textcircled\s*\{(\w)\}\s*(?:\\q?quad\s*)?(?=[^\s=])")
 # where a remark starts at the top level of a step: \quad, \text{…}, \forall, \in ℝ, "(w ≠ o)"
-REMARK_START = re.compile(r"\\q?quad\b|\\text\s*\{|,?\s*(?:\\space\s*|~\s*)+for\b|\\forall\b|(?:\{\s*)?\bfor\s+(?:all|each|every)\b|\\in\s*\\reals|\\in\s*\\mathbb|\\in\s*\\R\b|"
+REMARK_START = re.compile(r"\\q?quad\b|\\text\s*\{|(?:,|(?<!\s))\s*(?:(?:\\space|~)\s*)+for\b|\\forall\b|(?:\{\s*)?\bfor\s+(?:all|each|every)\b|\\in\s*\\reals|\\in\s*\\mathbb|\\in\s*\\R\b|"
                           r",\s*(?=[a-zA-Z]\s*(?:=|\\neq|\\ne\b)|\\forall|\\text)|\\mathrm\s*\{\s*(?:if|for|when)")
 PAREN_REMARK = re.compile(r"\(\s*(?:\\text\s*\{[^{}]*\}\s*)*[a-zA-Zω\\]+[^()]*?(?:\\neq|\\ne\b|=|\\in|when|for|if)[^()]*\)\s*$")
 
@@ -736,7 +736,7 @@ def _add_row(found: list[Chain], row: str, line: int, context: str, noisy: bool,
 
 
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
-PROSE_WORDS = re.compile(r"(?:[A-Za-z]{2,}[.,:;]?|\\text\s*\{[^{}]*\}|\\space|\\q?quad|\\[,;: ]|~|\s)+")
+PROSE_WORDS = re.compile(r"(?:[A-Za-z]{2,}(?![A-Za-z])[.,:;]?|\\text\s*\{[^{}]*\}|\\space|\\q?quad|\\[,;: ]|~|\s)+")
 
 
 def _cut_prose_prefix(row: str) -> tuple[str, str]:

@@ -231,7 +231,7 @@ def normalise_math(body: str, macros: Macros | None = None) -> Normalised:
     out = _Out()
     notes: list[str] = []
     budget = [MAX_EXPANSIONS]
-    _rewrite(tokens(body), out, macros, budget, notes, body)
+    _rewrite(_delta_as_partial(tokens(body)), out, macros, budget, notes, body)
     text = out.text()
     text, origin = _over_to_frac(text, out.origin)
     return Normalised(text, origin, notes)
@@ -302,12 +302,8 @@ def _rewrite(toks, out: _Out, macros: Macros, budget: list, notes: list, src: st
             if name == "prime":
                 out.put("'", at)
                 continue
-            if name in ("frac", "dfrac", "tfrac", "cfrac"):
+            if name in ("dfrac", "tfrac", "cfrac"):
                 out.put(r"\frac", at)
-                spelled = _delta_as_partial(toks, i)
-                if spelled is not None:
-                    stack.append(spelled)
-                    break
                 continue
             if name == "Sigma":
                 out.put(r"\sum ", at)
@@ -373,27 +369,56 @@ def _rewrite(toks, out: _Out, macros: Macros, budget: list, notes: list, src: st
             out.put(t, at)
 
 
-def _delta_as_partial(toks, i):
+def _delta_as_partial(toks: list) -> list:
     """\\frac{\\delta J}{\\delta v_c}: δ used as the partial sign. Only the
     structure decides — both numerator and denominator open with a bare δ (not
     δ(…), δ_i, δ^…, which are a function, an error term or a power) — so a δ the
-    file declares as the sigmoid, or an error term δ_1, is left alone. Returns
-    the (tokens, 0) frame to read in place of the two arguments, or None."""
-    num, j, nb = _arg(toks, i)
-    den, k, db = _arg(toks, j)
-    if not (nb and db):
-        return None
-    frame = []
-    for part in (num, den):
-        body = [t for t in part if not t[0].isspace()]
-        if not body or body[0][0] != "\\delta":
+    file declares as the sigmoid, or an error term δ_1, is left alone. One pass
+    over the block's tokens with its braces matched once (nested fractions are
+    not re-scanned: the reading stays linear)."""
+    if not any(t == "\\delta" for t, _ in toks):
+        return toks
+    close, opened = {}, []
+    for n, (t, _) in enumerate(toks):
+        if t == "{":
+            opened.append(n)
+        elif t == "}" and opened:
+            close[opened.pop()] = n
+
+    def skip(n):
+        while n < len(toks) and toks[n][0].isspace():
+            n += 1
+        return n
+
+    def opening_delta(a, last, alone_ok):
+        """The index of the δ opening the group a…last, when it is a bare δ (alone
+        only in a numerator: \\frac{\\delta}{\\delta x} is the operator)."""
+        d = skip(a + 1)
+        if d >= last or toks[d][0] != "\\delta":
             return None
-        after = body[1][0] if len(body) > 1 else ""
-        if after in ("_", "^", "(", "\\left") or (part is den and not after):
-            return None
-        frame += [("{", part[0][1])] + [(r"\partial" if t == "\\delta" and n == part.index(body[0]) else t, at)
-                                        for n, (t, at) in enumerate(part)] + [("}", part[-1][1])]
-    return frame + toks[k:], 0
+        after = skip(d + 1)
+        if after >= last:
+            return d if alone_ok else None
+        return None if toks[after][0] in ("_", "^", "(", "\\left") else d
+
+    out = toks
+    for n, (t, _) in enumerate(toks):
+        if t not in ("\\frac", "\\dfrac", "\\tfrac", "\\cfrac"):
+            continue
+        a = skip(n + 1)
+        if a >= len(toks) or toks[a][0] != "{" or a not in close:
+            continue
+        b = skip(close[a] + 1)
+        if b >= len(toks) or toks[b][0] != "{" or b not in close:
+            continue
+        dn, dd = opening_delta(a, close[a], True), opening_delta(b, close[b], False)
+        if dn is None or dd is None:
+            continue
+        if out is toks:
+            out = list(toks)
+        out[dn] = ("\\partial", toks[dn][1])
+        out[dd] = ("\\partial", toks[dd][1])
+    return out
 
 
 def _over_to_frac(text: str, origin: list) -> tuple[str, list]:
