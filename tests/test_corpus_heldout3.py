@@ -30,8 +30,6 @@ NOT_YET = {
         "knows only U's rows and ŷ/y as rows, so (ŷ − y)ᵀ v_c is ill-typed with v_c a column",
     ("r07_rows_identities.md", "sg.v_w"):
         "missing: the answer is '$0$.' alone inline in prose after the label (iii)",
-    ("r12_challenge_qed.md", "naive.u_o"):
-        "review: an unlabelled ∂J/∂u_w = ŷ_w v_c is counted against naive.u_o as well as naive.u_w",
 }
 
 

@@ -162,6 +162,13 @@ CASES = [
     ("$$\n\\begin{aligned}\n& w = o: \\\\\n& \\frac{\\partial J}{\\partial u_w} = (1-\\hat{y}_w)v_c \\\\\n"
      "& w \\ne o: \\\\\n& \\frac{\\partial J}{\\partial u_w} = \\hat{y}_w v_c\n\\end{aligned}\n$$\n",
      {"naive.u_o": "incorrect", "naive.u_w": "correct"}),
+    # ... and a ∂J/∂u_w with no branch counts for u_o only when the file does not answer u_o itself
+    ("$$\\frac{\\partial J}{\\partial u_w} = \\hat{y}_w v_c$$\n\n"
+     "$$\\frac{\\partial J}{\\partial u_o} = (\\hat{y}_o - 1)v_c$$\n", {"naive.u_o": "correct", "naive.u_w": "correct"}),
+    ("$$\\frac{\\partial J}{\\partial u_w} = \\hat{y}_w v_c$$\n\n"
+     "$$\\frac{\\partial J}{\\partial u_o} = (1 - \\hat{y}_o)v_c$$\n", {"naive.u_o": "incorrect", "naive.u_w": "correct"}),
+    ("$$\\frac{\\partial J}{\\partial u_w} = \\hat{y}_w v_c$$\n", {"naive.u_o": "incorrect", "naive.u_w": "correct"}),
+    ("$$\\frac{\\partial J}{\\partial u_w} = (\\hat{y}_w - y_w) v_c$$\n", {"naive.u_o": "correct", "naive.u_w": "correct"}),
 ]
 
 

@@ -191,6 +191,7 @@ def answers_in(text: str, policy: Policy = Policy(), vocabulary: Vocabulary = WO
     policy = replace(policy, rows_U=policy.rows_U or convention.rows_U, row_y=policy.row_y or convention.row_y)
     found: list[Answer] = []
     relabelled: list[tuple[Answer, Answer]] = []   # (judged by its shape, as labelled)
+    every_w: list[Answer] = []                      # ∂J/∂u_w with no branch, as an answer for u_o
     region = None
     chains = extract.chains(text, vocabulary)
     # ⓐ = …: a label defined by one chain and used as a branch of another,
@@ -258,6 +259,9 @@ def answers_in(text: str, policy: Policy = Policy(), vocabulary: Vocabulary = WO
                     refit = _refit(a, plain, target, chain, policy, region)
                     if refit is not a:
                         relabelled.append((refit, a))
+                    if refit is a and target.qid == "naive.u_o" and target.how != "branch condition" \
+                            and target.subjects and target.subjects[0][0] not in ("o", "0", "O"):
+                        every_w.append(a)   # ∂J/∂u_w with no branch, tried for u_o as well
                     found.append(refit)
             for step in chain.steps:
                 for expr, bcond in step.branches:
@@ -283,7 +287,8 @@ def answers_in(text: str, policy: Policy = Policy(), vocabulary: Vocabulary = WO
                         a.how = _how(target, evidence + ["branch condition"])
                         found.append(a)
         mine = found[first:]
-        for a in mine + [o for r, o in relabelled if any(r is m for m in mine)]:
+        mine_ids = {id(m) for m in mine}
+        for a in mine + [o for r, o in relabelled if id(r) in mine_ids]:
             a.note = "; ".join(filter(None, [a.note, *chain.notes]))
             a.column = a.column or chain.column
     found.extend(_text_line_answers(text, policy))
@@ -293,7 +298,22 @@ def answers_in(text: str, policy: Policy = Policy(), vocabulary: Vocabulary = WO
             if a.status == "judged" and a.question:
                 a.note = "; ".join(filter(None, [a.note, "judged in the file's declared convention: "
                                                  + "; ".join(convention.notes)]))
-    return _summaries(_by_value(_keep_labels(found, relabelled)))
+    return _summaries(_by_value(_for_u_o(_keep_labels(found, relabelled), every_w)))
+
+
+def _for_u_o(found: list[Answer], every_w: list[Answer]) -> list[Answer]:
+    """∂J/∂u_w with no branch answers u_o and u_w alike — unless the file answers
+    ∂J/∂u_o on its own: then the general formula was meant for the other words
+    and is judged for naive.u_w only (the u_o copy is listed as context)."""
+    generic = {id(g) for g in every_w}
+    own = [a for a in found if a.question == "naive.u_o" and a.status == "judged" and id(a) not in generic]
+    if not own or not every_w:
+        return found
+    for g in every_w:
+        g.status, g.question = "context", None
+        g.reason = (f"∂J/∂u_w with no branch, while ∂J/∂u_o is answered on its own on line {own[0].line}: "
+                    "counted for naive.u_w only")
+    return found
 
 
 def _sampled_branch(branches, this: str, lhs, chain, region) -> bool:
@@ -310,16 +330,17 @@ def _keep_labels(found: list[Answer], relabelled: list[tuple[Answer, Answer]]) -
     its own label, the hypothesis fails: the answer was meant for the question its
     label names, and is judged there (incorrect, with the shape reason) — else a
     copy-pasted wrong value would be hidden behind a correct verdict."""
-    own = {a.question: a.line for a in found
-           if a.status == "judged" and a.question and not any(a is r for r, _ in relabelled)}
+    refits = {id(r) for r, _ in relabelled}
+    own = {a.question: a.line for a in found if a.status == "judged" and a.question and id(a) not in refits}
+    swap = {}
     for refit, original in relabelled:
         if refit.question in own:
             original.note = "; ".join(filter(None, [original.note, (
                 f"its value has the shape of {refit.question}, but the file answers {refit.question} on line "
                 f"{own[refit.question]}: judged for the question its label names")]))
             original.column = original.column or refit.column
-            found = [original if a is refit else a for a in found]
-    return found
+            swap[id(refit)] = original
+    return [swap.get(id(a), a) for a in found] if swap else found
 
 
 def _prose(text: str) -> str:
