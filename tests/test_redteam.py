@@ -128,11 +128,6 @@ HEDGES = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "verify/read (extract/normalise: the remark cut after \\quad / \\text{…}): what follows is dropped "
-    "silently, so a hedge (U(ŷ−y) \\quad\\text{or}\\quad Uŷ, … \\text{ if } o = 1 \\text{ else } Uŷ) or a visible "
-    "wrong term (U(ŷ−y) \\quad + u_o) is judged correct instead of incorrect/review. Reproduction: "
-    "tests/fixtures/redteam/check/hedging.md"))
 @pytest.mark.parametrize("text", HEDGES)
 def test_a_hedged_or_padded_answer_is_not_correct(text):
     _never_correct(_judge(text))

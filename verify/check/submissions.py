@@ -253,9 +253,13 @@ def answers_in(text: str, policy: Policy = Policy(), vocabulary: Vocabulary = WO
                 if not tlist:
                     found.append(_unmatched_text(chain, f"the left-hand side ∂{show(lhs.of)}/∂{show(lhs.wrt)} "
                                                         "names no question of this problem set"))
+                hedge = _hedge(chain.remark)
                 for target in tlist:
                     a = _judge_defined(plain, target, policy, chain.noisy, cond, placeholders)
                     a.how = _how(target, evidence)
+                    if hedge and a.verdict == "correct":
+                        a.verdict = "review"
+                        a.note = "; ".join(filter(None, [a.note, hedge]))
                     refit = _refit(a, plain, target, chain, policy, region)
                     if refit is not a:
                         relabelled.append((refit, a))
@@ -314,6 +318,29 @@ def _for_u_o(found: list[Answer], every_w: list[Answer]) -> list[Answer]:
         g.reason = (f"∂J/∂u_w with no branch, while ∂J/∂u_o is answered on its own on line {own[0].line}: "
                     "counted for naive.u_w only")
     return found
+
+
+# A trailing remark is cut from the mathematics before it is read (a branch
+# condition, "\in ℝ^d", "for all k"). A remark that offers an alternative, takes
+# the answer back or adds a term ("\quad\text{or}\quad Uŷ", "\text{ is wrong}",
+# "\quad + u_o") would make a hedged answer pass if it were simply dropped.
+_HEDGE_WORDS = re.compile(r"\b(?:or|else|wrong|incorrect|instead|plus|minus|add|added|actually|alternatively)\b",
+                          re.I)
+_HEDGE_OPERATOR = re.compile(r"^\s*(?:\\q?quad\s*|\\[,;:!]\s*)*[+−\-]")
+_RELATION = re.compile(r"=|\\neq?\b|\\[lg]eq?\b|[<>≤≥≠]|\\in\b")
+
+
+def _hedge(remark: str) -> str:
+    """Why a trailing remark must be read by a human ('' when it is a mere
+    condition or annotation)."""
+    if not remark:
+        return ""
+    words = extract.strip_text_commands(remark)
+    added_term = _HEDGE_OPERATOR.search(remark) and not _RELATION.search(remark)   # "\quad + u_o", not "-m ≤ j"
+    if added_term or _HEDGE_WORDS.search(words):
+        shown = remark if len(remark) <= 60 else remark[:57] + "…"
+        return f"the remark after the answer ('{shown}') may change it: a grader must read it"
+    return ""
 
 
 def _sampled_branch(branches, this: str, lhs, chain, region) -> bool:
