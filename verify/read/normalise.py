@@ -34,6 +34,7 @@ from gradkey.verify.read.errors import ReadError
 MAX_EXPANSIONS = 500        # user-macro expansions per math block
 MAX_OUTPUT = 40_000         # characters after expansion per math block
 MAX_MACROS = 200            # definitions per document
+MAX_GROUP_DEPTH = 200       # nesting of { } groups per math block (the grammar's own limit is lower)
 
 # -- what the rewriting knows (presentation, fonts); problem words live in vocabulary.py --
 
@@ -231,10 +232,27 @@ def normalise_math(body: str, macros: Macros | None = None) -> Normalised:
     out = _Out()
     notes: list[str] = []
     budget = [MAX_EXPANSIONS]
-    _rewrite(_delta_as_partial(tokens(body)), out, macros, budget, notes, body)
+    toks = tokens(body)
+    _refuse_deep_groups(toks, body)
+    _rewrite(_delta_as_partial(toks), out, macros, budget, notes, body)
     text = out.text()
     text, origin = _over_to_frac(text, out.origin)
     return Normalised(text, origin, notes)
+
+
+def _refuse_deep_groups(toks, src: str) -> None:
+    """Braces nested deeper than MAX_GROUP_DEPTH are refused before rewriting:
+    each group's argument is found by scanning to its closing brace, so
+    x^{x^{…}} or \\mathbf{\\mathbf{…}} thousands deep would cost time quadratic in
+    the depth (seconds at 3000), and the grammar refuses such nesting anyway."""
+    depth = 0
+    for t, at in toks:
+        if t == "{":
+            depth += 1
+            if depth > MAX_GROUP_DEPTH:
+                raise ReadError(f"braces nested deeper than {MAX_GROUP_DEPTH} levels", at, src[:40])
+        elif t == "}":
+            depth -= 1
 
 
 def _rewrite(toks, out: _Out, macros: Macros, budget: list, notes: list, src: str) -> None:
