@@ -63,10 +63,11 @@ def unmatched_answers(row: dict) -> list[dict]:
             or not a.get("question") and a.get("status") != "context"]   # context: a definition, not an answer
 
 
-def _merge(results: list[tuple[str, dict]]) -> dict:
+def merge_question(results: list[tuple[str, dict]]) -> dict:
     """One question's result from the student's files: determinate answers
-    decide (agreeing: that one; disagreeing: review); else the last one."""
-    determinate = [(f, r) for f, r in results if r["verdict"] in DETERMINATE]
+    decide (agreeing: that one; disagreeing: review); else the last one.
+    The result names its file. (The review site uses the same rule.)"""
+    determinate = [(f, r) for f, r in results if r.get("verdict") in DETERMINATE]
     if not determinate:
         f, r = results[-1]
         return {**r, "file": f}
@@ -76,7 +77,7 @@ def _merge(results: list[tuple[str, dict]]) -> dict:
     if len(verdicts) > 1:
         merged["verdict"] = "review"
         merged["note"] = "the files disagree: " + ", ".join(
-            f"{f} line {r['line']} {r['verdict']}" for f, r in determinate)
+            f"{f} line {r.get('line')} {r['verdict']}" for f, r in determinate)
     return merged
 
 
@@ -98,7 +99,7 @@ def students(rows: list[dict], rubric: Rubric, decisions: dict | None = None) ->
     for s in by.values():
         found = answers.get(s.student, {})
         for qid in rubric.questions:
-            r = _merge(found[qid]) if qid in found else None
+            r = merge_question(found[qid]) if qid in found else None
             d = decisions.get((s.student, qid))
             if d is not None:
                 if d.points is not None:

@@ -11,6 +11,7 @@ import unicodedata
 from collections import Counter
 from pathlib import Path, PurePath
 
+from gradkey.verify.grade.gradebook import merge_question as merge  # the gradebook's rule, one copy
 from gradkey.verify.grade.html.mathml import MAX_LATEX, to_mathml, visible
 
 # The order in which verdicts are counted, drawn and explained everywhere.
@@ -160,26 +161,6 @@ def answer_view(a: dict, lines: list[str]) -> dict:
         "source": excerpt(lines, wanted) if lines else [],
         "more": [(str(k), value_text(v)) for k, v in a.items() if k not in _SHOWN and v not in (None, "", [], {})],
     }
-
-
-DETERMINATE = ("correct", "incorrect")
-
-
-def merge(found: list[tuple[str, dict]]) -> dict:
-    """One question's result from a student's files, by the gradebook's rule:
-    determinate answers decide (agreeing: that one; disagreeing: review);
-    otherwise the last one. The result names its file."""
-    determinate = [(f, r) for f, r in found if r.get("verdict") in DETERMINATE]
-    if not determinate:
-        f, r = found[-1]
-        return {**r, "file": f}
-    f, r = next(((f, r) for f, r in determinate if r["verdict"] == "incorrect"), determinate[-1])
-    merged = {**r, "file": f}
-    if len({r["verdict"] for _, r in determinate}) > 1:
-        merged["verdict"] = "review"
-        merged["note"] = "the files disagree: " + ", ".join(f"{f} line {r.get('line')} {r['verdict']}"
-                                                             for f, r in determinate)
-    return merged
 
 
 def group_students(rows: list[dict]) -> list[dict]:
