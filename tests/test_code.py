@@ -280,3 +280,26 @@ def test_pytest_plugin_three_line_test(tmp_path, corpus):
     # Hypothesis shows the failing instance (its wording varies by version) and our message says why
     assert "matches_derived_gradient(" in p.stdout and "samples=(" in p.stdout
     assert "repeated samples must be summed" in p.stdout
+
+
+def test_skipgram_may_check_which_base_loss_it_was_handed(corpus, tmp_path):
+    """Real 2019 code asserts the base loss is one of the module's own; the
+    replayed base compares equal to the function it stands in for (only that one)."""
+    src = (corpus / "correct_vectorized.py").read_text()
+    assert "def skipgram(" in src
+    guarded = src.replace("def skipgram(", "def _skipgram(") + textwrap.dedent("""
+
+        def skipgram(currentCenterWord, windowSize, outsideWords, word2Ind, centerWordVectors,
+                     outsideVectors, dataset, word2vecLossAndGradient=naiveSoftmaxLossAndGradient):
+            assert (word2vecLossAndGradient == naiveSoftmaxLossAndGradient
+                    or word2vecLossAndGradient == negSamplingLossAndGradient)
+            assert not (word2vecLossAndGradient == naiveSoftmaxLossAndGradient
+                        and word2vecLossAndGradient == negSamplingLossAndGradient)
+            return _skipgram(currentCenterWord, windowSize, outsideWords, word2Ind, centerWordVectors,
+                             outsideVectors, dataset, word2vecLossAndGradient)
+        """)
+    mod = tmp_path / "word2vec.py"
+    mod.write_text(guarded)
+    r = report(mod, examples=10)
+    assert r["skipgram"]["verdict"] == "correct", r["skipgram"]
+    assert r["skipgram:neg"]["verdict"] == "correct", r["skipgram:neg"]

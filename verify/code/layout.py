@@ -41,6 +41,7 @@ class Call:
     tables: dict = field(default_factory=dict)   # replay tables (protocol.py), by handle name
     base_window: tuple = ()    # skip-gram: the outside words the base loss must be called with
     target: dict | None = None # default: the module function of the adapter
+    stands_for: dict = field(default_factory=dict)  # table handle -> the module function it replaces
 
     def request(self, function: str) -> dict:
         """The call in the wire format of protocol.py."""
@@ -49,7 +50,8 @@ class Call:
                 "kwargs": {k: encode(v) for k, v in self.kwargs.items()},
                 "dataset": [int(s) for s in self.samples],
                 "tables": {name: [{k: encode(v) for k, v in e.items()} for e in table]
-                           for name, table in self.tables.items()}}
+                           for name, table in self.tables.items()},
+                "stands_for": dict(self.stands_for)}
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,12 @@ def base_table(base: str, i: Instance) -> list[dict]:
     return table
 
 
+# The module's own base losses that the replayed base stands in for: code written
+# for the course may check that it was handed one of them (a 2019 solution
+# asserts `word2vecLossAndGradient == naiveSoftmaxLossAndGradient or ...`).
+BASE_FUNCTIONS = {"naive": "naiveSoftmaxLossAndGradient", "neg": "negSamplingLossAndGradient"}
+
+
 def _sg_call(base):
     def make(i):
         words = _words(i.dims.W)
@@ -122,7 +130,8 @@ def _sg_call(base):
         # word2vecCostAndGradient, ...)
         return Call([words[i.c], i.dims.m, [words[j] for j in i.window], {w: n for n, w in enumerate(words)},
                      np.array(i.V.T, dtype=float), np.array(i.U.T, dtype=float), DATASET, BASE],
-                    tables={"base": base_table(base, i)}, base_window=tuple(i.window))
+                    tables={"base": base_table(base, i)}, base_window=tuple(i.window),
+                    stands_for={"base": BASE_FUNCTIONS[base]})
     return make
 
 

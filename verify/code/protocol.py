@@ -44,13 +44,16 @@ Requests (grader → worker)
                     "set": {attr: value, ...}, "method": M},
          "args": [value, ...], "kwargs": {name: value},
          "dataset": [word indices the dataset hands out, in order],
-         "tables": {NAME: [{"o": w, "loss": x, "center": [...], "outside": [[...]]}, ...]}}
+         "tables": {NAME: [{"o": w, "loss": x, "center": [...], "outside": [[...]]}, ...]},
+         "stands_for": {NAME: F}}
 
     A table is a base loss answered by replay: the grader computes the
     derived loss and gradients for exactly the calls the function under test
     should make (skip-gram's window words), and the n-th call with outside
     word w returns the entry of w's n-th occurrence. Every call made to it is
-    recorded in the reply, so the grader can check what was passed.
+    recorded in the reply, so the grader can check what was passed. With
+    ``stands_for``, the table is handed over in the place of the module's own
+    function F and compares equal to it (code may assert which base it got).
 
 Replies (worker → grader)
     First ``{"type": "ready"}`` once the module is imported, or

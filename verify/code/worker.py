@@ -180,6 +180,26 @@ def replay(table, calls):
     return lossAndGradient
 
 
+class StandIn:
+    """The replayed base loss in the place of the module's own function of that
+    name: it answers from the table, and compares equal to the function it
+    replaces, as the course's call (skipgram(..., naiveSoftmaxLossAndGradient))
+    would — code may assert which base loss it was handed."""
+
+    def __init__(self, replayed, own):
+        self._replayed, self._own = replayed, own
+        self.__name__ = getattr(own, "__name__", "lossAndGradient")
+
+    def __call__(self, *args, **kwargs):
+        return self._replayed(*args, **kwargs)
+
+    def __eq__(self, other):
+        return other is self or other is self._own
+
+    def __hash__(self):
+        return hash(self._own)
+
+
 # -- running one call ---------------------------------------------------------------------
 
 class CappedText(io.TextIOBase):
@@ -233,6 +253,9 @@ def call(module, request):
     handles = {"dataset": dataset}
     for name, table in request.get("tables", {}).items():
         handles[name] = replay(table, calls)
+        own = getattr(module, str(request.get("stands_for", {}).get(name, "")), None)
+        if callable(own):
+            handles[name] = StandIn(handles[name], own)
     try:
         args = [decode(a, handles) for a in request.get("args", [])]
         kwargs = {k: decode(v, handles) for k, v in request.get("kwargs", {}).items()}
