@@ -89,6 +89,63 @@ def value_at(inst, name: str) -> np.ndarray:
     return out
 
 
+_INDEX_LETTERS: dict = {}
+
+
+def _index_letters(problem, name: str) -> tuple:
+    """(index variable, its spellings) for every index variable a definition reaches
+    (u_w = U[:, w] reaches w): inside Σ_w the bound w is meant, not the question's."""
+    key = (problem.source, problem.digest, name)
+    out = _INDEX_LETTERS.get(key)
+    if out is None:
+        out = _INDEX_LETTERS[key] = _find_index_letters(problem, name)
+    return out
+
+
+def _find_index_letters(problem, name: str) -> tuple:
+    from gradkey.derive import arraylang as al
+    seen, todo, out = set(), [name], []
+    while todo:
+        n = todo.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        d = problem.definition(n)
+        if d is None:
+            continue
+        for m in al.names(d.expr.node):
+            v = next((v for v in problem.indices if v.name == m), None)
+            if v is not None and all(v.name != k for k, _ in out):
+                out.append((v.name, tuple(v.latex or (v.name,))))
+            else:
+                todo.append(m)
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def _value_with(inst, name: str, changes: tuple) -> np.ndarray:
+    out = np.asarray(inst.replace(**dict(changes)).value(name), dtype=float)
+    out.setflags(write=False)
+    return out
+
+
+def _value_in_scope(scope: Scope, name: str) -> np.ndarray:
+    """A definition's value with the index variables it uses taken from the scope
+    when a sum binds them (Σ_w ŷ_w u_w: u_w is column w of the sum, at each w)."""
+    inst = scope.inst
+    changes = []
+    for var, letters in _index_letters(inst.problem, name):
+        for letter in letters:
+            idx = scope.bound(letter)
+            if idx is not None:
+                if idx.value != int(inst.values[var]):
+                    changes.append((var, idx.value))
+                break
+    if changes:
+        return _value_with(inst, name, tuple(changes))
+    return value_at(inst, name)
+
+
 def scalar(x) -> np.ndarray:
     return np.full((1, 1), float(x))
 
@@ -157,7 +214,7 @@ def name(node: ast.Name, scope: Scope):
             return name(ast.Name(decl.latex[0], sub), replace(scope, defs={}))
         if chosen in nt.label_names:
             return _one_hot(chosen, sub, scope)
-        return _subscripted(value_at(inst, chosen), dims, sub, scope, lower=False, what=chosen)
+        return _subscripted(_value_in_scope(scope, chosen), dims, sub, scope, lower=False, what=chosen)
     if base == "e" and sub is not None:
         items = _items(sub.text, scope)
         if len(items) == 1 and items[0].dim is not None:
@@ -265,6 +322,9 @@ def _item(m, scope: Scope, text: str) -> Idx:
     if inner is None:
         idx = scope.bound(letter)
         if idx is None:
+            # ŷ_o: a label with one value (the true outside word o) indexes by that value
+            idx = _scalar_label(scope, letter)
+        if idx is None:
             raise Unreadable(f"the index {letter} (not the question's, not a summation variable)")
         return idx
     label = _label_named(scope.notation, letter)
@@ -273,6 +333,17 @@ def _item(m, scope: Scope, text: str) -> Idx:
     at = _item(ITEM.match(inner.strip("{}")), scope, text)
     decl = scope.notation.problem.symbol(label)
     return Idx(int(np.ravel(scope.inst.values[label])[at.value]), decl.range_)
+
+
+def _scalar_label(scope: Scope, letter: str) -> Idx | None:
+    """A label declared with no shape (one value per instance) spelled ``letter``."""
+    label = _label_named(scope.notation, letter)
+    if label is None:
+        return None
+    decl = scope.notation.problem.symbol(label)
+    if decl.shape:
+        return None
+    return Idx(int(np.ravel(scope.inst.values[label])[0]), decl.range_)
 
 
 def _label_named(notation, letter: str) -> str | None:

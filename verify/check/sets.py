@@ -667,7 +667,7 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
             a.note = "; ".join(filter(None, [a.note, *chain.notes]))
             a.column = a.column or chain.column
     found.extend(_text_lines(text, problem, sections, ctx, policy))
-    return _resolve_by_value(found)
+    return _resolve_by_value(found, problem)
 
 
 def _conditional(lines: list, chain) -> bool:
@@ -767,21 +767,104 @@ def _bare(chain, lhs, problem, families, ctx: Context, policy: Policy) -> list[A
     return _judged([(chain.line, chain.lhs)], targets, ctx, policy, chain)
 
 
-def _resolve_by_value(found: list[Answer]) -> list[Answer]:
-    """Answers identified only by value keep the question they are correct for;
-    correct for none, they are listed as unmatched (review) with the best guess."""
+@functools.lru_cache(maxsize=256)
+def _vocabulary(q) -> frozenset:
+    """The names a question is written in: its loss, closed forms, key steps and
+    mistakes (ŷ for naive softmax, σ and n_k for negative sampling), with the
+    functions they apply. An answer that uses a name outside this set is not
+    written in this question's terms."""
+    problem = q.problem
+    nodes = [problem.loss(loss).expr.node for loss in q.losses]
+    for item in (*q.closed_forms, *q.steps, *q.mistakes):
+        for expr in _exprs_of(item):
+            nodes.append(expr.node)
+    out = set()
+    for node in nodes:
+        out |= al.names(node)
+        out |= {n.func for n in al.walk(node) if isinstance(n, al.Call)}
+    return frozenset(out)
+
+
+def _exprs_of(item) -> list:
+    out = [item.expr] if hasattr(getattr(item, "expr", None), "node") else []
+    out.extend(x for x in (getattr(item, "by_loss", None) or {}).values() if hasattr(x, "node"))
+    return out
+
+
+# a function of the reader and its name in the array language
+_READ_FUNCS = {"sigma": "sigmoid", "exp": "exp", "log": "log", "softmax": "softmax", "relu": "relu",
+               "tr": "trace", "det": "det", "diag": "diag"}
+
+
+def _answer_names(node) -> set:
+    out = set()
+    for n in _walk_all(node):
+        if isinstance(n, ast.Name) and n.base.startswith("@") and "|" not in n.base \
+                and n.base[1:] not in ("ones", "I", "sigma_bare"):
+            out.add(n.base[1:])
+        elif isinstance(n, ast.Call) and n.func in _READ_FUNCS:
+            out.add(_READ_FUNCS[n.func])
+    return out
+
+
+def _fits_vocabulary(a: Answer, problem) -> bool:
+    node = getattr(a, "_node", None)
+    if node is None:
+        return False
+    return _answer_names(node) <= _vocabulary(problem.question(a.question))
+
+
+def _resolve_by_value(found: list[Answer], problem=None) -> list[Answer]:
+    """Answers identified only by value keep the question they are correct for (among
+    several, the one whose terms they are written in: n_k(…) is the repeated-samples
+    question even though it equals the distinct one when n_k = 1). Correct for none,
+    an answer goes to the one candidate that the file lists the mistake of, or the
+    one whose terms it is written in, or the one no other answer of the file took;
+    failing all, it is listed as unmatched (review) with the best guess."""
     out, groups = [], {}
     for a in found:
         if a.how == "by value" and a.status == "judged":
             groups.setdefault((a.line, a.latex), []).append(a)
         else:
             out.append(a)
+    pending = []
     for cands in groups.values():
         good = [a for a in cands if a.verdict == "correct"]
+        if len(good) > 1 and problem is not None:
+            fit = [a for a in good if _fits_vocabulary(a, problem)]
+            if len(fit) == 1 or (fit and len(fit) < len(good)):
+                good = fit
+            # premises: the question asked under the more general one (repeated samples)
+            general = [a for a in good if problem.question(a.question).repeated]
+            good = general or good
         if len(good) >= 1:
             good[0].note = "; ".join(filter(None, [good[0].note, "nothing named the question: assigned by "
                                                    "matching its truth"]))
             out.append(good[0])
+            continue
+        chosen, why = None, ""
+        known = [a for a in cands if a.verdict == "incorrect" and a.code]
+        if len({a.question for a in known}) == 1:
+            chosen, why = known[0], f"nothing named the question: it is the file's mistake {known[0].code}"
+        elif problem is not None:
+            fit = [a for a in cands if a.verdict == "incorrect" and _fits_vocabulary(a, problem)]
+            if len(fit) == 1:
+                chosen, why = fit[0], "nothing named the question: the only one written in its terms"
+        if chosen is not None:
+            chosen.how = "by value"
+            chosen.note = "; ".join(filter(None, [chosen.note, why]))
+            out.append(chosen)
+            continue
+        pending.append(cands)
+    taken = {a.question for a in out if a.status == "judged" and a.question}
+    for cands in pending:
+        free = [a for a in cands if a.question not in taken and a.verdict == "incorrect"]
+        if len(free) == 1 and len({a.question for a in cands if a.question not in taken}) == 1:
+            a = free[0]
+            a.note = "; ".join(filter(None, [a.note, "nothing named the question: the only candidate "
+                                             f"({', '.join(c.question for c in cands)}) no other answer took"]))
+            out.append(a)
+            taken.add(a.question)
             continue
         shaped = [a for a in cands if a.verdict == "incorrect" and not a.note.startswith(("a ", "ill-typed"))]
         best = (shaped or cands)[0]

@@ -21,10 +21,11 @@ import re
 from dataclasses import dataclass, field
 
 # spellings that are names (a letter or command, letters with digits, a word), with an
-# optional subscript or parenthesised superscript; definitions' LaTeX such as
+# optional subscript or parenthesised superscript; an accented letter (\hat{y}, \bar x) and a
+# subscript that is itself subscripted (u_{w_k}) are names too; definitions' LaTeX such as
 # "\sigma(X\theta)" or "s_j - s_{y_i} + 1" are formulas, not names, and are not substituted
-NAME_LIKE = re.compile(r"^(?:\\[A-Za-z]+|[A-Za-z]|[A-Za-z]+\d+|[A-Za-z]{3,})"
-                       r"(?:_(?:\{[A-Za-z0-9]+\}|[A-Za-z0-9])|\^\{\(\d\)\})?$")
+NAME_LIKE = re.compile(r"^(?:\\[A-Za-z]+|[A-Za-z]|[A-Za-z]+\d+|[A-Za-z]{3,}|\\(?:hat|widehat|bar|overline|tilde|widetilde|check|vec)\s*(?:\{[A-Za-z]\}|[A-Za-z]))"
+                       r"(?:_(?:\{[A-Za-z0-9]+(?:_[A-Za-z0-9])?\}|[A-Za-z0-9])|\^\{\(\d\)\})?$")
 
 # function words students write as \operatorname{…}, \text{…}, \mathrm{…} or bare
 FUNCTION_WORDS = {"softmax": "softmax", "relu": "relu", "ReLU": "relu", "Relu": "relu", "diag": "diag",
@@ -119,12 +120,17 @@ def family(loss: str) -> str:
     return loss.removesuffix("_i")
 
 
+ACCENTS = frozenset({"hat", "widehat", "bar", "overline", "tilde", "widetilde", "check", "vec"})
+
+
 def _simplify(tokens: list) -> list:
-    """``_{x}`` → ``_x`` and ``^{T}`` → ``^T`` for a group holding one token (the same TeX)."""
+    """``_{x}`` → ``_x``, ``^{T}`` → ``^T`` and ``\\hat{y}`` → ``\\hat y`` for a group holding
+    one token (the same TeX)."""
     out, i = [], 0
     while i < len(tokens):
         t = tokens[i]
-        if (t.kind == "op" and t.value in "_^" and i + 3 < len(tokens) and tokens[i + 1].kind == "open"
+        if (((t.kind == "op" and t.value in "_^") or (t.kind == "cmd" and t.value in ACCENTS))
+                and i + 3 < len(tokens) and tokens[i + 1].kind == "open"
                 and tokens[i + 1].value == "{" and tokens[i + 3].kind == "close"
                 and tokens[i + 2].kind in ("letter", "num", "cmd")):
             out.extend([t, tokens[i + 2]])
