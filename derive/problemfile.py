@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,6 +202,52 @@ class CodeLayout:
     constructor: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ReaderConvention:
+    """A layout an author may declare for a whole submission ("U is W × d with
+    rows u_wᵀ"): the switch it turns on, what it means (shown in every judged
+    answer's note) and the sentences (regexes) that declare it."""
+
+    switch: str                   # one of READER_SWITCHES
+    means: str
+    patterns: tuple
+
+
+@dataclass(frozen=True)
+class ReaderAlias:
+    """A spelling read as another one when the submission declares it
+    ("ỹ = softmax(…)" makes \\tilde y read as \\hat{y})."""
+
+    when: str                     # regex over the whole submission: the declaration
+    pattern: str                  # regex over each formula: what is rewritten
+    read_as: str                  # constant LaTeX it becomes
+    note: str
+
+
+@dataclass(frozen=True)
+class ReaderWords:
+    """[reader]: the words students use for this set, as validated regexes
+    (strings, compiled on load). Empty means the reader's generic default
+    (verify/read/vocabulary.py). Tuples, not dicts: the problem stays hashable."""
+
+    loss_words: tuple = ()        # (loss key, regex over lower-cased prose), first match wins
+    loss_content: tuple = ()      # (loss key, regex over LaTeX only that loss's formulas contain)
+    loss_letters: tuple = ()      # letters naming the loss on a left-hand side
+    vocabulary_sets: tuple = ()   # names of the whole index set under a Σ
+    variable_words: tuple = ()    # (variable, regex over a heading or remark asking about it)
+    otherwise_words: str = ""
+    repeat_words: str = ""
+    sigmoid_words: str = ""
+    problem_capitals: str = ""    # capitals the problem's formulas use (never a student's count)
+    conventions: tuple = ()       # ReaderConvention
+    aliases: tuple = ()           # ReaderAlias
+
+
+# what a declared convention may switch: the layouts the judge implements
+READER_SWITCHES = {"rows_U": "U is W × d: its rows are the outside vectors u_wᵀ",
+                   "row_y": "ŷ and y are row vectors"}
+
+
 @dataclass(frozen=True, repr=False)
 class GenericProblem:
     name: str
@@ -219,6 +266,7 @@ class GenericProblem:
     conventions: dict = field(default_factory=dict)   # name -> {constant: expression text}
     helpers: tuple = ()           # course helper modules (folders under derive/problems/helpers)
     aliases: dict = field(default_factory=dict)
+    reader: ReaderWords = ReaderWords()   # [reader]: the words students use (verify/read/vocabulary.py)
 
     def __repr__(self) -> str:       # short: Hypothesis prints strategies' arguments
         return f"GenericProblem({self.name!r}, {self.source!r})"
@@ -274,7 +322,7 @@ class GenericProblem:
 
 # -- loading -----------------------------------------------------------------------------------
 
-_TOP = {"problem", "dims", "check", "symbols", "indices", "definitions", "losses", "questions", "code"}
+_TOP = {"problem", "dims", "check", "symbols", "indices", "definitions", "losses", "questions", "code", "reader"}
 
 
 class _Reader:
@@ -483,7 +531,8 @@ def build(doc: dict, *, file: str, digest: str, source: str, name: str | None = 
         name=name or pname, title=title, source=source, digest=digest, dims=tuple(dims),
         check_dims=tuple(check_dims), proof_dims=proof, symbols=tuple(symbols), indices=tuple(indices),
         definitions=tuple(definitions), loss_decls=tuple(losses), questions=tuple(questions), code=code,
-        conventions=conventions, helpers=helpers, aliases=dict(aliases))
+        conventions=conventions, helpers=helpers, aliases=dict(aliases),
+        reader=_reader_words(r, doc.get("reader", {}), loss_names, questions))
     for q in questions:                   # back references (frozen dataclasses)
         object.__setattr__(q, "problem", problem)
         for f in q.closed_forms:
@@ -696,6 +745,85 @@ def _code(r: _Reader, spec, types: dict, loss_names: set, env, file) -> tuple:
                 r.fail(f"{key}.{sym}", f"the substitute has {e.type.show()}, {sym} has {types[sym].show()}")
         conventions[cname] = dict(subs)
     return tuple(layouts), conventions
+
+
+_READER_KEYS = {"loss_words", "loss_content", "loss_letters", "vocabulary_sets", "variable_words", "otherwise_words",
+                "repeat_words", "sigmoid_words", "problem_capitals", "conventions", "aliases"}
+
+
+def _regex(r: _Reader, value, key: str) -> str:
+    """A regular expression (Python ``re``), compiled now so that a typo is refused
+    on load rather than when the first submission is read."""
+    if not isinstance(value, str) or not value:
+        r.fail(key, f"must be a regular expression (a non-empty string), got {value!r}")
+    try:
+        compiled = re.compile(value)
+    except re.error as exc:
+        r.fail(key, f"not a valid regular expression: {exc.msg} at position {exc.pos} "
+                    f"({value[max(0, (exc.pos or 0) - 10):(exc.pos or 0) + 10]!r}); Python `re` syntax, and in a "
+                    "TOML literal string '…' a backslash is written once ('\\bneg\\b'); escape a literal ( [ { | "
+                    "with a backslash")
+    if compiled.search("") is not None:
+        r.fail(key, f"{value!r} matches the empty text, so it would match every answer; remove the empty "
+                    "alternative (a leading or trailing |, or a group that may be empty)")
+    return value
+
+
+def _reader_words(r: _Reader, spec, loss_names: set, questions) -> ReaderWords:
+    """[reader]: every key optional; regexes compiled on load."""
+    spec = r.table(spec, "reader", _READER_KEYS)
+    # a loss key is what identification returns: a loss of the file or the first part
+    # of question ids (word2vec's "sg" asks of sg_naive and sg_neg)
+    loss_keys = set(loss_names) | {q.id.split(".")[0] for q in questions}
+
+    def keyed(name: str, keys: set | None) -> tuple:
+        out = []
+        for k, v in r.table(spec.get(name, {}), f"reader.{name}").items():
+            if keys is not None and k not in keys:
+                close = difflib.get_close_matches(k, sorted(keys), n=1)
+                r.fail(f"reader.{name}.{k}", f"{k!r} is not a loss or question-id prefix"
+                       + (f"; did you mean {close[0]!r}?" if close else "") + f" (allowed: {', '.join(sorted(keys))})")
+            out.append((k, _regex(r, v, f"reader.{name}.{k}")))
+        return tuple(out)
+
+    def words(name: str) -> tuple:
+        key = f"reader.{name}"
+        out = r.strings(spec.get(name, []), key)
+        if any(not w.strip() for w in out):
+            r.fail(key, "an empty word; list the spellings, e.g. [\"J\", \"L\"]")
+        return out
+
+    conventions = []
+    for switch, c in r.table(spec.get("conventions", {}), "reader.conventions").items():
+        key = f"reader.conventions.{switch}"
+        if switch not in READER_SWITCHES:
+            r.fail(key, "unknown convention; the reader can switch "
+                        + "; ".join(f"{k} ({v})" for k, v in READER_SWITCHES.items()))
+        c = r.table(c, key, {"means", "patterns"}, required=("patterns",))
+        patterns = r.strings(c["patterns"], f"{key}.patterns")
+        if not patterns:
+            r.fail(f"{key}.patterns", "give at least one sentence (regex) that declares the convention")
+        conventions.append(ReaderConvention(
+            switch, r.string(c.get("means", READER_SWITCHES[switch]), f"{key}.means"),
+            tuple(_regex(r, p, f"{key}.patterns[{n}]") for n, p in enumerate(patterns))))
+    aliases = []
+    for n, a in enumerate(_tables(r, spec.get("aliases", []), "reader.aliases")):
+        key = f"reader.aliases[{n}]"
+        a = r.table(a, key, {"when", "pattern", "read_as", "note"}, required=("when", "pattern", "read_as"))
+        read_as = r.string(a["read_as"], f"{key}.read_as")
+        aliases.append(ReaderAlias(_regex(r, a["when"], f"{key}.when"), _regex(r, a["pattern"], f"{key}.pattern"),
+                                   read_as, r.string(a.get("note", f"declared alias: read as {read_as}"), f"{key}.note")))
+    single = {k: _regex(r, spec[k], f"reader.{k}") for k in ("otherwise_words", "repeat_words", "sigmoid_words")
+              if k in spec}
+    capitals = spec.get("problem_capitals", "")
+    if "problem_capitals" in spec and not (isinstance(capitals, str) and capitals.isascii() and capitals.isalpha()
+                                           and capitals.isupper()):
+        r.fail("reader.problem_capitals", f"must be capital letters, e.g. \"UVWK\", got {capitals!r}")
+    return ReaderWords(
+        loss_words=keyed("loss_words", loss_keys), loss_content=keyed("loss_content", loss_keys),
+        loss_letters=words("loss_letters"), vocabulary_sets=words("vocabulary_sets"),
+        variable_words=keyed("variable_words", None), problem_capitals=capitals,
+        conventions=tuple(conventions), aliases=tuple(aliases), **single)
 
 
 def bundled() -> dict[str, Path]:

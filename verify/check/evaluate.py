@@ -393,8 +393,8 @@ def _names_window_loss(body: ast.Node, var: str) -> bool:
 
 
 def _whole_vocabulary(name: str) -> bool:
-    from gradkey.verify.read.vocabulary import WORD2VEC
-    return WORD2VEC.is_vocabulary(name)
+    from gradkey.verify.read.vocabulary import default_vocabulary
+    return default_vocabulary().is_vocabulary(name)
 
 
 def _implicit_variable(body: ast.Node, scope: Scope) -> str:

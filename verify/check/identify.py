@@ -18,7 +18,7 @@ Evidence is weighed, and the answer records which evidence decided (``Target.how
   fits and says the label was wrong.
 
 Every word2vec-specific word used here comes from the Vocabulary
-(``read/vocabulary.py``).
+(``read/vocabulary.py``), filled from ``derive/problems/word2vec.toml``'s ``[reader]``.
 """
 from __future__ import annotations
 
@@ -28,9 +28,14 @@ from dataclasses import dataclass
 from gradkey.verify.read import ast
 from gradkey.verify.read.errors import ReadError
 from gradkey.verify.read.latex import normalise, parse
-from gradkey.verify.read.vocabulary import WORD2VEC, Vocabulary
+from gradkey.verify.read.vocabulary import default_vocabulary
 
-VOCAB: Vocabulary = WORD2VEC
+
+def __getattr__(name: str):
+    # VOCAB: word2vec's vocabulary, read from its problem file on first use (not on import)
+    if name == "VOCAB":
+        return default_vocabulary()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -45,11 +50,11 @@ class Target:
 
 def loss_named(text: str) -> str | None:
     """A loss named in words or in a subscript."""
-    return VOCAB.loss_named(normalise(text))
+    return default_vocabulary().loss_named(normalise(text))
 
 
 def loss_by_content(text: str) -> str | None:
-    return VOCAB.loss_by_content(normalise(text))
+    return default_vocabulary().loss_by_content(normalise(text))
 
 
 def section_signal(text: str) -> str | None:
@@ -87,7 +92,7 @@ def condition(text: str) -> Condition:
     if m:
         letter = m.group(1).replace("{", "").replace("}", "")
         branch = "o" if m.group(2) == "=" else "other"
-    elif re.search(VOCAB.otherwise_words, t, re.IGNORECASE):
+    elif re.search(default_vocabulary().otherwise_words, t, re.IGNORECASE):
         branch = "otherwise"
     return Condition(branch, var, loss, letter)
 
@@ -159,7 +164,7 @@ def of_kind(of: ast.Node | None, wrt: ast.Node) -> str:
         if of.sub and not loss_named(of.sub) and re.search(r"[A-Za-z]{2,}", of.sub):
             return "foreign"
         return "loss"
-    if isinstance(of, ast.Name) and of.base in VOCAB.loss_letters | {"F"}:
+    if isinstance(of, ast.Name) and of.base in default_vocabulary().loss_letters | {"F"}:
         if of.sub is not None and not loss_named(of.sub.text) and re.search(r"[A-Za-z]{2,}", of.sub.text):
             return "foreign"
         return "loss"
@@ -258,6 +263,6 @@ def targets_for(loss: str, var: str, index: str | None, cond: Condition, chain_t
             return [Target("naive.u_w", ((index, "w"),), how="branch condition")]
         # ∂J/∂u_w with no branch: a formula for every w answers both questions
         return [Target("naive.u_o", ((index, "o"),)), Target("naive.u_w", ((index, "w"),))]
-    if re.search(VOCAB.repeat_words, chain_text, re.IGNORECASE):
+    if re.search(default_vocabulary().repeat_words, chain_text, re.IGNORECASE):
         return [Target("neg.u_k_repeated", ((index, "k"),))]
     return [Target("neg.u_k", ((index, "k"),))]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from gradkey import derive
 
-from gradkey.verify.check.identify import (LHS, VOCAB, Condition, Target, condition, loss_named, of_kind, read_lhs,
+from gradkey.verify.check.identify import (LHS, Condition, Target, condition, loss_named, of_kind, read_lhs,
                                            section_signal, subscript_condition, targets, targets_for, variable)
 from gradkey.verify.check.judge import Outcome, Policy, judge_node, truth_shape, value_shape
 from gradkey.verify.read import ast
@@ -15,7 +15,7 @@ from gradkey.verify.read import extract, ocr
 from gradkey.verify.read.errors import ReadError
 from gradkey.verify.read.latex import parse
 from gradkey.verify.read.show import show
-from gradkey.verify.read.vocabulary import WORD2VEC, Vocabulary
+from gradkey.verify.read.vocabulary import Vocabulary, default_vocabulary
 
 DETERMINATE = ("correct", "incorrect")
 
@@ -185,8 +185,9 @@ COLUMN_LIST = re.compile(r"^\s*\[\s*\\frac\s*\{\s*\\partial[^{}]*(?:\{[^{}]*\}[^
 INLINE_MATH = re.compile(r"\$([^$]{1,200})\$")
 
 
-def answers_in(text: str, policy: Policy = Policy(), vocabulary: Vocabulary = WORD2VEC) -> list[Answer]:
+def answers_in(text: str, policy: Policy = Policy(), vocabulary: Vocabulary | None = None) -> list[Answer]:
     """Every answer found in a submission's text, with what became of it."""
+    vocabulary = vocabulary or default_vocabulary()     # word2vec's, from its problem file
     convention = vocabulary.convention(text)
     policy = replace(policy, rows_U=policy.rows_U or convention.rows_U, row_y=policy.row_y or convention.row_y)
     found: list[Answer] = []
@@ -473,7 +474,7 @@ def _refit(a: Answer, plain, target: Target, chain, policy: Policy, region) -> A
     if shape is None:
         return a
     loss = target.qid.split(".")[0]
-    heading_var = VOCAB.variable_named(chain.heading) if chain.heading else None
+    heading_var = default_vocabulary().variable_named(chain.heading) if chain.heading else None
     candidates = []
     for qid in derive.problem_set().ids:
         if qid.split(".")[0] != loss or qid == target.qid or qid.endswith("_repeated"):

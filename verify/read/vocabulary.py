@@ -1,15 +1,23 @@
-"""What a problem set's words mean to the reader: THE one place for problem-specific
-names, aliases, loss names, section words, branch words and declared conventions.
+"""What a problem set's words mean to the reader: loss names, section words, branch
+words, declared conventions and aliases.
 
 The reader (extract, normalise, latex) and identification (check/identify.py)
-receive a :class:`Vocabulary`; nothing else in ``verify/read`` or ``verify/check``
-holds word2vec's words. When problem sets become data (``derive/problems/*.toml``),
-this object is filled from the problem file instead of the ``WORD2VEC`` literal below.
+receive a :class:`Vocabulary`. Its problem-specific words come from the problem
+file's ``[reader]`` table (README, "Writing a problem file"), never from Python
+literals: :func:`vocabulary_for` builds one from a loaded problem and
+:func:`default_vocabulary` is word2vec's, from ``derive/problems/word2vec.toml``.
+What is generic language (English and Chinese words for "otherwise", "the number
+of", "drawn … times") stays a default here.
 """
 from __future__ import annotations
 
+import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+# a regex that never matches: the default for words a problem file does not declare
+# (an empty pattern would match every text)
+NEVER = r"(?!)"
 
 
 @dataclass(frozen=True)
@@ -23,26 +31,26 @@ class Convention:
 @dataclass(frozen=True)
 class Vocabulary:
     # loss key -> regex over lower-cased text naming it (subscripts, headings, remarks)
-    loss_words: tuple
+    loss_words: tuple = ()
     # loss key -> regex over LaTeX that only that loss's formulas contain
-    loss_content: tuple
+    loss_content: tuple = ()
     # letters that name the loss on a left-hand side (J, L, 𝓛 after normalising)
-    loss_letters: frozenset
+    loss_letters: frozenset = frozenset({"J", "L"})
     # names of the whole vocabulary as a summation set: Σ_{w ∈ Vocab}
-    vocabulary_sets: frozenset
+    vocabulary_sets: frozenset = frozenset()
     # a heading/prose phrase -> the variable it asks about
-    variable_words: tuple
-    # words for "every other case" in a branch condition
-    otherwise_words: str
+    variable_words: tuple = ()
+    # words for "every other case" in a branch condition (English, Chinese: generic)
+    otherwise_words: str = r"o/w|otherwise|\bothers?\b|\belse\b|every other|all other|其余|其他"
     # words saying a sample may repeat
-    repeat_words: str
+    repeat_words: str = NEVER
     # a heading naming the sigmoid question
-    sigmoid_words: str
-    # sentences declaring a convention
-    rows_U_words: tuple
-    row_y_words: tuple
-    # a declared alias: regex over the document -> (LaTeX spelling, canonical spelling)
-    declared_aliases: tuple = field(default_factory=tuple)
+    sigmoid_words: str = NEVER
+    # (switch, what it means, regexes of sentences declaring it); switch: a Convention field
+    conventions: tuple = ()
+    # a declared alias: (regex over the document declaring it, regex over a formula,
+    # the constant LaTeX it is read as, the note the report shows)
+    declared_aliases: tuple = ()
     # words declaring a symbol as a count ("$c_s$ is the number of …", "how many"): the
     # symbol is read as n_s, the count of samples that are the word w_s (n_{*}: the question's word)
     count_words: str = r"(?:be|is|denotes?|as|stands? for)?\s*(?:the\s+)?(?:number of|count of|how many)"
@@ -81,23 +89,17 @@ class Vocabulary:
         return None
 
     def convention(self, document: str) -> Convention:
-        rows_U = row_y = False
-        notes = []
-        for pattern in self.rows_U_words:
-            m = re.search(pattern, document, re.IGNORECASE | re.DOTALL)
-            if m:
-                rows_U = True
-                notes.append(f"declared on line {document.count(chr(10), 0, m.start()) + 1}: U is W × d with rows "
-                             f"u_wᵀ; answers are judged in that layout")
-                break
-        for pattern in self.row_y_words:
-            m = re.search(pattern, document, re.IGNORECASE | re.DOTALL)
-            if m:
-                row_y = True
-                notes.append(f"declared on line {document.count(chr(10), 0, m.start()) + 1}: ŷ and y are row "
-                             f"vectors; answers are judged in that layout")
-                break
-        return Convention(rows_U, row_y, tuple(notes))
+        """The conventions this document declares, each with where and what it means."""
+        switches, notes = {}, []
+        for switch, means, patterns in self.conventions:
+            for pattern in patterns:
+                m = re.search(pattern, document, re.IGNORECASE | re.DOTALL)
+                if m:
+                    switches[switch] = True
+                    notes.append(f"declared on line {document.count(chr(10), 0, m.start()) + 1}: {means}; "
+                                 f"answers are judged in that layout")
+                    break
+        return Convention(notes=tuple(notes), **switches)
 
     def aliases(self, document: str) -> list[tuple[str, str, str]]:
         """(regex, replacement, note) for the aliases this document declares."""
@@ -149,71 +151,56 @@ class Vocabulary:
         return out
 
 
-# -- word2vec -------------------------------------------------------------------------
+# -- from a problem file -------------------------------------------------------------
 
-_SYM = r"(?:\\hat\s*\{?\s*(?:\\(?:bm|pmb|boldsymbol|mathbf)\s*\{?\s*)?y|\\hat\s*y|ŷ|y)"
+_BY_DIGEST: dict[str, Vocabulary] = {}
 
-WORD2VEC = Vocabulary(
-    loss_words=(
-        ("neg", r"neg|sampl|\bns\b|负采样"),
-        ("sg", r"skip|\bsg\b|window"),
-        ("naive", r"smx|softmax|naive|\bce\b|cross.?entropy|-ce\b|\{ce\}|_ce\b"),
-    ),
-    loss_content=(
-        ("sg", r"F\s*\(|\\sum_\{?\\?s?u?b?s?t?a?c?k?\{?\s*-\s*m|-m\s*\\leq|_\{?t\s*\+\s*j|j\s*=\s*-\s*m"),
-        ("neg", r"\\sigma(?!\s*\(\s*x\s*\))(?!\s*'?\s*\(\s*x)"),
-        ("naive", r"\\hat\s*\{?\s*y|\\exp|e\^|softmax"),
-    ),
-    loss_letters=frozenset({"J", "L"}),
-    vocabulary_sets=frozenset({"Vocab", "V", "W", "vocab", "Vocabulary", "[W]", "[V]", "|V|"}),
-    variable_words=(
-        ("sigmoid", r"sigmoid|\\sigma\s*\(x\)|σ\s*\(x\)"),
-        ("repeated", r"more than once|repeat|not (?:be )?distinct|need not be distinct|same word .*(?:twice|sampled)|"
-                     r"drawn .*times|several times"),
-        ("U", r"(?:respect to|wrt|w\.r\.t\.?|对)\s*(?:the\s+(?:whole\s+)?(?:matrix\s+)?)?\$\s*(?:\\(?:bm|pmb|boldsymbol|mathbf|textbf)\s*\{?\s*)?U\s*\}?\s*\$"
-              r"|whole matrix|the matrix \$?U|outside vectors? matrix|stack"),
-        ("v_c", r"(?:respect to|wrt|w\.r\.t\.?|对)\s*(?:the\s+)?\$\s*(?:\\(?:bm|pmb|boldsymbol|mathbf|vec)\s*\{?\s*)?v\s*\}?_\{?c|center (?:word )?vector|centre (?:word )?vector|中心词向量"),
-        ("u_w", r"(?:respect to|wrt|w\.r\.t\.?|对)\s*(?:each of\s+)?(?:the\s+)?\$\s*(?:\\(?:bm|pmb|boldsymbol|mathbf|vec)\s*\{?\s*)?u\s*\}?_\{?w|outside (?:word )?vectors?(?! matrix)"),
-        ("u_o", r"(?:respect to|wrt|w\.r\.t\.?)\s*\$\s*u_\{?o"),
-        ("u_k", r"(?:respect to|wrt|w\.r\.t\.?)\s*\$\s*u_\{?k"),
-        ("v_w", r"(?:respect to|wrt|w\.r\.t\.?)\s*\$\s*v_\{?w"),
-    ),
-    otherwise_words=r"o/w|otherwise|\bothers?\b|\belse\b|every other|all other|其余|其他",
-    repeat_words=r"(?<![A-Za-z\\])n_\{?[\w*]|重复|w_\{?\w\}?\s*(?:=|\\neq?\b|≠)\s*w_|(?<![\d.])1\s*(?:\\\{|\[|\()\s*w_|repeat|drawn|multiple|(?:several|many|multiple)\s+times|more than once|not (?:be )?distinct|\\indicator|"
-                 r"\\mathbb\s*\{?1",
-    sigmoid_words=r"sigmoid|\\sigma\s*\(x\)|σ\(x\)",
-    rows_U_words=(
-        # "U ∈ ℝ^{|V|×n}, … each row of U is u_wᵀ" (也: "U的每一行是一个u_wᵀ")
-        r"U\s*\$?\s*(?:is|\\in|∈)\s*\$?\s*(?:(?:\\mathbb\{R\}|\\R|\\reals|ℝ)\^\{?\s*)?(?:\|V\||W|N_w|\\text\{vocab)\s*(?:\\times|×|x)\s*(?:d|N|n|D)\b[^.\n。]{0,80}(?:rows?|每一?行)",
-        r"U\s*\$?\s*,?\s*(?:a\s+|the\s+)?matrix of shape \(vocab_size,\s*embedding_dim\)",
-        r"rows? (?:\$w\$ )?(?:is|are) \$?\\?(?:pmb|bm)?\s*\{?u_\{?w\}?\^(?:\\top|T)",
-        r"with rows \$u_w",
-        # "U ∈ ℝ^{V×N}, V is the vocabulary size, N the embedding length": both sides declared
-        r"U\s*\$?\s*(?:\\in|∈)\s*\$?\s*(?:(?:\\mathbb\{R\}|\\R|\\reals|ℝ)\^\{?\s*)?V\s*(?:\\times|×)\s*(?:d|N|n|D)\b"
-        r"[^\n]{0,40}?\$?\s*V\s*\$?\s*(?:is|denotes|=)\s*(?:the\s+)?(?:vocabulary|vocab|number of words)",
-    ),
-    row_y_words=(
-        r"\\hat\s*\{?y\}?\$? and \$?y\$? are \**row vectors",
-        r"ŷ and y are row vectors",
-        r"\\hat\s*\{?y\}?\$? (?:is|as) a row vector",
-        # "$y, \hat{y}, v_c$ are row vectors"
-        r"\$[^$\n]{0,40}\\hat\s*\{?\s*y\s*\}?[^$\n]{0,40}\$\s*(?:are|is)\s+(?:all\s+)?\**row vectors",
-    ),
-    declared_aliases=(
-        # "ỹ = softmax(…)", "\tilde y the predicted distribution": the author's ŷ
-        (r"\\tilde\s*\{?\s*(?:\\vec\s*\{?)?\s*y\s*\}?\s*\}?\s*(?:=\s*\\(?:mathrm|operatorname|text)\{softmax|"
-         r"\$?\s*(?:be|is|for)?\s*the (?:softmax|predicted|model)|\$?\s*,? the predicted)",
-         r"\\tilde\s*\{\s*(?:\\vec\s*\{\s*y\s*\}|y)\s*\}|\\tilde\s*y",
-         r"\hat{y}", "ỹ declared as the softmax output: read as ŷ"),
-        # P(w|c), \Pr[o \mid c], p(O=w|C=c): the model's probability of a word given the
-        # centre word is that word's entry of ŷ (one alias per index letter: the
-        # replacement is constant text)
-        *((r"(?:\\Pr|(?<![A-Za-z\\])[Pp])\s*[(\[]\s*(?:O\s*=\s*)?" + letter + r"\s*(?:\||\\mid)",
-           r"(?:\\Pr|(?<![A-Za-z\\])[Pp])\s*[(\[]\s*(?:O\s*=\s*)?" + letter
-           + r"\s*(?:\||\\mid)\s*(?:C\s*=\s*)?c\s*[)\]]",
-           r"\hat{y}_{" + letter + "}", f"P({letter}|c) read as ŷ_{letter}") for letter in "wokxji"),
-        # "f(x) = σ(x)": f is the sigmoid
-        (r"\bf\s*\(\s*x\s*\)\s*=\s*\\sigma\s*\(\s*x\s*\)",
-         r"(?<![A-Za-z\\])f(?=\s*(?:'|\\prime|\(|\^))", r"\sigma", "f declared as σ"),
-    ),
-)
+
+def vocabulary_for(problem) -> Vocabulary:
+    """The reader's vocabulary for a loaded problem file (``problemfile.load``):
+    its ``[reader]`` words, the generic defaults where it declares none. Cached per
+    file digest: building it per answer would cost more than judging one."""
+    cached = _BY_DIGEST.get(problem.digest)
+    if cached is not None:
+        return cached
+    words = problem.reader
+    given = {}
+    if words is not None:
+        given = dict(loss_words=words.loss_words, loss_content=words.loss_content,
+                     variable_words=words.variable_words,
+                     conventions=tuple((c.switch, c.means, c.patterns) for c in words.conventions),
+                     declared_aliases=tuple((a.when, a.pattern, a.read_as, a.note) for a in words.aliases))
+        if words.loss_letters:
+            given["loss_letters"] = frozenset(words.loss_letters)
+        if words.vocabulary_sets:
+            given["vocabulary_sets"] = frozenset(words.vocabulary_sets)
+        if words.problem_capitals:
+            given["problem_capitals"] = frozenset(words.problem_capitals)
+        for name in ("otherwise_words", "repeat_words", "sigmoid_words"):
+            if getattr(words, name):
+                given[name] = getattr(words, name)
+    vocabulary = _BY_DIGEST[problem.digest] = Vocabulary(**given)
+    return vocabulary
+
+
+@functools.cache
+def word2vec_problem():
+    """word2vec's problem file, loaded once: the reader of ``check/submissions.py``
+    and its mistakes (``check/mistakes.py``) read word2vec from it. Loaded on first
+    use, not on import: importing ``gradkey.derive`` brings SymPy."""
+    from gradkey.derive.problemfile import bundled, load
+    return load(bundled()["word2vec"])
+
+
+@functools.cache
+def default_vocabulary() -> Vocabulary:
+    """word2vec's vocabulary, from ``derive/problems/word2vec.toml``'s ``[reader]``
+    (cached: identification asks for it several times per answer)."""
+    return vocabulary_for(word2vec_problem())
+
+
+def __getattr__(name: str):
+    # the name the literal had: old imports keep working, now reading the file
+    if name == "WORD2VEC":
+        return default_vocabulary()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
