@@ -124,7 +124,7 @@ def _find_index_letters(problem, name: str) -> tuple:
 
 @functools.lru_cache(maxsize=4096)
 def _value_with(inst, name: str, changes: tuple) -> np.ndarray:
-    out = np.asarray(inst.replace(**dict(changes)).value(name), dtype=float)
+    out = np.asarray(inst.replace(**{k: np.asarray(v) for k, v in changes}).value(name), dtype=float)
     out.setflags(write=False)
     return out
 
@@ -214,6 +214,8 @@ def name(node: ast.Name, scope: Scope):
             return name(ast.Name(decl.latex[0], sub), replace(scope, defs={}))
         if chosen in nt.label_names:
             return _one_hot(chosen, sub, scope)
+        if sub is not None and (win := nt.window_of(sub.text)) is not None:
+            return _at_window(chosen, dims, win, scope)
         return _subscripted(_value_in_scope(scope, chosen), dims, sub, scope, lower=False, what=chosen)
     if base == "e" and sub is not None:
         items = _items(sub.text, scope)
@@ -301,8 +303,51 @@ def _subscripted(arr: np.ndarray, dims: tuple, sub, scope: Scope, lower: bool, w
 ITEM = re.compile(r"([A-Za-z])(?:_(\{[^{}]*\}|[A-Za-z0-9]))?|(\d+)")
 
 
+def _window_idx(win, scope: Scope) -> Idx:
+    j = scope.bound(win.var)
+    if j is None:
+        raise Unreadable(f"{win.spelled} outside a Σ over {win.var}")
+    return Idx(int(np.ravel(scope.inst.values[win.label])[j.value]), win.range_)
+
+
+def _at_window(name_: str, dims: tuple, win, scope: Scope):
+    """y_{t+j}: a definition built on one label of the window's range (y = one_hot(o))
+    at the window's word instead (one_hot(w_{t+j}))."""
+    problem = scope.notation.problem
+    labels = [s.name for s in problem.symbols if s.role == "label" and not s.shape and s.range_ == win.range_
+              and s.name in _reaches(problem, name_)]
+    if len(labels) != 1:
+        raise Unreadable(f"{name_}_{{{win.offset}}}")
+    idx = _window_idx(win, scope)
+    return as_2d(_value_with(scope.inst, name_, ((labels[0], int(idx.value)),)))
+
+
+_REACHES: dict = {}
+
+
+def _reaches(problem, name_: str) -> frozenset:
+    """Every name a definition's value reads, through other definitions."""
+    from gradkey.derive import arraylang as al
+    key = (problem.source, problem.digest, name_)
+    if key not in _REACHES:
+        seen, todo = set(), [name_]
+        while todo:
+            n = todo.pop()
+            if n in seen:
+                continue
+            seen.add(n)
+            d = problem.definition(n)
+            if d is not None:
+                todo.extend(al.names(d.expr.node))
+        _REACHES[key] = frozenset(seen)
+    return _REACHES[key]
+
+
 def _items(text: str, scope: Scope) -> list[Idx]:
-    """The indices of a subscript: i, j, y_i, ij, i,y_i, iy_i."""
+    """The indices of a subscript: i, j, y_i, ij, i,y_i, iy_i; w_{t+j} (a window's word)."""
+    win = scope.notation.window_of(text) if "+" in text or "-" in text else None
+    if win is not None:
+        return [_window_idx(win, scope)]
     clean = text.replace("{", "").replace("}", "") if text.count("{") > 1 else text
     clean = clean.replace(" ", "").replace(",", "")
     out, pos = [], 0
@@ -613,9 +658,15 @@ def _sum(node: ast.Sum, scope: Scope):
     dim = _variable_dim(var, node.body, scope)
     if dim is None:
         raise Unreadable(f"a Σ over {var} whose range is not known")
-    _check_limits(node, dim, scope)
+    win = next((w for w in scope.notation.windows if w.dim == dim and w.var == var), None)
+    if win is None:
+        _check_limits(node, dim, scope)
+    elif not _window_limits(node, win):
+        raise Unreadable(f"a Σ over {var} whose limits are not the window's")
     values = list(range(scope.inst.dims[dim]))
     for cond in node.conditions:
+        if win is not None and cond in (("neq", var, "0"), ("range", f"-{win.half}", var, win.half)):
+            continue
         if cond[0] == "neq" and cond[1] == var:
             other = _items(cond[2], scope)
             values = [v for v in values if v != other[0].value]
@@ -632,6 +683,27 @@ def _sum(node: ast.Sum, scope: Scope):
     if total is None:
         raise Unreadable("an empty Σ")
     return total
+
+
+def _window_limits(node: ast.Sum, win) -> bool:
+    """Σ_j, Σ_{j≠0}, Σ_{−m≤j≤m, j≠0}, Σ_{j=−m, j≠0}^{m}: the whole window, 0 left out
+    (a sum from −m to m that keeps j = 0 is not the window)."""
+    h = win.half
+    low, up = node.lower, node.upper
+    if (low is None) != (up is None):
+        return False
+    if low is not None:
+        if h is None or not (isinstance(up, ast.Name) and up.base == h and up.sub is None):
+            return False
+        if not (isinstance(low, ast.Add) and len(low.terms) == 1 and low.terms[0][0] == -1
+                and isinstance(low.terms[0][1], ast.Name) and low.terms[0][1].base == h):
+            return False
+    ranged = any(c[0] == "range" for c in node.conditions)
+    if ranged and not any(c == ("range", f"-{h}", win.var, h) for c in node.conditions):
+        return False
+    if (ranged or low is not None) and ("neq", win.var, "0") not in node.conditions:
+        return False
+    return True
 
 
 def _check_limits(node: ast.Sum, dim: str, scope: Scope) -> None:
@@ -654,6 +726,9 @@ def _variable_dim(var: str, body, scope: Scope) -> str | None:
     for v in nt.problem.indices:
         if v.name == var:
             return v.dim
+    for win in nt.windows:
+        if win.var == var and _mentions_window(body, win):
+            return win.dim
     for n in walk(body):
         if isinstance(n, ast.Part) and n.sub.text == var and nt.examples_dim is not None:
             return nt.examples_dim
@@ -683,6 +758,18 @@ def _variable_dim(var: str, body, scope: Scope) -> str | None:
             return dims[1] if lower and scope.bound("i") is not None else dims[0]
         return dims[1]
     return None
+
+
+def _mentions_window(body, win) -> bool:
+    """The body names the window's word (y_{t+j}, u_{w_{t+j}}, J(v_c, w_{t+j}, U))."""
+    for n in walk(body):
+        if isinstance(n, ast.Derivative):
+            n = n.of
+        if isinstance(n, ast.Name) and n.sub is not None and (win.offset in re.sub(r"[{}\s]", "", n.sub.text)):
+            return True
+        if isinstance(n, ast.LossCall) and win.offset in re.sub(r"[{}\s]", "", n.args):
+            return True
+    return False
 
 
 def _dims_of(n: ast.Name, scope: Scope):

@@ -64,6 +64,7 @@ class Context:
     defs: dict = None
     answered: dict = None           # qid -> final node of an earlier answer
     notes: tuple = ()
+    base: str | None = None         # the base loss judged (a question asked of several)
 
 
 # -- instances and truth ------------------------------------------------------------------
@@ -87,15 +88,15 @@ def instances(problem, qid: str):
     return _instances(key, qid)
 
 
-def truth(problem, qid: str, inst, half: bool) -> np.ndarray:
-    return _truth(problem.question(qid), inst, half)
+def truth(problem, qid: str, inst, half: bool, base: str | None = None) -> np.ndarray:
+    return _truth(problem.question(qid), inst, half, base)
 
 
 @functools.lru_cache(maxsize=4096)
-def _truth(q, inst, half: bool) -> np.ndarray:
+def _truth(q, inst, half: bool, base: str | None = None) -> np.ndarray:
     if half:
         inst = _halved(q.problem, inst)
-    out = ar.as_2d(q.truth(inst))
+    out = ar.as_2d(q.truth(inst, base))
     out.setflags(write=False)
     return out
 
@@ -181,11 +182,30 @@ def _evaluate(node, target: SetTarget, ctx: Context, q, inst, reading):
 
 
 def judge(node, target: SetTarget, ctx: Context, policy: Policy = Policy()) -> Outcome:
+    """The verdict of one reading per shared spelling; a question asked of several base
+    losses (skip-gram over naive softmax or negative sampling) is correct when the
+    answer is right for one of them at every instance."""
+    problem = ctx.problem
+    q = problem.question(target.qid)
+    if len(q.losses) == 1:
+        return _judge_base(node, target, ctx, policy, None)
+    outs = [_judge_base(node, target, ctx, policy, base) for base in q.losses]
+    for out, base in zip(outs, q.losses):
+        if out.verdict == "correct":
+            out.note = "; ".join(filter(None, [out.note, f"with the base loss {base}"]))
+            return out
+    return next((o for o in outs if o.verdict == "incorrect" and o.code), None) or \
+        next((o for o in outs if o.verdict == "incorrect"), outs[0])
+
+
+def _judge_base(node, target: SetTarget, ctx: Context, policy: Policy, base) -> Outcome:
     problem = ctx.problem
     q = problem.question(target.qid)
     insts = instances(problem, target.qid)
     if not insts:
         return Outcome("review", note=f"no instance of {target.qid} could be drawn at the check dimensions")
+    if base is not None:
+        ctx = Context(ctx.problem, ctx.half, ctx.defs, ctx.answered, ctx.notes, base)
     results = []
     for reading in ar.readings(node, _preferred(None, q)):
         results.append(_judge_reading(node, target, ctx, q, insts, reading, policy))
@@ -227,7 +247,9 @@ def _judge_reading(node, target, ctx: Context, q, insts, reading, policy: Policy
             return _ReadingResult("illtyped", f"ill-typed: {exc}", _example(inst, None, None))
         except (np.linalg.LinAlgError, IndexError, ValueError, ZeroDivisionError, OverflowError) as exc:
             return _ReadingResult("unreadable", f"could not evaluate ({type(exc).__name__})")
-        expected = truth(ctx.problem, target.qid, inst, ctx.half)
+        expected = truth(ctx.problem, target.qid, inst, ctx.half, ctx.base)
+        if isinstance(node, ast.Num) and node.value == 0 and got.shape == (1, 1):
+            got = np.zeros(expected.shape)      # 0 for a zero vector or matrix
         verdict, layout = _compare(expected, got, inst, policy)
         if verdict is not True:
             return _ReadingResult("incorrect", verdict, _example(inst, expected, got))
@@ -262,7 +284,7 @@ def _mistake(node, target, ctx: Context, q, insts, reading=()):
         for inst in insts:
             try:
                 a = _evaluate(node, target, ctx, q, inst, reading)
-                b = ar.as_2d(np.asarray(inst.evaluate(m.expr), dtype=float))
+                b = ar.as_2d(np.asarray(inst.evaluate(m.expr_for(ctx.base)), dtype=float))
             except (Unreadable, ShapeError, ValueError, IndexError, np.linalg.LinAlgError):
                 same = False
                 break
@@ -278,8 +300,102 @@ def _mistake(node, target, ctx: Context, q, insts, reading=()):
 
 # -- references: ∂L/∂S inside a later step, dS, dZ_1 ------------------------------------------
 
+_WINDOW_BASES: dict = {}
+
+
+def window_base(problem, loss: str):
+    """(base loss, ((label, window label), …)) when ``loss`` is a sum over a window of
+    another loss of the file with each of that loss's labels taken from a label of
+    one more (leading) axis: skip-gram's Σ_j J_naive(v_c, w_{t+j}, U) has o ← window[j]
+    (and negative sampling's samples ← window_samples[j, :]). Found from the shapes the
+    file declares and proven on the question's instances (the sum of the base at each
+    window position equals the loss), so nothing here names a loss; None otherwise."""
+    key = (problem.source, problem.digest, loss)
+    if key not in _WINDOW_BASES:
+        _WINDOW_BASES[key] = _find_window_base(problem, loss)
+    return _WINDOW_BASES[key]
+
+
+def _labels_reached(problem, loss: str) -> set:
+    seen, todo = set(), list(al.names(problem.loss(loss).expr.node))
+    while todo:
+        n = todo.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        d = problem.definition(n)
+        if d is not None:
+            todo.extend(al.names(d.expr.node))
+    return {n for n in seen if (s := problem.symbol(n)) is not None and s.role == "label"}
+
+
+def _find_window_base(problem, loss: str):
+    mine = _labels_reached(problem, loss)
+    q = next((q for q in problem.questions if loss in q.losses), None)
+    if q is None or not mine:
+        return None
+    insts = instances(problem, q.id)[:2]
+    for other in problem.loss_decls:
+        if other.name == loss:
+            continue
+        theirs = _labels_reached(problem, other.name) - mine     # shared labels (the centre c) stay
+        if not theirs:
+            continue
+        mapping, axis = [], None
+        for label in sorted(theirs):
+            decl = problem.symbol(label)
+            found = [m for m in sorted(mine) if problem.symbol(m).range_ == decl.range_
+                     and len(problem.symbol(m).shape) == len(decl.shape) + 1
+                     and tuple(problem.symbol(m).shape[1:]) == tuple(decl.shape)]
+            if len(found) != 1 or axis not in (None, problem.symbol(found[0]).shape[0]):
+                mapping = None
+                break
+            axis = problem.symbol(found[0]).shape[0]
+            mapping.append((label, found[0]))
+        if not mapping or not insts:
+            continue
+        try:
+            ok = all(np.allclose(float(np.asarray(inst.evaluate(problem.loss(loss).expr))),
+                                 sum(float(np.asarray(_at_position(inst, mapping, j).evaluate(other.expr)))
+                                     for j in range(inst.dims[axis])))
+                     for inst in insts)
+        except (ValueError, IndexError, KeyError):
+            ok = False
+        if ok:
+            return other.name, tuple(mapping)
+    return None
+
+
+def _at_position(inst, mapping, j: int):
+    return inst.replace(**{label: np.asarray(inst.values[win])[j] for label, win in mapping})
+
+
+def _window_ref(node: ast.Derivative, win, scope: ar.Scope, ctx: Context):
+    """∂J(v_c, w_{t+j}, U)/∂U inside Σ_j: the base loss's derivative at the window's j-th word."""
+    j = scope.bound(win.var)
+    found = window_base(ctx.problem, ctx.base) if ctx.base else None
+    if j is None or found is None:
+        raise Unreadable("a derivative at a window word outside its sum")
+    base, mapping = found
+    wkey = _key(node.wrt)
+    cands = list(dict.fromkeys(qid for qid, w, _, o, _ in declared(ctx.problem)
+                               if w is not None and w == wkey and o == node.order
+                               and ctx.base in ctx.problem.question(qid).losses))
+    if len(cands) != 1:
+        raise Unreadable("a derivative at a window word by a variable no question asks about")
+    q = ctx.problem.question(cands[0])
+    inst = _at_position(scope.inst, mapping, j.value)
+    from gradkey.derive.truth import derivation, select_part
+    G = derivation(ctx.problem, base, q.wrt, q.order, inst.dims).evaluate(inst)[1]
+    return ar.as_2d(np.asarray(select_part(q, G, inst), dtype=float))
+
+
 def _refs(ctx: Context):
     def resolve(node: ast.Derivative, scope: ar.Scope):
+        nt = notation_for(ctx.problem)
+        win = next((w for w in nt.windows if ar._mentions_window(node, w)), None)
+        if win is not None:
+            return _window_ref(node, win, scope, ctx)
         targets = identify(node, ctx.problem, families=set())
         if len(targets) != 1 or targets[0].entry is not None:
             raise Unreadable("a derivative that is not worked out")
@@ -293,7 +409,7 @@ def _refs(ctx: Context):
                                                   scope.choices, scope.defs, scope.refs))
         if not q.suits(scope.inst):
             raise Unreadable(f"∂ of {qid} at an instance it does not apply to")
-        return truth(ctx.problem, qid, scope.inst, ctx.half)
+        return truth(ctx.problem, qid, scope.inst, ctx.half, ctx.base if ctx.base in q.losses else None)
     return resolve
 
 
@@ -312,6 +428,8 @@ def _of_key(node) -> str:
         return ""
     if isinstance(node, ast.Name) and not node.base.startswith("@"):
         return node.base + (f"_{node.sub.text}" if node.sub is not None else "")
+    if isinstance(node, ast.LossCall):      # J_{naive-softmax}(v_c, o, U): the loss by its name
+        return node.name + (f"_{node.sub}" if node.sub else "")
     return "expr"
 
 
@@ -593,7 +711,10 @@ def judge_steps(steps, target: SetTarget, ctx: Context, policy: Policy, noisy: b
 
 
 def _unworked(node, ctx: Context) -> bool:
+    nt = notation_for(ctx.problem)
     for n in ar.walk(node):
+        if isinstance(n, ast.Derivative) and any(ar._mentions_window(n, w) for w in nt.windows):
+            continue        # Σ_j ∂J(v_c, w_{t+j}, U)/∂U: the file's own base loss, judged at each window word
         if isinstance(n, ast.Derivative):
             targets = identify(n, ctx.problem, set())
             if not (len(targets) == 1 and ctx.answered and targets[0].qid in ctx.answered):

@@ -95,6 +95,39 @@ class Notation:
             out.setdefault(spelled[0], []).append((spelled, names))
         return out
 
+    # -- windows -----------------------------------------------------------------
+
+    @functools.cached_property
+    def windows(self) -> tuple:
+        """Labels indexed by an offset (``w_{t+j}``: the context words of skip-gram): a
+        label of one axis spelled with a subscript "letter ± variable" declares that
+        the variable (j) runs over that axis, that ``y_{t+j}`` is y at that label and
+        ``u_{w_{t+j}}`` the column it names. A dimension spelled ``2m`` is the window
+        −m ≤ j ≤ m, j ≠ 0 (its half-width is m)."""
+        out = []
+        for s in self.problem.symbols:
+            if s.role != "label" or len(s.shape) != 1:
+                continue
+            for sp in s.latex:
+                m = re.match(r"^([A-Za-z])_\{?\s*([a-z])\s*([+-])\s*([a-z])\s*\}?$", sp.strip())
+                if not m:
+                    continue
+                dim = s.shape[0]
+                d = next((d for d in self.problem.dims if d.name == dim), None)
+                half = re.match(r"^2\s*([a-z])$", (d.latex or "") if d is not None else "")
+                out.append(Window(s.name, m.group(4), m.group(2) + m.group(3) + m.group(4),
+                                  m.group(1) + "_" + m.group(2) + m.group(3) + m.group(4), dim,
+                                  half.group(1) if half else None, s.range_))
+        return tuple(out)
+
+    def window_of(self, text: str):
+        """The window a subscript names (``t+j``, ``w_{t+j}``), or None."""
+        t = re.sub(r"[{}\s]", "", text)
+        for w in self.windows:
+            if t in (w.offset, w.spelled):
+                return w
+        return None
+
     # -- words --------------------------------------------------------------------
 
     @functools.cached_property
@@ -114,6 +147,17 @@ class Notation:
         """Loss families (a loss and its per-example twin) a heading or remark names."""
         t = text.lower()
         return {loss.removesuffix("_i") for loss, pattern in self.loss_words if re.search(pattern, t)}
+
+
+@dataclass(frozen=True)
+class Window:
+    label: str            # the label array (window)
+    var: str              # the variable of its spelling (j)
+    offset: str           # its subscript, braces and spaces removed (t+j)
+    spelled: str          # the label itself as a subscript (w_t+j)
+    dim: str              # the axis the variable runs over (M)
+    half: str | None      # m when the axis is spelled 2m
+    range_: str           # what the label's values index (W)
 
 
 def family(loss: str) -> str:
