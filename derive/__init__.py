@@ -1,21 +1,28 @@
 """derive: the symbolic side of gradkey.
 
-The truth is derived, never typed in: each word2vec loss is a SymPy scalar at
-concrete dimensions, differentiated by ``sympy.diff`` and lambdified.
+A problem set is a file (``derive/problems/*.toml``, or any path): its losses
+are written once in a small array language; the truth of a question is the
+element-wise ``sympy.diff`` of its loss at concrete dimensions, lambdified
+and cached. word2vec also keeps its faster scores route (``derivation.py``),
+proven equal to the element-wise one by the tests.
 
-    >>> import derive, verify
-    >>> inst = verify.seeded_instances(1)[0]
-    >>> derive.gradient("naive.u_o", inst)                             # the derived truth
-    >>> derive.question("naive.u_o").closed_forms[0].evaluate(inst)   # a textbook form
+    >>> from gradkey import derive
+    >>> from gradkey.derive.draw import seeded
+    >>> ps = derive.problem_set("word2vec")
+    >>> q = ps.question("naive.u_o")
+    >>> inst = seeded(ps, 1, 0, q)[0]
+    >>> q.truth(inst)                              # the derived truth
+    >>> q.closed_forms[0].evaluate(inst)           # a textbook form
 """
 from gradkey.derive.derivation import Gradients, derivation, elementwise, gradients
 from gradkey.derive.problems import ClosedForm, ProblemSet, Question, UnknownQuestion, problem_set, problem_sets, question
 from gradkey.derive.signature import DEFAULT_DIMS, Dims, Instance, SignatureError
 
 
-def gradient(qid: str, inst: Instance, loss: str | None = None):
-    """The derived answer to question ``qid`` at ``inst``."""
-    return question(qid).truth(inst, loss)
+def gradient(qid: str, inst, loss: str | None = None, problem: str = "word2vec"):
+    """The derived answer to question ``qid`` of ``problem`` (NAME|PATH) at
+    ``inst``, an instance of that problem (``derive.draw``)."""
+    return question(qid, problem).truth(inst, loss)
 
 
 __all__ = [

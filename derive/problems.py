@@ -102,12 +102,7 @@ def problem_sets() -> dict:
     """Every bundled problem set by name: word2vec and the problem files
     under derive/problems/."""
     from gradkey.derive.problemfile import bundled
-    from gradkey.derive.word2vec import WORD2VEC
-    sets = {WORD2VEC.name: WORD2VEC}
-    for name in bundled():
-        if name not in sets:
-            sets[name] = problem_set(name)
-    return sets
+    return {name: problem_set(name) for name in sorted(bundled(), key=lambda n: (n != "word2vec", n))}
 
 
 def problem_set(name: str = "word2vec"):
@@ -115,9 +110,6 @@ def problem_set(name: str = "word2vec"):
     import os
 
     from gradkey.derive.problemfile import bundled
-    if name == "word2vec":
-        from gradkey.derive.word2vec import WORD2VEC
-        return WORD2VEC
     files = bundled()
     if name in files:
         return _load_file(str(files[name]))
@@ -125,7 +117,7 @@ def problem_set(name: str = "word2vec"):
         if not os.path.isfile(name):
             raise UnknownQuestion(f"no such problem file: {name}")
         return _load_file(os.path.abspath(name))
-    known = ["word2vec", *files]
+    known = list(files)
     close = difflib.get_close_matches(name, known, n=2, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise UnknownQuestion(f"unknown problem set {name!r}{hint} (known: {', '.join(known)}; "

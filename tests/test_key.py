@@ -31,22 +31,29 @@ def test_every_question_has_steps_that_check():
         check_steps(q)
 
 
-def _with_step(qid, n, latex):
-    ps = derive.problem_set()
-    questions = tuple(dataclasses.replace(q, steps=q.steps[:n - 1] + (latex,) + q.steps[n:]) if q.id == qid else q
-                      for q in ps.questions)
-    return dataclasses.replace(ps, questions=questions)
+def _with_step(qid, n, latex, problem="word2vec"):
+    """The problem set with the LaTeX of one step replaced; its array-language
+    value stays right, so only reading the printed LaTeX can catch it."""
+    ps = derive.problem_set(problem)
+
+    def broken(q):
+        steps = list(q.steps)
+        steps[n - 1] = dataclasses.replace(steps[n - 1], latex=latex)
+        return dataclasses.replace(q, steps=tuple(steps))
+    return dataclasses.replace(ps, questions=tuple(broken(q) if q.id == qid else q for q in ps.questions))
 
 
-@pytest.mark.parametrize("qid,n,latex", [
-    ("naive.u_o", 2, r"-v_c+\frac{\exp(u_o^\top v_c)}{\sum_{x=1}^{W}\exp(u_x^\top v_c)}\,u_o"),  # u_o for v_c
-    ("neg.v_c", 1, r"\frac{\partial}{\partial v_c}\left(-\log\sigma(u_o^\top v_c)\right)"),      # samples dropped
-    ("sigmoid.grad", 3, r"\frac{1}{1+e^{-x}}\cdot\frac{e^{x}}{1+e^{-x}}"),                          # sign
-    ("naive.U", 2, r"(\hat{y}-y)v_c^\top"),                                                           # transposed
+@pytest.mark.parametrize("problem,qid,n,latex", [
+    ("word2vec", "naive.u_o", 2, r"-v_c+\frac{\exp(u_o^\top v_c)}{\sum_{x=1}^{W}\exp(u_x^\top v_c)}\,u_o"),  # u_o for v_c
+    ("word2vec", "neg.v_c", 1, r"\frac{\partial}{\partial v_c}\left(-\log\sigma(u_o^\top v_c)\right)"),  # samples dropped
+    ("word2vec", "sigmoid.grad", 3, r"\frac{1}{1+e^{-x}}\cdot\frac{e^{x}}{1+e^{-x}}"),                      # sign
+    ("word2vec", "naive.U", 2, r"(\hat{y}-y)v_c^\top"),                                                       # transposed
+    ("linear", "softmax.W", 2, r"\frac{1}{N}(P-Y)^\top X+2\lambda W"),                                      # transposed
+    ("matcalc", "matcalc.logdet", 1, r"\frac{1}{\det Q}\left(\det(Q)\,Q^{-1}\right)"),                     # not transposed
 ])
-def test_a_broken_step_stops_the_key_naming_it(qid, n, latex):
+def test_a_broken_step_stops_the_key_naming_it(problem, qid, n, latex):
     with pytest.raises(StepFailed) as err:
-        key(_with_step(qid, n, latex))
+        key(_with_step(qid, n, latex, problem))
     assert err.value.qid == qid and err.value.number == n
     assert f"step {n} of {qid}" in str(err.value)
 

@@ -1,4 +1,4 @@
-"""The four problem files (linear, mlp, matcalc, logreg): for every question,
+"""The bundled problem files (word2vec, linear, mlp, matcalc, logreg): for every question,
 derived truth = each closed form = numerical differentiation on Hypothesis
 instances; symbolic proofs at the smallest dims; mutants of the closed forms
 are caught; every known mistake is caught."""
@@ -14,12 +14,14 @@ from gradkey.verify import strategies as gst
 from gradkey.verify.numerics.compare import compare
 from gradkey.verify.numerics.consistency import check_question
 
-SETS = ("linear", "mlp", "matcalc", "logreg")
+SETS = ("word2vec", "linear", "mlp", "matcalc", "logreg")
 
 # Each new dims tuple costs a derivation, so instances cycle through a fixed
 # list per set: the file's check dims (pairwise distinct), equal dims, N = 1
 # and C = 2 (labels then sit at 0 and C−1 and repeat).
 EXTRA_DIMS = {
+    # d = 1 (inner and outer products coincide), W = 2 with one sample, equal sizes
+    "word2vec": [{"d": 1, "W": 2, "K": 1, "M": 1}, {"d": 3, "W": 3, "K": 2, "M": 3}],
     "linear": [{"N": 3, "D": 3, "C": 3}, {"N": 1, "D": 2, "C": 2}, {"N": 4, "D": 1, "C": 2}],
     "mlp": [{"N": 1, "D": 2, "Hn": 2, "C": 2}, {"N": 3, "D": 3, "Hn": 3, "C": 3}],
     "matcalc": [{"n": 3, "m": 3, "p": 3}, {"n": 1, "m": 2, "p": 1}],
@@ -36,6 +38,8 @@ CASES = [(name, qid) for name in SETS for qid in derive.problem_set(name).ids]
 
 def test_every_question_id_of_the_spec_table_is_there():
     assert {name: derive.problem_set(name).ids for name in SETS} == {
+        "word2vec": ["sigmoid.grad", "naive.v_c", "naive.u_o", "naive.u_w", "naive.U", "neg.v_c", "neg.u_o",
+                     "neg.u_k", "neg.u_k_repeated", "sg.U", "sg.v_c", "sg.v_w"],
         "linear": ["softmax.s", "softmax.w_j", "softmax.W", "svm.w_j", "svm.w_y", "svm.W"],
         "mlp": ["mlp.relu", "mlp.S", "mlp.W2", "mlp.b2", "mlp.H", "mlp.Z1", "mlp.W1", "mlp.b1"],
         "matcalc": ["matcalc.linear", "matcalc.quadratic", "matcalc.lstsq", "matcalc.trace",

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from gradkey import derive
+from gradkey.derive.word2vec import WORD2VEC   # the Python core the scores route serves (retiring)
 from gradkey.derive.derivation import elementwise, sigmoid_derivation
 from gradkey.derive.ops import SYMBOLIC
 from helpers import symbolic_instance, time_limit
 
-CASES = [(q.id, loss, n) for q in derive.problem_set().questions for loss in q.losses
+CASES = [(q.id, loss, n) for q in WORD2VEC.questions for loss in q.losses
          for n in range(len(q.closed_forms))]
 
 
@@ -24,7 +24,7 @@ def derived_symbolic(q, inst, loss):
 
 @pytest.mark.parametrize("qid,loss,n", CASES)
 def test_closed_form_equals_derivation_symbolically(qid, loss, n):
-    q = derive.question(qid)
+    q = WORD2VEC.question(qid)
     inst = symbolic_instance(repeated=q.needs == "repeated")
     with time_limit(30):
         derived = derived_symbolic(q, inst, loss)
@@ -36,10 +36,10 @@ def test_closed_form_equals_derivation_symbolically(qid, loss, n):
 
 def test_a_wrong_form_leaves_a_nonzero_residue():
     # the proof can fail: σ(u_kᵀv_c) v_c is not ∂J_neg/∂u_o
-    q = derive.question("neg.u_o")
+    q = WORD2VEC.question("neg.u_o")
     inst = symbolic_instance()
     derived = derived_symbolic(q, inst, "neg")
-    wrong = derive.question("neg.u_k").closed_forms[1].evaluate(inst, SYMBOLIC)
+    wrong = WORD2VEC.question("neg.u_k").closed_forms[1].evaluate(inst, SYMBOLIC)
     with time_limit(30):
         residue = [sp.simplify(sp.expand(e)) for e in np.ravel(wrong - derived)]
     assert any(r != 0 for r in residue)

@@ -1,22 +1,25 @@
-"""For every question: the derived gradient, every closed form and numerical
-differentiation agree on Hypothesis-generated instances."""
+"""word2vec's scores route (the Python core ``derive/word2vec.py`` that the
+word2vec checker and code checker still evaluate on): for every question, the
+derived gradient, every closed form and numerical differentiation agree on
+Hypothesis-generated instances. The problem file's own route is covered for
+every bundled set, word2vec included, by test_sets.py."""
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from gradkey import derive
+from gradkey.derive.word2vec import WORD2VEC
 from gradkey.verify import strategies as gst
 from gradkey.verify.numerics.compare import compare
 from gradkey.verify.numerics.consistency import check_closed_form, numeric_gradient
 
-QUESTIONS = derive.problem_set().questions
+QUESTIONS = WORD2VEC.questions
 CASES = [(q.id, loss) for q in QUESTIONS for loss in q.losses]
 
 
 @pytest.mark.parametrize("qid,loss", CASES)
 @given(data=st.data())
 def test_closed_forms_and_numerics_agree_with_derivation(qid, loss, data):
-    q = derive.question(qid)
+    q = WORD2VEC.question(qid)
     inst = data.draw(gst.instances(needs=q.needs))
     truth = q.truth(inst, loss)
     assert np.all(np.isfinite(truth))
@@ -34,7 +37,7 @@ def test_closed_forms_and_numerics_agree_with_derivation(qid, loss, data):
 @given(gst.instances(dims=gst.dims(d=st.just(3), W=st.just(3))))
 def test_d_equal_W_is_generated_and_works(inst):
     # the shapes alone cannot tell U from Uᵀ here; the values still must
-    q = derive.question("naive.v_c")
+    q = WORD2VEC.question("naive.v_c")
     assert compare(q.truth(inst), inst.U @ (np.exp(inst.U.T @ inst.v_c) / np.exp(inst.U.T @ inst.v_c).sum()
                                           - np.eye(3)[inst.o]), scale=inst.error_scale())
 
@@ -50,6 +53,6 @@ def test_shapes_are_those_of_the_parameters():
 
 
 def test_every_question_id_of_the_problem_set_table_is_known():
-    assert derive.problem_set().ids == [
+    assert WORD2VEC.ids == [
         "sigmoid.grad", "naive.v_c", "naive.u_o", "naive.u_w", "naive.U", "neg.v_c", "neg.u_o", "neg.u_k",
         "neg.u_k_repeated", "sg.U", "sg.v_c", "sg.v_w"]

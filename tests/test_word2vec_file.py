@@ -1,7 +1,7 @@
 """word2vec as a problem file (derive/problems/word2vec.toml): for every
 question and every base loss, the generic element-wise truth derived from the
 file equals today's truth (derive/derivation.py's scores route, through
-``gradkey.derive.gradient``) at seeded and Hypothesis instances of today's
+the Python core ``derive/word2vec.py``) at seeded and Hypothesis instances of today's
 ``Instance``, mapped to the file's generic instance. The file carries every
 question, closed form, step and mistake of derive/word2vec.py and
 verify/check/mistakes.py, and its own proofs hold."""
@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from gradkey import derive
+from gradkey.derive.word2vec import WORD2VEC
 from gradkey.derive.draw import GenericInstance, seeded
 from gradkey.derive.problemfile import bundled, load
 from gradkey.derive.proofs import prove, prove_symbolically
@@ -19,7 +20,7 @@ from gradkey.verify.check.mistakes import MISTAKES
 from gradkey.verify.numerics.instances import CHECK_DIMS, seeded_instances
 
 FILE = load(bundled()["word2vec"])
-TODAY = derive.problem_set("word2vec")
+TODAY = WORD2VEC
 NEEDS = {q.id: q.needs for q in TODAY.questions}
 CASES = [(q.id, loss) for q in TODAY.questions for loss in q.losses]
 
@@ -43,7 +44,7 @@ def same_truth(qid: str, loss: str, inst: Instance):
     q_file, q_today = FILE.question(qid), TODAY.question(qid)
     g = generic(inst)
     assert q_file.suits(g) == q_today.suits(inst)
-    today = np.asarray(derive.gradient(qid, inst, loss), dtype=float)
+    today = np.asarray(WORD2VEC.question(qid).truth(inst, loss), dtype=float)
     got = q_file.truth(g, loss)
     assert got.shape == today.shape, (qid, loss)
     scale = max(inst.error_scale(), g.error_scale())

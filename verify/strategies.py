@@ -84,6 +84,36 @@ def problem_dims(problem, choices: list | None = None) -> st.SearchStrategy[dict
     return st.fixed_dictionaries({d.name: st.integers(d.min, d.max) for d in problem.dims})
 
 
+def _premise_fits(problem, question, dm: dict) -> bool:
+    from gradkey.derive import draw as dr
+    try:
+        dr.draw(problem, np.random.default_rng(0), dm, question)
+    except dr.InstanceError:
+        return False
+    return True
+
+
+@st.composite
+def _problem_labels(draw, s, dm: dict, vals: dict, question=None):
+    """A label array in range(s.range_) that avoids what ``distinct_from``
+    names: a scalar label everywhere, a label array row by row
+    (window_samples[j, :] avoids window[j]), as derive.draw does."""
+    shape = tuple(dm[d] for d in s.shape)
+    everywhere = {int(vals[o]) for o in s.distinct_from if o in vals and np.ndim(vals[o]) == 0}
+    rowwise = [np.asarray(vals[o]) for o in s.distinct_from if o in vals and np.ndim(vals[o]) > 0]
+    lead = max((a.ndim for a in rowwise), default=0)
+    out = np.zeros(shape, dtype=int)
+    for block in np.ndindex(shape[:lead]):
+        avoid = everywhere | {int(a[block[:a.ndim]]) for a in rowwise}
+        allowed = [k for k in range(dm[s.range_]) if k not in avoid] or [0]
+        size = int(np.prod(shape[lead:])) if shape[lead:] else 1
+        labels = draw(st.lists(st.sampled_from(allowed), min_size=size, max_size=size))
+        if question is not None and s.name in question.repeated and size >= 2:
+            labels[1] = labels[0]
+        out[block] = np.asarray(labels, dtype=int).reshape(shape[lead:])
+    return out
+
+
 @st.composite
 def problem_instances(draw, problem, question=None, dims: st.SearchStrategy[dict] | None = None,
                       elements: st.SearchStrategy[float] | None = None):
@@ -93,7 +123,10 @@ def problem_instances(draw, problem, question=None, dims: st.SearchStrategy[dict
     redraw cannot fix, the instance is redrawn from a NumPy generator seeded
     by Hypothesis (so runs stay reproducible and no examples are filtered)."""
     from gradkey.derive import draw as dr
-    dm = draw(dims if dims is not None else problem_dims(problem))
+    dims = dims if dims is not None else problem_dims(problem)
+    if question is not None:   # a repeated sample needs K >= 2: only dims where the premise can hold
+        dims = dims.filter(lambda dm: _premise_fits(problem, question, dm))
+    dm = draw(dims)
     elements = elements if elements is not None else values()
     seed = draw(st.integers(0, 2 ** 32 - 1))
     vals = {}
@@ -108,14 +141,7 @@ def problem_instances(draw, problem, question=None, dims: st.SearchStrategy[dict
     for s in problem.symbols:
         if s.role != "label":
             continue
-        shape = tuple(dm[d] for d in s.shape)
-        avoid = {vals[o] for o in s.distinct_from if o in vals}
-        allowed = [k for k in range(dm[s.range_]) if k not in avoid] or [0]
-        size = int(np.prod(shape)) if shape else 1
-        labels = draw(st.lists(st.sampled_from(allowed), min_size=size, max_size=size))
-        if question is not None and s.name in question.repeated and size >= 2:
-            labels[1] = labels[0]
-        vals[s.name] = np.asarray(labels, dtype=int).reshape(shape)
+        vals[s.name] = draw(_problem_labels(s, dm, vals, question))
     inst = dr.GenericInstance(problem, dm, vals)
     rng = np.random.default_rng(seed)
     if question is not None and question.where is not None:

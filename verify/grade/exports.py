@@ -59,20 +59,39 @@ def counterexample_inputs(ce: dict, qid: str | None = None) -> str:
     return ", ".join(parts)
 
 
-def _relevant(ce: dict, qid: str | None) -> set | None:
-    """The inputs the question's loss reads (its index groups, its center
-    vector, U, the dimensions they need) and the indices its left-hand side
-    names (w in ∂J/∂u_w); None (show all) when the problem does not say."""
+def _relevant(ce: dict, qid: str | None, problem: str = "word2vec") -> set | None:
+    """The inputs the question's loss reads, found in the problem file: the
+    names of the loss and of the definitions it uses (a definition the
+    counterexample shows itself, such as v_c, is not opened), the dimensions
+    of their shapes and ranges, and the indices the left-hand side or the
+    branch condition names (w in ∂J/∂u_w); None (show all) when the problem
+    does not say."""
     try:
         from gradkey import derive
-        from gradkey.derive.losses import LOSSES
-        spec, q = LOSSES[ce["loss"]], derive.question(qid)
+        from gradkey.derive.arraylang import names
+        ps = derive.problem_set(problem)
+        q = ps.question(qid)
+        loss = ps.loss(ce.get("loss") or q.loss)
     except Exception:
         return None
-    keep = {"d", "W", "U", spec.center, *spec.reads}
-    keep |= {"K"} if "samples" in spec.reads or "window_samples" in spec.reads else set()
-    keep |= {"m", "c"} if "window" in spec.reads else set()
-    keep |= {k for k in ce if len(k) == 1 and re.search(rf"_\{{?{k}\b", q.lhs + " " + (q.condition or ""))}
+    keep, todo = set(), list(names(loss.expr.node))
+    while todo:
+        name = todo.pop()
+        if name in keep:
+            continue
+        keep.add(name)
+        d = ps.definition(name)
+        if d is not None and name not in ce:
+            todo.extend(names(d.expr.node))
+    for name in list(keep):
+        s = ps.symbol(name)
+        if s is not None:
+            keep |= {x for x in (*s.shape, s.range_) if isinstance(x, str)}
+    lhs = " ".join(q.lhs) + " " + (q.condition or "")
+    keep |= {k for k in ce if len(k) == 1 and re.search(rf"_\{{?{k}\b", lhs)}
+    # word2vec's Python checker (being retired) names the window's dimension m, not M
+    if "M" in keep:
+        keep.add("m")
     return keep
 
 

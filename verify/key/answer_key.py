@@ -54,19 +54,26 @@ def check_steps(q: Question) -> None:
     if _generic(q):
         return _check_generic_steps(q)
     for n, latex in enumerate(q.steps, 1):
-        try:
-            node, repairs = parse(latex)
-        except ReadError as exc:
-            raise StepFailed(q.id, n, latex, str(exc)) from None
-        if repairs:
-            raise StepFailed(q.id, n, latex, "needs OCR repairs: " + ", ".join(repairs))
-        if any(isinstance(x, ast.Applied) for x in ev.walk(node)):
-            reason = _check_by_differentiation(node, q)
-        else:
-            out = judge_node(node, target(q), Policy(strict_layout=True))
-            reason = None if out.verdict == "correct" else f"{out.verdict}: {out.note}"
+        reason = _legacy_step_reason(q, latex)
         if reason:
             raise StepFailed(q.id, n, latex, reason)
+
+
+def _legacy_step_reason(q, latex: str) -> str | None:
+    """Read a word2vec step with word2vec's checker (its reader is the one
+    that knows word2vec's notation until the file-driven checker replaces it)
+    and judge it against the derived truth; an applied ∂/∂x(…) is
+    differentiated by SymPy. None when the step is right."""
+    try:
+        node, repairs = parse(latex)
+    except ReadError as exc:
+        return str(exc)
+    if repairs:
+        return "needs OCR repairs: " + ", ".join(repairs)
+    if any(isinstance(x, ast.Applied) for x in ev.walk(node)):
+        return _check_by_differentiation(node, q)
+    out = judge_node(node, target(q), Policy(strict_layout=True))
+    return None if out.verdict == "correct" else f"{out.verdict}: {out.note}"
 
 
 def symbolic_twin(inst: Instance) -> tuple[Instance, dict]:
@@ -107,8 +114,10 @@ def _generic(q) -> bool:
 
 
 def _check_generic_steps(q) -> None:
-    """Each step's array-language value against the derived truth at seeded
-    instances of the proof and check dimensions (no LaTeX is read)."""
+    """Each step twice: its array-language value against the derived truth at
+    seeded instances of the proof and check dimensions, and its LaTeX (what
+    the key prints) read by the checker and judged against the same truth, so
+    that a typo in the printed step cannot hide behind a right value."""
     from gradkey.derive.proofs import instances_for
     insts = instances_for(q.problem, q)
     for n, step in enumerate(q.steps, 1):
@@ -116,6 +125,47 @@ def _check_generic_steps(q) -> None:
             c = compare(q.truth(inst), inst.evaluate(step.expr), scale=inst.error_scale())
             if not c:
                 raise StepFailed(q.id, n, step.latex, f"{step.expr.text}: {c.describe()} at dims {inst.dims}")
+        reason = _step_latex_reason(q, step.latex)
+        if reason:
+            raise StepFailed(q.id, n, step.latex, reason)
+
+
+def _step_latex_reason(q, latex: str) -> str | None:
+    """Why the printed LaTeX of a step is not the answer (None: it is). A step
+    that only applies ∂ to the loss is checked by its value alone."""
+    if q.problem.name == "word2vec" and q.problem.source == _bundled_word2vec():
+        return _legacy_step_reason(q, latex)
+    from gradkey.verify.check import sets
+    from gradkey.verify.read.notation import notation_for
+    for part in _top_level_equals(latex):   # a step may be a chain a = b = c: every link is the answer
+        try:
+            node, repairs = parse(part, notation_for(q.problem))
+        except ReadError as exc:
+            return f"the key's LaTeX cannot be read: {exc}"
+        if repairs:
+            return "needs OCR repairs: " + ", ".join(repairs)
+        ctx = sets.Context(q.problem)
+        if sets._unworked(node, ctx):
+            continue
+        out = sets.judge(node, sets.SetTarget(q.id), ctx, Policy(strict_layout=True))
+        if out.verdict != "correct":
+            return f"{out.verdict}: {out.note}" + (f" (in {part!r})" if part != latex else "")
+    return None
+
+
+def _top_level_equals(latex: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(latex):
+        depth += (ch in "{([") - (ch in "})]")
+        if ch == "=" and depth == 0:
+            parts.append(latex[start:i])
+            start = i + 1
+    return [p.strip() for p in parts + [latex[start:]] if p.strip()]
+
+
+def _bundled_word2vec() -> str:
+    from gradkey.derive.problemfile import bundled
+    return str(bundled()["word2vec"])
 
 
 def _step_latex(q) -> list[str]:
