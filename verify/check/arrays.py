@@ -628,7 +628,12 @@ OPS = {">": np.greater, "<": np.less, ">=": np.greater_equal, "<=": np.less_equa
 
 
 def _index_side(node, scope: Scope):
-    """A side of 𝟙[j = y_i]: a label with its subscript is the label's value there."""
+    """A side of 𝟙[j = y_i]: a label with its subscript is the label's value there; a
+    one-valued label (o in 𝟙[w = o]) is its value."""
+    if isinstance(node, ast.Name) and node.sub is None and node.base.startswith("@"):
+        decl = scope.notation.problem.symbol(scope.choose(node.base[1:]))
+        if decl is not None and decl.role == "label" and not decl.shape:
+            return Idx(int(np.ravel(scope.inst.values[decl.name])[0]), decl.range_)
     if isinstance(node, ast.Name) and node.sub is not None and node.base.startswith("@") \
             and scope.choose(node.base[1:]) in scope.notation.label_names:
         return _items(f"{scope.choose(node.base[1:])}_{{{node.sub.text}}}", scope)[0] \

@@ -54,6 +54,7 @@ class SetTarget:
     qid: str
     entry: str | None = None        # ∂L_i/∂s_k: the answer is entry k, for every k
     how: str = ""
+    given: tuple = ()               # (letter, label): ∂J/∂u_w judged at w = o (a branch condition)
 
 
 @dataclass
@@ -167,6 +168,9 @@ def _scope(ctx: Context, q, inst, reading) -> ar.Scope:
 
 def _evaluate(node, target: SetTarget, ctx: Context, q, inst, reading):
     scope = _scope(ctx, q, inst, reading)
+    for letter, label in target.given:
+        decl = ctx.problem.symbol(label)
+        scope = scope.bind(letter, ar.Idx(int(np.ravel(inst.values[label])[0]), decl.range_))
     if target.entry is None:
         return ar.evaluate(node, scope)
     # ∂L_i/∂s_k = p_k − 𝟙(k = y_i): one entry per k, stacked like the question's vector
@@ -486,6 +490,17 @@ def identify(node, problem, families: set, text: str = "") -> list[SetTarget]:
         return _narrow(exact, None, problem, families, f"left-hand side '{text.strip()}'")
     if not isinstance(node, ast.Derivative):
         return []
+    wrt = node.wrt
+    m = CONDITION.match(wrt.sub.text.replace("{", "").replace("}", "")) if (
+        isinstance(wrt, ast.Name) and wrt.sub is not None) else None
+    if m:
+        # ∂J/∂u_{w=o}, ∂J/∂u_{w≠o}: the branch written in the subscript names the column
+        try:
+            wrt, _ = parse(f"{wrt.base.lstrip('@')}_{m.group(3) if m.group(2) == '=' else m.group(1)}",
+                           notation_for(problem))
+        except ReadError:
+            return []
+        node = ast.Derivative(node.of, wrt, node.order)
     wkey, order = _key(node.wrt), node.order
     entry = None
     cands = exact or [qid for qid, w, _, o, _ in table if w is not None and w == wkey and o == order]
@@ -772,7 +787,7 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
                 found.extend(_judged(plain, targets, ctx, policy, chain))
             for step in chain.steps:
                 if step.branches:
-                    found.extend(_cases(step, targets, ctx, policy, chain))
+                    found.extend(_cases(step, targets, ctx, policy, chain, lhs))
         elif isinstance(lhs, ast.Derivative) and plain:
             found.append(_context(chain, f"an intermediate derivative ∂{show(lhs.of) if lhs.of else ''}/∂"
                                          f"{show(lhs.wrt)} (no question of {problem.name} asks for it)"))
@@ -846,15 +861,59 @@ def _judged(plain, targets, ctx: Context, policy: Policy, chain) -> list[Answer]
     return out
 
 
-def _cases(step, targets, ctx, policy, chain) -> list[Answer]:
+OTHERWISE = re.compile(r"^\s*(?:\\text\s*\{\s*)?(?:otherwise|others?|else|elsewhere|o/w|"
+                       r"(?:for\s+)?(?:all\s+)?other\s+\w+|其他|其它|否则)\s*\}?\s*$", re.IGNORECASE)
+CONDITION = re.compile(r"^\s*([A-Za-z])\s*(=|\\?neq?|≠)\s*([A-Za-z])\s*$")
+
+
+def _branch_siblings(targets, ctx: Context, lhs) -> list[SetTarget]:
+    """∂J/∂u_w written as a cases table over w: the questions whose declared branch
+    condition is w = X (naive.u_o: w = o) are answered by the same table, read at w = X."""
+    if not isinstance(lhs, ast.Derivative) or not isinstance(lhs.wrt, ast.Name):
+        return []
+    # the table's variable: the subscript of ∂/∂u_w, or the letter of the asked question's condition
+    letters = {lhs.wrt.sub.text.strip("{} ")} if lhs.wrt.sub is not None else set()
+    for t in targets:
+        m = CONDITION.match(ctx.problem.question(t.qid).condition or "")
+        if m:
+            letters.add(m.group(1))
+    if len(letters) != 1:
+        return []
+    letter = letters.pop()
+    losses = {ctx.problem.question(t.qid).loss for t in targets}
+    have = {t.qid for t in targets}
+    out = []
+    for q in ctx.problem.questions:
+        m = CONDITION.match(q.condition or "")
+        if q.id in have or q.loss not in losses or not m or m.group(1) != letter or m.group(2) != "=":
+            continue
+        label = ar._label_named(notation_for(ctx.problem), m.group(3))
+        if label is not None and not ctx.problem.symbol(label).shape:
+            out.append(SetTarget(q.id, None, "branch condition", ((letter, label),)))
+    return out
+
+
+def _cases(step, targets, ctx, policy, chain, lhs=None) -> list[Answer]:
     """A cases table (d/dz max(0, z) = 1 for z > 0, 0 for z < 0) is one answer:
-    Σ_k value_k · 𝟙[condition_k], judged like any other. A table whose conditions
-    are not comparisons is listed for review."""
-    parts = []
+    Σ_k value_k · 𝟙[condition_k] ("otherwise": 1 − the others), judged like any
+    other, for the question asked and the questions whose branch condition the
+    table covers. A table whose conditions are not comparisons is listed for review."""
+    parts, others = [], []
+    conds = []
     for expr, cond in step.branches:
         c = re.sub(r"\\text\s*\{\s*(?:if|for|when)?\s*\}|\b(?:if|for|when)\b|,", " ", cond).strip()
+        if OTHERWISE.match(cond.replace("$", "")):
+            others.append(expr)
+            continue
+        conds.append(c)
         parts.append(f"({expr})\\indicator[{c}]")
+    if len(others) > 1 or (others and not conds):
+        return [Answer(None, step.line, step.text, "review", status="unmatched",
+                       reason="a cases table with no condition to be 'otherwise' to", column=chain.column)]
+    for expr in others:
+        parts.append(f"({expr})(1 - " + " - ".join(f"\\indicator[{c}]" for c in conds) + ")")
     latex = " + ".join(parts)
+    targets = list(targets) + _branch_siblings(targets, ctx, lhs)
     try:
         parse(latex, notation_for(ctx.problem))
     except ReadError as exc:
