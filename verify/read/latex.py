@@ -953,18 +953,20 @@ def parse(text: str, notation=None) -> tuple[ast.Node, list[str]]:
     In word2vec's notation (no ``notation``) a text is normalised and read once: the
     same step is read for every candidate question, every reading, the left-hand
     side, the shape check and the mistake catalogue, and the tree is immutable, so
-    the result (or the ReadError) is kept for the next call."""
-    if notation is not None or len(text) > 2000:      # a long text is read each time: the memo stays small
+    the result (or the ReadError) is kept for the next call. So is a problem file's
+    (keyed by the file's path and digest as well: its spellings change the tree)."""
+    if len(text) > 2000:      # a long text is read each time: the memo stays small
         return _parse(text, notation)
-    hit = _READ.get(text)
+    key = text if notation is None else (text, notation.problem.source, notation.problem.digest)
+    hit = _READ.get(key)
     if hit is None:
         try:
-            hit = _parse(text, None)
+            hit = _parse(text, notation)
         except ReadError as exc:
             hit = exc
         if len(_READ) >= MAX_READ:
             _READ.clear()
-        _READ[text] = hit
+        _READ[key] = hit
     if isinstance(hit, ReadError):
         raise ReadError(hit.message, hit.column, text)
     return hit[0], list(hit[1])

@@ -1,0 +1,70 @@
+"""Benchmark of the generic checker on word2vec.toml (not part of the test run).
+
+    python bench/bench_generic_word2vec.py [--profile]
+
+`gradkey check --problem derive/problems/word2vec.toml` on the three word2vec corpora
+(tests/fixtures/corpus, corpus_heldout, corpus_heldout3): the whole pipeline per file
+after a warm-up pass (derivations and instances cached), reported per block listed and
+per answer judged; and the judging alone (``sets.judge`` of every judged answer's final
+step, already parsed) per answer. --profile prints the top of a cProfile of the warm pass.
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from gradkey.derive.problemfile import load
+from gradkey.verify.check import sets
+from gradkey.verify.check.judge import Policy
+from gradkey.verify.read.latex import parse
+from gradkey.verify.read.notation import notation_for
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPORA = ("corpus", "corpus_heldout", "corpus_heldout3")
+
+
+def main():
+    problem = load(ROOT / "derive" / "problems" / "word2vec.toml")
+    texts = [f.read_text(encoding="utf-8") for c in CORPORA
+             for f in sorted((ROOT / "tests" / "fixtures" / c).glob("*.md")) if f.name != "README.md"]
+    for t in texts:                      # warm: derivations, instances, notation
+        sets.answers_in(t, problem)
+    if "--profile" in sys.argv:
+        import cProfile
+        import pstats
+        pr = cProfile.Profile()
+        pr.enable()
+        for t in texts:
+            sets.answers_in(t, problem)
+        pr.disable()
+        pstats.Stats(pr).sort_stats("cumulative").print_stats(25)
+    start = time.perf_counter()
+    found = [a for t in texts for a in sets.answers_in(t, problem)]
+    whole = time.perf_counter() - start
+    judged = [a for a in found if a.status == "judged"]
+    print(f"{len(texts)} files, {len(found)} blocks listed, {len(judged)} judged: {whole:.2f} s, "
+          f"{whole / len(found) * 1e3:.2f} ms per block, {whole / max(1, len(judged)) * 1e3:.2f} ms per judged answer "
+          "(whole pipeline, warm)")
+    # judging alone: the final step of each judged answer, parsed once outside the timing
+    nt = notation_for(problem)
+    items = []
+    for a in judged:
+        try:
+            node, _ = parse(a.latex, nt)
+        except Exception:       # noqa: BLE001 - a block the final step of which does not parse alone
+            continue
+        items.append((node, sets.SetTarget(a.question)))
+    ctx = sets.Context(problem, answered={})
+    times = []
+    for node, target in items:
+        start = time.perf_counter()
+        sets.judge(node, target, ctx, Policy())
+        times.append(time.perf_counter() - start)
+    print(f"judging alone: {len(times)} answers, median {statistics.median(times) * 1e3:.2f} ms, "
+          f"mean {statistics.mean(times) * 1e3:.2f} ms, 90th percentile {sorted(times)[int(0.9 * len(times))] * 1e3:.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""word2vec read and judged by the generic, file-driven checker
+(`gradkey check --problem derive/problems/word2vec.toml`): the figures it reaches on the
+three word2vec corpora, kept as floors (a change that lowers one fails here), none wrong
+called correct; every closed form and key step of the file read as a student's answer
+and judged correct, every mistake incorrect; mutations of a correct answer never
+judged correct (Hypothesis)."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, strategies as st
+
+from gradkey.derive.problemfile import load
+from gradkey.verify.check import sets
+from gradkey.verify.read.extract import _split_top
+from gradkey.verify.read.latex import parse
+from gradkey.verify.read.notation import notation_for
+
+ROOT = Path(__file__).resolve().parent.parent
+FILE = ROOT / "derive" / "problems" / "word2vec.toml"
+PROBLEM = load(FILE)
+
+# agreements with expected.tsv through the generic checker (the word2vec checker: 191, 275, 192)
+FLOORS = {"corpus": (127, 191), "corpus_heldout": (194, 280), "corpus_heldout3": (126, 195)}
+SUMMARY = re.compile(r"^(\d+)/(\d+) agree; wrong answers called correct: (\d+)", re.M)
+
+
+@pytest.mark.parametrize("corpus", sorted(FLOORS))
+def test_corpus_figures_through_the_generic_checker(corpus):
+    script = ROOT / "tests" / "fixtures" / corpus / "score.py"
+    p = subprocess.run([sys.executable, str(script), "--problem", str(FILE)], capture_output=True, text=True,
+                       timeout=600)
+    m = SUMMARY.search(p.stdout)
+    assert m, p.stdout[-500:] + p.stderr[-500:]
+    agree, rows, wrong_correct = map(int, m.groups())
+    floor, total = FLOORS[corpus]
+    assert rows == total
+    assert wrong_correct == 0, p.stdout
+    assert agree >= floor, f"{corpus}: {agree}/{rows} agree, the floor is {floor}"
+
+
+def _judge(qid: str, latex: str, loss=None):
+    node, _ = parse(latex, notation_for(PROBLEM))
+    return sets.judge(node, sets.SetTarget(qid), sets.Context(PROBLEM, answered={}))
+
+
+def _answer_forms(q):
+    """Closed forms and key steps of a question as a student writes them (no ∂ step)."""
+    out = []
+    for latex in [f.latex for f in q.closed_forms] + [s.latex for s in q.steps]:
+        latex = _split_top(latex, "=")[-1]
+        if "\\partial" in latex or "\\frac{d}" in latex or "w_j=w_k" in latex:
+            continue      # the first step (∂ applied to the loss) and Σ_{j: w_j = w_k}, not a value alone
+        out.append(latex)
+    return out
+
+
+@pytest.mark.parametrize("qid", [q.id for q in PROBLEM.questions])
+def test_every_closed_form_and_step_is_correct(qid):
+    q = PROBLEM.question(qid)
+    forms = _answer_forms(q)
+    for latex in forms:
+        out = _judge(qid, latex)
+        assert out.verdict == "correct", (qid, latex, out.note)
+
+
+@pytest.mark.parametrize("qid", [q.id for q in PROBLEM.questions])
+def test_every_mistake_is_incorrect(qid):
+    for m in PROBLEM.question(qid).mistakes:
+        out = _judge(qid, m.latex)
+        assert out.verdict == "incorrect", (qid, m.latex, out.note)
+
+
+def test_the_window_sum_is_found_from_the_declared_shapes():
+    """Skip-gram's losses are sums over the window of the file's other losses, with the
+    labels mapped by shape (o ← window[j]; samples ← window_samples[j, :])."""
+    assert sets.window_base(PROBLEM, "sg_naive") == ("naive", (("o", "window"),))
+    assert sets.window_base(PROBLEM, "sg_neg") == ("neg", (("o", "window"), ("samples", "window_samples")))
+    assert sets.window_base(PROBLEM, "naive") is None
+
+
+def test_a_sum_over_the_window_that_keeps_j_0_is_not_read():
+    ok = _judge("sg.v_c", r"\sum_{-m \le j \le m, j \ne 0} U(\hat{y} - y_{t+j})")
+    assert ok.verdict == "correct", ok.note
+    assert _judge("sg.v_c", r"\sum_{j=-m}^{m} U(\hat{y} - y_{t+j})").verdict != "correct"
+
+
+def test_a_cases_table_over_w_answers_both_branches():
+    text = ("$$\\frac{\\partial J_{\\text{naive}}}{\\partial u_w} = \\begin{cases} (\\hat{y}_w - 1) v_c, & w = o \\\\ "
+            "\\hat{y}_w v_c, & \\text{otherwise} \\end{cases}$$\n")
+    got = {a.question: a.verdict for a in sets.answers_in(text, PROBLEM) if a.status == "judged"}
+    assert got == {"naive.u_w": "correct", "naive.u_o": "correct"}
+    wrong = text.replace("(\\hat{y}_w - 1) v_c", "(1 - \\hat{y}_w) v_c")
+    got = {a.question: a.verdict for a in sets.answers_in(wrong, PROBLEM) if a.status == "judged"}
+    assert got == {"naive.u_w": "correct", "naive.u_o": "incorrect"}
+
+
+# -- soundness ---------------------------------------------------------------------------------
+
+def _mutations(latex: str, q):
+    out = [("doubled", f"2\\left({latex}\\right)"), ("negated", f"-\\left({latex}\\right)")]
+    for m in re.finditer(r"\^\\top|\^T\b", latex):
+        out.append(("a transpose dropped", latex[:m.start()] + latex[m.end():]))
+    for a, b in (("-\\sigma", "\\sigma"), ("1-", "1+"), ("u_o", "u_k"), ("v_c", "u_o"), ("\\hat{y}-y", "y-\\hat{y}")):
+        if a in latex:
+            out.append((f"{a} → {b}", latex.replace(a, b, 1)))
+    return out
+
+
+CASES = [(q.id, f, label, wrong) for q in PROBLEM.questions for f in _answer_forms(q)
+         for label, wrong in _mutations(f, q)]
+
+
+@given(st.sampled_from(CASES))
+def test_a_mutated_answer_is_never_called_correct(case):
+    qid, form, label, wrong = case
+    insts = sets.instances(PROBLEM, qid)
+    q = PROBLEM.question(qid)
+    assume(any(np.abs(q.truth(i)).max() > 1e-9 for i in insts))
+    try:
+        out = _judge(qid, wrong)
+    except Exception as exc:  # noqa: BLE001 - a mutation that does not parse is not "correct" either
+        assert type(exc).__name__ == "ReadError", exc
+        return
+    assert out.verdict != "correct", (qid, label, wrong)
