@@ -495,8 +495,27 @@ def _broadcast_bias(node, scope: Scope) -> bool:
     return decl is not None and "broadcast" in decl.meaning
 
 
+@dataclass(frozen=True)
+class _Tiled:
+    """𝟏bᵀ in a sum (XW_1 + 𝟏b_1ᵀ): the row bᵀ repeated over as many rows as the sum has."""
+    row: np.ndarray
+
+
+def _term(t, scope: Scope):
+    if isinstance(t, ast.Mul) and len(t.factors) >= 2:
+        first = _value(t.factors[0], scope)
+        if isinstance(first, Ones) and not first.row:
+            rest = _value(t.factors[1], scope)
+            for f in t.factors[2:]:
+                rest = multiply(rest, _value(f, scope))
+            if isinstance(rest, np.ndarray) and rest.shape[0] == 1 and rest.shape[1] > 1:
+                return _Tiled(first.scale * rest)
+            return multiply(first, rest)
+    return _value(t, scope)
+
+
 def _add(terms, scope: Scope):
-    values = [(sign, _value(t, scope), t) for sign, t in terms]
+    values = [(sign, _term(t, scope), t) for sign, t in terms]
     arrays = [v for _, v, _ in values if isinstance(v, np.ndarray)]
     shape = next((a.shape for a in arrays if not is_scalar(a)), arrays[0].shape if arrays else None)
     if shape is None:
@@ -511,6 +530,10 @@ def _add(terms, scope: Scope):
             v = v.scale * np.ones(shape) if 1 in shape else None
             if v is None:
                 raise ShapeError("adding 𝟏 to a matrix")
+        elif isinstance(v, _Tiled):
+            if len(shape) != 2 or v.row.shape[1] != shape[1]:
+                raise ShapeError(f"adding 𝟏 times a {describe_shape(v.row.shape)} to a {describe_shape(shape)}")
+            v = np.broadcast_to(v.row, shape)
         elif v.shape != shape:
             if is_scalar(v) and isinstance(t, ast.Num):
                 v = np.full(shape, v[0, 0])          # 1 − σ(Xθ): a literal number against a vector
@@ -582,8 +605,14 @@ def _power(node: ast.Pow, scope: Scope):
     raise ShapeError(f"a power of a {_describe(base)}")
 
 
-def _softmax(v: np.ndarray) -> np.ndarray:
+def _softmax(v: np.ndarray, scope: Scope | None = None) -> np.ndarray:
     if 1 not in v.shape:
+        # softmax(S) of a matrix whose rows are the examples (and only they): each example's row
+        ex = scope.notation.examples_dim if scope is not None else None
+        n = scope.inst.dims.get(ex) if ex is not None else None
+        if n is not None and v.shape[0] == n != v.shape[1]:
+            e = np.exp(v - v.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
         raise Unreadable("softmax of a matrix (say along which axis)")
     e = np.exp(v - v.max())
     return e / e.sum()
@@ -601,7 +630,7 @@ def _call(node: ast.Call, scope: Scope):
     if f == "log":
         return np.log(v)
     if f == "softmax":
-        return _softmax(v)
+        return _softmax(v, scope)
     if f == "relu":
         return np.maximum(v, 0.0)
     if f == "drelu":

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -66,6 +66,8 @@ class Context:
     answered: dict = None           # qid -> final node of an earlier answer
     notes: tuple = ()
     base: str | None = None         # the base loss judged (a question asked of several)
+    named: dict = None              # base -> [(line, node or None)]: the student's own X = … (None: unread)
+    line: int = 0                   # the line being judged: the definition in force there is used
 
 
 # -- instances and truth ------------------------------------------------------------------
@@ -163,7 +165,7 @@ class _ReadingResult:
 
 def _scope(ctx: Context, q, inst, reading) -> ar.Scope:
     nt = notation_for(ctx.problem)
-    return ar.Scope(inst, nt, _bindings(ctx.problem, q, inst), reading, ctx.defs or {}, _refs(ctx))
+    return ar.Scope(inst, nt, _bindings(ctx.problem, q, inst), reading, _defs_at(ctx), _refs(ctx))
 
 
 def _evaluate(node, target: SetTarget, ctx: Context, q, inst, reading):
@@ -209,7 +211,7 @@ def _judge_base(node, target: SetTarget, ctx: Context, policy: Policy, base) -> 
     if not insts:
         return Outcome("review", note=f"no instance of {target.qid} could be drawn at the check dimensions")
     if base is not None:
-        ctx = Context(ctx.problem, ctx.half, ctx.defs, ctx.answered, ctx.notes, base)
+        ctx = replace(ctx, base=base)
     results = []
     for reading in ar.readings(node, _preferred(None, q)):
         results.append(_judge_reading(node, target, ctx, q, insts, reading, policy))
@@ -626,6 +628,98 @@ def _definitions(text: str, nt, ctx: Context) -> None:
         if fn is not None:
             defs[base] = fn
     ctx.defs = defs
+    ctx.named = _named(text, nt, ctx.problem)
+
+
+def _definable(lhs: str, nt, problem) -> str | None:
+    """The name a student's ``X = …`` defines, when it is one this checker must take from the
+    student: a name the file defines (δ_1, δ_S, Z_1, H, h) or one the reader has no other
+    meaning for (S = diag(…), B). The file's inputs (X, W_1, θ), index letters, dimensions and
+    lower-case letters read as rows of their capital keep their meaning."""
+    try:
+        node, repairs = parse(lhs, nt)
+    except (ReadError, RecursionError):
+        return None
+    if repairs or not isinstance(node, ast.Name) or node.sub is not None:
+        return None
+    base = node.base
+    if base.startswith("@"):
+        names = base[1:].split("|")
+        if all(problem.definition(n) is not None and problem.symbol(n) is None for n in names):
+            return base
+        return None
+    if base in nt.dim_names or base == "e" or any(base in (v.latex or (v.name,)) for v in problem.indices):
+        return None
+    if len(base) == 1 and base.islower() and ar._lower_targets(nt, base):
+        return None
+    return base
+
+
+def _named(text: str, nt, problem) -> dict:
+    """Every ``X = …`` of the submission whose X is :func:`_definable`: base -> [(line, node)],
+    node None when the right-hand side cannot be read (then the answers that use X are for
+    review: the file's meaning must not stand in for the student's). In a chain
+    (δ_1 = ∂L/∂Z_1 = …) the last member is the definition."""
+    out: dict = {}
+    for line, row in extract.equation_rows(text):
+        parts = extract._split_top(row, "=")
+        if len(parts) < 2 or not parts[0].strip():
+            continue
+        base = _definable(parts[0].strip(), nt, problem)
+        if base is None:
+            continue
+        rhs, _ = extract.clean_step(parts[-1])
+        try:
+            node, _ = parse(rhs, nt) if rhs.strip() else (None, None)
+        except (ReadError, RecursionError):
+            node = None
+        out.setdefault(base, []).append((line, node))
+    return out
+
+
+def _defs_at(ctx: Context) -> dict:
+    """The student's names in force at the line judged: the latest definition of each at or
+    before it (the first one when the answer comes before its "where X = …")."""
+    defs = dict(ctx.defs or {})
+    for base, rules in (ctx.named or {}).items():
+        if base in defs:
+            continue            # entrywise M_{ij} = … already read
+        before = [r for r in rules if r[0] <= ctx.line]
+        line, node = before[-1] if before else rules[0]
+        defs[base] = _student_value(base, line, node)
+    return defs
+
+
+def _student_value(base: str, line: int, node):
+    shown = base.lstrip("@")
+
+    def value(use: ast.Name, scope: ar.Scope):
+        if node is None:
+            raise Unreadable(f"the submission's own definition of {shown} (line {line})")
+        # inside its own definition the name means what it meant before (h = σ(Xθ) spelled h)
+        inner = replace(scope, defs={k: v for k, v in scope.defs.items() if k != base})
+        try:
+            v = ar.evaluate(node, inner)
+        except ShapeError as exc:
+            raise Unreadable(f"the submission's own definition of {shown} (line {line}): {exc}") from None
+        if use.sub is None:
+            return v
+        if base.startswith("@"):
+            chosen = scope.choose(base[1:])
+            dims, _ = ar._declared(scope.notation.problem, chosen)
+            file_value = ar.value_at(scope.inst, chosen)
+            if ar.as_2d(file_value).shape != v.shape:
+                raise Unreadable(f"{shown}_{use.sub.text} of the submission's {shown} (line {line}), "
+                                 f"a {ar.describe_shape(v.shape)}")
+            arr = v.reshape(file_value.shape)
+            return ar._subscripted(arr, dims, use.sub, scope, lower=False, what=shown)
+        items = ar._items(use.sub.text, scope)
+        if len(items) == 1 and 1 in v.shape:
+            return ar.scalar(v.reshape(-1)[items[0].value])
+        if len(items) == 2 and v.ndim == 2:
+            return ar.scalar(v[items[0].value, items[1].value])
+        raise Unreadable(f"{shown}_{use.sub.text} of the submission's {shown} (line {line})")
+    return value
 
 
 def _after(text: str, seg) -> str:
@@ -761,6 +855,7 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
     found: list[Answer] = []
     lines = extract.prepare(text).split("\n")
     for chain in extract.chains(text):
+        ctx.line = chain.line
         families = sections[chain.line - 1] if 0 < chain.line <= len(sections) else set()
         if chain.error:
             found.append(Answer(None, chain.line, chain.lhs, "unparsed", status="unreadable", reason=chain.error,
@@ -840,6 +935,7 @@ def _text_lines(text: str, problem, sections, ctx: Context, policy: Policy) -> l
         if not isinstance(lhs, ast.Derivative):
             continue
         families = sections[n - 1] if 0 < n <= len(sections) else set()
+        ctx.line = n
         for t in identify(lhs, problem, families):
             a = judge_steps([(n, right.strip())], t, ctx, policy, False)
             a.how = (t.how + "; " if t.how != "by value" else "") + "a line without math delimiters"

@@ -612,6 +612,26 @@ def chains(text: str, vocabulary=None) -> list[Chain]:
     return found
 
 
+def equation_rows(text: str) -> list[tuple[int, str]]:
+    """(line, row) for every row of every math block, inline or displayed, with the file's
+    own macros expanded and spellings unified as :func:`chains` reads them: where a
+    student's ``X = …`` definitions are found (prose math included, which chains skip)."""
+    text = prepare(text)
+    macros, spans = collect_macros(text)
+    for s, e in spans:
+        text = text[:s] + re.sub(r"[^\n]", " ", text[s:e]) + text[e:]
+    out = []
+    for seg in segments(text, layout=True):
+        try:
+            body = normalise_math(seg.body, macros).text
+        except ReadError:
+            continue
+        for row in _rows(body):
+            line = seg.line + body.count("\n", 0, body.find(row)) if row in body else seg.line
+            out.append((line, row.replace("&", " ")))
+    return out
+
+
 # a row that is only a branch condition, "(w \neq o)", "w = o:", "\text{if } w \ne o"
 CONDITION_ROW = re.compile(r"\(?\s*(?:\\text\s*\{\s*(?:if|when|for)\s*\}\s*)?[a-zω]\s*(?:=|\\neq?\b|≠)\s*\{?\s*[a-zA-Z0-9]\s*\}?"
                            r"\s*\)?\s*[:：,]?")

@@ -273,6 +273,13 @@ def _rewrite(toks, out: _Out, macros: Macros, budget: list, notes: list, src: st
                         out.put("'" * max(1, _plain(arg).count("prime")), at)
                         i = j
                         continue
+                if t in ("[", "]") and (k := _iverson(toks, i, t)) is not None:
+                    out.put(r"\indicator[" if t == "[" else "]", at)   # [\![A]\!]: the Iverson bracket of A
+                    i = k
+                    continue
+                if t in ("⟦", "⟧"):
+                    out.put(r"\indicator[" if t == "⟦" else "]", at)
+                    continue
                 if t == "|" and i + 1 < len(toks) and toks[i][0] in ("V", "W") and toks[i + 1][0] == "|":
                     out.put(toks[i][0], toks[i][1])     # |V| as a limit: the vocabulary size
                     i += 2
@@ -319,6 +326,9 @@ def _rewrite(toks, out: _Out, macros: Macros, budget: list, notes: list, src: st
                 continue
             if name == "prime":
                 out.put("'", at)
+                continue
+            if name in ("llbracket", "rrbracket"):
+                out.put(r"\indicator[" if name == "llbracket" else "]", at)
                 continue
             if name in ("dfrac", "tfrac", "cfrac"):
                 out.put(r"\frac", at)
@@ -385,6 +395,22 @@ def _rewrite(toks, out: _Out, macros: Macros, budget: list, notes: list, src: st
                     out.put(r"\text{" + content + "}", at)
                 continue
             out.put(t, at)
+
+
+THIN = ("\\!", "\\,", "\\;", "\\:", "\\ ")
+
+
+def _iverson(toks, i: int, bracket: str) -> int | None:
+    """The end of an Iverson bracket's double bracket ``[\\![`` (or ``]\\!]``) whose first
+    bracket is just before ``i``: the same bracket again after a negative thin space
+    (OCR and hand-typed variants add spaces or more thin spaces), or None."""
+    j, pulled = i, False
+    while j < len(toks) and (toks[j][0].isspace() or toks[j][0] in THIN):
+        pulled = pulled or toks[j][0] == "\\!"
+        j += 1
+    if pulled and j < len(toks) and toks[j][0] == bracket:
+        return j + 1
+    return None
 
 
 def _delta_as_partial(toks: list) -> list:
