@@ -189,17 +189,72 @@ class GenericQuestion:
         return tuple(dims[d] if isinstance(d, str) else d for d in self.shape)
 
 
+#: What an argument of student code may be (``as = KIND`` in ``[code]``), with
+#: the keys each kind takes besides ``name``, ``as`` and ``keyword``.
+ARG_KINDS = {
+    "array": "a float64 copy of the value (the default for arrays)",
+    "rows": "a matrix transposed, its columns handed over as rows (outside vectors as rows)",
+    "float": "a Python float (the default for scalars)",
+    "int": "a Python int (one label, or a size such as K)",
+    "labels": "an int64 array (the default for labels)",
+    "token": "a label as a word string w0, w1, … (a label array: a list of them)",
+    "token_index": "a dict from each word string of dimension `over` to its index (word2Ind)",
+    "points": "an array of values of the scalar `value`, taken from the entries of `from` times `scale`, "
+              "then the value itself: the function is applied elementwise",
+    "dataset": "an object whose sampleTokenIdx() hands out the label array `draws`, each entry after the "
+               "label `rejects` when given (code must redraw when it gets that label)",
+    "function": "a loss function of this [code] table (`replays`), answered from a table the grader derives, "
+                "once per entry of the label array `over` put in the place of the label `label`",
+}
+_ARG_KEYS = {"array": {"value"}, "rows": {"value"}, "float": {"value"}, "int": {"value"}, "labels": {"value"},
+             "token": {"value"}, "token_index": {"over"}, "points": {"value", "from", "scale"},
+             "dataset": {"draws", "rejects"}, "function": {"replays", "over", "label"}}
+
+
+@dataclass(frozen=True)
+class CodeArg:
+    """One argument of student code: its name in the code, the value (an
+    array-language expression over the file's names) and how it is handed
+    over (``kind``: one of ARG_KINDS; "" is the default by type)."""
+
+    name: str
+    value: str = ""
+    kind: str = ""
+    keyword: bool = False         # passed as name=value
+    draws: str = ""               # dataset: the label array handed out
+    rejects: str = ""             # dataset: the label handed out before each draw (to be redrawn)
+    over: str = ""                # token_index: a dimension; function: a label array
+    replays: str = ""             # function: the [code.functions] entry it stands for
+    label: str = ""               # function: the label each entry of `over` replaces
+    points: str = ""              # points: the array whose entries give the points
+    scale: float = 1.0            # points: their factor
+
+
+@dataclass(frozen=True)
+class CodeOutput:
+    """One returned value: ``what`` is loss, scores, grads, grad:<name> (the
+    gradient by a symbol or definition) or value:<name> (a symbol's own
+    value: the samples drawn; with a points argument, value:loss is the
+    loss at every point); ``layout`` "rows" hands a matrix back transposed."""
+
+    name: str                     # the code's name for it (messages): gradOutsideVecs
+    what: str
+    layout: str = ""
+
+
 @dataclass(frozen=True)
 class CodeLayout:
     """How student code presents a loss (consumed by ``gradkey code``)."""
 
-    name: str                     # function name, or Class.method
+    name: str                     # function name, or Class.method; name:variant for a second layout of one function
     kind: str                     # "function" or "method"
     loss: str
-    args: tuple                   # symbol names in call order (labels as integer arrays)
-    outputs: tuple                # "loss", "grad:<symbol>", "grads" (dict keyed by params)
+    args: tuple                   # the argument names in call order (for a plain symbol: its name)
+    outputs: tuple                # "loss", "grad:<symbol>", "grads" (dict keyed by params), "value:<name>", "scores"
     params: dict = field(default_factory=dict)   # method layouts: dict key -> symbol
     constructor: dict = field(default_factory=dict)
+    arg_specs: tuple = ()         # CodeArg, one per argument
+    output_specs: tuple = ()      # CodeOutput, one per returned value
 
 
 @dataclass(frozen=True)
@@ -708,6 +763,7 @@ def _tables(r: _Reader, value, key: str) -> list:
 def _code(r: _Reader, spec, types: dict, loss_names: set, env, file) -> tuple:
     spec = r.table(spec, "code", {"functions", "methods", "conventions"})
     layouts = []
+    declared = {str(n) for n in (spec.get("functions") or {})} if isinstance(spec.get("functions"), dict) else set()
     for kind in ("functions", "methods"):
         for fname, f in r.table(spec.get(kind, {}), f"code.{kind}").items():
             key = f"code.{kind}.{fname}"
@@ -715,24 +771,33 @@ def _code(r: _Reader, spec, types: dict, loss_names: set, env, file) -> tuple:
             f = r.table(f, key, allowed, required=("loss", "args", "outputs"))
             if f["loss"] not in loss_names:
                 r.fail(f"{key}.loss", f"unknown loss {f['loss']!r} (declared: {', '.join(sorted(loss_names))})")
-            args = r.strings(f["args"], f"{key}.args")
-            for a in args:
-                if a not in types:
-                    r.fail(f"{key}.args", f"{a!r} is not a symbol (symbols: {', '.join(sorted(types))})")
-            outputs = r.strings(f["outputs"], f"{key}.outputs")
+            if not isinstance(f["args"], list):
+                r.fail(f"{key}.args", f"must be a list of symbol names or {{ name = …, value = …, as = … }} tables, "
+                                      f"got {f['args']!r}")
+            specs = tuple(_code_arg(r, a, f"{key}.args[{n}]", types, env, file, declared - {fname})
+                          for n, a in enumerate(f["args"]))
+            names = [s.name for s in specs]
+            if len(set(names)) != len(names):
+                r.fail(f"{key}.args", f"two arguments are named {next(n for n in names if names.count(n) > 1)!r}")
+            if not isinstance(f["outputs"], list):
+                r.fail(f"{key}.outputs", f"must be a list of outputs, got {f['outputs']!r}")
+            points = any(s.kind == "points" for s in specs)
+            outs = tuple(_code_output(r, o, f"{key}.outputs[{n}]", types, env, points)
+                         for n, o in enumerate(f["outputs"]))
             params = r.table(f.get("params", {}), f"{key}.params")
-            for out in outputs:
-                if out in ("loss", "grads", "scores"):
-                    continue
-                if not out.startswith("grad:") or out[5:] not in types:
-                    r.fail(f"{key}.outputs", f"{out!r}: an output is loss, scores, grads or grad:<symbol>")
             for pkey, sym in params.items():
                 if sym not in types:
                     r.fail(f"{key}.params.{pkey}", f"{sym!r} is not a symbol")
             if kind == "methods" and "." not in fname:
                 r.fail(key, "a method layout is named Class.method, e.g. TwoLayerNet.loss")
-            layouts.append(CodeLayout(fname, kind[:-1] if kind == "functions" else "method", f["loss"], args, outputs,
-                                      dict(params), dict(f.get("constructor", {}))))
+            layouts.append(CodeLayout(fname, kind[:-1] if kind == "functions" else "method", f["loss"],
+                                      tuple(names), tuple(o.what for o in outs), dict(params),
+                                      dict(f.get("constructor", {})), specs, outs))
+    by_name = {l.name: l for l in layouts}
+    for l in layouts:
+        for n, a in enumerate(l.arg_specs):
+            if a.kind == "function":
+                _replayable(r, f"code.functions.{l.name}.args[{n}].replays", by_name[a.replays], a.label)
     conventions = {}
     for cname, subs in r.table(spec.get("conventions", {}), "code.conventions").items():
         key = f"code.conventions.{cname}"
@@ -745,6 +810,143 @@ def _code(r: _Reader, spec, types: dict, loss_names: set, env, file) -> tuple:
                 r.fail(f"{key}.{sym}", f"the substitute has {e.type.show()}, {sym} has {types[sym].show()}")
         conventions[cname] = dict(subs)
     return tuple(layouts), conventions
+
+
+def _replayable(r: _Reader, key: str, target: CodeLayout, label: str) -> None:
+    """A replayed loss is answered from a table by gradkey's sandbox, which takes
+    calls f(vector, label, matrix, …) and returns (loss, ∂/∂vector, ∂/∂matrix)."""
+    kinds = [a.kind or "array" for a in target.arg_specs]
+    ok = (len(kinds) >= 3 and kinds[0] == "array" and kinds[1] == "int" and target.arg_specs[1].value == label
+          and kinds[2] in ("array", "rows") and len(target.outputs) == 3 and target.outputs[0] == "loss"
+          and all(o.startswith("grad:") for o in target.outputs[1:]))
+    if not ok:
+        r.fail(key, f"{target.name!r} cannot be replayed: a replayed loss takes (vector, {label} as int, matrix, …) "
+                    "and returns (loss, gradient by the vector, gradient by the matrix)")
+
+
+def _label(r: _Reader, value, key: str, types: dict, array: bool | None = None) -> str:
+    """The name of a label symbol (array: must be a label array; False: a single label)."""
+    labels = sorted(n for n, t in types.items() if t.kind == "index" and t.range_ and
+                    (array is None or bool(t.shape) == array))
+    if not isinstance(value, str) or value not in labels:
+        what = "a label array" if array else "a single label" if array is False else "a label"
+        r.fail(key, f"must name {what} of the file, got {value!r} (allowed: {', '.join(labels) or 'none declared'})")
+    return value
+
+
+def _code_arg(r: _Reader, a, key: str, types: dict, env, file, functions: set) -> CodeArg:
+    """One entry of ``args``: a symbol name (handed over by its type), or a table
+    { name, value, as, keyword, … } (see ARG_KINDS)."""
+    if isinstance(a, str):
+        if a not in types:
+            r.fail(key, f"{a!r} is not a symbol (symbols: {', '.join(sorted(types))}); for a definition, an "
+                        f"expression or another kind write {{ name = \"…\", value = \"{a}\", as = \"…\" }}")
+        return CodeArg(a, a)
+    kinds = ", ".join(ARG_KINDS)
+    if not isinstance(a, dict):
+        r.fail(key, f"must be a symbol name or a table {{ name = …, value = …, as = … }}, got {a!r}")
+    kind = a.get("as", "")
+    if kind and kind not in ARG_KINDS:
+        close = difflib.get_close_matches(str(kind), list(ARG_KINDS), n=1)
+        r.fail(f"{key}.as", f"unknown argument kind {kind!r}{f'; did you mean {close[0]!r}?' if close else ''} "
+                            f"(allowed: {kinds})")
+    r.table(a, key, {"name", "as", "keyword"} | _ARG_KEYS.get(kind or "array", set()))
+    name = r.string(a.get("name", a.get("value", "")), f"{key}.name")
+    if not name.isidentifier():
+        r.fail(f"{key}.name", f"{name!r} is not a Python parameter name")
+    keyword = a.get("keyword", False)
+    if not isinstance(keyword, bool):
+        r.fail(f"{key}.keyword", f"must be true or false, got {keyword!r}")
+    if kind == "dataset":
+        draws = _label(r, a["draws"], f"{key}.draws", types, array=True) if "draws" in a else ""
+        rejects = _label(r, a["rejects"], f"{key}.rejects", types, array=False) if "rejects" in a else ""
+        if rejects and not draws:
+            r.fail(f"{key}.rejects", "a dataset rejects a label only while it draws: add draws = \"<label array>\"")
+        return CodeArg(name, "", kind, keyword, draws=draws, rejects=rejects)
+    if kind == "function":
+        for k in ("replays", "over", "label"):
+            if k not in a:
+                r.fail(key, f"a function argument needs {k!r}: replays = the [code.functions] entry it stands for, "
+                            "over = the label array it is called for, label = the label each entry replaces")
+        if a["replays"] not in functions:
+            r.fail(f"{key}.replays", f"{a['replays']!r} is not another function of [code.functions] "
+                                     f"(declared: {', '.join(sorted(functions)) or 'none'})")
+        return CodeArg(name, "", kind, keyword, over=_label(r, a["over"], f"{key}.over", types, array=True),
+                       replays=a["replays"], label=_label(r, a["label"], f"{key}.label", types, array=False))
+    if kind == "token_index":
+        if a.get("over") not in env.dims:
+            r.fail(f"{key}.over", f"must name a dimension (declared: {', '.join(sorted(env.dims))}), "
+                                  f"got {a.get('over')!r}")
+        return CodeArg(name, "", kind, keyword, over=a["over"])
+    if "value" not in a:
+        r.fail(key, f"missing required key 'value' (an expression over the file's names, e.g. \"{name}\")")
+    e = _expr(a["value"], env, file, f"{key}.value")
+    t = e.type
+    need = {"rows": (t.kind == "array" and len(t.shape) == 2, "a matrix"),
+            "float": (t.kind == "array" and not t.shape, "a scalar"),
+            "int": (not t.shape and t.kind in ("array", "index"), "a single label or a scalar size"),
+            "labels": (t.kind == "index", "labels"),
+            "token": (t.kind == "index", "labels"),
+            "points": (t.kind == "array" and not t.shape and a["value"] in types, "a scalar symbol"),
+            "array": (t.kind == "array", "numbers")}.get(kind or "array")
+    if kind and not need[0]:
+        r.fail(f"{key}.value", f"as = {kind!r} needs {need[1]}, but {a['value']!r} has {t.show()}")
+    if kind == "points":
+        src = a.get("from")
+        if src not in types or types[src].kind != "array" or not types[src].shape:
+            r.fail(f"{key}.from", f"must name an array symbol whose entries give the points, got {src!r}")
+        scale = a.get("scale", 1.0)
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0:
+            r.fail(f"{key}.scale", f"must be a positive number, got {scale!r}")
+        return CodeArg(name, a["value"], kind, keyword, points=src, scale=float(scale))
+    return CodeArg(name, a["value"], kind, keyword)
+
+
+_OUTPUT_FORMS = "loss, scores, grads, grad:<symbol or definition>, value:<symbol>"
+
+
+def _code_output(r: _Reader, o, key: str, types: dict, env, points: bool) -> CodeOutput:
+    """One entry of ``outputs``: a string (loss, scores, grads, grad:NAME) or a
+    table { name, grad = NAME | value = NAME, layout = "rows" }."""
+    if isinstance(o, str):
+        spec = {"name": o, "what": o}
+    elif isinstance(o, dict):
+        r.table(o, key, {"name", "grad", "value", "layout"}, required=("name",))
+        if ("grad" in o) == ("value" in o):
+            r.fail(key, "give exactly one of grad = \"<symbol or definition>\" and value = \"loss\" | "
+                        "\"<label symbol>\"")
+        what = f"grad:{o['grad']}" if "grad" in o else f"value:{o['value']}"
+        spec = {"name": r.string(o["name"], f"{key}.name"), "what": what, "layout": o.get("layout", "")}
+    else:
+        r.fail(key, f"must be one of {_OUTPUT_FORMS} or a table {{ name = …, grad = … }}, got {o!r}")
+    what = spec["what"]
+    if what in ("loss", "grads", "scores"):
+        pass
+    elif what.startswith("grad:"):
+        target = what[5:]
+        if target not in env.types or env.types[target].kind != "array":
+            known = sorted(n for n, t in env.types.items() if t.kind == "array")
+            r.fail(key, f"{what!r}: the gradient by {target!r}, which is not a symbol or definition of numbers "
+                        f"(known: {', '.join(known)})")
+    elif what.startswith("value:"):
+        target = what[6:]
+        if target == "loss":
+            if not points:
+                r.fail(key, "value = \"loss\" is the loss at every point: it needs an argument with as = \"points\"")
+        elif target not in types or types[target].kind != "index":
+            labels = sorted(n for n, t in types.items() if t.kind == "index" and t.range_)
+            r.fail(key, f"{what!r}: a returned value is \"loss\" (with points) or a label symbol "
+                        f"({', '.join(labels) or 'none declared'})")
+    else:
+        r.fail(key, f"{what!r}: an output is {_OUTPUT_FORMS}, or a table {{ name = …, grad = …, layout = \"rows\" }}")
+    layout = spec.get("layout", "")
+    if layout not in ("", "rows", "columns"):
+        r.fail(f"{key}.layout", f"unknown layout {layout!r} (allowed: rows, columns)")
+    if layout == "rows":
+        target = what.split(":", 1)[1] if ":" in what else ""
+        if not target or len(env.types.get(target, al.SCALAR).shape) != 2:
+            r.fail(f"{key}.layout", f"layout = \"rows\" transposes a matrix, but {what!r} is not one")
+    return CodeOutput(spec["name"], what, "" if layout == "columns" else layout)
 
 
 _READER_KEYS = {"loss_words", "loss_content", "loss_letters", "vocabulary_sets", "variable_words", "otherwise_words",

@@ -345,8 +345,8 @@ def cmd_code(args) -> int:
             if early.import_error:
                 names = preflight.function_names(args.files[0], args.problem or "auto")
                 if names is None:
-                    from gradkey.verify.code.layout import CS224N
-                    names = [a.function for a in CS224N]
+                    from gradkey.verify.code.layout import default_adapters
+                    names = [a.function for a in default_adapters()]
                 print(code_text(preflight.import_failure(args.files[0], early, names)))
                 return EXIT_FINDINGS
         return _code(args, limits, early)
@@ -360,13 +360,13 @@ def _code(args, limits, early) -> int:
     from pathlib import Path
 
     from gradkey.verify.code import filelayout
-    from gradkey.verify.code.layout import CS224N, load_map
+    from gradkey.verify.code.layout import default_adapters, load_map
     from gradkey.verify.grade import exports, rubric as rubrics
     from gradkey.verify.grade.batch import CodeJob
     from gradkey.verify.grade.discover import CODE
     from gradkey.verify.grade.gradebook import students
 
-    adapters, problem_set = CS224N, None
+    adapters, problem_set = default_adapters(), None
     try:
         if args.map:
             adapters = load_map(args.map)
@@ -375,7 +375,7 @@ def _code(args, limits, early) -> int:
             # is checked for the ones it defines
             adapters, problem_set = filelayout.layouts(filelayout.load_problem(args.problem)), args.problem
         else:
-            problem_set = "auto"   # found by the functions the file defines; word2vec otherwise
+            problem_set = "auto"   # found by the functions the file defines; the default set otherwise
     except (OSError, ValueError) as exc:
         print(f"gradkey code: {exc}", file=sys.stderr)
         return EXIT_USAGE

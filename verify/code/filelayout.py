@@ -39,6 +39,7 @@ class Part:
     symbol: str | None = None
     key: str | None = None
     position: int = 0          # which returned value holds it
+    layout: str = ""           # "rows": handed back transposed
 
     @property
     def meaning(self) -> str:
@@ -55,6 +56,14 @@ class FileLayout:
 
     def __post_init__(self):
         object.__setattr__(self, "loss_name", self.decl.loss)
+        for spec in self.decl.arg_specs:
+            if spec.kind == "function":
+                # the replay needs the instance each call of the base loss sees
+                # (layout.context), which only the scores route's instances give
+                raise ValueError(f"{self.problem.source}: [code.functions.{self.decl.name}] argument {spec.name}: "
+                                 "a replayed loss argument (as = \"function\") is checked only for a problem set "
+                                 "served by the scores route (word2vec-style losses); declare the outer function's "
+                                 "own loss instead")
 
     # -- names ---------------------------------------------------------------------
     @property
@@ -75,17 +84,29 @@ class FileLayout:
 
     @property
     def arguments(self) -> tuple:
-        return tuple(self.decl.args)
+        """The positional arguments' names, as call.args (keywords go in call.kwargs)."""
+        return tuple(s.name for s in self._specs if not s.keyword)
+
+    @property
+    def _specs(self) -> tuple:
+        from gradkey.derive.problemfile import CodeArg
+        return self.decl.arg_specs or tuple(CodeArg(a, a) for a in self.decl.args)
 
     @functools.cached_property
     def parts(self) -> tuple:
         out = []
+        specs = self.decl.output_specs or ()
         for n, spec in enumerate(self.decl.outputs):
+            # a table output names itself; a string one is named as students know it (dW)
+            named = specs[n].name if n < len(specs) and specs[n].name != spec else None
+            layout = specs[n].layout if n < len(specs) else ""
             if spec == "loss":
-                out.append(Part("loss", "loss", position=n))
+                out.append(Part(named or "loss", "loss", position=n))
             elif spec.startswith("grad:"):
                 sym = spec[5:]
-                out.append(Part(f"d{sym}", "grad", sym, position=n))
+                out.append(Part(named or f"d{sym}", "grad", sym, position=n, layout=layout))
+            elif spec.startswith("value:"):
+                out.append(Part(named or spec[6:], "value", spec[6:], position=n))
             elif spec == "grads":
                 for key, sym in self.decl.params.items():
                     out.append(Part(f"grads['{key}']", "grads", sym, key, position=n))
@@ -100,8 +121,10 @@ class FileLayout:
         return len(self.decl.outputs)
 
     def returns_text(self) -> str:
-        names = {"loss": "loss", "grads": "grads"}
-        return ", ".join(names.get(s, f"d{s[5:]}" if s.startswith("grad:") else s) for s in self.decl.outputs)
+        by_position = {}
+        for p in self.parts:
+            by_position.setdefault(p.position, "grads" if p.kind == "grads" else p.name)
+        return ", ".join(by_position[n] for n in range(self.returns))
 
     # -- conventions -------------------------------------------------------------------
     @functools.cached_property
@@ -127,8 +150,8 @@ class FileLayout:
 
     @functools.cached_property
     def parameters(self) -> tuple:
-        """The symbols the code is handed that are differentiated (grad outputs)."""
-        return tuple(dict.fromkeys(p.symbol for p in self.parts if p.symbol))
+        """The symbols (or definitions) that are differentiated (grad outputs)."""
+        return tuple(dict.fromkeys(p.symbol for p in self.parts if p.symbol and p.kind in ("grad", "grads")))
 
     # -- the truth -----------------------------------------------------------------------
     def truth(self, inst: GenericInstance, convention: str | None = None) -> dict:
@@ -143,35 +166,58 @@ class FileLayout:
             loss = value
             grads[sym] = grad
         for p in self.parts:
-            out[p.name] = np.float64(loss) if p.kind == "loss" else np.asarray(grads[p.symbol], dtype=float)
+            if p.kind == "loss":
+                out[p.name] = np.float64(loss)
+            elif p.kind == "value":
+                out[p.name] = self._value(p, at)
+            else:
+                g = np.asarray(grads[p.symbol], dtype=float)
+                out[p.name] = g.T if p.layout == "rows" else g
         return out
+
+    def _value(self, part: Part, inst: GenericInstance) -> np.ndarray:
+        """A returned value: a label symbol's own (the samples drawn), or with a
+        points argument the loss at every point."""
+        if part.symbol != "loss":
+            return np.asarray(inst.value(part.symbol), dtype=float)
+        from gradkey.verify.code.layout import CONVERTERS
+        spec = next(s for s in self._specs if s.kind == "points")
+        with np.errstate(over="ignore"):
+            return np.asarray(inst.replace(**{spec.value: CONVERTERS["points"](spec, inst)}).evaluate(
+                self.problem.loss(self.loss).expr), dtype=float)
 
     def _any_symbol(self) -> str:
         return next(s.name for s in self.problem.symbols if s.role == "parameter")
 
     def shape(self, part: Part, inst: GenericInstance) -> tuple:
-        return () if part.kind == "loss" else tuple(np.shape(inst.value(part.symbol)))
+        if part.kind == "loss":
+            return ()
+        if part.kind == "value":
+            return tuple(np.shape(self._value(part, inst)))
+        shape = tuple(np.shape(inst.value(part.symbol)))
+        return shape[::-1] if part.layout == "rows" else shape
 
     # -- the call ------------------------------------------------------------------------
-    def argument(self, name: str, inst: GenericInstance):
-        s = self.problem.symbol(name)
-        v = inst.value(name)
-        if s is not None and s.role == "label":
-            return np.asarray(v, dtype=np.int64).copy()
-        if np.ndim(v) == 0:
-            return float(v)
-        return np.array(v, dtype=np.float64)
-
     def call(self, inst: GenericInstance) -> Call:
-        args = [self.argument(a, inst) for a in self.decl.args]
+        # one converter per argument kind, shared with the scores route's adapters (layout.CONVERTERS)
+        from gradkey.verify.code.layout import CONVERTERS, queue
+        args, kwargs, samples = [], {}, ()
+        for spec in self._specs:
+            value = CONVERTERS[spec.kind](spec, inst)
+            if spec.keyword:
+                kwargs[spec.name] = value
+            else:
+                args.append(value)
+            if spec.kind == "dataset":
+                samples = queue(spec, inst)
         if not self.is_method:
-            return Call(args)
+            return Call(args, kwargs, samples=samples)
         cls, method = self.decl.name.split(".", 1)
         init = [int(inst.dims[d]) for d in self.decl.constructor.values()]
         params = {k: np.array(inst.value(sym), dtype=np.float64) for k, sym in self.decl.params.items()}
         target = {"class": cls, "init": {"args": init, "kwargs": {}}, "set": {"params": encode(params)},
                   "method": method}
-        return Call(args, target=target)
+        return Call(args, kwargs, samples=samples, target=target)
 
     def state(self, inst: GenericInstance) -> dict:
         """What the call sets on the object, to find it modified afterwards."""
@@ -187,16 +233,28 @@ class FileLayout:
                 ] = "params below"
             for k, sym in self.decl.params.items():
                 out[f"params['{k}']"] = plain(inst.value(sym))
-        for a in self.decl.args:
-            v = self.argument(a, inst)
-            out[a] = v.tolist() if isinstance(v, np.ndarray) and v.dtype.kind in "iu" else (
-                plain(v) if isinstance(v, np.ndarray) else round(v, 6))
+        call = self.call(inst)
+        for spec, v in zip([s for s in self._specs if not s.keyword] + [s for s in self._specs if s.keyword],
+                           list(call.args) + list(call.kwargs.values())):
+            if spec.kind in ("dataset", "function"):
+                out[spec.name] = f"(controlled: hands out {list(call.samples)})" if spec.kind == "dataset" else \
+                    "(the derived base loss)"
+            elif isinstance(v, np.ndarray):
+                out[spec.name] = v.tolist() if v.dtype.kind in "iu" else plain(v)
+            else:
+                out[spec.name] = round(v, 6) if isinstance(v, float) else v
         return out
 
 
 # -- finding the layouts of a file -----------------------------------------------------
 
-def layouts(problem: GenericProblem) -> list[FileLayout]:
+def layouts(problem: GenericProblem) -> list:
+    """The file's [code] functions: adapters on the scores route's instances
+    where that route serves the file's losses (layout.scores_route), layouts
+    checked on the file's own instances otherwise."""
+    from gradkey.verify.code import layout
+    if layout.scores_route(problem):
+        return list(layout.adapters(problem))
     return [FileLayout(problem, d) for d in problem.code]
 
 
@@ -209,11 +267,11 @@ def defined_names(source: str) -> set:
     return set(_DEF.findall(source))
 
 
-def present(layout: FileLayout, names: set) -> bool:
-    if layout.is_method:
+def present(layout, names: set) -> bool:
+    if getattr(layout, "is_method", False):
         cls, method = layout.function.split(".", 1)
         return cls in names and method in names
-    return layout.function in names
+    return layout.function.split(":", 1)[0] in names      # NAME:variant is NAME
 
 
 def detect(path: str | Path, problems: list[GenericProblem]) -> tuple[GenericProblem, list[FileLayout]] | None:
@@ -237,12 +295,16 @@ def detect_source(source: str, problems: list[GenericProblem]) -> tuple[GenericP
 
 
 def bundled_with_code() -> list[GenericProblem]:
-    """The bundled problem files that declare code layouts (a file without a
-    [code] table is not loaded: read with tomllib alone, that is cheap)."""
+    """The bundled problem files that declare code layouts, besides the default
+    set (preflight.DEFAULT_PROBLEM: checked whole when none of these is found).
+    A file without a [code] table is not loaded: read with tomllib alone, that is cheap."""
     import tomllib
     from gradkey.derive.problemfile import bundled, load
+    from gradkey.verify.code.preflight import DEFAULT_PROBLEM
     out = []
-    for f in bundled().values():
+    for name, f in bundled().items():
+        if name == DEFAULT_PROBLEM:
+            continue
         try:
             if "code" not in tomllib.loads(f.read_text(encoding="utf-8")):
                 continue

@@ -1,16 +1,28 @@
 """How a function of formula code maps to the problem set.
 
-An :class:`Adapter` turns an instance into the function's arguments (in the
-code's own layout: outside vectors as *rows*, word strings for skip-gram, a
-controlled ``dataset``) and turns its results back into the problem's layout
-to compare with the derived truth. The CS224n word2vec layout is built in;
-:func:`declared` adapters (or a TOML file, :func:`load_map`) let a user map
-any loss-and-gradient function of the problem set by naming the kinds of its
-arguments and outputs.
+A problem file's ``[code]`` table declares each function: its arguments (a
+value of the file and how it is handed over — ``as = "rows"``, ``"int"``,
+``"token"``, a ``dataset`` queue, a loss function replayed from a table …),
+its outputs (``loss``, ``grad:NAME`` with a layout) and the loss the truth
+is derived from. An :class:`Adapter` is built from one such declaration: it
+turns an instance into the call (one converter per kind, :data:`CONVERTERS`)
+and the derived truth into the outputs in the code's layout. Nothing here
+names a problem set: word2vec's CS224n functions are the ``[code]`` table of
+``derive/problems/word2vec.toml`` (:func:`default_adapters`).
+
+The adapters still take today's word2vec-style ``Instance`` (derive/signature.py)
+as their input; :func:`named_values` is the one place that turns an instance
+into the file's named values, which the converters read.
+
+A user's TOML map (``gradkey code --map``, :func:`load_map`) is the same
+declaration written with the older shorthand kinds (``U_rows``, ``base_loss``,
+…), translated here into ``[code]`` arguments (:data:`SHORTHAND`).
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -28,8 +40,8 @@ def derivation(*args):
     from gradkey.derive import derivation as derived
     return derived(*args)
 
+
 DATASET = Handle("dataset")
-BASE = Handle("base")          # skip-gram's base loss, answered from a replay table
 
 
 @dataclass(frozen=True)
@@ -39,9 +51,10 @@ class Call:
     kwargs: dict = field(default_factory=dict)
     samples: tuple = ()        # the queue the dataset hands out
     tables: dict = field(default_factory=dict)   # replay tables (protocol.py), by handle name
-    base_window: tuple = ()    # skip-gram: the outside words the base loss must be called with
+    base_window: tuple = ()    # a replayed loss: the labels it must be called with, in any order
     target: dict | None = None # default: the module function of the adapter
     stands_for: dict = field(default_factory=dict)  # table handle -> the module function it replaces
+    base_args: dict = field(default_factory=dict)   # a replayed loss: "center"/"outside" it must be handed
 
     def request(self, function: str) -> dict:
         """The call in the wire format of protocol.py."""
@@ -54,210 +67,415 @@ class Call:
                 "stands_for": dict(self.stands_for)}
 
 
-@dataclass(frozen=True)
-class Output:
-    name: str                  # the code's name for it: gradOutsideVecs
-    value: np.ndarray          # in the code's layout
-    expected: np.ndarray       # the truth in the code's layout
-    rows_are_words: bool = False
+# -- the seam: an instance as the file's named values ------------------------------------------
 
+def named_values(problem, inst):
+    """The instance as values by the problem file's names (a GenericInstance,
+    so that definitions such as v_c = V[:, c] and expressions such as M / 2
+    evaluate). Today's word2vec ``Instance`` carries one attribute per symbol
+    and index variable of its file; the dimensions are read off the arrays'
+    shapes. A GenericInstance is returned as it is."""
+    from gradkey.derive.draw import GenericInstance
+    if isinstance(inst, GenericInstance):
+        return inst
+    dims, values = {}, {}
+    for s in problem.symbols:
+        v = getattr(inst, s.name)
+        shape = np.shape(np.asarray(v))
+        if len(shape) == len(s.shape):
+            dims.update({d: int(n) for d, n in zip(s.shape, shape) if isinstance(d, str)})
+    for s in problem.symbols:
+        v = getattr(inst, s.name)
+        if s.role == "label":
+            v = np.asarray(v, dtype=int).reshape(tuple(dims.get(d, 0) for d in s.shape))
+        else:
+            v = np.asarray(v, dtype=float)
+        values[s.name] = v
+    for i in problem.indices:
+        values[i.name] = int(getattr(inst, i.name))
+    return GenericInstance(problem, dims, values)
+
+
+def context(inst, j: int):
+    """The instance seen by the j-th call of a replayed loss (its label set to
+    the j-th entry of ``over``, the labels drawn for it those of row j)."""
+    return inst.context(j)
+
+
+def truth(loss: str, inst):
+    """The derived loss and gradients at ``inst`` (``.loss``, ``[name]``)."""
+    return gradients(loss, inst)
+
+
+def loss_at(loss: str, inst, changes: dict):
+    """The loss evaluated with some symbols replaced (an array of points for a
+    scalar: the loss at each point)."""
+    with np.errstate(over="ignore"):  # e^{-x} overflows to inf for x << 0 and σ is then exactly 0
+        return np.asarray(derivation(loss, inst.dims).loss(inst.replace(**changes)), dtype=float)
+
+
+# -- converters: one per argument kind (derive/problemfile.py ARG_KINDS) -------------------------
+
+def token(j) -> str:
+    """A word index as the string the code's word2Ind maps back to it."""
+    return f"w{int(j)}"
+
+
+def _default(spec, g):
+    """Handed over by type: labels as int64 arrays, scalars as floats, arrays as float64 copies."""
+    s = g.problem.symbol(spec.value)
+    v = _value(spec, g)
+    if s is not None and s.role == "label":
+        return np.asarray(v, dtype=np.int64).copy()
+    if np.ndim(v) == 0:
+        return float(v)
+    return np.array(v, dtype=np.float64)
+
+
+def _value(spec, g):
+    if g.problem.symbol(spec.value) is not None or g.problem.definition(spec.value) is not None:
+        return g.value(spec.value)
+    return g.evaluate(spec.value)
+
+
+def _points(spec, g):
+    return np.append(np.asarray(g.value(spec.points), dtype=float).ravel() * spec.scale, float(g.value(spec.value)))
+
+
+def _tokens(spec, g):
+    v = np.asarray(_value(spec, g))
+    return token(v) if v.ndim == 0 else [token(j) for j in v.ravel()]
+
+
+CONVERTERS = {
+    "": _default,
+    "array": lambda spec, g: np.array(_value(spec, g), dtype=np.float64),
+    "rows": lambda spec, g: np.array(np.asarray(_value(spec, g)).T, dtype=np.float64),
+    "float": lambda spec, g: float(_value(spec, g)),
+    "int": lambda spec, g: int(round(float(_value(spec, g)))),
+    "labels": lambda spec, g: np.asarray(_value(spec, g), dtype=np.int64).copy(),
+    "token": _tokens,
+    "token_index": lambda spec, g: {token(n): n for n in range(g.dims[spec.over])},
+    "points": _points,
+    "dataset": lambda spec, g: DATASET,
+    "function": lambda spec, g: Handle(_table(spec)),
+    "list": lambda spec, g: [int(s) for s in np.asarray(_value(spec, g)).ravel()],   # --map shorthand: samples
+}
+
+
+def _table(spec) -> str:
+    """The replay table's handle (never "dataset", the dataset's)."""
+    return f"replay:{spec.name}"
+
+
+def queue(spec, g) -> tuple:
+    """What a dataset argument's sampleTokenIdx() hands out: the label array
+    ``draws``, each entry after the label ``rejects`` when declared. Code
+    written for the course redraws when it gets that label (word2vec's o), so
+    correct code ends up with exactly the draws; code that keeps it (a real
+    bug: o then counts as its own negative sample) does not."""
+    if not spec.draws:
+        return ()
+    drawn = [int(s) for s in np.asarray(g.value(spec.draws)).ravel()]
+    if not spec.rejects:
+        return tuple(drawn)
+    rejected = int(g.value(spec.rejects))
+    return tuple(x for s in drawn for x in (rejected, s))
+
+
+# -- adapters -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Adapter:
-    function: str
+    function: str              # as declared: NAME or NAME:variant
     loss: str                  # the loss the truth is derived from
     needs: str = ""            # "distinct" | "repeated" | ""
     outputs: tuple = ()        # the code's names of the returned values
     arguments: tuple = ()      # the code's names of its arguments (for messages)
-    make_call: object = None   # inst -> Call (default: the CS224n layout's)
-    make_truth: object = None  # inst -> list of expected outputs
+    make_call: object = None   # inst -> Call
+    make_truth: object = None  # inst -> list of expected outputs, in the code's layout
     stability: bool = True     # judged on large-magnitude probes too (loss and gradient functions)
+    problem: object = None     # the problem file it was declared in
+    rows: frozenset = frozenset()          # outputs handed back transposed: one row per word
+    label_outputs: frozenset = frozenset() # outputs that are labels (integers are right)
+    draws: str = ""            # the label array a dataset argument hands out ("" none)
+    rejects: str = ""          # the label it hands out before each draw
+    checks_draws: bool = False # the loss reads the draws: the code must use exactly them
+    replays: tuple = ()        # outputs the replayed loss also returns (summed over its calls)
+    declaration: object = None # the [code] declaration (derive.problemfile.CodeLayout)
+    points: str = ""           # the scalar a points argument varies (an elementwise function), "" none
 
-    def call(self, inst: Instance) -> Call:
-        return (self.make_call or CALLS[self.function])(inst)
+    def call(self, inst) -> Call:
+        return self.make_call(inst)
 
-    def expected(self, inst: Instance) -> list[np.ndarray]:
-        return (self.make_truth or TRUTHS[self.function])(inst)
+    def expected(self, inst) -> list[np.ndarray]:
+        return self.make_truth(inst)
 
-
-def _naive_call(i):
-    return Call([np.array(i.v_c, dtype=float), int(i.o), np.array(i.U.T, dtype=float), DATASET])
-
-
-def _with_rejections(i) -> tuple:
-    """The dataset's queue: o before every sample. The course's
-    getNegativeSamples redraws when it gets o, so correct code ends up with
-    exactly ``i.samples``; code that draws with sampleTokenIdx() itself and
-    keeps o (a real bug: o then counts as its own negative) does not."""
-    queue = []
-    for s in i.samples:
-        queue += [i.o, s]
-    return tuple(queue)
+    def values(self, inst):
+        return named_values(self.problem, inst)
 
 
-def _neg_call(i):
-    return Call([np.array(i.v_c, dtype=float), int(i.o), np.array(i.U.T, dtype=float), DATASET],
-                {"K": i.dims.K}, samples=_with_rejections(i))
+def _reads(problem, loss: str) -> set:
+    """The names the loss reads, through its definitions."""
+    from gradkey.derive import arraylang as al
+    seen, todo = set(), set(al.names(problem.loss(loss).expr.node))
+    while todo:
+        n = todo.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        d = problem.definition(n)
+        if d is not None:
+            todo |= set(al.names(d.expr.node))
+    return seen
 
 
-def _words(W):
-    return [f"w{j}" for j in range(W)]
+def _output_value(out, loss: str, g, points, inst, grads):
+    kind, _, target = out.what.partition(":")
+    if kind == "loss":
+        v = np.float64(grads().loss)
+    elif kind == "grad":
+        v = np.asarray(grads()[target], dtype=float)
+    elif target == "loss":
+        v = loss_at(loss, inst, {points.value: _points(points, g)})
+    else:
+        v = np.asarray(g.value(target), dtype=float)
+    return v.T if out.layout == "rows" else v
 
 
-def base_table(base: str, i: Instance) -> list[dict]:
-    """What the base loss returns for each word of the window, derived: the
-    skip-gram function is judged on its own, with a base loss that is right
-    by construction (no derived truth inside the sandbox, only these numbers)."""
-    table = []
-    for j, word in enumerate(i.window):
-        g = gradients(base, i.context(j))
-        table.append({"o": int(word), "loss": float(g.loss), "center": np.asarray(g["v_c"], dtype=float),
-                      "outside": np.asarray(g["U"].T, dtype=float)})
-    return table
+def adapter(problem, decl, declared: dict | None = None) -> Adapter:
+    """The adapter of one ``[code]`` function of ``problem``. ``declared``:
+    the file's functions by name (a ``function`` argument replays one)."""
+    declared = declared if declared is not None else {d.name: d for d in problem.code}
+    specs = decl.arg_specs
+    points = next((s for s in specs if s.kind == "points"), None)
+    dataset = next((s for s in specs if s.kind == "dataset"), None)
+    replayed = {s.name: _replayed(problem, declared, s, decl) for s in specs if s.kind == "function"}
+
+    def make_call(inst):
+        g = named_values(problem, inst)
+        args, kwargs = [], {}
+        for s in specs:
+            if s.keyword:
+                kwargs[s.name] = CONVERTERS[s.kind](s, g)
+            else:
+                args.append(CONVERTERS[s.kind](s, g))
+        tables, stands_for, window, base_args = {}, {}, (), {}
+        for s in specs:
+            if s.kind != "function":
+                continue
+            inner, base = replayed[s.name]
+            labels = [int(w) for w in np.asarray(g.value(s.over)).ravel()]
+            tables[_table(s)] = [_replay_entry(inner, context(inst, j), w) for j, w in enumerate(labels)]
+            stands_for[_table(s)] = module_name(inner.function)
+            window = tuple(labels)
+            sent = inner.call(inst).args
+            base_args = {"center": (base[0], sent[base[0]]), "outside": (base[2], sent[base[2]])}
+        return Call(args, kwargs, samples=queue(dataset, g) if dataset else (), tables=tables,
+                    base_window=window, stands_for=stands_for, base_args=base_args)
+
+    def make_truth(inst):
+        g = named_values(problem, inst)
+        grads = functools.cache(lambda: truth(decl.loss, inst))
+        return [_output_value(o, decl.loss, g, points, inst, grads) for o in decl.output_specs]
+
+    outs = decl.output_specs
+    reads = _reads(problem, decl.loss)
+    replay_outputs = {o.what for inner, _ in replayed.values() for o in inner.declaration.output_specs}
+    return Adapter(
+        decl.name, decl.loss, outputs=tuple(o.name for o in outs),
+        arguments=tuple(s.name for s in specs if not s.keyword),   # positional, as call.args (keywords: call.kwargs)
+        make_call=make_call, make_truth=make_truth, problem=problem, declaration=decl,
+        stability=any(o.what == "loss" or o.what.startswith("grad:") or o.what == "value:loss" for o in outs),
+        rows=frozenset(o.name for o in outs if o.layout == "rows"),
+        label_outputs=frozenset(o.name for o in outs if o.what.startswith("value:") and o.what != "value:loss"),
+        draws=dataset.draws if dataset else "", rejects=dataset.rejects if dataset else "",
+        checks_draws=bool(dataset and dataset.draws and dataset.draws in reads), points=points.value if points else "",
+        replays=tuple(o.name for o in outs if o.what in replay_outputs and o.what.startswith("grad:")))
 
 
-# The module's own base losses that the replayed base stands in for: code written
-# for the course may check that it was handed one of them (a 2019 solution
-# asserts `word2vecLossAndGradient == naiveSoftmaxLossAndGradient or ...`).
-BASE_FUNCTIONS = {"naive": "naiveSoftmaxLossAndGradient", "neg": "negSamplingLossAndGradient"}
+def _replayed(problem, declared, spec, outer) -> tuple:
+    """The adapter of the function a ``function`` argument stands for, and
+    where its vector, label and matrix arguments are. The sandbox's replay
+    (worker.py) answers calls f(vector, label, matrix, dataset=None, K=None)
+    with (loss, ∂/∂vector, ∂/∂matrix): the replayed function must be one."""
+    decl = declared.get(spec.replays)
+    where = f"{problem.source}: [code.functions.{outer.name}] argument {spec.name}"
+    if decl is None:
+        raise ValueError(f"{where}: replays {spec.replays!r}, which is not a function of the file")
+    kinds = [s.kind or "array" for s in decl.arg_specs]
+    vec = next((n for n, k in enumerate(kinds) if k == "array"), None)
+    lab = next((n for n, s in enumerate(decl.arg_specs) if s.kind == "int" and s.value == spec.label), None)
+    mat = next((n for n, k in enumerate(kinds) if k in ("rows", "array") and n != vec), None)
+    whats = [o.what for o in decl.output_specs]
+    if None in (vec, lab, mat) or len(whats) != 3 or whats[0] != "loss" or not all(w.startswith("grad:") for w in whats[1:]):
+        raise ValueError(f"{where}: a replayed loss answers calls f(vector, {spec.label}, matrix, …) with "
+                         f"(loss, ∂/∂vector, ∂/∂matrix); {spec.replays} is declared otherwise")
+    return adapter(problem, decl, declared), (vec, lab, mat)
 
 
-def _sg_call(base):
-    def make(i):
-        words = _words(i.dims.W)
-        # the base loss is passed positionally, as the course's code does, so
-        # any name of that parameter works (word2vecLossAndGradient,
-        # word2vecCostAndGradient, ...)
-        return Call([words[i.c], i.dims.m, [words[j] for j in i.window], {w: n for n, w in enumerate(words)},
-                     np.array(i.V.T, dtype=float), np.array(i.U.T, dtype=float), DATASET, BASE],
-                    tables={"base": base_table(base, i)}, base_window=tuple(i.window),
-                    stands_for={"base": BASE_FUNCTIONS[base]})
-    return make
+def _replay_entry(inner: Adapter, ctx, label: int) -> dict:
+    """What the replayed loss returns for one label, derived: the outer function
+    is judged on its own, with a replayed loss that is right by construction
+    (no derived truth inside the sandbox, only these numbers)."""
+    loss, center, outside = inner.expected(ctx)
+    return {"o": int(label), "loss": float(loss), "center": np.asarray(center, dtype=float),
+            "outside": np.asarray(outside, dtype=float)}
 
 
-def _sigmoid_args(i):
-    return np.append(np.asarray(i.U, dtype=float).ravel() * 2, float(i.x))
+def module_name(function: str) -> str:
+    """The name looked up in the module (NAME:variant is NAME, e.g.
+    skipgram:neg is skipgram with the negative-sampling base loss)."""
+    return function.split(":")[0]
 
 
-def _sigmoid_call(i):
-    return Call([_sigmoid_args(i)])
+def module_function(adapter: Adapter) -> str:
+    return module_name(adapter.function)
 
 
-def _sigmoid_truth(i):
-    with np.errstate(over="ignore"):  # e^{-x} overflows to inf for x << 0 and σ is then exactly 0
-        return [np.asarray(derivation("sigmoid", i.dims).loss(i.replace(x=_sigmoid_args(i))), dtype=float)]
+# -- the problem files served by these adapters ---------------------------------------------------
+
+def scores_route(problem) -> bool:
+    """Whether the problem file's code is checked with these adapters (the
+    instances and truth of derive's scores route, derive/derivation.py): every
+    loss of its layouts is one of that route's, written as in the bundled file
+    of the same name (against which tests prove the route, tests/test_word2vec_file.py)."""
+    from gradkey.derive.derivation import LOSS_NAMES
+    from gradkey.derive.problemfile import bundled
+    if not problem.code or any(d.loss not in LOSS_NAMES or d.kind != "function" or
+                               {"grads", "scores"} & set(d.outputs) for d in problem.code):
+        return False
+    path = bundled().get(problem.name)
+    if path is None:
+        return False
+    reference = problem if Path(problem.source).resolve() == path.resolve() else _load(str(path))
+    return all(problem.loss(d.loss).expr.text == reference.loss(d.loss).expr.text for d in problem.code
+               if reference.loss(d.loss) is not None)
 
 
-def _loss_truth(loss):
-    def truth(i):
-        g = gradients(loss, i)
-        center = g["v_c"] if "V" not in g.grads else g["V"].T
-        return [np.float64(g.loss), center, g["U"].T]
-    return truth
+@functools.lru_cache(maxsize=None)
+def _load(path: str):
+    from gradkey.derive.problemfile import load
+    return load(path)
 
 
-def _negative_samples_call(i):
-    return Call([int(i.o), DATASET, i.dims.K], samples=_with_rejections(i))
+def adapters(problem) -> tuple:
+    """Every function of the file's ``[code]`` table, as adapters."""
+    declared = {d.name: d for d in problem.code}
+    return tuple(adapter(problem, d, declared) for d in problem.code)
 
 
-CALLS = {
-    "sigmoid": _sigmoid_call,
-    "naiveSoftmaxLossAndGradient": _naive_call,
-    "negSamplingLossAndGradient": _neg_call,
-    "getNegativeSamples": _negative_samples_call,
-    "skipgram": _sg_call("naive"),
-    "skipgram:neg": _sg_call("neg"),
+@functools.lru_cache(maxsize=None)
+def default_problem():
+    """The problem set checked when none is named or found (the command
+    line's default set, preflight.DEFAULT_PROBLEM)."""
+    from gradkey.derive.problemfile import bundled
+    from gradkey.verify.code.preflight import DEFAULT_PROBLEM
+    return _load(str(bundled()[DEFAULT_PROBLEM]))
+
+
+@functools.lru_cache(maxsize=None)
+def default_adapters() -> tuple:
+    return adapters(default_problem())
+
+
+def default_helpers() -> str | None:
+    p = default_problem()
+    return p.helpers[0] if p.helpers else None
+
+
+def __getattr__(name):
+    # CS224N (the default problem file's adapters) and HELPERS are kept as
+    # names for existing callers; built on first use from the problem file
+    if name == "CS224N":
+        return default_adapters()
+    if name == "HELPERS":
+        return default_helpers()
+    raise AttributeError(name)
+
+
+# -- declared mappings (--map, the pytest fixture) ---------------------------------------------------
+
+#: The older shorthand argument kinds of a --map file, as [code] arguments over
+#: the default problem file's names. Any other NAME is that value of the file,
+#: handed over by type (a single label as an int, a label array as a list);
+#: NAME_rows is the matrix NAME transposed.
+SHORTHAND = {
+    "dataset": {"as": "dataset"},
+    "center_word": {"value": "c", "as": "token"},
+    "window_size": {"value": "M / 2", "as": "int"},
+    "window_words": {"value": "window", "as": "token"},
+    "word2ind": {"as": "token_index", "over": "W"},
+    "base_loss": {"as": "function"},
 }
-TRUTHS = {
-    "sigmoid": _sigmoid_truth,
-    "naiveSoftmaxLossAndGradient": _loss_truth("naive"),
-    "negSamplingLossAndGradient": _loss_truth("neg"),
-    "getNegativeSamples": lambda i: [np.asarray(i.samples, dtype=float)],
-    "skipgram": _loss_truth("sg_naive"),
-    "skipgram:neg": _loss_truth("sg_neg"),
-}
-
-CS224N = (
-    Adapter("sigmoid", "sigmoid", outputs=("s",), arguments=("x",)),
-    Adapter("naiveSoftmaxLossAndGradient", "naive", outputs=("loss", "gradCenterVec", "gradOutsideVecs"),
-            arguments=("centerWordVec", "outsideWordIdx", "outsideVectors", "dataset")),
-    Adapter("negSamplingLossAndGradient", "neg", outputs=("loss", "gradCenterVec", "gradOutsideVecs"),
-            arguments=("centerWordVec", "outsideWordIdx", "outsideVectors", "dataset")),
-    Adapter("getNegativeSamples", "neg", outputs=("negSampleWordIndices",), stability=False,
-            arguments=("outsideWordIdx", "dataset", "K")),
-    Adapter("skipgram", "sg_naive", outputs=("loss", "gradCenterVecs", "gradOutsideVectors"),
-            arguments=("currentCenterWord", "windowSize", "outsideWords", "word2Ind", "centerWordVectors",
-                       "outsideVectors", "dataset", "word2vecLossAndGradient")),
-    Adapter("skipgram:neg", "sg_neg", outputs=("loss", "gradCenterVecs", "gradOutsideVectors"),
-            arguments=("currentCenterWord", "windowSize", "outsideWords", "word2Ind", "centerWordVectors",
-                       "outsideVectors", "dataset", "word2vecLossAndGradient")),
-)
-
-#: outputs whose rows are words (for messages such as "row 2 is wrong")
-ROW_OUTPUTS = {"gradOutsideVecs", "gradOutsideVectors", "gradCenterVecs", "grad_U (rows)", "grad_V (rows)"}
-
-#: the course helper modules (derive/problems/helpers/NAME) this layout's files import
-HELPERS = "cs224n"
 
 
-# -- declared mappings ------------------------------------------------------------
+def _shorthand_arg(problem, kind: str, loss: str):
+    from gradkey.derive.problemfile import CodeArg
+    if kind in SHORTHAND:
+        spec = dict(SHORTHAND[kind])
+        if spec.get("as") == "function":
+            # the loss function argument of the file's own layout of this loss
+            own = next((s for d in problem.code if d.loss == loss for s in d.arg_specs if s.kind == "function"), None)
+            if own is None:
+                raise ValueError(f"base_loss: no function of {problem.name}'s [code] with loss {loss} takes a loss "
+                                 "function argument")
+            return own
+        if spec.get("as") == "dataset":
+            # the labels the file's own dataset arguments draw, handed out as
+            # they are (no rejected label); none where a replayed loss draws them
+            replays = any(s.kind == "function" for d in problem.code if d.loss == loss for s in d.arg_specs)
+            draws = next((s.draws for d in problem.code for s in d.arg_specs if s.kind == "dataset" and s.draws), "")
+            return CodeArg(kind, "", "dataset", draws="" if replays else draws)
+        return CodeArg(kind, **{"value": spec.get("value", ""), "kind": spec["as"], "over": spec.get("over", "")})
+    base, rows = (kind[:-5], True) if kind.endswith("_rows") else (kind, False)
+    known = [s.name for s in problem.symbols] + [d.name for d in problem.definitions] + [d.name for d in problem.dims]
+    if base not in known:
+        raise ValueError(f"unknown argument kind {kind!r}; use one of {', '.join(SHORTHAND)}, a name of "
+                         f"{problem.name} ({', '.join(known)}) or NAME_rows for a matrix as rows")
+    s = problem.symbol(base)
+    if rows:
+        return CodeArg(kind, base, "rows")
+    if s is not None and s.role == "label":
+        return CodeArg(kind, base, "int" if not s.shape else "list")
+    if base in {d.name for d in problem.dims}:
+        return CodeArg(kind, base, "int")
+    return CodeArg(kind, base, "array")
 
-ARGS = {
-    "v_c": lambda i: np.array(i.v_c, dtype=float),
-    "o": lambda i: int(i.o),
-    "U": lambda i: np.array(i.U, dtype=float),             # (d, W), columns are words
-    "U_rows": lambda i: np.array(i.U.T, dtype=float),      # (W, d), rows are words
-    "samples": lambda i: list(i.samples),
-    "K": lambda i: i.dims.K,
-    "dataset": lambda i: DATASET,
-    # skip-gram (e.g. the 2017–18 skipgram(currentWord, C, contextWords, tokens,
-    # inputVectors, outputVectors, dataset, word2vecCostAndGradient))
-    "center_word": lambda i: _words(i.dims.W)[i.c],
-    "window_size": lambda i: i.dims.m,
-    "window_words": lambda i: [_words(i.dims.W)[j] for j in i.window],
-    "word2ind": lambda i: {w: n for n, w in enumerate(_words(i.dims.W))},
-    "V_rows": lambda i: np.array(i.V.T, dtype=float),      # (W, d) center vectors, rows are words
-    "base_loss": lambda i: BASE,
-}
-OUTPUTS = {
-    "loss": lambda g: np.float64(g.loss),
-    "grad_v_c": lambda g: g["v_c"],
-    "grad_U": lambda g: g["U"],
-    "grad_U_rows": lambda g: g["U"].T,
-    "grad_V_rows": lambda g: g["V"].T,
-}
-LOSSES = {"naive": None, "neg": None, "sg_naive": "naive", "sg_neg": "neg"}   # skip-gram: its base loss
+
+def _shorthand_output(problem, kind: str):
+    from gradkey.derive.problemfile import CodeOutput
+    if kind == "loss":
+        return CodeOutput("loss", "loss")
+    if kind.startswith("grad_"):
+        name = kind[5:]
+        base, rows = (name[:-5], True) if name.endswith("_rows") else (name, False)
+        if problem.symbol(base) is not None or problem.definition(base) is not None:
+            return CodeOutput(f"grad_{base} (rows)" if rows else kind, f"grad:{base}", "rows" if rows else "")
+    raise ValueError(f"unknown output kind {kind!r}; use loss or grad_NAME (grad_NAME_rows for a matrix as rows) "
+                     f"with NAME a symbol or definition of {problem.name}")
 
 
-def declared(function: str, loss: str, args, outputs) -> Adapter:
-    """An adapter for any function of the problem set, from the kinds of its
-    arguments (see ``ARGS``) and of its outputs (``OUTPUTS``), in order.
-    Skip-gram functions (loss sg_naive or sg_neg) get the base loss as a
-    replay of the derived one wherever ``base_loss`` is listed."""
-    if loss not in LOSSES:
-        raise ValueError(f"declared functions compute one of {', '.join(LOSSES)}, not {loss!r}")
-    for a in args:
-        if a not in ARGS:
-            raise ValueError(f"unknown argument kind {a!r}; use one of {', '.join(ARGS)}")
-    for o in outputs:
-        if o not in OUTPUTS:
-            raise ValueError(f"unknown output kind {o!r}; use one of {', '.join(OUTPUTS)}")
-    base = LOSSES[loss]
-    if "base_loss" in args and base is None:
-        raise ValueError(f"base_loss is an argument of skip-gram functions (loss sg_naive or sg_neg), not of {loss}")
-    if "grad_V_rows" in outputs and base is None:
-        raise ValueError("grad_V_rows is an output of skip-gram functions (loss sg_naive or sg_neg)")
 
-    def make_call(i):
-        tables = {"base": base_table(base, i)} if "base_loss" in args else {}
-        return Call([ARGS[a](i) for a in args], samples=tuple(i.samples) if "dataset" in args and not base else (),
-                    tables=tables, base_window=tuple(i.window) if tables else ())
+def declared(function: str, loss: str, args, outputs, problem=None) -> Adapter:
+    """An adapter for any function of the problem set (default: the default
+    problem file), from the shorthand kinds of its arguments and outputs, in order."""
+    from gradkey.derive.problemfile import CodeLayout
+    problem = problem or default_problem()
+    losses = [l.name for l in problem.loss_decls]
+    if loss not in losses:
+        raise ValueError(f"declared functions compute one of {', '.join(losses)}, not {loss!r}")
+    specs = tuple(_shorthand_arg(problem, a, loss) for a in args)
+    specs = tuple(s if s.name == a else _renamed(s, a) for s, a in zip(specs, args))
+    outs = tuple(_shorthand_output(problem, o) for o in outputs)
+    decl = CodeLayout(function, "function", loss, tuple(args), tuple(o.what for o in outs), arg_specs=specs,
+                      output_specs=outs)
+    return adapter(problem, decl, {**{d.name: d for d in problem.code}, function: decl})
 
-    def make_truth(i):
-        g = gradients(loss, i)
-        return [OUTPUTS[o](g) for o in outputs]
-    names = tuple(o.replace("grad_U_rows", "grad_U (rows)").replace("grad_V_rows", "grad_V (rows)") for o in outputs)
-    return Adapter(function, loss, outputs=names, arguments=tuple(args), make_call=make_call, make_truth=make_truth)
+
+def _renamed(spec, name):
+    import dataclasses
+    return dataclasses.replace(spec, name=name)
 
 
 def load_map(path) -> list[Adapter]:
@@ -281,9 +499,3 @@ def load_map(path) -> list[Adapter]:
             raise ValueError(f"{path}: [functions.{name}] needs {', '.join(missing)}")
         out.append(declared(name, spec["loss"], spec["args"], spec["outputs"]))
     return out
-
-
-def module_function(adapter: Adapter) -> str:
-    """The name looked up in the module (skipgram:neg is skipgram with the
-    negative-sampling base loss)."""
-    return adapter.function.split(":")[0]

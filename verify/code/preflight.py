@@ -13,7 +13,9 @@ import tomllib
 from pathlib import Path
 
 PROBLEMS = Path(__file__).resolve().parents[2] / "derive" / "problems"
-WORD2VEC_HELPERS = "cs224n"          # the built-in word2vec layout's (layout.HELPERS)
+#: The problem set `gradkey code` checks a file for when it defines no function
+#: of another bundled set's [code] table (the command line's default set).
+DEFAULT_PROBLEM = "word2vec"
 _DEF = re.compile(r"^[ \t]*(?:def|class)[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
 
 
@@ -26,7 +28,7 @@ def _declared(path: Path) -> tuple[list, set]:
     names = set()
     for kind in ("functions", "methods"):
         for name in code.get(kind, {}) or {}:
-            names.update(str(name).split(".", 1))
+            names.update(str(name).split(":", 1)[0].split(".", 1))
     helpers = doc.get("problem", {}).get("helpers", [])
     return (helpers if isinstance(helpers, list) else [helpers]), names
 
@@ -45,11 +47,13 @@ def guess_helpers(path: str | Path, problem: str | None = None) -> str | None:
         candidate = PROBLEMS / f"{problem}.toml"
         helpers, _ = _declared(candidate if candidate.is_file() else Path(problem))
         return helpers[0] if helpers else None
+    default, _ = _declared(PROBLEMS / f"{DEFAULT_PROBLEM}.toml")
+    default = default[0] if default else None
     try:
         defined = set(_DEF.findall(Path(path).read_text(encoding="utf-8", errors="replace")))
     except OSError:
-        return WORD2VEC_HELPERS
-    best, count = WORD2VEC_HELPERS, 0
+        return default
+    best, count = default, 0
     for f in sorted(PROBLEMS.glob("*.toml")):
         helpers, names = _declared(f)
         n = len(names & defined)
@@ -92,7 +96,7 @@ def import_failure(path: str | Path, sandbox, names: list) -> dict:
 
 def function_names(path: str | Path, problem: str | None) -> list | None:
     """The functions the file will be checked for, from the problem files'
-    TOML alone (None: the built-in word2vec layout's)."""
+    TOML alone (None: the default problem set's, all of them)."""
     if problem is None:
         return None
     candidates = []
@@ -112,7 +116,9 @@ def function_names(path: str | Path, problem: str | None) -> list | None:
         except (OSError, ValueError):
             continue
         names = [n for kind in ("functions", "methods") for n in (code.get(kind, {}) or {})]
-        found = [n for n in names if set(n.split(".", 1)) <= defined]
+        found = [n for n in names if set(n.split(":", 1)[0].split(".", 1)) <= defined]
+        if problem == "auto" and f.stem == DEFAULT_PROBLEM:
+            found = names if found else []     # the default set is checked whole
         if problem != "auto" and not found:
             found = names
         if found and (best is None or len(found) > len(best)):

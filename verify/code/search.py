@@ -28,7 +28,7 @@ from hypothesis.errors import Flaky, NoSuchExample
 
 from gradkey.derive import Dims, Instance, gradients
 from gradkey.verify.code import standard
-from gradkey.verify.code.layout import CS224N, HELPERS, ROW_OUTPUTS, Adapter, module_function
+from gradkey.verify.code.layout import Adapter, default_adapters, default_helpers, module_function
 from gradkey.verify.code.protocol import Handle, Other, Reply
 from gradkey.verify.code.sandbox import Limits, Sandbox, SandboxFailure
 from gradkey.verify.numerics.compare import compare
@@ -78,7 +78,7 @@ def judge(adapter: Adapter, inst: Instance, call, reply) -> Finding | None:
         return failed
     if call.base_window:
         # what was passed to the base loss explains a wrong sum best
-        finding = _base_calls(inst, call, reply)
+        finding = _base_calls(inst, call, reply, adapter)
         if finding:
             return finding
     expected = adapter.expected(inst)
@@ -95,8 +95,10 @@ def judge(adapter: Adapter, inst: Instance, call, reply) -> Finding | None:
     if mutated:
         names = [adapter.arguments[i] if i < len(adapter.arguments) else f"argument {i}" for i in mutated]
         return Finding("mutated", None, f"modifies its input {', '.join(names)} in place")
-    if call.samples and adapter.loss == "neg" and reply.drawn[:inst.dims.K] != list(call.samples[:inst.dims.K]):
-        return Finding("samples", None, "does not use the negative samples drawn from dataset.sampleTokenIdx()")
+    if call.samples and adapter.checks_draws:
+        n = int(np.size(adapter.values(inst).value(adapter.draws)))
+        if reply.drawn[:n] != list(call.samples[:n]):
+            return Finding("samples", None, "does not use the negative samples drawn from dataset.sampleTokenIdx()")
     return None
 
 
@@ -121,22 +123,38 @@ def _same(sent: np.ndarray, after) -> bool:
             and after.tobytes() == sent.tobytes())
 
 
-def _base_calls(inst: Instance, call, reply: Reply) -> Finding | None:
+def _base_calls(inst: Instance, call, reply: Reply, adapter: Adapter) -> Finding | None:
+    """The replayed base loss's calls: one per label of the window, each handed
+    the arguments the replayed function's own layout gives it (call.base_args)."""
     calls = reply.calls or []
+    names = _replayed_names(adapter)
     for n, c in enumerate(calls):
         if c["unexpected"]:
-            return Finding("base-call", None, f"calls the base loss with outsideWordIdx = {c['o']}, which is not "
+            return Finding("base-call", None, f"calls the base loss with {names['label']} = {c['o']}, which is not "
                                               "one of the window's outside words (or more often than it occurs)")
-        center, outside = c["center"], c["outside"]
-        if not (isinstance(center, np.ndarray) and np.array_equal(center, inst.v_c)):
-            return Finding("base-call", None, "passes the base loss a center vector other than the center word's "
-                                              "row of centerWordVectors")
-        if not (isinstance(outside, np.ndarray) and np.array_equal(outside, inst.U.T)):
-            return Finding("base-call", None, "passes the base loss something other than outsideVectors")
+        for key, what in (("center", f"a {names['center']} other than {names['center value']}"),
+                          ("outside", f"a {names['outside']} other than {names['outside value']}")):
+            got, (_, expected) = c[key], call.base_args[key]
+            if not (isinstance(got, np.ndarray) and np.array_equal(got, expected)):
+                return Finding("base-call", None, f"passes the base loss {what}")
     if len(calls) != len(call.base_window):
         return Finding("base-call", None, f"calls the base loss {len(calls)} time(s) for a window of "
                                           f"{len(call.base_window)} outside word(s); once per outside word is expected")
     return None
+
+
+def _replayed_names(adapter: Adapter) -> dict:
+    """The replayed function's argument names and values, for messages."""
+    decl = adapter.declaration
+    spec = next(s for s in decl.arg_specs if s.kind == "function")
+    inner = next(d for d in adapter.problem.code if d.name == spec.replays)
+    kinds = [s.kind or "array" for s in inner.arg_specs]
+    vec = kinds.index("array")
+    mat = next(n for n, k in enumerate(kinds) if k in ("rows", "array") and n != vec)
+    lab = next(s for s in inner.arg_specs if s.kind == "int" and s.value == spec.label)
+    rows = " (as rows)" if kinds[mat] == "rows" else ""
+    return {"label": lab.name, "center": inner.arg_specs[vec].name, "center value": inner.arg_specs[vec].value,
+            "outside": inner.arg_specs[mat].name, "outside value": inner.arg_specs[mat].value + rows}
 
 
 def _outputs(value, n: int):
@@ -185,12 +203,12 @@ def _as_array(name: str, got, integer_ok: bool):
 
 
 def _compare_output(name, got, expected, inst, adapter) -> Finding | None:
-    converted = _as_array(name, got, integer_ok=adapter.function == "getNegativeSamples")
+    converted = _as_array(name, got, integer_ok=name in adapter.label_outputs)
     if isinstance(converted, Finding):
         return converted
     value, dtype = converted
     if value.shape != expected.shape and not (value.size == 1 and expected.size == 1):
-        rows = " (one row per word, like outsideVectors)" if name in ROW_OUTPUTS else ""
+        rows = f" (one row per word, like {_rows_argument(adapter)})" if name in adapter.rows else ""
         transposed = " — it looks transposed" if value.shape == expected.shape[::-1] else ""
         return Finding("shape", name, f"{name} has shape {value.shape} where {expected.shape} is expected{rows}{transposed}",
                        list(expected.shape), list(value.shape))
@@ -203,7 +221,7 @@ def _compare_output(name, got, expected, inst, adapter) -> Finding | None:
     if c:
         return None
     wrong = np.argwhere(np.abs(value - expected) > c.bound).tolist() if expected.ndim else [[]]
-    message = _value_message(name, wrong, inst, adapter)
+    message = _value_message(name, wrong, inst, adapter, expected)
     if dtype in ("float32", "float16"):
         message += (f"; it is {dtype}: the problem promises float64, and {dtype} rounding (about "
                     f"{np.finfo(np.dtype(dtype)).eps:.0e} relative) cannot be told apart from a wrong formula — "
@@ -225,8 +243,15 @@ def plain(a):
     return [plain(x) for x in a]
 
 
-def _value_message(name: str, wrong: list, inst: Instance, adapter: Adapter) -> str:
-    if name not in ROW_OUTPUTS or not wrong or not wrong[0]:
+def _rows_argument(adapter: Adapter) -> str:
+    """The argument handed over as rows, named in shape messages."""
+    decl = adapter.declaration
+    return next((s.name for s in reversed(decl.arg_specs) if s.kind == "rows"), "the arguments") if decl else \
+        "the arguments"
+
+
+def _value_message(name: str, wrong: list, inst: Instance, adapter: Adapter, expected=None) -> str:
+    if name not in adapter.rows or not wrong or not wrong[0]:
         hint = ""
         if name == "loss":
             hint = " (the loss value; compare your formula with J in the problem set)"
@@ -234,17 +259,24 @@ def _value_message(name: str, wrong: list, inst: Instance, adapter: Adapter) -> 
     rows = sorted({w[0] for w in wrong})
     text = f"{name} row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows))} {'are' if len(rows) > 1 else 'is'} wrong"
     hints = []
-    if adapter.loss == "neg":
-        repeated = {w for w in inst.samples if inst.samples.count(w) > 1}
+    if adapter.checks_draws:
+        g = adapter.values(inst)
+        drawn = [int(w) for w in np.asarray(g.value(adapter.draws)).ravel()]
+        repeated = {w for w in drawn if drawn.count(w) > 1}
+        rejected = int(g.value(adapter.rejects)) if adapter.rejects else None
         if repeated and set(rows) <= repeated:
             hints.append("when a negative sample is drawn more than once: each draw adds its own term, "
                          "so repeated samples must be summed")
-        elif inst.o in rows and len(rows) == 1:
-            hints.append("in the row of the outside word o")
-    if adapter.loss.startswith("sg") and name in ("gradOutsideVectors", "grad_U (rows)"):
+        elif rejected in rows and len(rows) == 1:
+            s = adapter.problem.symbol(adapter.rejects)
+            hints.append(f"in the row of {s.name} ({s.meaning})" if s.meaning else f"in the row of {s.name}")
+    if name in adapter.replays:
         hints.append("each context word's gradient must be added (+=) into the window's sum")
-    if adapter.loss.startswith("sg") and name in ("gradCenterVecs", "grad_V (rows)") and rows != [inst.c]:
-        hints.append(f"only the center word's row ({inst.c}) should be non-zero")
+    elif adapter.replays and expected is not None and expected.ndim == 2:
+        # a gradient the replayed loss does not return: only the rows it reaches are non-zero
+        live = [r for r in range(expected.shape[0]) if np.any(expected[r] != 0)]
+        if len(live) == 1 and rows != live:
+            hints.append(f"only {_row_owner(adapter, inst, live[0])}'s row ({live[0]}) should be non-zero")
     return text + (": " + "; ".join(hints) if hints else "")
 
 
@@ -286,7 +318,29 @@ def _index_zero_hint(runner, adapter: Adapter, inst: Instance, finding: Finding)
     if inst.o == 0 and inst.dims.W > 1 and finding.kind == "value":
         if run(runner, adapter, relabel(inst, 0, inst.dims.W - 1)) is None:
             finding.message += ("; it is right when the same words are numbered so that o ≠ 0: "
-                                "is outsideWordIdx = 0 treated as False?")
+                                f"is {_label_argument(adapter)} = 0 treated as False?")
+
+
+def _row_owner(adapter: Adapter, inst, row: int) -> str:
+    """What the one live row of a gradient belongs to: the single label of that
+    value (not the replayed loss's own label, which changes from call to call),
+    by its meaning ("the center word")."""
+    g = adapter.values(inst)
+    replayed = {s.label for s in adapter.declaration.arg_specs if s.kind == "function"}
+    for s in adapter.problem.symbols:
+        if s.role == "label" and not s.shape and s.name not in replayed and int(g.value(s.name)) == row:
+            return s.meaning or s.name
+    return "one word"
+
+
+def _label_argument(adapter: Adapter) -> str:
+    """The argument that hands over a single label as an int."""
+    decl = adapter.declaration
+    for spec in decl.arg_specs if decl else ():
+        s = adapter.problem.symbol(spec.value)
+        if spec.kind == "int" and s is not None and s.role == "label":
+            return spec.name
+    return "the label"
 
 
 # -- the inputs ---------------------------------------------------------------------------
@@ -349,8 +403,8 @@ def _probe(adapter: Adapter, so: float, sw: float, rng) -> Instance:
     U = rng.uniform(-0.5, 0.5, (3, dims.W))
     U[0, :] = (sw + rng.uniform(-1, 1, dims.W)) / a
     U[0, inst.o] = (so + rng.uniform(-1, 1)) / a
-    x = so if adapter.loss == "sigmoid" else inst.x
-    return inst.replace(V=V, U=U, x=x)
+    # a function applied elementwise is probed at the scores themselves
+    return inst.replace(V=V, U=U, **({adapter.points: so} if adapter.points else {}))
 
 
 def _standard_ok(loss: str, inst: Instance) -> bool:
@@ -374,25 +428,12 @@ def probes(adapter: Adapter) -> list[tuple[str, str, Instance]]:
     rng = np.random.default_rng(7)
     out = []
     for name, what, so, sw in PROBES:
-        if adapter.loss == "sigmoid":
+        if adapter.points:
             so = sw if name != "confident" else -800.0
         inst = _probe(adapter, so, sw, rng)
         if _standard_ok(adapter.loss, inst):
             out.append((name, what, inst))
     return out
-
-
-ADVICE = {
-    ("naive", "scores≈780"): "exp overflows: shift the scores by their maximum before exp "
-                             "(softmax(s) = softmax(s − max s))",
-    ("naive", "confident"): "compute −log ŷ_o from the shifted scores (−(s_o − max s) + log Σ exp(s − max s)) "
-                            "rather than from a probability that rounds to 0, and shift before exp",
-    ("neg", "confident"): "compute −log σ(x) as log(1 + e^{−x}) (np.logaddexp(0, −x)) and σ(−x) as "
-                          "1/(1 + e^{x}), not as 1 − σ(x), which rounds to 0",
-    ("neg", "scores≈50"): "σ(−x) for x near 50 is about e^{−50}: compute it as 1/(1 + e^{x}), not 1 − σ(x)",
-    ("sigmoid", "confident"): "compute σ(x) as 1/(1 + e^{−x}) (or split by sign); e^{x}/(1 + e^{x}) is inf/inf at x = 800",
-    ("sigmoid", "scores≈780"): "compute σ(x) as 1/(1 + e^{−x}); e^{x}/(1 + e^{x}) is inf/inf for large x",
-}
 
 
 def _stability(runner, adapter: Adapter, count: int) -> FunctionReport:
@@ -404,7 +445,7 @@ def _stability(runner, adapter: Adapter, count: int) -> FunctionReport:
         if finding.kind in ERROR_KINDS:
             return _report(adapter, inst, finding, count + 1, "error")
         report = _report(adapter, inst, finding, count + 1, "unstable")
-        advice = ADVICE.get((adapter.loss, name), "use the max-shifted softmax and −log σ(±x) as in the course")
+        advice = standard.ADVICE.get((adapter.loss, name), standard.GENERAL_ADVICE)
         shown = "non-finite" if finding.kind == "non-finite" else "wrong"
         report.note = (f"right on moderate inputs, but {shown} on large-magnitude inputs ({what}) where the "
                        f"course-standard formulation is finite and right: {finding.message}. {advice}.")
@@ -427,8 +468,9 @@ def _inputs(adapter: Adapter, inst: Instance) -> dict:
             shown[n] = plain(a) if isinstance(a, np.ndarray) else a
     shown.update({k: v for k, v in call.kwargs.items()})
     if call.samples:
-        shown["samples drawn"] = list(inst.samples)
-        if list(call.samples) != list(inst.samples):
+        drawn = [int(s) for s in np.asarray(adapter.values(inst).value(adapter.draws)).ravel()]
+        shown["samples drawn"] = drawn
+        if list(call.samples) != drawn:
             shown["dataset.sampleTokenIdx() hands out"] = list(call.samples)
     return shown
 
@@ -503,16 +545,18 @@ from gradkey.verify.code.preflight import import_message  # noqa: E402,F401 - re
 
 def resolve(path: Path, adapters, problem, helpers):
     """(adapters, helpers, problem name) for a file. ``problem``: None (the
-    given adapters: word2vec's CS224N layout by default), ``"auto"`` (the
+    given adapters: the default problem set's by default), ``"auto"`` (the
     bundled problem file whose declared functions the file defines, else the
-    given adapters), or a problem set (name, path or loaded file): its
-    layouts that the file defines, all of them when it defines none."""
+    given adapters; the default set is checked whole, as when none is found),
+    or a problem set (name, path or loaded file): its layouts that the file
+    defines, all of them when it defines none."""
     if problem is None:
         return adapters, helpers, None
     from gradkey.verify.code import filelayout
+    from gradkey.verify.code.layout import default_problem
     if problem == "auto":
         found = filelayout.detect(path, filelayout.bundled_with_code())
-        if found is None:
+        if found is None or found[0].source == default_problem().source:
             return adapters, helpers, None
         p, layouts = found
     else:
@@ -522,8 +566,8 @@ def resolve(path: Path, adapters, problem, helpers):
     return layouts, (p.helpers[0] if p.helpers else None), p.name
 
 
-def check_file(path: str | Path, examples: int = DEFAULT_EXAMPLES, adapters=CS224N,
-               limits: Limits = Limits(), progress=None, isolation: bool = True, helpers: str | None = HELPERS,
+def check_file(path: str | Path, examples: int = DEFAULT_EXAMPLES, adapters=None,
+               limits: Limits = Limits(), progress=None, isolation: bool = True, helpers: str | None = "",
                secret: int | None = None, problem=None, own: Path | None = None, sandbox: Sandbox | None = None) -> dict:
     """Check every function of the layout found in a module file. Raises
     :class:`~gradkey.verify.code.sandbox.IsolationUnavailable` when the
@@ -533,6 +577,8 @@ def check_file(path: str | Path, examples: int = DEFAULT_EXAMPLES, adapters=CS22
     (used when its helpers are the ones the layout needs, closed either way)."""
     path = Path(path)
     secret = secrets.randbits(63) if secret is None else secret
+    adapters = default_adapters() if adapters is None else adapters   # the default problem set's [code]
+    helpers = default_helpers() if helpers == "" else helpers            # and the course modules it provides
     adapters, helpers, problem_name = resolve(path, adapters, problem, helpers)
     report = {"file": str(path), "isolation": "bubblewrap" if isolation else "none (--no-isolation)"}
     if problem_name:
@@ -556,7 +602,7 @@ def check_file(path: str | Path, examples: int = DEFAULT_EXAMPLES, adapters=CS22
                 reports.append(FunctionReport(adapter.function, "error", note=f"not checked: the file's budget of "
                                               f"{limits.file_seconds:g} s ran out before this function"))
                 continue
-            if hasattr(adapter, "decl"):       # a layout from a problem file
+            if not isinstance(adapter, Adapter):   # a problem-file layout checked on the file's own instances
                 from gradkey.verify.code import filesearch
                 reports.append(filesearch.check_function(sandbox, adapter, examples, secret))
             else:

@@ -53,3 +53,18 @@ def sigmoid_loss(inst):
 
 
 FORMULATIONS = {"naive": naive, "neg": neg, "sigmoid": sigmoid_loss}
+
+#: What to do about a failed probe, by (loss, probe name) (search.PROBES)
+ADVICE = {
+    ("naive", "scores≈780"): "exp overflows: shift the scores by their maximum before exp "
+                             "(softmax(s) = softmax(s − max s))",
+    ("naive", "confident"): "compute −log ŷ_o from the shifted scores (−(s_o − max s) + log Σ exp(s − max s)) "
+                            "rather than from a probability that rounds to 0, and shift before exp",
+    ("neg", "confident"): "compute −log σ(x) as log(1 + e^{−x}) (np.logaddexp(0, −x)) and σ(−x) as "
+                          "1/(1 + e^{x}), not as 1 − σ(x), which rounds to 0",
+    ("neg", "scores≈50"): "σ(−x) for x near 50 is about e^{−50}: compute it as 1/(1 + e^{x}), not 1 − σ(x)",
+    ("sigmoid", "confident"): "compute σ(x) as 1/(1 + e^{−x}) (or split by sign); e^{x}/(1 + e^{x}) is inf/inf at x = 800",
+    ("sigmoid", "scores≈780"): "compute σ(x) as 1/(1 + e^{−x}); e^{x}/(1 + e^{x}) is inf/inf for large x",
+}
+GENERAL_ADVICE = "use the max-shifted softmax and −log σ(±x) as in the course"
+
