@@ -917,19 +917,17 @@ TEXT_LABEL = re.compile(r"^\s*(?:\(?[a-h]\)|\(?[ivx]+\)|\d+\s*[.)])\s*")
 
 
 def _text_lines(text: str, problem, sections, ctx: Context, policy: Policy) -> list[Answer]:
-    """OCR lines that lost their delimiters, such as "(a) d(a^T x)/dx = a": judged
-    when the whole line (after a part label) is one derivative = one expression."""
+    """OCR lines that lost their delimiters, such as "(a) d(a^T x)/dx = a",
+    "grad_x ( a'x ) = a", "dL/dW = 1/N X' (P - Y)" continued by "+ 2 lambda W" on the
+    next line (``extract.plain_equations``): judged when the left-hand side is a
+    derivative and the final step reads."""
     nt = notation_for(problem)
     out = []
-    for n, line in extract.text_lines(text):
-        body = TEXT_LABEL.sub("", line)
-        if body.count("=") != 1:
-            continue
-        left, right = body.split("=")
+    for n, left, rights, remark in extract.plain_equations(text):
         try:
             lhs, _ = parse(left, nt)
-            parse(right, nt)
-        except ReadError:
+            parse(rights[-1], nt)
+        except (ReadError, RecursionError):
             continue
         lhs = as_derivative(lhs)
         if not isinstance(lhs, ast.Derivative):
@@ -937,7 +935,10 @@ def _text_lines(text: str, problem, sections, ctx: Context, policy: Policy) -> l
         families = sections[n - 1] if 0 < n <= len(sections) else set()
         ctx.line = n
         for t in identify(lhs, problem, families):
-            a = judge_steps([(n, right.strip())], t, ctx, policy, False)
+            a = judge_steps([(n, r) for r in rights], t, ctx, policy, False, remark)
+            node = getattr(a, "_node", None)
+            if node is not None and t.how != "by value" and t.entry is None and a.verdict in DETERMINATE:
+                ctx.answered[t.qid] = node        # "X' dL/dZ1" on a later line means this answer
             a.how = (t.how + "; " if t.how != "by value" else "") + "a line without math delimiters"
             if t.how == "by value":
                 a.how = "by value"

@@ -137,3 +137,14 @@ class Elementwise(Node):
     left: Node
     right: Node
     star: bool = False
+
+
+def mentions(node, target: Node) -> bool:
+    """Whether ``target`` (a Name) occurs anywhere in ``node``."""
+    if node == target:
+        return True
+    if isinstance(node, tuple):
+        return any(mentions(x, target) for x in node)
+    if isinstance(node, Node):
+        return any(mentions(getattr(node, f), target) for f in getattr(node, "__dataclass_fields__", ()))
+    return False

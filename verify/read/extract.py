@@ -102,10 +102,31 @@ class _Closers:
 STRUCK = re.compile(r"~~(?:[^~\n]|\n(?![ \t]*\n)){1,4000}?~~")
 
 
+SHORTCODE = re.compile(r"\{\{[<%]\s*(/?)(?:katex|math|mathjax|latex)\b(\s+display)?[^{}<>%]{0,40}[>%]\}\}")
+
+
+def _shortcodes(text: str) -> str:
+    """Hugo's math shortcodes ``{{< katex display >}} … {{< /katex >}}`` as the
+    ``$$``/``$`` delimiters they stand for, padded with spaces so that every
+    offset and line stays where the author put it."""
+    display = [False]
+
+    def repl(m):
+        closing = bool(m.group(1))
+        if not closing:
+            display[0] = bool(m.group(2))
+        mark = "$$" if display[0] else "$"
+        return mark + " " * (len(m.group()) - len(mark))
+    return SHORTCODE.sub(repl, text)
+
+
 def prepare(text: str) -> str:
     """Blank Markdown blockquote markers ("> ") at line starts and struck-through
     text (``~~wrong attempt~~``: the author withdrew it), keeping every offset
-    and line: "> $$ … $$" is a display block like any other."""
+    and line: "> $$ … $$" is a display block like any other. Hugo math
+    shortcodes become the delimiters they stand for."""
+    if "{{" in text:
+        text = _shortcodes(text)
     if "~~" in text:
         text = STRUCK.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
     if ">" not in text:
@@ -816,6 +837,105 @@ def text_lines(text: str) -> list[tuple[int, str]]:
         if line.strip() and n not in touched:
             out.append((n, line.strip()))
     return out
+
+
+# -- formulas typed (or OCR'd) as plain text -----------------------------------------------
+
+PLAIN_WORD = re.compile(r"(?<![\\A-Za-z])(sigma|lambda|theta|delta|alpha|beta|mu|softmax|relu|ReLU|log|exp|det|tr|"
+                        r"sum|grad|nabla)(?![A-Za-z])")
+PLAIN_WORDS = {"sigma": r"\sigma ", "lambda": r"\lambda ", "theta": r"\theta ", "delta": r"\delta ",
+               "alpha": r"\alpha ", "beta": r"\beta ", "mu": r"\mu ", "softmax": r"\operatorname{softmax}",
+               "relu": r"\operatorname{ReLU}", "ReLU": r"\operatorname{ReLU}", "log": r"\log ", "exp": r"\exp ",
+               "det": r"\det ", "tr": r"\operatorname{tr}", "sum": r"\sum", "grad": r"\nabla", "nabla": r"\nabla"}
+PLAIN_D_OVER = re.compile(r"^\s*d\s+(.+?)\s*/\s*d\s*([A-Za-z](?:_\{[^{}]*\}|_[A-Za-z0-9])?)\s*$")
+PLAIN_GAP = re.compile(r"\s{3,}(?![-+*/=])")           # a column gap: what follows is a margin note
+PLAIN_LABEL = re.compile(r"^\s*(?:\(?[a-h]\)|\(?[ivx]+\)|\d+\s*[.)])\s*")   # "a)", "(ii)", "2)"
+PLAIN_CASE = re.compile(r"^(?P<value>.+?)\s+(?:if|for|when)\s+(?P<cond>.+)$")
+PLAIN_OTHERWISE = re.compile(r"^(?P<value>.+?)\s+(?:otherwise|else|elsewhere)$")
+
+
+def plain_math(text: str) -> str:
+    """A formula typed without LaTeX (``grad_x ( a'x )``, ``1/N X'( sigma(X theta) - y )``,
+    ``d tr(AX) / dX``, ``||BX - C||_F^2``, ``W2'``) in the grammar's spelling: named Greek
+    letters and functions become their commands, ``||`` a norm bar, ``d f / dX`` and
+    ``d/dx`` fractions, a capital followed by a digit (``Z1``) a subscripted name (OCR
+    drops the underscore). Only spelling: nothing is interpreted."""
+    text = PLAIN_WORD.sub(lambda m: PLAIN_WORDS[m.group(1)], text)
+    text = text.replace("||", r"\|")
+    text = re.sub(r"(?<![A-Za-z\\])(d?[A-Z])(\d)(?![\d])", r"\1_\2", text)
+    text = re.sub(r"(?<![A-Za-z\\])d\s*/\s*d\s*([A-Za-z])(?![A-Za-z])", r"\\frac{d}{d\1}", text)
+    m = PLAIN_D_OVER.match(text)
+    if m:
+        text = "\\frac{\\partial\\, " + m.group(1) + "}{\\partial " + m.group(2) + "}"
+    return text
+
+
+def plain_cases(text: str) -> str | None:
+    """``1 if z > 0 , 0 if z < 0`` (a case split in words) as Σ value·[condition], the
+    last case "otherwise" standing for 1 minus the others; None when it is not one."""
+    parts = [p.strip() for p in _split_top(text, ",")]
+    if len(parts) < 2:
+        return None
+    terms, conds = [], []
+    for k, part in enumerate(parts):
+        m = PLAIN_CASE.match(part)
+        if m:
+            terms.append(f"({m.group('value')})\\indicator[{m.group('cond')}]")
+            conds.append(m.group("cond"))
+            continue
+        m = PLAIN_OTHERWISE.match(part)
+        if m and k == len(parts) - 1 and conds:
+            rest = " - ".join(f"\\indicator[{c}]" for c in conds)
+            terms.append(f"({m.group('value')})(1 - {rest})")
+            continue
+        return None
+    return " + ".join(terms)
+
+
+def plain_equations(text: str) -> list[tuple[int, str, list[str], str]]:
+    """(line, left side, [steps], remark) for each equation typed on lines with no math
+    delimiters (OCR that lost them): a line with one top-level '=' after its part label,
+    continued by the lines below it that start with an operator (``+ 2 λ W``: a formula
+    broken over lines) or with '=' (a further step). A wide gap or a parenthesised
+    aside in words at the end of a line is its remark. Spelling as :func:`plain_math`."""
+    out: list = []
+    current = pending = None
+    for n, line in text_lines(text):
+        body, remark = _plain_remark(PLAIN_LABEL.sub("", line))
+        if current is None and pending is not None and n == pending[0] + 1 and body[:1] == "=":
+            current = [pending[0], pending[1], [body[1:].strip()], remark, n]   # "d/dx (…)" then "= …"
+            out.append(current)
+            pending = None
+            continue
+        if current is not None and n == current[4] + 1 and body[:1] in "+-*/=":
+            if body[:1] == "=":
+                current[2].append(body[1:].strip())
+            else:
+                current[2][-1] += " " + body
+            current[3] = " ".join(filter(None, [current[3], remark]))
+            current[4] = n
+            continue
+        parts = _split_top(body, "=")
+        if len(parts) < 2 or not parts[0].strip() or not parts[-1].strip():
+            current = None
+            pending = (n, body) if len(parts) == 1 else None
+            continue
+        current = [n, parts[0], [p.strip() for p in parts[1:]], remark, n]
+        out.append(current)
+    result = []
+    for n, lhs, steps, remark, _ in out:
+        steps = [plain_cases(s) or s for s in steps]
+        result.append((n, plain_math(lhs), [plain_math(s) for s in steps], remark))
+    return result
+
+
+def _plain_remark(line: str) -> tuple[str, str]:
+    gap = PLAIN_GAP.search(line.strip())
+    body, remark = (line.strip()[:gap.start()], line.strip()[gap.end():]) if gap else (line.strip(), "")
+    m = re.search(r"\(\s*(?:if|for|when|where|y\s*=|with)\b[^()]*\)\s*$", body)
+    if m:
+        body, remark = body[:m.start()].rstrip(), (body[m.start():] + " " + remark).strip()
+    return body.rstrip(" ,;."), remark
 
 
 def strip_text_commands(text: str) -> str:

@@ -268,7 +268,8 @@ class Parser:
         return node
 
     def _prime(self, node: ast.Node) -> ast.Node:
-        """σ(x)', f'(x), σ'(x): the derivative of a function of x; anything else
+        """σ(x)', f'(x), σ'(x): the derivative of a function of x; with a problem file's
+        notation, a declared symbol primed (X', a'x) is its transpose; anything else
         with a prime is kept as an unevaluable name (and so refused when judged)."""
         if isinstance(node, ast.Call) and node.func == "sigma":
             return ast.Derivative(node, node.arg)
@@ -276,6 +277,9 @@ class Parser:
             if self.tok.kind == "open" and self.tok.value == "(":
                 arg = self._bracketed()
                 return ast.Derivative(ast.Call(node.base, arg), arg)
+        if self.notation is not None and isinstance(node, (ast.Name, ast.Transpose)) and (
+                node.base if isinstance(node, ast.Name) else "").startswith("@"):
+            return ast.Transpose(node)       # X', H', a'x: a declared matrix or vector primed, as in MATLAB
         return ast.Name("prime", ast.Index(_describe(node)))
 
     def _superscript(self, node: ast.Node) -> ast.Node:
@@ -283,6 +287,10 @@ class Parser:
         if t.kind == "letter" and t.value in TRANSPOSE or t.kind == "cmd" and t.value in TRANSPOSE:
             self.take()
             return ast.Transpose(node)
+        if (t.kind == "op" and t.value == "-" and self.peek().kind in ("letter", "cmd")
+                and self.peek().value in TRANSPOSE):
+            self.take(), self.take()         # Q^-T (OCR lost the braces of Q^{-T})
+            return ast.Transpose(ast.Pow(node, ast.Num(-1.0)))
         if t.kind == "open" and t.value == "{":
             inner = self.peek()
             if (inner.kind in ("letter", "cmd") and inner.value in TRANSPOSE
@@ -357,6 +365,8 @@ class Parser:
             call = self._braced_loss_call()
             if call is not None:
                 return call
+        if t.kind == "open" and t.value == "(" and self.notation is not None and self._relation_inside(self.i):
+            return self._compare_bracket(t)   # (Z1 > 0): a comparison in brackets is its truth value (NumPy's mask)
         if t.kind == "open":
             return self._bracketed()
         if t.kind == "letter":
@@ -510,6 +520,16 @@ class Parser:
                 return ast.Name("@sigma_bare")
             self.repairs.append(f"σ at column {t.col} without an argument read as σ(x)")
             return ast.Call("sigma", ast.Name("x"))
+        if func == "log" and self.notation is not None and self.tok.kind == "op" and self.tok.value == "|":
+            self.enter()                      # log|Q|: |Q| after a log is the determinant
+            self.take()
+            inner = self.expr()
+            if not (self.tok.kind == "op" and self.tok.value == "|"):
+                self.fail("the closing | of log|…|")
+            self.take()
+            self.depth -= 1
+            node = ast.Call("log", ast.Call("det", inner))
+            return ast.Pow(node, power) if power is not None else node
         before = self.bare_sigma
         arg = self.power() if func in ("log", "exp") and self.tok.kind != "open" else self.atom()
         if func == "sigma" and self.bare_sigma > before:
@@ -616,6 +636,13 @@ class Parser:
         if not self._starts_factor():
             return ast.Derivative(None, wrt, order)
         of = self.power()
+        if self.notation is not None and self._starts_factor() and ast.mentions(of, wrt):
+            # ∇_x x^T A x: ∇ of the unparenthesised product that starts with its variable
+            # (∇_S L W_2^T stays (∇_S L) W_2^T: L does not mention S)
+            factors = [of]
+            while self._starts_factor():
+                factors.append(self.power())
+            of = ast.Mul(tuple(factors))
         return ast.Derivative(of, wrt, order)
 
     def _indicator(self, t: Token) -> ast.Node:
@@ -693,6 +720,13 @@ class Parser:
             j += 1
         return out
 
+    def _declared_letter(self, letter: str) -> ast.Name | None:
+        """The file's symbol spelled by this one letter alone, or None."""
+        for spelled, names in self.notation.spellings:
+            if spelled == (("letter", letter),):
+                return ast.Name("@" + "|".join(names))
+        return None
+
     def _text_word(self) -> str | None:
         t = self.tok
         if not (t.kind == "cmd" and t.value in ("text", "operatorname") and self.peek().kind == "open"):
@@ -708,6 +742,11 @@ class Parser:
             if word in FUNCTION_WORDS:
                 self.i = self._matching_close(self.i + 1) + 1
                 return self._named_function(FUNCTION_WORDS[word], t)
+            if name == "operatorname" and word and 1 < len(word) <= 4 and word.isalpha():
+                letters = [self._declared_letter(c) for c in word]
+                if all(letters):      # \mathbf{AX}, \mathbf{Bx}: the Matrix Cookbook's bold product
+                    self.i = self._matching_close(self.i + 1) + 1
+                    return ast.Mul(tuple(letters))
             return None
         if name in ("det", "tr"):
             self.take()

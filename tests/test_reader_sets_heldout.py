@@ -1,0 +1,102 @@
+"""Reader mechanisms the held-out set corpus (tests/fixtures/corpus_sets_heldout) found
+missing, each on its own, judged through a problem file: a prime as the transpose of a
+declared symbol, Iverson brackets, the Cookbook's bold products, ∇ of an unparenthesised
+product, log|Q|, a comparison in brackets as a mask, Q^-T, and formulas typed as plain
+text (no delimiters, continued over lines, cases in words)."""
+import pytest
+
+from gradkey import derive
+from gradkey.verify.check import sets
+from gradkey.verify.read import ast, extract
+from gradkey.verify.read.latex import parse
+from gradkey.verify.read.normalise import normalise_math
+from gradkey.verify.read.notation import notation_for
+
+
+def _read(name: str, latex: str):
+    node, _ = parse(normalise_math(latex).text, notation_for(derive.problem_set(name)))
+    return node
+
+
+def _judge(name: str, qid: str, latex: str) -> str:
+    problem = derive.problem_set(name)
+    return sets.judge(_read(name, latex), sets.SetTarget(qid), sets.Context(problem, answered={})).verdict
+
+
+@pytest.mark.parametrize("name,qid,latex,verdict", [
+    ("linear", "softmax.W", r"\frac1N X'(P - Y) + 2\lambda W", "correct"),          # X' is Xᵀ
+    ("linear", "softmax.W", r"\frac1N X(P - Y)' + 2\lambda W", "review"),           # a primed bracket: not read
+    ("matcalc", "matcalc.linear", r"a", "correct"),
+    ("matcalc", "matcalc.trace_quad", r"(A + A')X", "correct"),
+    ("matcalc", "matcalc.trace_quad", r"2AX", "incorrect"),
+    ("matcalc", "matcalc.logdet", r"Q^-T", "correct"),                              # OCR lost the braces
+    ("matcalc", "matcalc.logdet", r"Q^-1", "incorrect"),
+    ("matcalc", "matcalc.trace_quad", r"\mathbf{AX} + \mathbf{A}^\top\mathbf{X}", "correct"),
+    ("matcalc", "matcalc.lstsq", r"2\mathbf{B}^\top(\mathbf{Bx} - \mathbf{b}) + 2\lambda\mathbf{x}", "correct"),
+    ("linear", "svm.w_j", r"[\![ s_j - s_{y_i} + 1 > 0 ]\!]\, x_i", "correct"),
+    ("linear", "svm.w_j", r"[\! [ s_j - s_{y_i} + 1 > 0 ] \!] x_i", "correct"),     # OCR spacing
+    ("linear", "svm.w_j", r"\llbracket s_j - s_{y_i} + 1 > 0 \rrbracket x_i", "correct"),
+    ("linear", "softmax.w_j", r"(p_j - [\![ j = y_i ]\!])\, x_i", "correct"),
+    ("linear", "softmax.w_j", r"p_j\, x_i", "incorrect"),
+    ("mlp", "mlp.Z1", r"\frac1N (P - Y) W_2' * (Z_1 > 0)", "correct"),            # NumPy's boolean mask
+    ("mlp", "mlp.Z1", r"\frac1N (P - Y) W_2'", "incorrect"),
+])
+def test_constructs(name, qid, latex, verdict):
+    assert _judge(name, qid, latex) == verdict
+
+
+def test_a_prime_after_a_function_is_still_its_derivative():
+    assert _read("mlp", r"\operatorname{ReLU}'(z)") == ast.Call("drelu", ast.Name("@z"))
+    node = _read("logreg", r"\sigma'(x)")
+    assert isinstance(node, ast.Derivative)
+
+
+def test_a_bold_word_is_a_product_only_of_declared_letters():
+    assert _read("matcalc", r"\mathbf{Bx}") == ast.Mul((ast.Name("@B"), ast.Name("@x")))
+    with pytest.raises(Exception):
+        _read("matcalc", r"\mathbf{Kq}")          # K and q are not the file's symbols: not a product
+
+
+def test_nabla_takes_the_product_that_starts_with_its_variable():
+    node = _read("matcalc", r"\nabla_x\, x^\top A x")
+    assert isinstance(node, ast.Derivative) and isinstance(node.of, ast.Mul) and len(node.of.factors) == 3
+    node = _read("mlp", r"\nabla_S L\, W_2^\top")        # L does not mention S: ∇_S L times W_2ᵀ
+    assert isinstance(node, ast.Mul) and isinstance(node.factors[0], ast.Derivative)
+
+
+def test_log_of_bars_is_log_det():
+    assert _read("matcalc", r"\log|Q|") == ast.Call("log", ast.Call("det", ast.Name("@Q")))
+
+
+def test_iverson_brackets_normalise_to_an_indicator():
+    assert normalise_math(r"[\![Z_1 > 0]\!]").text == r"\indicator[Z_1 > 0]"
+    assert normalise_math(r"a[\!b]").text.startswith("a[")     # one bracket and a thin space: not Iverson
+
+
+def test_plain_equations():
+    text = ("a)  grad_x ( a'x ) = a\n\n"
+            "c)  d/dx ( ||Bx - b||^2 + lambda ||x||^2 )\n      = 2B'(Bx - b) + 2 lambda x\n\n"
+            "dL/dW = 1/N X' (P - Y)\n        + 2 \\lambda W\n\n"
+            "dL_i/dw_j = 1{ s_j - s_y_i + 1 > 0 } x_i        j != y_i\n\n"
+            "relu'(z) = 1 if z > 0 , 0 otherwise\n")
+    eqs = {n: (lhs.strip(), steps, remark) for n, lhs, steps, remark in extract.plain_equations(text)}
+    assert eqs[1][0] == r"\nabla_x ( a'x )"
+    assert eqs[3][0].startswith(r"\frac{d}{dx}") and eqs[3][1] == ["2B'(Bx - b) + 2 \\lambda  x"]
+    assert eqs[6][1] == ["1/N X' (P - Y) + 2 \\lambda W"]          # continued on the next line
+    assert eqs[9][2] == "j != y_i"                                   # a margin note after a wide gap
+    assert eqs[11][1] == [r"(1)\indicator[z > 0] + (0)(1 - \indicator[z > 0])"]
+
+
+@pytest.mark.parametrize("name,text,qid,verdict", [
+    ("matcalc", "a)  grad_x ( a'x ) = a\n", "matcalc.linear", "correct"),
+    ("matcalc", "d tr(AX) / dX = A'\n", "matcalc.trace", "correct"),
+    ("matcalc", "d tr(AX) / dX = A\n", "matcalc.trace", "incorrect"),
+    ("matcalc", "c)  d/dx ( ||Bx - b||^2 + lambda ||x||^2 )\n      = 2B'(b - Bx) + 2 lambda x\n",
+     "matcalc.lstsq", "incorrect"),
+    ("mlp", "relu'(z) = 1 if z > 0 , 0 if z < 0\n", "mlp.relu", "correct"),
+    ("mlp", "dL/dW1 = X' ((P - Y) W2' / N * (Z1 > 0))\n        + 2 \\lambda W1\n", "mlp.W1", "correct"),
+    ("mlp", "dL/dW1 = X' ((P - Y) W2' / N * (Z1 > 0))\n", "mlp.W1", "incorrect"),     # + 2λW_1 missing
+])
+def test_plain_text_answers(name, text, qid, verdict):
+    got = [a.verdict for a in sets.answers_in(text, derive.problem_set(name)) if a.question == qid]
+    assert got == [verdict]
