@@ -60,6 +60,12 @@ CASES = [
     (r"$$\frac{\partial J}{\partial u_o} = \left(\hat y_o - 1\right)\cdot v_c$$", {"naive.u_o": "correct"}),
     (r"$$\frac{\partial J_{neg}}{\partial u_{w_s}} = \sum_{k=1}^{K}\mathbb 1[w_k = w_s]\,\sigma(u_{w_s}^T v_c)\, v_c$$",
      {"neg.u_k_repeated": "correct"}),
+    # 12. publishing tools: Hugo math shortcodes, bookdown equation labels
+    ("{{< katex display >}}\n\\frac{\\partial J}{\\partial v_c} = U(\\hat y - y)\n{{< /katex >}}\n\n"
+     "and inline {{< katex >}}\\frac{\\partial J}{\\partial U} = (\\hat y - y) v_c^T{{< /katex >}}",
+     {"naive.v_c": "correct", "naive.U": "incorrect"}),
+    ("\\begin{equation}\n\\frac{\\partial J}{\\partial v_c} = U(y - \\hat y)\n(\\#eq:nvc)\n\\end{equation}",
+     {"naive.v_c": "incorrect"}),
 ]
 
 

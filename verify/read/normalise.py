@@ -280,6 +280,12 @@ def _rewrite(toks, out: _Out, macros: Macros, budget: list, notes: list, src: st
                 if t in ("⟦", "⟧"):
                     out.put(r"\indicator[" if t == "⟦" else "]", at)
                     continue
+                if t == "(" and i < len(toks) and toks[i][0] == "\\#":
+                    # bookdown's equation label (\#eq:name): presentation, like \label
+                    j = next((k for k in range(i, min(len(toks), i + 60)) if toks[k][0] == ")"), None)
+                    if j is not None:
+                        i = j + 1
+                        continue
                 if t == "|" and i + 1 < len(toks) and toks[i][0] in ("V", "W") and toks[i + 1][0] == "|":
                     out.put(toks[i][0], toks[i][1])     # |V| as a limit: the vocabulary size
                     i += 2
