@@ -44,6 +44,7 @@ class Dim:
     latex: str = ""
     min: int = 1
     max: int = 5
+    aliases: tuple = ()             # further spellings of its size (CS229's m for N): latex = ["N", "m"]
 
 
 @dataclass(frozen=True)
@@ -485,7 +486,8 @@ def build(doc: dict, *, file: str, digest: str, source: str, name: str | None = 
         spec = r.table(spec, key, {"meaning", "latex", "min", "max"})
         low = r.integer(spec.get("min", 1), f"{key}.min", 1)
         high = r.integer(spec.get("max", max(low, 5)), f"{key}.max", low)
-        dims.append(Dim(dname, spec.get("meaning", ""), spec.get("latex", dname), low, high))
+        spelled = r.strings(spec.get("latex", dname), f"{key}.latex") or (dname,)
+        dims.append(Dim(dname, spec.get("meaning", ""), spelled[0], low, high, spelled[1:]))
     if not dims:
         r.fail("dims", "declare at least one dimension, e.g. N = { meaning = \"examples\" }")
     dim_names = {d.name for d in dims}

@@ -100,3 +100,66 @@ def test_plain_equations():
 def test_plain_text_answers(name, text, qid, verdict):
     got = [a.verdict for a in sets.answers_in(text, derive.problem_set(name)) if a.question == qid]
     assert got == [verdict]
+
+
+def _answers(name: str, text: str) -> dict:
+    out: dict = {}
+    for a in sets.answers_in(text, derive.problem_set(name)):
+        if a.question and a.status == "judged":
+            out.setdefault(a.question, []).append(a.verdict)
+    return out
+
+
+@pytest.mark.parametrize("latex,verdict", [
+    (r"(p_j - \delta_{jy_i})\, x_i", "correct"),          # Kronecker δ: [j = y_i]
+    (r"(p_j - \delta_{j,y_i})\, x_i", "correct"),
+    (r"(p_j + \delta_{jy_i})\, x_i", "incorrect"),
+])
+def test_kronecker_delta(latex, verdict):
+    assert _judge("linear", "softmax.w_j", latex) == verdict
+
+
+def test_a_chain_rule_factor_in_prose_is_not_an_answer():
+    text = ("By the chain rule $\\frac{\\partial s_j}{\\partial w_j}=x_i$, so\n\n"
+            "$$\\frac{\\partial L_i}{\\partial w_j}=\\left(p_j-\\delta_{jy_i}\\right)x_i$$\n")
+    assert _answers("linear", text)["softmax.w_j"] == ["correct"]
+
+
+def test_a_declared_half_regulariser_spelled_lambda_over_two():
+    text = ("$$L(W) = \\frac{1}{N}\\sum_{i=1}^N L_i + \\frac{\\lambda}{2}\\|W\\|_F^2 .$$\n\n"
+            "$$\\nabla_W L = \\frac{1}{N} X^\\top (P - Y) + \\lambda W$$\n")
+    assert _answers("linear", text)["softmax.W"] == ["correct"]
+
+
+def test_a_constant_declared_after_a_separator():
+    text = ("$$L_i = \\sum_{j \\neq y_i} \\max(0,\\; s_j - s_{y_i} + \\Delta), \\qquad \\Delta = 1$$\n\n"
+            "$$\\nabla_{w_j} L_i = \\mathbb{1}(s_j - s_{y_i} + \\Delta > 0)\\, x_i$$\n")
+    assert _answers("linear", text)["svm.w_j"] == ["correct"]
+
+
+def test_nabla_without_a_subscript_is_by_the_one_parameter():
+    assert _answers("logreg", "grad J = 1/N X'( sigma(X theta)\n          - y )\n")["logreg.theta"] == ["correct"]
+    assert _answers("logreg", "grad^2 J = 1/N X'X\n")["logreg.hessian"] == ["incorrect"]
+    with pytest.raises(Exception):
+        _read("matcalc", r"\nabla f")        # several variables: ∇ must say which
+
+
+def test_a_dimension_spelled_by_its_alias():
+    """logreg.toml declares N's spellings ["N", "m"] (CS229's m examples)."""
+    assert derive.problem_set("logreg").dims[0].aliases == ("m",)
+    assert _judge("logreg", "logreg.theta", r"\frac{1}{m}\sum_{i=1}^{m} (\sigma(\theta^\top x_i) - y_i)\, x_i") \
+        == "correct"
+    assert _judge("logreg", "logreg.theta", r"\sum_{i=1}^{m} (\sigma(\theta^\top x_i) - y_i)\, x_i") == "incorrect"
+
+
+def test_a_table_of_functions_and_their_gradients():
+    text = ("| Funktion $f$ | Gradient $\\partial f / \\partial(\\cdot)$ |\n|---|---|\n"
+            "| $a^\\top x$ | $a$ |\n| $\\operatorname{tr}(AX)$ | $A^\\top$ |\n| $\\log\\det Q$ | $Q^{-1}$ |\n")
+    got = _answers("matcalc", text)
+    assert got == {"matcalc.linear": ["correct"], "matcalc.trace": ["correct"], "matcalc.logdet": ["incorrect"]}
+
+
+def test_a_parameter_table_is_not_a_function_table():
+    """"| Parameter | Gradient |" names the variable in its left cell, not a function."""
+    text = "| Parameter | Gradient |\n|---|---|\n| $W$ | $\\frac1N X^\\top(P - Y) + 2\\lambda W$ |\n"
+    assert not any("gradvar" in c.lhs for c in extract.chains(text))

@@ -226,6 +226,10 @@ def name(node: ast.Name, scope: Scope):
         raise Unreadable(f"e_{sub.text} (a basis vector of unknown size)")
     if sub is None and base in nt.dim_names:
         return scalar(inst.dims[nt.dim_names[base]])
+    if base == "delta" and sub is not None:
+        items = _items(sub.text, scope)     # Kronecker δ_{jy_i}: [j = y_i] for two indices of one range
+        if len(items) == 2 and items[0].dim == items[1].dim and items[0].dim is not None:
+            return scalar(float(items[0].value == items[1].value))
     if len(base) == 1 and base.islower():
         targets = _lower_targets(nt, base)
         if targets:
@@ -742,15 +746,14 @@ def _window_limits(node: ast.Sum, win) -> bool:
 
 def _check_limits(node: ast.Sum, dim: str, scope: Scope) -> None:
     """Σ_{i=1}^{N}, Σ_{j=0}^{C−1}: only sums over a whole dimension are read."""
-    names = {v: k for k, v in scope.notation.dim_names.items()}
-    spelled = names.get(dim, dim)
+    spelled = {k for k, v in scope.notation.dim_names.items() if v == dim} | {dim}   # every spelling (N, m)
     up = node.upper
     if up is None:
         return
-    if isinstance(up, ast.Name) and up.sub is None and up.base in (spelled, dim):
+    if isinstance(up, ast.Name) and up.sub is None and up.base in spelled:
         return
     if (isinstance(up, ast.Add) and len(up.terms) == 2 and isinstance(up.terms[0][1], ast.Name)
-            and up.terms[0][1].base in (spelled, dim) and up.terms[1] == (-1, ast.Num(1.0))):
+            and up.terms[0][1].base in spelled and up.terms[1] == (-1, ast.Num(1.0))):
         return
     raise Unreadable("a Σ whose upper limit is not a whole dimension")
 

@@ -45,7 +45,7 @@ from gradkey.verify.read.show import show
 N_INSTANCES = 6
 SEED = 20261122
 
-HALF = re.compile(r"\\frac\s*\{?\s*1\s*\}?\s*\{?\s*2\s*\}?\s*\\lambda|\\tfrac\s*\{?1\}?\s*\{?2\}?\s*\\lambda|"
+HALF = re.compile(r"\\frac\s*\{?\s*1\s*\}?\s*\{?\s*2\s*\}?\s*\\lambda|\\frac\s*\{\s*\\lambda\s*\}\s*\{\s*2\s*\}|\\tfrac\s*\{?1\}?\s*\{?2\}?\s*\\lambda|"
                   r"0?\.5\s*\*\s*reg|½\s*(?:λ|\\lambda)|\\frac12\s*\\lambda|\\lambda\s*/\s*2")
 
 
@@ -492,6 +492,16 @@ def identify(node, problem, families: set, text: str = "") -> list[SetTarget]:
         return _narrow(exact, None, problem, families, f"left-hand side '{text.strip()}'")
     if not isinstance(node, ast.Derivative):
         return []
+    of = node.of
+    if isinstance(of, ast.Name) and (of.base.startswith("@") or len(of.base) == 1 and of.base.islower()
+                                     and ar._lower_targets(notation_for(problem), of.base)):
+        return []       # ∂s_j/∂w_j = x_i: a chain-rule factor of a declared quantity, not of a loss
+    if isinstance(node.wrt, ast.Name) and node.wrt.base == "gradvar":
+        # a table's "f | ∂f/∂(·)" row: the questions whose loss is the left cell's function
+        cands = list(dict.fromkeys(qid for qid, w, _, o, _ in table if w is not None and o == node.order
+                                   and node.of is not None and _same_loss(node.of, problem, qid)))
+        how = f"the function {show(node.of)} in a table's left cell" if node.of is not None else ""
+        return [SetTarget(q, None, how if len(cands) == 1 else "by value") for q in cands]
     wrt = node.wrt
     m = CONDITION.match(wrt.sub.text.replace("{", "").replace("}", "")) if (
         isinstance(wrt, ast.Name) and wrt.sub is not None) else None
@@ -663,18 +673,27 @@ def _named(text: str, nt, problem) -> dict:
     out: dict = {}
     for line, row in extract.equation_rows(text):
         parts = extract._split_top(row, "=")
-        if len(parts) < 2 or not parts[0].strip():
-            continue
-        base = _definable(parts[0].strip(), nt, problem)
-        if base is None:
-            continue
-        rhs, _ = extract.clean_step(parts[-1])
-        try:
-            node, _ = parse(rhs, nt) if rhs.strip() else (None, None)
-        except (ReadError, RecursionError):
-            node = None
-        out.setdefault(base, []).append((line, node))
+        for k in range(len(parts) - 1):
+            # "L_i = … , \qquad \Delta = 1": a separator starts another equation on the row
+            lhs = DEF_SEPARATOR.split(parts[k])[-1].strip()
+            base = _definable(lhs, nt, problem) if lhs else None
+            if base is None:
+                continue
+            rhs = parts[k + 1]
+            for nxt in parts[k + 1:]:
+                rhs = DEF_SEPARATOR.split(nxt)[0]
+                if rhs != nxt:
+                    break
+            rhs, _ = extract.clean_step(rhs)
+            try:
+                node, _ = parse(rhs, nt) if rhs.strip() else (None, None)
+            except (ReadError, RecursionError):
+                node = None
+            out.setdefault(base, []).append((line, node))
     return out
+
+
+DEF_SEPARATOR = re.compile(r"\\q?quad|\\text\s*\{[^{}]*\}|(?<![{\w\\]),(?![^{]*\})|;")
 
 
 def _defs_at(ctx: Context) -> dict:

@@ -243,6 +243,15 @@ def _table_row(text: str, line_start: int, row: list[Segment]) -> list[Segment]:
         pos = seg.end
         cells.setdefault(bars, []).append(seg)
     order = sorted(cells)
+    if len(order) == 2 and len(cells[order[0]]) == 1 and len(cells[order[1]]) == 1 \
+            and GRADIENT_HEADER.search(_table_header(text, line_start)) \
+            and not INLINE_ANSWER.search(cells[order[0]][0].body) and not INLINE_ANSWER.search(cells[order[1]][0].body):
+        # | $\operatorname{tr}(AX)$ | $A^\top$ | under "Function f | Gradient ∂f/∂(·)": the left cell is the
+        # function, the variable the question's own (\gradvar: identified by the function's value)
+        f, g = cells[order[0]][0], cells[order[1]][0]
+        body = f"\\frac{{\\partial\\, \\left({f.body}\\right)}}{{\\partial \\gradvar}} = {g.body}"
+        merged = Segment(body, f.line, f.start, g.end, display=True, plain=True)
+        return sorted([s for s in row if s is not f and s is not g] + [merged], key=lambda s: s.start)
     for k, cell in enumerate(order[:-1]):
         first = cells[cell][0]
         m = TABLE_CELL_CONDITION.match(first.body.strip())
@@ -257,6 +266,22 @@ def _table_row(text: str, line_start: int, row: list[Segment]) -> list[Segment]:
         rest = [s for s in row if s.start < first.start or s.start > answer[0].start]
         return sorted(rest + [merged], key=lambda s: s.start)
     return row
+
+
+# a table header announcing that each row's right cell is the gradient of its left cell
+# (a "function" column and a "gradient" column, or a ∂f/∂(·) in the header)
+GRADIENT_HEADER = re.compile(r"(?=.*(?:function|funktion|fonction|función|函数))(?=.*(?:gradient|derivative|ableitung|"
+                             r"dérivée|derivada|导数|梯度))|\\partial\s*f\s*/\s*\\partial\s*\(|∂f\s*/\s*∂\s*\(|"
+                             r"\\nabla\s*f\b", re.IGNORECASE)
+
+
+def _table_header(text: str, line_start: int) -> str:
+    """The header row of the Markdown table a row belongs to (the line above its |---| rule)."""
+    lines = text[:line_start].split("\n")[:-1]
+    k = len(lines)
+    while k > 0 and lines[k - 1].lstrip().startswith("|"):
+        k -= 1
+    return lines[k] if k < len(lines) and k + 1 < len(lines) and set(lines[k + 1].strip()) <= set("|-: ") else ""
 
 
 PLAIN_START = re.compile(r"(?<![\w\\])(?:∂\s*[^\s/=]{1,40}/\s*∂|∇\s*_|[σf]\s*[′']\s*\(|d\s*σ\s*/\s*d\s*x)")

@@ -456,6 +456,8 @@ class Parser:
         name = t.value
         if name == "nabla":
             return self._nabla(t)
+        if name == "gradvar":
+            return ast.Name("gradvar")       # the variable a table's "∂f/∂(·)" header leaves to the question
         if name == "ones":
             raise ReadError("\\mathbf{1} (a vector of ones: its size is not in the notation; write the sum out)",
                             t.col, self.text)
@@ -626,7 +628,12 @@ class Parser:
             self.group_or_atom()
             order = 2
         if not (self.tok.kind == "op" and self.tok.value == "_"):
-            raise ReadError("∇ without a subscript naming the variable", t.col, self.text)
+            params = [sym for sym in self.notation.problem.symbols if sym.role == "parameter"] \
+                if self.notation is not None else []
+            if len(params) != 1 or not self._starts_factor():
+                raise ReadError("∇ without a subscript naming the variable", t.col, self.text)
+            # ∇J, grad J: with respect to the file's one parameter (θ in logistic regression)
+            return ast.Derivative(self.power(), ast.Name("@" + params[0].name), order)
         self.take()
         wrt = self.group_or_atom()
         if self.notation is not None and self.tok.kind == "op" and self.tok.value == "^":

@@ -223,6 +223,6 @@ def _build(problem) -> Notation:
     for k in [k for k in table if len(k) == 1 and k[0][1] in indices]:
         del table[k]
     spellings = tuple(sorted(((k, tuple(v)) for k, v in table.items()), key=lambda kv: -len(kv[0])))
-    dims = {(d.latex or d.name): d.name for d in problem.dims}
+    dims = {sp: d.name for d in problem.dims for sp in (d.latex or d.name, *d.aliases)}
     examples = next((v.dim for v in problem.indices if v.name == "i"), None) or ("N" if "N" in problem.dim_names else None)
     return Notation(problem, spellings, examples, frozenset(labels), frozenset(indices), dims)
