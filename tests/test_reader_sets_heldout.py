@@ -163,3 +163,17 @@ def test_a_parameter_table_is_not_a_function_table():
     """"| Parameter | Gradient |" names the variable in its left cell, not a function."""
     text = "| Parameter | Gradient |\n|---|---|\n| $W$ | $\\frac1N X^\\top(P - Y) + 2\\lambda W$ |\n"
     assert not any("gradvar" in c.lhs for c in extract.chains(text))
+
+
+def test_a_trailing_for_that_states_the_questions_condition():
+    """"$…$ for $j \\ne y_i$" is svm.w_j's answer under its declared condition; another
+    condition after it is one case of a statement continued in prose (context)."""
+    text = "- $\\nabla_{w_j} L_i = \\mathbb{1}[s_j - s_{y_i} + 1 > 0]\\, x_i$ for $j \\ne y_i$\n"
+    assert _answers("linear", text) == {"svm.w_j": ["correct"]}
+    text = "- $\\nabla_{w_j} L_i = \\mathbb{1}[s_j - s_{y_i} + 1 > 0]\\, x_i$ for $s_j > 0$\n"
+    assert "svm.w_j" not in _answers("linear", text)
+
+
+def test_a_row_slice_under_a_sum():
+    assert _judge("mlp", "mlp.b2", r"\sum_{i=1}^N \left(\frac{1}{N}(P - Y)\right)_{i,:}") == "correct"
+    assert _judge("mlp", "mlp.b2", r"\sum_{i=1}^N \left(P - Y\right)_{i,:}") == "incorrect"

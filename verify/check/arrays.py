@@ -468,7 +468,7 @@ def _eval(node, scope: Scope):
         return _sum(node, scope)
     if isinstance(node, ast.Part):
         v = _value(node.arg, scope)
-        items = _items(node.sub.text, scope)
+        items = _items(_row_of(node.sub.text), scope)
         ex = scope.notation.examples_dim
         if (isinstance(v, np.ndarray) and len(items) == 1 and items[0].dim == ex and ex is not None
                 and v.shape[0] == scope.inst.dims[ex]):
@@ -758,6 +758,11 @@ def _check_limits(node: ast.Sum, dim: str, scope: Scope) -> None:
     raise Unreadable("a Σ whose upper limit is not a whole dimension")
 
 
+def _row_of(sub: str) -> str:
+    """(…)_{i,:}, NumPy's row slice, is the row (…)_i."""
+    return re.sub(r"\s*,\s*:\s*$", "", sub)
+
+
 def _variable_dim(var: str, body, scope: Scope) -> str | None:
     nt = scope.notation
     for v in nt.problem.indices:
@@ -767,7 +772,7 @@ def _variable_dim(var: str, body, scope: Scope) -> str | None:
         if win.var == var and _mentions_window(body, win):
             return win.dim
     for n in walk(body):
-        if isinstance(n, ast.Part) and n.sub.text == var and nt.examples_dim is not None:
+        if isinstance(n, ast.Part) and _row_of(n.sub.text) == var and nt.examples_dim is not None:
             return nt.examples_dim
         if isinstance(n, ast.Compare):
             for a, b in ((n.left, n.right), (n.right, n.left)):

@@ -893,7 +893,11 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
         targets = identify(lhs, problem, families, chain.lhs) if chain.lhs.strip() else []
         lhs = as_derivative(lhs)
         first = len(found)
-        if targets and not chain.display and _conditional(lines, chain):
+        stated = _the_questions_condition(lines, chain, targets, problem) if targets and not chain.display else []
+        if stated:
+            targets = [replace(t, how="left-hand side and the condition after it") for t in stated] \
+                if len(stated) == 1 else stated
+        elif targets and not chain.display and _conditional(lines, chain):
             found.append(_context(chain, "one case of a statement continued in prose ('= 1 if z > 0, …')"))
             continue
         if targets and (plain or any(s.branches for s in chain.steps)):
@@ -930,6 +934,22 @@ def _conditional(lines: list, chain) -> bool:
         return False
     end = line.find("$", start + 1)
     return end > 0 and bool(re.match(r"\s*(?:if|for|when|whenever)\b", line[end + 1:]))
+
+
+def _cond_key(text: str) -> str:
+    return re.sub(r"[\s{}]", "", re.sub(r"\\neq?(?![A-Za-z])|≠|!=", "≠", text))
+
+
+def _the_questions_condition(lines: list, chain, targets, problem) -> list:
+    """"$∇_{w_j} L_i = …$ for $j \\ne y_i$": the prose after the formula states the very
+    condition some of the questions named are declared under (svm.w_j, not softmax.w_j):
+    the formula is their answer, not one case of a statement continued in prose."""
+    line = lines[chain.line - 1]
+    end = line.find("$", chain.column)
+    m = re.match(r"\s*(?:if|for|when|whenever)\s+\$([^$]{1,40})\$\s*[.,;:]?\s*$", line[end + 1:]) if end > 0 else None
+    if not m:
+        return []
+    return [t for t in targets if _cond_key(problem.question(t.qid).condition or "") == _cond_key(m.group(1))]
 
 
 TEXT_LABEL = re.compile(r"^\s*(?:\(?[a-h]\)|\(?[ivx]+\)|\d+\s*[.)])\s*")
