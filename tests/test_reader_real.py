@@ -66,6 +66,12 @@ CASES = [
      {"naive.v_c": "correct", "naive.U": "incorrect"}),
     ("\\begin{equation}\n\\frac{\\partial J}{\\partial v_c} = U(y - \\hat y)\n(\\#eq:nvc)\n\\end{equation}",
      {"naive.v_c": "incorrect"}),
+    # 13. implication arrows: each ⇒ before an equation starts one, before a bare
+    # expression it continues the chain; a condition before ⇒ labels the equation
+    (r"$$\sigma(x) = (1+e^{-x})^{-1} \Rightarrow \sigma'(x) = \sigma(x)(1-\sigma(x))$$", {"sigmoid.grad": "correct"}),
+    (r"$$w \neq o \implies \frac{\partial J}{\partial u_w} = \hat y_w v_c$$", {"naive.u_w": "correct"}),
+    (r"$$\frac{\partial J_{neg}}{\partial u_o} = -(1-\sigma(u_o^T v_c))v_c \Rightarrow "
+     r"\frac{\partial J_{neg}}{\partial u_o} = (1-\sigma(u_o^T v_c))v_c$$", {"neg.u_o": "incorrect"}),
 ]
 
 

@@ -509,6 +509,41 @@ DERIVATIVE_START = re.compile(r"\\frac\s*\{\s*(?:\\partial|d\b|d\s*\\|d[A-Za-z])
 SEPARATOR = re.compile(r"(?:,|;|\\q?quad|\\text\s*\{\s*(?:and|,)?\s*\}|\\;|\\,)+\s*$")
 
 
+ARROW = re.compile(r"\\(?:Rightarrow|implies|Longrightarrow|Rrightarrow|therefore)(?![A-Za-z])|⇒|⟹|∴")
+
+
+def _implications(row: str) -> list[tuple[str, str]]:
+    """A derivation written with implication arrows, as (condition, equation) pairs:
+    an arrow followed by an equation starts a new equation (``σ = … ⇒ σ' = …``); one
+    followed by a bare expression continues the chain as '='; a condition before the
+    first arrow (``w = o \\implies ∂J/∂u_w = …``) labels the equation after it."""
+    tops = set(_top_level_positions(row))
+    arrows = [m for m in ARROW.finditer(row) if m.start() in tops]
+    if not arrows:
+        return [("", row)]
+    pieces, start = [], 0
+    for m in arrows:
+        pieces.append(row[start:m.start()])
+        start = m.end()
+    pieces.append(row[start:])
+    pieces = [re.sub(r"^(?:\\[;,:!]|\\q?quad|\s)+", "", SEPARATOR.sub("", p.rstrip())).strip() for p in pieces]
+    condition = ""
+    if CONDITION_ROW.fullmatch(pieces[0]) and len(pieces) > 1:
+        condition, pieces = pieces[0], pieces[1:]
+    out = []
+    for p in pieces:
+        if not p:
+            continue
+        lhs, _, rhs = p.partition("=")
+        if out and "=" not in p:          # "… ⇒ −(1 − σ)u_o": the chain goes on
+            out[-1] = out[-1] + " = " + p
+        elif out and re.sub(r"\s+", "", lhs) == re.sub(r"\s+", "", out[-1].partition("=")[0]):
+            out[-1] = out[-1] + " = " + rhs   # "∂J/∂u_o = a ⇒ ∂J/∂u_o = b": one chain, b is final
+        else:
+            out.append(p)
+    return [(condition, e) for e in out] or [("", row)]
+
+
 def _split_equations(row: str) -> list[str]:
     """Two equations on one row ("∂J/∂u_o = a, \\qquad ∂J/∂u_w = b"): split before
     a top-level derivative that follows a separator and an earlier '='."""
@@ -647,10 +682,13 @@ def chains(text: str, vocabulary=None) -> list[Chain]:
                 label_row = row.replace("&", " ").strip()
                 continue
             row_line = seg.line + body.count("\n", 0, body.find(row)) if row in body else seg.line
-            for k, eq in enumerate(_split_equations(row)):
+            for k, (implied_by, eq) in enumerate((c, e) for c, piece in _implications(row)
+                                                 for e in _split_equations(piece)):
                 row_context = context if (r == 0 and k == 0) else ""
                 if label_row and k == 0:
                     row_context, label_row = row_context + "\n" + label_row, ""
+                if implied_by:            # "w = o \implies ∂J/∂u_w = …": the condition labels it
+                    row_context = row_context + "\n" + implied_by
                 _add_row(found, eq, row_line, row_context, noisy,
                          inside_block=(r > 0 or k > 0), where=where, first_in_block=first)
         for c in found[first:]:
