@@ -177,3 +177,26 @@ def test_a_trailing_for_that_states_the_questions_condition():
 def test_a_row_slice_under_a_sum():
     assert _judge("mlp", "mlp.b2", r"\sum_{i=1}^N \left(\frac{1}{N}(P - Y)\right)_{i,:}") == "correct"
     assert _judge("mlp", "mlp.b2", r"\sum_{i=1}^N \left(P - Y\right)_{i,:}") == "incorrect"
+
+
+def test_the_students_objective_names_the_question():
+    """∇_x f after "f(x) = ‖Bx − b‖² + λ‖x‖²" is the ridge question, found by f's value."""
+    text = ("**Part 3.** Ridge objective $f(\\mathbf{x}) = \\|\\mathbf{B}\\mathbf{x} - \\mathbf{b}\\|^2"
+            " + \\lambda\\|\\mathbf{x}\\|^2$.\n\n$$\\nabla_{\\mathbf{x}} f = 2B^\\top(Bx - b) + 2\\lambda x$$\n")
+    assert _answers("matcalc", text) == {"matcalc.lstsq": ["correct"]}
+    text = text.replace("2B^\\top(Bx - b) + 2\\lambda x", "B^\\top(Bx - b) + \\lambda x")
+    assert _answers("matcalc", text) == {"matcalc.lstsq": ["incorrect"]}
+
+
+@pytest.mark.parametrize("answer,verdict", [
+    (r"\frac{1}{N}\sum_{i=1}^N \left(h_\theta(x^{(i)}) - y^{(i)}\right)x^{(i)}", "correct"),
+    (r"\frac{1}{N}\sum_{i=1}^N \left(y^{(i)} - h_\theta(x^{(i)})\right)x^{(i)}", "incorrect"),
+])
+def test_the_students_own_functions_are_applied(answer, verdict):
+    """CS229: h_θ(x) = g(θᵀx), g(z) = 1/(1 + e^{−z}); h_θ(x^{(i)}) is g(θᵀx_i)."""
+    text = ("where $h_\\theta(x) = g(\\theta^T x)$ and $g(z) = 1/(1 + e^{-z})$.\n\n"
+            f"$$\\nabla_\\theta J(\\theta) = {answer}$$\n")
+    assert _answers("logreg", text) == {"logreg.theta": [verdict]}
+    # a student whose g is not the sigmoid: the same answer is then wrong
+    wrong_g = text.replace("g(z) = 1/(1 + e^{-z})", "g(z) = 1/(1 + e^{z})")
+    assert _answers("logreg", wrong_g) == {"logreg.theta": ["incorrect"]}

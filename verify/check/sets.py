@@ -41,6 +41,7 @@ from gradkey.verify.read.errors import ReadError
 from gradkey.verify.read.latex import parse
 from gradkey.verify.read.notation import FUNCTION_WORDS, family, notation_for
 from gradkey.verify.read.show import show
+from gradkey.verify.read.vocabulary import vocabulary_for
 
 N_INSTANCES = 6
 SEED = 20261122
@@ -68,6 +69,7 @@ class Context:
     base: str | None = None         # the base loss judged (a question asked of several)
     named: dict = None              # base -> [(line, node or None)]: the student's own X = … (None: unread)
     line: int = 0                   # the line being judged: the definition in force there is used
+    functions: dict = None          # (name, subscript) -> [(line, variable, body)]: h_θ(x) = g(θᵀx)
 
 
 # -- instances and truth ------------------------------------------------------------------
@@ -639,6 +641,73 @@ def _definitions(text: str, nt, ctx: Context) -> None:
             defs[base] = fn
     ctx.defs = defs
     ctx.named = _named(text, nt, ctx.problem)
+    ctx.functions = _functions(text, nt)
+
+
+def _functions(text: str, nt) -> dict:
+    """The student's own functions, ``h_\\theta(x) = g(\\theta^T x)``, ``g(z) = 1/(1 + e^{-z})``:
+    a name applied to a letter the file does not declare (the function's variable)."""
+    out: dict = {}
+    for line, row in extract.equation_rows(text):
+        parts = extract._split_top(row, "=")
+        for k in range(len(parts) - 1):
+            lhs = DEF_SEPARATOR.split(parts[k])[-1].strip()
+            try:
+                node, repairs = parse(lhs, nt) if lhs else (None, True)
+            except (ReadError, RecursionError):
+                continue
+            if repairs or not (isinstance(node, ast.Mul) and len(node.factors) == 2
+                               and all(isinstance(f, ast.Name) for f in node.factors)):
+                continue
+            fn, var = node.factors
+            if var.sub is not None or var.base.startswith("@") or len(var.base) != 1 or fn.base == var.base:
+                continue
+            rhs, _ = extract.clean_step(DEF_SEPARATOR.split(parts[k + 1])[0])
+            try:
+                body, _ = parse(rhs, nt)
+            except (ReadError, RecursionError):
+                continue
+            out.setdefault((fn.base, fn.sub.text if fn.sub else None), []).append((line, var.base, body))
+    return out
+
+
+def _substitute(node, var: str, value):
+    """``node`` with the bare letter ``var`` replaced by ``value``."""
+    if isinstance(node, ast.Name):
+        return value if node.base == var and node.sub is None else node
+    if isinstance(node, tuple):
+        return tuple(_substitute(x, var, value) for x in node)
+    if isinstance(node, ast.Node) and hasattr(node, "__dataclass_fields__"):
+        return replace(node, **{f: _substitute(getattr(node, f), var, value) for f in node.__dataclass_fields__})
+    return node
+
+
+def _apply_functions(node, ctx: Context, depth: int = 0):
+    """h_θ(x^{(i)}) — read as the product h_θ · x_i — is the student's function h_θ applied
+    to x_i: its body with the variable replaced (functions inside it applied in turn)."""
+    if not ctx.functions or depth > 8:
+        return node
+    if isinstance(node, tuple):
+        return tuple(_apply_functions(x, ctx, depth) for x in node)
+    if not (isinstance(node, ast.Node) and hasattr(node, "__dataclass_fields__")) or isinstance(node, ast.Name):
+        return node
+    node = replace(node, **{f: _apply_functions(getattr(node, f), ctx, depth)
+                            for f in node.__dataclass_fields__})
+    if not isinstance(node, ast.Mul):
+        return node
+    factors, out, i = list(node.factors), [], 0
+    while i < len(factors):
+        f = factors[i]
+        rules = ctx.functions.get((f.base, f.sub.text if f.sub else None)) if isinstance(f, ast.Name) else None
+        if rules and i + 1 < len(factors):
+            before = [r for r in rules if r[0] <= ctx.line]
+            _, var, body = before[-1] if before else rules[0]
+            out.append(_apply_functions(_substitute(body, var, factors[i + 1]), ctx, depth + 1))
+            i += 2
+            continue
+        out.append(f)
+        i += 1
+    return out[0] if len(out) == 1 else ast.Mul(tuple(out))
 
 
 def _definable(lhs: str, nt, problem) -> str | None:
@@ -650,6 +719,10 @@ def _definable(lhs: str, nt, problem) -> str | None:
         node, repairs = parse(lhs, nt)
     except (ReadError, RecursionError):
         return None
+    if (isinstance(node, ast.Mul) and len(node.factors) == 2 and isinstance(node.factors[0], ast.Name)
+            and not node.factors[0].base.startswith("@") and isinstance(node.factors[1], ast.Name)
+            and node.factors[1].base.startswith("@") and node.factors[1].sub is None):
+        node = node.factors[0]      # f(\mathbf{x}) = …: the objective f of a declared variable
     if repairs or not isinstance(node, ast.Name) or node.sub is not None:
         return None
     base = node.base
@@ -694,6 +767,20 @@ def _named(text: str, nt, problem) -> dict:
 
 
 DEF_SEPARATOR = re.compile(r"\\q?quad|\\text\s*\{[^{}]*\}|(?<![{\w\\]),(?![^{]*\})|;")
+
+
+def _students_objective(lhs, ctx: Context):
+    """∇_x f where the student defined f (f(x) = ‖Bx − b‖² + λ‖x‖²): the derivative of that
+    expression, so the question is found by its value, not by the letter f."""
+    if not (isinstance(lhs, ast.Derivative) and isinstance(lhs.of, ast.Name) and lhs.of.sub is None
+            and not lhs.of.base.startswith("@") and lhs.of.base in (ctx.named or {})):
+        return lhs
+    if any(_of_key(lhs.of) in _loss_names(ctx.problem, q.id) for q in ctx.problem.questions):
+        return lhs      # L, J: the file's own loss names keep identifying by name and section
+    rules = ctx.named[lhs.of.base]
+    before = [r for r in rules if r[0] <= ctx.line]
+    node = (before[-1] if before else rules[0])[1]
+    return lhs if node is None else ast.Derivative(node, lhs.wrt, lhs.order)
 
 
 def _defs_at(ctx: Context) -> dict:
@@ -808,6 +895,7 @@ def judge_steps(steps, target: SetTarget, ctx: Context, policy: Policy, noisy: b
         except RecursionError:
             rows.append((line, latex, Outcome("unparsed", note="nested too deeply"), "", None))
             continue
+        node = _apply_functions(node, ctx)
         out = judge(node, target, ctx, policy)
         if repairs:
             out.note = "; ".join(filter(None, [out.note, "OCR repairs: " + ", ".join(repairs)]))
@@ -873,7 +961,8 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
     sections = _sections(extract.prepare(text), nt)
     found: list[Answer] = []
     lines = extract.prepare(text).split("\n")
-    for chain in extract.chains(text):
+    # the file's [reader] words: the aliases a submission declares (ỹ = softmax(…) is ŷ, f = σ)
+    for chain in extract.chains(text, vocabulary_for(problem)):
         ctx.line = chain.line
         families = sections[chain.line - 1] if 0 < chain.line <= len(sections) else set()
         if chain.error:
@@ -890,6 +979,7 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
             lhs, lhs_error = None, str(exc)
         else:
             lhs_error = ""
+        lhs = _students_objective(lhs, ctx)
         targets = identify(lhs, problem, families, chain.lhs) if chain.lhs.strip() else []
         lhs = as_derivative(lhs)
         first = len(found)
