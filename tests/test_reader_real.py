@@ -72,6 +72,10 @@ CASES = [
     (r"$$w \neq o \implies \frac{\partial J}{\partial u_w} = \hat y_w v_c$$", {"naive.u_w": "correct"}),
     (r"$$\frac{\partial J_{neg}}{\partial u_o} = -(1-\sigma(u_o^T v_c))v_c \Rightarrow "
      r"\frac{\partial J_{neg}}{\partial u_o} = (1-\sigma(u_o^T v_c))v_c$$", {"neg.u_o": "incorrect"}),
+    # 14. the MATLAB prime as a transpose (u_o'v_c, (ŷ − y)', an empty group before it)
+    (r"$$\frac{\partial J}{\partial U} = v_c(\hat y - y)'$$", {"naive.U": "correct"}),
+    (r"$$\frac{\partial J}{\partial U} = (\hat y - y)v_c'$$", {"naive.U": "incorrect"}),
+    (r"$$\frac{\partial J_{neg}}{\partial u_o} = (\sigma(\vec{u}_o{}'\vec{v}_c) - 1)\vec v_c$$", {"neg.u_o": "correct"}),
 ]
 
 

@@ -280,6 +280,11 @@ class Parser:
         if self.notation is not None and isinstance(node, (ast.Name, ast.Transpose)) and (
                 node.base if isinstance(node, ast.Name) else "").startswith("@"):
             return ast.Transpose(node)       # X', H', a'x: a declared matrix or vector primed, as in MATLAB
+        if self.notation is None and (isinstance(node, ast.Name) and node.base not in ("f", "g", "h", "x", "J", "L")
+                                      or isinstance(node, (ast.Add, ast.Transpose))):
+            # word2vec's notation: u_o'v_c, (ŷ − y)', U' — the MATLAB transpose of an array or
+            # of a bracketed difference; σ'(x), f'(x) are derivatives (above), x' and J' stay refused
+            return ast.Transpose(node)
         return ast.Name("prime", ast.Index(_describe(node)))
 
     def _superscript(self, node: ast.Node) -> ast.Node:

@@ -280,6 +280,10 @@ def _rewrite(toks, out: _Out, macros: Macros, budget: list, notes: list, src: st
                 if t in ("⟦", "⟧"):
                     out.put(r"\indicator[" if t == "⟦" else "]", at)
                     continue
+                if (t == "{" and i + 1 < len(toks) and toks[i][0] == "}"
+                        and toks[i + 1][0] in ("'", "^")):
+                    i += 1                      # u_w{}'v_c, x{}^T: an empty group only separates
+                    continue
                 if t == "(" and i < len(toks) and toks[i][0] == "\\#":
                     # bookdown's equation label (\#eq:name): presentation, like \label
                     j = next((k for k in range(i, min(len(toks), i + 60)) if toks[k][0] == ")"), None)
