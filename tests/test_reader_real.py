@@ -76,6 +76,12 @@ CASES = [
     (r"$$\frac{\partial J}{\partial U} = v_c(\hat y - y)'$$", {"naive.U": "correct"}),
     (r"$$\frac{\partial J}{\partial U} = (\hat y - y)v_c'$$", {"naive.U": "incorrect"}),
     (r"$$\frac{\partial J_{neg}}{\partial u_o} = (\sigma(\vec{u}_o{}'\vec{v}_c) - 1)\vec v_c$$", {"neg.u_o": "correct"}),
+    # 15. Greek placeholders the student defines (δ = ŷ − y, θ = Uᵀv_c ∈ ℝ^{|V|}): their own meaning
+    ("- $\\theta = U^T v_c \\in \\mathbb{R}^{|V|}$ (the scores)\n- $\\delta = \\hat y - y$ (the error)\n\n"
+     r"$$\frac{\partial J_{naive}}{\partial v_c} = U\delta$$", {"naive.v_c": "correct"}),
+    ("Let $\\delta = y - \\hat y$.\n\n" r"$$\frac{\partial J_{naive}}{\partial v_c} = U\delta$$", {"naive.v_c": "incorrect"}),
+    ("With $\\delta_j = \\hat y - y_{t+j}$:\n\n" r"$$\frac{\partial J_{sg}}{\partial v_c} = \sum_{j \ne 0} U \delta_j$$",
+     {"sg.v_c": "correct"}),
 ]
 
 

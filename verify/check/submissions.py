@@ -111,8 +111,14 @@ def _judge_steps(steps: list[tuple[int, str]], target: Target, policy: Policy, n
 
 
 # "s1 = u_o^T v_c, s2 = u_k^T v_c": names the student defines for the rest of the file
-PLACEHOLDER = re.compile(r"(?:^|,)\s*(?:\\q?quad\s*|\\[,;]\s*)*([A-Za-z](?:\d+|_\{?\w{1,3}\}?)?)\s*=\s*"
-                         r"([^=]+?)\s*(?=,\s*(?:\\q?quad\s*|\\[,;]\s*)*[A-Za-z](?:\d+|_\{?\w{1,3}\}?)?\s*=|[.,;]?\s*$)")
+# a placeholder's name: a letter, or a Greek letter that is not the problem's own (σ, λ)
+_PLACEHOLDER_NAME = (r"(?:[A-Za-z]|\\(?:alpha|beta|gamma|delta|epsilon|varepsilon|zeta|eta|theta|vartheta|kappa|mu|nu|"
+                     r"xi|pi|rho|tau|phi|varphi|chi|psi|omega|Delta|Theta|Phi|Psi|Omega|Gamma)(?![A-Za-z]))"
+                     r"(?:\d+|_\{?\w{1,3}\}?)?")
+PLACEHOLDER = re.compile(r"(?:^|,)\s*(?:\\q?quad\s*|\\[,;]\s*)*(" + _PLACEHOLDER_NAME + r")\s*=\s*"
+                         r"([^=]+?)\s*(?=,\s*(?:\\q?quad\s*|\\[,;]\s*)*" + _PLACEHOLDER_NAME + r"\s*=|[.,;]?\s*$)")
+# "θ = Uᵀv_c ∈ ℝ^{|V|}": the set it lives in is not part of the definition
+_MEMBERSHIP = re.compile(r"\s*(?:\\in\b|∈).*$")
 
 
 def _placeholders(text: str) -> list[tuple[str, str, int]]:
@@ -130,7 +136,7 @@ def _placeholders(text: str) -> list[tuple[str, str, int]]:
             found = list(PLACEHOLDER.finditer(row))
             # every '=' of the row belongs to one of the definitions found
             if found and row.count("=") == len(found):
-                out.extend((m.group(1), m.group(2).strip(), seg.line) for m in found)
+                out.extend((m.group(1), _MEMBERSHIP.sub("", m.group(2)).strip(), seg.line) for m in found)
     return out
 
 
@@ -163,9 +169,12 @@ def _judge_defined(steps, target: Target, policy: Policy, noisy: bool, condition
 
 
 def _name_pattern(name: str) -> str:
-    m = re.fullmatch(r"([A-Za-z])_\{?(\w+)\}?", name)
+    m = re.fullmatch(r"(\\[A-Za-z]+|[A-Za-z])_\{?(\w+)\}?", name)
     if m:
-        return r"(?<![A-Za-z\\])" + m.group(1) + r"_\s*(?:\{\s*" + m.group(2) + r"\s*\}|" + m.group(2) + r")(?![A-Za-z0-9])"
+        return (r"(?<![A-Za-z\\])" + re.escape(m.group(1)) + r"\s*_\s*(?:\{\s*" + m.group(2) + r"\s*\}|" + m.group(2)
+                + r")(?![A-Za-z0-9])")
+    if name.startswith("\\"):
+        return re.escape(name) + r"(?![A-Za-z0-9_])"
     return r"(?<![A-Za-z\\_^])" + re.escape(name) + r"(?![A-Za-z0-9_])"
 
 
