@@ -733,8 +733,6 @@ def _definable(lhs: str, nt, problem) -> str | None:
         return None
     if base in nt.dim_names or base == "e" or any(base in (v.latex or (v.name,)) for v in problem.indices):
         return None
-    if len(base) == 1 and base.islower() and ar._lower_targets(nt, base):
-        return None
     return base
 
 
@@ -820,9 +818,21 @@ def _student_value(base: str, line: int, node):
             arr = v.reshape(file_value.shape)
             return ar._subscripted(arr, dims, use.sub, scope, lower=False, what=shown)
         items = ar._items(use.sub.text, scope)
+        ex = scope.notation.examples_dim
+        if items and ex is not None and items[0].dim == ex and len(items) <= 2 and scope.bound("i") is not None:
+            # p_i, s_{ij} where the student's p, s are per example (s = Wᵀx_i): at example i (entry j)
+            try:
+                at = ar.evaluate(node, inner.bind("i", items[0]))
+            except ShapeError as exc:
+                raise Unreadable(f"the submission's own definition of {shown} (line {line}): {exc}") from None
+            if len(items) == 1:
+                return at
+            if 1 in at.shape and items[1].value < at.size:
+                return ar.scalar(at.reshape(-1)[items[1].value])
+            raise Unreadable(f"{shown}_{use.sub.text} of the submission's {shown} (line {line})")
         if len(items) == 1 and 1 in v.shape:
             return ar.scalar(v.reshape(-1)[items[0].value])
-        if len(items) == 2 and v.ndim == 2:
+        if len(items) == 2 and v.ndim == 2 and items[0].value < v.shape[0] and items[1].value < v.shape[1]:
             return ar.scalar(v[items[0].value, items[1].value])
         raise Unreadable(f"{shown}_{use.sub.text} of the submission's {shown} (line {line})")
     return value
