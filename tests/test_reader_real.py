@@ -82,6 +82,11 @@ CASES = [
     ("Let $\\delta = y - \\hat y$.\n\n" r"$$\frac{\partial J_{naive}}{\partial v_c} = U\delta$$", {"naive.v_c": "incorrect"}),
     ("With $\\delta_j = \\hat y - y_{t+j}$:\n\n" r"$$\frac{\partial J_{sg}}{\partial v_c} = \sum_{j \ne 0} U \delta_j$$",
      {"sg.v_c": "correct"}),
+    # 16. a sized bracket holding a condition-like subscript is mathematics, not a "(w ≠ o)" remark
+    (r"$$\frac{\partial J_{sg}}{\partial v_c} = U\Bigl(\hat{y} - \sum_{-m \le j \le m,\, j \neq 0} y_{t+j}\Bigr)$$",
+     {"sg.v_c": "incorrect"}),
+    (r"$$\frac{\partial J_{sg}}{\partial v_c} = U\Bigl(\sum_{-m \le j \le m,\, j \neq 0} (\hat{y} - y_{t+j})\Bigr)$$",
+     {"sg.v_c": "correct"}),
 ]
 
 

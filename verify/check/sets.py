@@ -993,6 +993,9 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
         targets = identify(lhs, problem, families, chain.lhs) if chain.lhs.strip() else []
         lhs = as_derivative(lhs)
         first = len(found)
+        if targets and not any(s.branches for s in chain.steps):
+            # "For $w = o$:" before the block, "\text{for $w = o$}" after it: the branch it answers
+            targets = _under_condition(targets, _stated_condition(chain), ctx)
         stated = _the_questions_condition(lines, chain, targets, problem) if targets and not chain.display else []
         if stated:
             targets = [replace(t, how="left-hand side and the condition after it") for t in stated] \
@@ -1159,12 +1162,16 @@ def _cases(step, targets, ctx, policy, chain, lhs=None) -> list[Answer]:
 
 
 def _bare(chain, lhs, problem, families, ctx: Context, policy: Policy) -> list[Answer]:
-    """An expression after a label ("column $w_j$:", "$w_{y_i}$:"): the label names the
-    variable; failing that, the section's questions by value."""
+    """An expression after a label ("column $w_j$:", "$w_{y_i}$:", "u_o:"): the label names the
+    variable; failing that, a [reader] variable word in the label, the heading above it or the
+    line of prose before it ("with respect to $U$", "center vector"); failing those, the
+    section's questions by value. A branch stated in the prose before it ("For $w = o$:")
+    narrows to the question declared under that condition."""
     prefix = chain.prefix.strip()
     targets = []
     nt = notation_for(problem)
-    for m in reversed(LABEL_MATH.findall(prefix)):
+    plain_label = re.fullmatch(r"[-*>\s]*([A-Za-z](?:_\{?\w\}?)?)\s*[:：]", re.sub(r"\$[^$]*\$", " ", prefix).strip())
+    for m in list(reversed(LABEL_MATH.findall(prefix))) + ([plain_label.group(1)] if plain_label else []):
         try:
             node, _ = parse(m, nt)
         except ReadError:
@@ -1175,12 +1182,99 @@ def _bare(chain, lhs, problem, families, ctx: Context, policy: Policy) -> list[A
                 targets = [SetTarget(t.qid, t.entry, f"label '{prefix[:40]}'" if t.how != "by value" else t.how)
                            for t in targets]
                 break
+    if not targets:
+        words = vocabulary_for(problem)
+        for where, text in (("label", prefix), ("heading", chain.heading), ("prose before it", _last_line(chain.context))):
+            key = words.variable_named(text) if text else None
+            if key is not None:
+                targets = [replace(t, how=f"{where} '{text.strip()[:40]}'" if t.how != "by value" else t.how)
+                           for t in _questions_named(key, problem, families)]
+                if targets:
+                    break
+    if targets:
+        targets = _under_condition(targets, _stated_condition(chain), ctx)
     if not targets and (chain.display or isinstance(lhs, (ast.Name, ast.Num))):
         return [_context(chain, "a formula mentioned, not an answer (no label names a question)")]
     if not targets:
         qs = [q.id for q in problem.questions if not families or family(q.loss) in families]
         targets = [SetTarget(q, how="by value") for q in qs]
     return _judged([(chain.line, chain.lhs)], targets, ctx, policy, chain)
+
+
+def _questions_named(key: str, problem, families) -> list[SetTarget]:
+    """The questions a [reader] variable word names. Its key is a variable in the file's
+    notation (U, v_c, u_w: the questions asked about it), a loss of the file (the questions
+    of that loss), or a premise, "repeated" or "distinct" (the questions asked under it)."""
+    losses = {loss.name for loss in problem.loss_decls}
+    if key in losses or key in ("repeated", "distinct"):
+        qs = [q.id for q in problem.questions if (key in q.losses if key in losses else q.needs == key)]
+        fam = [q for q in qs if family(problem.question(q).loss) in families] if families else []
+        qs = fam or qs
+        how = "by value" if len(qs) > 1 else ""
+        return [SetTarget(q, how=how) for q in qs]
+    try:
+        node, _ = parse(key, notation_for(problem))
+    except ReadError:
+        return []
+    if not isinstance(node, ast.Name):
+        return []
+    return identify(ast.Derivative(None, node), problem, families)
+
+
+def _last_line(context: str) -> str:
+    lines = [ln for ln in (context or "").strip().split("\n") if ln.strip()]
+    return lines[-1] if lines else ""
+
+
+PROSE_CONDITION = re.compile(r"(?<![A-Za-z\\])([A-Za-z])\s*(=|\\neq?(?![A-Za-z])|≠|!=)\s*([A-Za-z])(?![A-Za-z0-9_])")
+
+
+def _stated_condition(chain) -> tuple | None:
+    """(letter, '=' or '≠', other) stated for this block: in a remark after it ("\\text{for
+    $w = o$}", "(w \\neq o)") or in the short line of prose just before it ("For $w = o$:",
+    "$w = o$ 时：", "> For $w \\neq o$:"); None when none is stated, or when that prose names
+    both branches or is a heading."""
+    candidates = [chain.remark]
+    lines = [ln for ln in (chain.context or "").strip().split("\n") if ln.strip()]
+    if lines and len(lines[-1]) <= 120 and not re.match(r"^\s*#", lines[-1]):
+        candidates.append(" ".join(re.findall(r"\$([^$]*)\$", lines[-1])))
+    if chain.prefix and not chain.display:
+        candidates.append(" ".join(re.findall(r"\$([^$]*)\$", chain.prefix)))
+    for text in candidates:
+        found = {(m.group(1), "=" if m.group(2) == "=" else "≠", m.group(3))
+                 for m in PROSE_CONDITION.finditer(text or "")}
+        if len(found) == 1:
+            return found.pop()
+        if len(found) > 1:
+            return None
+    return None
+
+
+def _under_condition(targets, stated, ctx: Context) -> list[SetTarget]:
+    """The targets narrowed to the branch stated for the block: the questions declared under
+    that very condition (naive.u_w under w ≠ o), or, for "w = X", the questions of the same
+    losses declared under w = X (naive.u_o), read at w = X. Unchanged when nothing matches."""
+    if stated is None:
+        return targets
+    letter, op, other = stated
+    key = _cond_key(f"{letter}{op}{other}")
+    problem = ctx.problem
+    same = [t for t in targets if _cond_key(problem.question(t.qid).condition or "") == key]
+    if same:
+        return [replace(t, how=(t.how + "; " if t.how and t.how != "by value" else "") + "the branch stated for it")
+                if len(same) == 1 else t for t in same]
+    if op != "=":
+        return targets
+    losses = {problem.question(t.qid).loss for t in targets}
+    label = ar._label_named(notation_for(problem), other)
+    if label is None or problem.symbol(label).shape:
+        return targets
+    out = []
+    for q in problem.questions:
+        m = CONDITION.match(q.condition or "")
+        if q.loss in losses and m and m.group(1) == letter and m.group(2) == "=" and m.group(3) == other:
+            out.append(SetTarget(q.id, None, "the branch stated for it", ((letter, label),)))
+    return out or targets
 
 
 @functools.lru_cache(maxsize=256)

@@ -431,6 +431,9 @@ def clean_step(text: str) -> tuple[str, str]:
     pm = PAREN_REMARK.search(text, tail)
     if pm and re.search(r"(?:\\indicator|\b1)\s*$", text[:pm.start()]):
         pm = None                     # 𝟙(k = y_i): the indicator's condition, not a remark
+    if pm and re.search(r"\\(?:sum|hat|frac|sigma|exp|log|[Bb]igg?r|right)(?![A-Za-z])|\\[Bb]igg?l?\s*$",
+                        pm.group() + " " + text[max(0, pm.start() - 6):pm.start()]):
+        pm = None                     # U\Bigl(ŷ − Σ_{j≠0} y_{t+j}\Bigr): a bracket of mathematics, not a remark
     if pm and text[:pm.start()].strip() and pm.start() in tops:
         remark = (text[pm.start():] + " " + remark).strip()
         text = text[:pm.start()]
