@@ -146,3 +146,12 @@ def test_an_answer_through_a_wrong_definition_is_never_correct(case, how):
     name, spelled, rhs, qid, lhs, answer = case
     got = _verdicts(name, _doc(f"{spelled} = {MUTATE[how](rhs)}", lhs, answer))[qid]
     assert "correct" not in got, (qid, spelled, how, got)
+
+
+@pytest.mark.parametrize("forward,verdict", [
+    ("forward:  Z1 = X W1 + b1 ,  H = max(0, Z1)", "correct"),
+    ("forward:  Z1 = X W1 + b1 ,  H = Z1", "incorrect"),          # no ReLU: H' is (XW_1 + b_1)ᵀ
+])
+def test_definitions_typed_without_delimiters_count_too(forward, verdict):
+    text = f"{forward}\n\ndL/dW2 = H'(P - Y)/N + 2 \\lambda W2\n"
+    assert _verdicts("mlp", text)["mlp.W2"] == [verdict]

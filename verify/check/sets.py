@@ -742,7 +742,10 @@ def _named(text: str, nt, problem) -> dict:
     review: the file's meaning must not stand in for the student's). In a chain
     (δ_1 = ∂L/∂Z_1 = …) the last member is the definition."""
     out: dict = {}
-    for line, row in extract.equation_rows(text):
+    # math blocks, and lines typed without delimiters ("forward:  Z1 = X W1 + b1 ,  H = max(0, Z1)")
+    plain = [(n, re.sub(r"^[^=:]*:\s+", "", lhs) + " = " + " = ".join(steps))
+             for n, lhs, steps, _ in extract.plain_equations(text)]
+    for line, row in sorted(extract.equation_rows(text) + plain):
         parts = extract._split_top(row, "=")
         for k in range(len(parts) - 1):
             # "L_i = … , \qquad \Delta = 1": a separator starts another equation on the row

@@ -908,11 +908,12 @@ def text_lines(text: str) -> list[tuple[int, str]]:
 # -- formulas typed (or OCR'd) as plain text -----------------------------------------------
 
 PLAIN_WORD = re.compile(r"(?<![\\A-Za-z])(sigma|lambda|theta|delta|alpha|beta|mu|softmax|relu|ReLU|log|exp|det|tr|"
-                        r"sum|grad|nabla)(?![A-Za-z])")
+                        r"sum|grad|nabla|max)(?![A-Za-z])")
 PLAIN_WORDS = {"sigma": r"\sigma ", "lambda": r"\lambda ", "theta": r"\theta ", "delta": r"\delta ",
                "alpha": r"\alpha ", "beta": r"\beta ", "mu": r"\mu ", "softmax": r"\operatorname{softmax}",
                "relu": r"\operatorname{ReLU}", "ReLU": r"\operatorname{ReLU}", "log": r"\log ", "exp": r"\exp ",
-               "det": r"\det ", "tr": r"\operatorname{tr}", "sum": r"\sum", "grad": r"\nabla", "nabla": r"\nabla"}
+               "det": r"\det ", "tr": r"\operatorname{tr}", "sum": r"\sum", "grad": r"\nabla", "nabla": r"\nabla",
+               "max": r"\max"}
 PLAIN_D_OVER = re.compile(r"^\s*d\s+(.+?)\s*/\s*d\s*([A-Za-z](?:_\{[^{}]*\}|_[A-Za-z0-9])?)\s*$")
 PLAIN_GAP = re.compile(r"\s{3,}(?![-+*/=])")           # a column gap: what follows is a margin note
 PLAIN_LABEL = re.compile(r"^\s*(?:\(?[a-h]\)|\(?[ivx]+\)|\d+\s*[.)])\s*")   # "a)", "(ii)", "2)"
