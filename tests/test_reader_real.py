@@ -87,6 +87,12 @@ CASES = [
      {"sg.v_c": "incorrect"}),
     (r"$$\frac{\partial J_{sg}}{\partial v_c} = U\Bigl(\sum_{-m \le j \le m,\, j \neq 0} (\hat{y} - y_{t+j})\Bigr)$$",
      {"sg.v_c": "correct"}),
+    # 17. the loss written out on the left-hand side is that loss (decided by value); a
+    # part of it (one term of J_neg) stays an intermediate derivative
+    (r"$$\frac{\partial}{\partial v_c}\bigl(-\log \hat y_o\bigr) = U(\hat y - y)$$", {"naive.v_c": "correct"}),
+    (r"$$\frac{\partial(-\log\sigma(u_o^T v_c) - \sum_{k=1}^K \log\sigma(-u_k^T v_c))}{\partial u_o} = "
+     r"\sigma(u_o^T v_c) v_c$$", {"neg.u_o": "incorrect"}),
+    (r"$$\frac{\partial}{\partial v_c}\bigl(-\log\sigma(u_o^T v_c)\bigr) = (\sigma(u_o^T v_c) - 1)u_o$$", {}),
 ]
 
 

@@ -5,6 +5,8 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
+
 from gradkey import derive
 
 from gradkey.verify.check.identify import (LHS, Condition, Target, condition, loss_named, of_kind, read_lhs,
@@ -232,6 +234,9 @@ def answers_in(text: str, policy: Policy = Policy(), vocabulary: Vocabulary | No
             found.extend(_bare_answer(chain, region, policy, vocabulary))
         else:
             kind = of_kind(lhs.of, lhs.wrt)
+            if kind == "intermediate" and (written_out := _loss_written_out(lhs.of)):
+                # ∂/∂v_c (−log ŷ_o), ∂(−log p(o|c))/∂u_w: the loss itself, written out
+                lhs, kind = LHS(ast.Name("J", ast.Index(written_out)), lhs.wrt, lhs.condition, lhs.text), "loss"
             if kind == "intermediate":
                 found.append(_context(chain, f"an intermediate derivative ∂{show(lhs.of) if lhs.of else ''}"
                                              f"/∂{show(lhs.wrt)} (not of the loss)"))
@@ -383,6 +388,36 @@ def _keep_labels(found: list[Answer], relabelled: list[tuple[Answer, Answer]]) -
 def _prose(text: str) -> str:
     """Prose with its inline math kept as text (headings name variables in math)."""
     return text.replace("$", " ")
+
+
+def _loss_written_out(of) -> str | None:
+    """The base loss (naive, neg) that an expression on a left-hand side equals at
+    every seeded instance — −log ŷ_o, −log p(o|c), −log σ(u_oᵀv_c) − Σ_k log σ(−u_kᵀv_c):
+    the student differentiated the loss written out. None when it equals none (an
+    intermediate such as u_oᵀv_c or a single term of J_neg) or cannot be evaluated."""
+    if of is None or isinstance(of, ast.Derivative):
+        return None
+    from gradkey.derive import gradients
+    from gradkey.verify.check import evaluate as ev
+    from gradkey.verify.check.judge import instances_for
+    from gradkey.verify.numerics.compare import compare
+    found = None
+    for loss in ("naive", "neg"):
+        ok = True
+        for inst in instances_for("")[:3]:
+            try:
+                value = np.asarray(ev.evaluate(of, ev.Scope(inst, base=loss)), dtype=float)
+            except Exception:           # not evaluable in the notation: not the loss
+                return None
+            if value.size != 1 or not compare(np.asarray(gradients(loss, inst).loss, dtype=float).reshape(1, 1),
+                                              value.reshape(1, 1), scale=inst.error_scale()):
+                ok = False
+                break
+        if ok:
+            if found:                   # equal to both: the instances cannot tell
+                return None
+            found = loss
+    return found
 
 
 def _context(chain, reason: str) -> Answer:
