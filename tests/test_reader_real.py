@@ -92,6 +92,11 @@ CASES = [
     (r"$$\frac{\partial}{\partial v_c}\bigl(-\log \hat y_o\bigr) = U(\hat y - y)$$", {"naive.v_c": "correct"}),
     (r"$$\frac{\partial(-\log\sigma(u_o^T v_c) - \sum_{k=1}^K \log\sigma(-u_k^T v_c))}{\partial u_o} = "
      r"\sigma(u_o^T v_c) v_c$$", {"neg.u_o": "incorrect"}),
+    # 18. a table cell whose answer is written with the base loss's derivatives
+    ("| part | gradient | answer |\n|---|---|---|\n"
+     "| (h) | $\\frac{\\partial J_{sg}}{\\partial U}$ | $\\sum_{j\\neq 0}\\frac{\\partial J(v_c,w_{t+j},U)}{\\partial U}$ |\n"
+     "| (h) | $\\frac{\\partial J_{sg}}{\\partial v_w}$, $w \\neq c$ | $\\sum_{j\\neq 0}\\frac{\\partial J(v_c,w_{t+j},U)}{\\partial v_c}$ |\n",
+     {"sg.U": "correct", "sg.v_w": "incorrect"}),
     (r"$$\frac{\partial}{\partial v_c}\bigl(-\log\sigma(u_o^T v_c)\bigr) = (\sigma(u_o^T v_c) - 1)u_o$$", {}),
 ]
 

@@ -232,6 +232,11 @@ def _layout(text: str, segs: list[Segment], starts: list[int]) -> list[Segment]:
     return out
 
 
+# an answer written with the base loss's derivatives (Σ_j ∂J(v_c, w_{t+j}, U)/∂U) is an
+# answer, though it holds a derivative: a cell naming one more question is not
+BASE_LOSS_TERMS = re.compile(r"\\partial\s*(?:\\boldsymbol\s*\{?|\\bm\s*\{?)?[JFL]\s*(?:_\{[^{}]*\}\s*|_\w\s*)?\(")
+
+
 def _table_row(text: str, line_start: int, row: list[Segment]) -> list[Segment]:
     """The inline math of one table row: a cell naming a derivative (with its
     condition after a comma or in a second math span of the cell) followed by a
@@ -259,7 +264,7 @@ def _table_row(text: str, line_start: int, row: list[Segment]) -> list[Segment]:
         cond = " ".join([cond] + [s.body for s in cells[cell][1:]]).strip()
         answer = cells[order[k + 1]]
         if not (INLINE_ANSWER.search(lhs) and len(_split_top(lhs, "=")) == 1) or len(answer) != 1 \
-                or INLINE_ANSWER.search(answer[0].body):
+                or INLINE_ANSWER.search(answer[0].body) and not BASE_LOSS_TERMS.search(answer[0].body):
             continue
         body = f"{lhs} = {answer[0].body}" + (f" \\quad \\text{{{cond}}}" if cond else "")
         merged = Segment(body, first.line, first.start, answer[0].end, display=True, plain=True)
