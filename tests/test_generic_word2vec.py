@@ -25,8 +25,8 @@ PROBLEM = load(FILE)
 
 # agreements with expected.tsv through the generic checker (word2vec's own checker: 191, 275,
 # 192, 252/295 and the samples 26/26); "samples_generic" scores the samples (tests/fixtures/samples)
-FLOORS = {"corpus": (147, 191), "corpus_heldout": (190, 280), "corpus_heldout3": (134, 195),
-          "corpus_heldout4": (219, 295), "samples_generic": (3, 26)}
+FLOORS = {"corpus": (151, 191), "corpus_heldout": (214, 280), "corpus_heldout3": (138, 195),
+          "corpus_heldout4": (236, 295), "samples_generic": (3, 26)}
 SUMMARY = re.compile(r"^(\d+)/(\d+) (?:agree|verdicts acceptable); wrong answers called correct: (\d+)", re.M)
 
 
@@ -165,3 +165,38 @@ def test_a_plain_text_label_names_the_variable():
     text = "Negative sampling\n\nu_o: $(\\sigma(u_o^T v_c) - 1) v_c$\n"
     assert _verdicts(text) == {"neg.u_o": "correct"}
     assert _verdicts(text.replace("- 1) v_c", "+ 1) v_c")) == {"neg.u_o": "incorrect"}
+
+
+def test_the_sigmoid_written_without_its_argument():
+    """dσ/dx names sigmoid.grad; σ(1 − σ) there is σ(x)(1 − σ(x)) (the loss is σ of its parameter)."""
+    text = "$$\\frac{d\\sigma}{dx} = \\sigma(1-\\sigma)$$\n"
+    assert _verdicts(text) == {"sigmoid.grad": "correct"}
+    assert _verdicts(text.replace("(1-\\sigma)", "(1+\\sigma)")) == {"sigmoid.grad": "incorrect"}
+    # elsewhere a bare σ is not σ(x): (σ − 1)v_c for neg.u_o is not read as σ(x)
+    assert _judge("neg.u_o", "(\\sigma - 1) v_c").verdict != "correct"
+
+
+def test_a_question_declared_under_a_branch_is_judged_by_that_branch():
+    """A cases table whose w ≠ o branch is ill-typed (ŷ_w without v_c) still answers naive.u_o
+    by its w = o branch, and naive.u_w is incorrect."""
+    text = ("$$\\frac{\\partial J}{\\partial u_w} = \\begin{cases} (\\hat{y}_o - 1) v_c, & w = o \\\\ "
+            "\\hat{y}_w, & w \\neq o \\end{cases}$$\n")
+    assert _verdicts(text) == {"naive.u_o": "correct", "naive.u_w": "incorrect"}
+    assert _verdicts(text.replace("(\\hat{y}_o - 1)", "(1 - \\hat{y}_o)")) == {"naive.u_o": "incorrect",
+                                                                             "naive.u_w": "incorrect"}
+
+
+@pytest.mark.parametrize("latex", [
+    r"\sum_{i=1}^{K} \mathbb{1}[w_i = w_k] (1-\sigma(-u_k^T v_c)) v_c",
+    r"\sum_{i:\, w_i = w_k} (1-\sigma(-u_k^T v_c)) v_c",
+    r"\sum_{j=1}^K \mathbb 1[w_j = w_k] (1-\sigma(-u_{w_k}^T v_c)) v_c",
+])
+def test_a_sum_over_the_samples_equal_to_w_k(latex):
+    """The samples are spelled by their entry w_k: w_i, w_j are the same vector's entries, and
+    Σ_i 𝟙[w_i = w_k] or Σ_{i: w_i = w_k} run over the samples' axis."""
+    assert _judge("neg.u_k_repeated", latex).verdict == "correct"
+    assert _judge("neg.u_k_repeated", latex.replace("-u_", "u_", 1)).verdict == "incorrect"
+    # the count matters: without the condition every sample is summed
+    assert _judge("neg.u_k_repeated", latex.replace(r"\mathbb{1}[w_i = w_k]", "").replace(
+        r"\mathbb 1[w_j = w_k]", "").replace(r"i:\, w_i = w_k", "i=1}^{K").replace("^{K}^{K}", "^{K}")
+    ).verdict != "correct"

@@ -400,6 +400,33 @@ def _label_named(notation, letter: str) -> str | None:
         decl = notation.problem.symbol(label)
         if label == letter or letter in decl.latex:
             return label
+    return _entry_label(notation, letter)
+
+
+def _entry_label(notation, letter: str) -> str | None:
+    """A label vector spelled by its entry, ``w_k`` (the samples, k an index over their axis):
+    the letter w with another subscript (w_i, w_j) is the same vector's entry there."""
+    problem = notation.problem
+    for label in sorted(notation.label_names):
+        decl = problem.symbol(label)
+        if len(decl.shape) != 1:
+            continue
+        for sp in decl.latex:
+            m = re.fullmatch(r"([A-Za-z])_\{?\s*([a-z])\s*\}?", sp.strip())
+            if m and m.group(1) == letter and any(
+                    v.dim == decl.shape[0] and m.group(2) in (v.latex or (v.name,)) for v in problem.indices):
+                return label
+    return None
+
+
+def _entry_at_bound(scope, decl) -> "Idx | None":
+    """``w_k`` read whole as the label vector: its entry at the bound index its spelling names."""
+    for sp in decl.latex:
+        m = re.fullmatch(r"([A-Za-z])_\{?\s*([a-z])\s*\}?", sp.strip())
+        if m:
+            at = scope.bound(m.group(2))
+            if at is not None and at.dim == decl.shape[0]:
+                return Idx(int(np.ravel(scope.inst.values[decl.name])[at.value]), decl.range_)
     return None
 
 
@@ -667,6 +694,13 @@ def _index_side(node, scope: Scope):
         decl = scope.notation.problem.symbol(scope.choose(node.base[1:]))
         if decl is not None and decl.role == "label" and not decl.shape:
             return Idx(int(np.ravel(scope.inst.values[decl.name])[0]), decl.range_)
+        if decl is not None and decl.role == "label" and len(decl.shape) == 1:
+            at = _entry_at_bound(scope, decl)        # 𝟙[w_i = w_k]: w_k, the sample at k
+            if at is not None:
+                return at
+    if isinstance(node, ast.Name) and node.sub is not None and not node.base.startswith("@") \
+            and _entry_label(scope.notation, node.base) is not None:
+        return _items(f"{node.base}_{{{node.sub.text}}}", scope)[0]       # w_i: the sample at i
     if isinstance(node, ast.Name) and node.sub is not None and node.base.startswith("@") \
             and scope.choose(node.base[1:]) in scope.notation.label_names:
         return _items(f"{scope.choose(node.base[1:])}_{{{node.sub.text}}}", scope)[0] \
@@ -694,6 +728,11 @@ def _sum(node: ast.Sum, scope: Scope):
     if var is None or len(var) != 1:
         raise Unreadable("a Σ without its variable")
     dim = _variable_dim(var, node.body, scope)
+    same = [c for c in node.conditions if c[0] == "same" and c[1] == var]
+    if dim is None and len(same) == 1:
+        # Σ_{i: w_i = w_k}: i runs over the axis of the label w_k is an entry of
+        lab = _entry_label(scope.notation, same[0][2].split("_")[0].strip("{} "))
+        dim = scope.notation.problem.symbol(lab).shape[0] if lab is not None else None
     if dim is None:
         raise Unreadable(f"a Σ over {var} whose range is not known")
     win = next((w for w in scope.notation.windows if w.dim == dim and w.var == var), None)
@@ -708,6 +747,13 @@ def _sum(node: ast.Sum, scope: Scope):
         if cond[0] == "neq" and cond[1] == var:
             other = _items(cond[2], scope)
             values = [v for v in values if v != other[0].value]
+        elif cond[0] == "same" and cond[1] == var and (lab := _entry_label(
+                scope.notation, cond[2].split("_")[0].strip("{} "))) is not None \
+                and scope.notation.problem.symbol(lab).shape[0] == dim:
+            # Σ_{i: w_i = w_k}: the positions whose entry equals w_k
+            want = _items(cond[2], scope)[0].value
+            entries = np.ravel(scope.inst.values[lab])
+            values = [v for v in values if int(entries[v]) == want]
         elif cond[0] != "neq":
             raise Unreadable(f"a Σ over {cond[2] if len(cond) > 2 else cond}")
     total = None
@@ -784,6 +830,8 @@ def _variable_dim(var: str, body, scope: Scope) -> str | None:
         if not isinstance(n, ast.Name) or n.sub is None:
             continue
         text = n.sub.text.replace("{", "").replace("}", "").replace(",", "").replace(" ", "")
+        if text == var and not n.base.startswith("@") and (lab := _entry_label(nt, n.base)) is not None:
+            return nt.problem.symbol(lab).shape[0]      # Σ_i 𝟙[w_i = w_k]: i runs over the samples
         parts = [m.group(0) for m in ITEM.finditer(text)]
         if var not in parts:
             continue

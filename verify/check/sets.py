@@ -214,6 +214,7 @@ def _judge_base(node, target: SetTarget, ctx: Context, policy: Policy, base) -> 
         return Outcome("review", note=f"no instance of {target.qid} could be drawn at the check dimensions")
     if base is not None:
         ctx = replace(ctx, base=base)
+    node = _bare_function_applied(node, q)
     results = []
     for reading in ar.readings(node, _preferred(None, q)):
         results.append(_judge_reading(node, target, ctx, q, insts, reading, policy))
@@ -243,6 +244,43 @@ def _judge_base(node, target: SetTarget, ctx: Context, policy: Policy, base) -> 
     else:
         out.note = "readings disagree: " + "; ".join(r.verdict for r in typed)
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _loss_function(q):
+    """(reader function, parameter) when the question's loss is a function of the loss's
+    parameter that a name of the loss spells (σ(x)): σ written bare in its answer is σ(x)."""
+    loss = q.problem.loss(q.loss)
+    node = loss.expr.node
+    if not (isinstance(node, al.Call) and len(node.args) == 1 and isinstance(node.args[0], al.Name)
+            and node.args[0].id == q.wrt):
+        return None
+    func = next((r for r, a in _READ_FUNCS.items() if a == node.func), None)
+    if func is None or not any(n.strip().startswith("\\" + func) for n in loss.names):
+        return None
+    return func, q.wrt
+
+
+def _bare_function_applied(node, q):
+    """σ(1 − σ) for dσ(x)/dx: the bare function (read as ``@sigma_bare``) is the loss itself."""
+    found = _loss_function(q)
+    if found is None:
+        return node
+    func, param = found
+    bare = "@" + func + "_bare"
+    if not any(isinstance(n, ast.Name) and n.base == bare for n in _walk_all(node)):
+        return node
+    return _replace_names(node, bare, ast.Call(func, ast.Name("@" + param)))
+
+
+def _replace_names(node, base: str, value):
+    if isinstance(node, ast.Name):
+        return value if node.base == base and node.sub is None else node
+    if isinstance(node, tuple):
+        return tuple(_replace_names(x, base, value) for x in node)
+    if isinstance(node, ast.Node) and hasattr(node, "__dataclass_fields__"):
+        return replace(node, **{f: _replace_names(getattr(node, f), base, value) for f in node.__dataclass_fields__})
+    return node
 
 
 def _judge_reading(node, target, ctx: Context, q, insts, reading, policy: Policy) -> _ReadingResult:
@@ -495,6 +533,11 @@ def identify(node, problem, families: set, text: str = "") -> list[SetTarget]:
     if not isinstance(node, ast.Derivative):
         return []
     of = node.of
+    if isinstance(of, ast.Name) and of.sub is None and of.base.startswith("@") and of.base.endswith("_bare") \
+            and isinstance(node.wrt, ast.Name):
+        # dσ/dx: the function written without its argument is applied to the variable
+        of = ast.Call(of.base[1:-len("_bare")], node.wrt)
+        node = ast.Derivative(of, node.wrt, node.order)
     if isinstance(of, ast.Name) and (of.base.startswith("@") or len(of.base) == 1 and of.base.islower()
                                      and ar._lower_targets(notation_for(problem), of.base)):
         return []       # ∂s_j/∂w_j = x_i: a chain-rule factor of a declared quantity, not of a loss
@@ -1161,7 +1204,29 @@ def _cases(step, targets, ctx, policy, chain, lhs=None) -> list[Answer]:
     except ReadError as exc:
         return [Answer(None, step.line, step.text, "review", status="unmatched",
                        reason=f"a cases table whose conditions could not be read ({exc})", column=chain.column)]
-    return _judged([(step.line, latex)], targets, ctx, policy, chain)
+    # a question declared under one branch's condition is answered by that branch alone: at its
+    # instances the sum is that branch, and another branch's slip (a scalar where a vector
+    # belongs) must not make its answer ill-typed
+    branches = [(_cond_key(c), e) for (e, _), c in zip([b for b in step.branches
+                                                         if not OTHERWISE.match(b[1].replace("$", ""))], conds)]
+    if others and len(conds) == 1:
+        m = CONDITION.match(conds[0])
+        if m:
+            branches.append((_cond_key(f"{m.group(1)}{'≠' if m.group(2) == '=' else '='}{m.group(3)}"), others[0]))
+    out, whole = [], []
+    for t in targets:
+        key = _cond_key(ctx.problem.question(t.qid).condition or "")
+        mine = [e for k, e in branches if key and k == key]
+        if len(mine) == 1:
+            for a in _judged([(step.line, mine[0])], [t], ctx, policy, chain):
+                a.latex = latex
+                a.note = "; ".join(filter(None, [a.note, "the branch of the cases table for its condition"]))
+                out.append(a)
+        else:
+            whole.append(t)
+    if whole:
+        out.extend(_judged([(step.line, latex)], whole, ctx, policy, chain))
+    return out
 
 
 def _bare(chain, lhs, problem, families, ctx: Context, policy: Policy) -> list[Answer]:
