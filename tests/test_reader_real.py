@@ -97,6 +97,13 @@ CASES = [
      "| (h) | $\\frac{\\partial J_{sg}}{\\partial U}$ | $\\sum_{j\\neq 0}\\frac{\\partial J(v_c,w_{t+j},U)}{\\partial U}$ |\n"
      "| (h) | $\\frac{\\partial J_{sg}}{\\partial v_w}$, $w \\neq c$ | $\\sum_{j\\neq 0}\\frac{\\partial J(v_c,w_{t+j},U)}{\\partial v_c}$ |\n",
      {"sg.U": "correct", "sg.v_w": "incorrect"}),
+    # 19. formulas typed in ASCII, without delimiters (a forum post): read like math; a part
+    # label before them stays; inside a code block nothing is an answer
+    ("(b) dJ/dv_c = U (yhat - y)\n\n(c) dJ/du_w = yhat_w * v_c   when w != o\n\n"
+     "(g) repeats don't matter: dJ/du_k = sigma(u_k^T v_c) v_c\n\ndJ_sg/dv_w = 0 for w != c\n",
+     {"naive.v_c": "correct", "naive.u_w": "correct", "sg.v_w": "correct"}),
+    ("d sigma / dx = sigma(x) * (1 + sigma(x))\n", {"sigmoid.grad": "incorrect"}),
+
     (r"$$\frac{\partial}{\partial v_c}\bigl(-\log\sigma(u_o^T v_c)\bigr) = (\sigma(u_o^T v_c) - 1)u_o$$", {}),
 ]
 
@@ -166,3 +173,8 @@ def test_macros_expand_and_keep_source_columns():
     with pytest.raises(ReadError) as exc:
         parse(r"\bm{u}_o + \oint")
     assert exc.value.column == r"\bm{u}_o + \oint".index(r"\oint")
+
+
+def test_ascii_formulas_in_a_code_block_are_not_answers():
+    assert verdicts("```\ndJ/dv_c = U (yhat - y)\n```\n") == {}
+    assert verdicts("dJ/dv_c = U (yhat - y)\n") == {"naive.v_c": "correct"}
