@@ -719,7 +719,7 @@ def _plain_as_math(text: str) -> str:
         if n in fenced or not steps:
             continue
         lhs = lhs.rsplit(": ", 1)[-1]             # "same as (f) for each k, …: dJ/du_k"
-        m = ASCII_DERIVATIVE.match(_ascii_math(lhs).replace(r"\frac{\partial\, ", "d").replace("}{\partial ", "/d")
+        m = ASCII_DERIVATIVE.match(_ascii_math(lhs).replace(r"\frac{\partial\, ", "d").replace(r"}{\partial ", "/d")
                                    .rstrip("}"))
         if not m:
             continue
