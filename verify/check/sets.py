@@ -70,6 +70,7 @@ class Context:
     named: dict = None              # base -> [(line, node or None)]: the student's own X = … (None: unread)
     line: int = 0                   # the line being judged: the definition in force there is used
     functions: dict = None          # (name, subscript) -> [(line, variable, body)]: h_θ(x) = g(θᵀx)
+    bound: tuple = ()               # (letter, Idx): a variable fixed for one evaluation (a window position)
 
 
 # -- instances and truth ------------------------------------------------------------------
@@ -172,6 +173,8 @@ def _scope(ctx: Context, q, inst, reading) -> ar.Scope:
 
 def _evaluate(node, target: SetTarget, ctx: Context, q, inst, reading):
     scope = _scope(ctx, q, inst, reading)
+    for letter, idx in ctx.bound:
+        scope = scope.bind(letter, idx)
     for letter, label in target.given:
         decl = ctx.problem.symbol(label)
         scope = scope.bind(letter, ar.Idx(int(np.ravel(inst.values[label])[0]), decl.range_))
@@ -215,6 +218,11 @@ def _judge_base(node, target: SetTarget, ctx: Context, policy: Policy, base) -> 
     if base is not None:
         ctx = replace(ctx, base=base)
     node = _bare_function_applied(node, q)
+    win = _free_window(node, problem, q)
+    if win is not None:
+        one = _one_window_term(node, target, ctx, q, insts, win, policy)
+        if one is not None:
+            return one
     results = []
     for reading in ar.readings(node, _preferred(None, q)):
         results.append(_judge_reading(node, target, ctx, q, insts, reading, policy))
@@ -244,6 +252,60 @@ def _judge_base(node, target: SetTarget, ctx: Context, policy: Policy, base) -> 
     else:
         out.note = "readings disagree: " + "; ".join(r.verdict for r in typed)
     return out
+
+
+def _free_window(node, problem, q):
+    """The window of the question's loss whose word (y_{t+j}, ∂J(v_c, w_{t+j}, U)/∂U) the
+    answer names outside any Σ over its variable: one term of the window sum."""
+    reached = set()
+    for loss in q.losses:
+        reached |= _labels_reached(problem, loss)
+    for w in notation_for(problem).windows:
+        if w.label in reached and _outside_sum(node, w):
+            return w
+    return None
+
+
+def _outside_sum(node, win) -> bool:
+    if isinstance(node, ast.Sum) and node.var == win.var:
+        return False
+    if isinstance(node, (ast.Name, ast.Derivative, ast.LossCall)):
+        return ar._mentions_window(node, win)
+    return any(_outside_sum(c, win) for c in ar._children(node))
+
+
+def _one_window_term(node, target, ctx: Context, q, insts, win, policy: Policy):
+    """An answer with the window variable free (the sum over j dropped) is incorrect when, for
+    every reading, some instance has no window position j at which it equals the truth;
+    None (judged as usual) when it cannot be evaluated or matches at some position."""
+    wrong = None
+    for reading in ar.readings(node, _preferred(None, q)):
+        found = None
+        for inst in insts:
+            expected = truth(ctx.problem, target.qid, inst, ctx.half, ctx.base)
+            got_any, last = False, None
+            for j in range(int(inst.dims[win.dim])):
+                at = replace(ctx, bound=((win.var, ar.Idx(j, win.dim)),))
+                try:
+                    got = _evaluate(node, target, at, q, inst, reading)
+                except (Unreadable, ShapeError, np.linalg.LinAlgError, IndexError, ValueError, ZeroDivisionError,
+                        OverflowError, KeyError):
+                    return None
+                verdict, _ = _compare(expected, got, inst, policy)
+                if verdict is True:
+                    got_any = True
+                    break
+                last = (verdict, _example(inst, expected, got) if got.shape == expected.shape else inst.describe())
+            if not got_any:
+                found = last
+                break
+        if found is None:
+            return None
+        wrong = wrong or found
+    if wrong is None:
+        return None
+    return Outcome("incorrect", note=f"one term of the sum over {win.var} (the window): at no window position "
+                                     f"does it equal the gradient ({wrong[0]})", counterexample=wrong[1])
 
 
 @functools.lru_cache(maxsize=64)
