@@ -155,3 +155,25 @@ def test_an_answer_through_a_wrong_definition_is_never_correct(case, how):
 def test_definitions_typed_without_delimiters_count_too(forward, verdict):
     text = f"{forward}\n\ndL/dW2 = H'(P - Y)/N + 2 \\lambda W2\n"
     assert _verdicts("mlp", text)["mlp.W2"] == [verdict]
+
+
+@pytest.mark.parametrize("statement", [
+    r"The gradient is zero only when $\delta_S = P$.",
+    "When\n$$\\delta_S = P,$$\nthe gradient vanishes.",
+    r"$\delta_S = P$ is sufficient for that.",
+])
+def test_a_condition_is_not_a_definition(statement):
+    """"when $X = Y$", "$X = Y$ is sufficient": a case being discussed, not what X means."""
+    text = f"{statement}\n\n$$\\frac{{\\partial L}}{{\\partial W_2}} = H^\\top \\delta_S + 2\\lambda W_2$$\n"
+    assert _verdicts("mlp", text)["mlp.W2"] == ["correct"]
+    assert _verdicts("mlp", f"Let $\\delta_S = P$.\n\n" + text.split("\n\n", 1)[1])["mlp.W2"] == ["incorrect"]
+
+
+def test_a_definition_with_an_unknown_word_is_unread_not_misread():
+    """CE(y, P) read letter by letter would be C·E·(…): the definition is unread (review)."""
+    text = ("$$\\delta_S = \\frac{1}{N} CEgrad(P, Y)$$\n\n"
+            "$$\\frac{\\partial L}{\\partial W_2} = H^\\top \\delta_S + 2\\lambda W_2$$\n")
+    assert _verdicts("mlp", text)["mlp.W2"] == ["review"]
+    text = ("$$\\delta_S = \\frac{1}{N}(softmax(S) - Y)$$\n\n"
+            "$$\\frac{\\partial L}{\\partial W_2} = H^\\top \\delta_S + 2\\lambda W_2$$\n")
+    assert _verdicts("mlp", text)["mlp.W2"] == ["correct"]          # softmax(…) without a backslash

@@ -863,11 +863,13 @@ def _named(text: str, nt, problem) -> dict:
                 rhs = DEF_SEPARATOR.split(nxt)[0]
                 if rhs != nxt:
                     break
-            rhs, _ = extract.clean_step(rhs)
+            rhs, _ = extract.clean_step(extract.plain_calls(rhs))
             try:
                 node, _ = parse(rhs, nt) if rhs.strip() else (None, None)
             except (ReadError, RecursionError):
                 node = None
+            if node is not None and _spelled_out_word(node):
+                node = None       # CE(y, ŷ): an unknown word read letter by letter is not read
             out.setdefault(base, []).append((line, node))
     return out
 
@@ -887,6 +889,22 @@ def _students_objective(lhs, ctx: Context):
     before = [r for r in rules if r[0] <= ctx.line]
     node = (before[-1] if before else rules[0])[1]
     return lhs if node is None else ast.Derivative(node, lhs.wrt, lhs.order)
+
+
+def _spelled_out_word(node) -> bool:
+    """A product with three or more bare undeclared letters in a row (s·o·f·t·m·a·x)."""
+    if isinstance(node, ast.Mul):
+        run = 0
+        for f in node.factors:
+            bare = isinstance(f, ast.Name) and f.sub is None and len(f.base) == 1 and not f.base.startswith("@")
+            run = run + 1 if bare else 0
+            if run >= 3:
+                return True
+    if isinstance(node, tuple):
+        return any(_spelled_out_word(x) for x in node)
+    if isinstance(node, ast.Node) and hasattr(node, "__dataclass_fields__"):
+        return any(_spelled_out_word(getattr(node, f)) for f in node.__dataclass_fields__)
+    return False
 
 
 def _defs_at(ctx: Context) -> dict:

@@ -704,6 +704,13 @@ def chains(text: str, vocabulary=None) -> list[Chain]:
     return found
 
 
+HYPOTHETICAL = re.compile(r"(?:\b(?:if|iff|when|whenever|unless|until|suppose)|如果|当|若|si|wenn|falls)\s*\**\s*$",
+                          re.IGNORECASE)
+
+
+CONDITION_AFTER = re.compile(r"[ \t]*(?:is\s+(?:sufficient|necessary|enough|required)|holds\b|时|的时候)", re.IGNORECASE)
+
+
 def equation_rows(text: str) -> list[tuple[int, str]]:
     """(line, row) for every row of every math block, inline or displayed, with the file's
     own macros expanded and spellings unified as :func:`chains` reads them: where a
@@ -714,6 +721,8 @@ def equation_rows(text: str) -> list[tuple[int, str]]:
         text = text[:s] + re.sub(r"[^\n]", " ", text[s:e]) + text[e:]
     out = []
     for seg in segments(text, layout=True):
+        if HYPOTHETICAL.search(text[max(0, seg.start - 40):seg.start]) or CONDITION_AFTER.match(text, seg.end):
+            continue                  # "zero only when $\hat y = y$": a condition, not a definition
         try:
             body = normalise_math(seg.body, macros).text
         except ReadError:
@@ -918,7 +927,7 @@ PLAIN_WORDS = {"sigma": r"\sigma ", "lambda": r"\lambda ", "theta": r"\theta ", 
                "alpha": r"\alpha ", "beta": r"\beta ", "mu": r"\mu ", "softmax": r"\operatorname{softmax}",
                "relu": r"\operatorname{ReLU}", "ReLU": r"\operatorname{ReLU}", "log": r"\log ", "exp": r"\exp ",
                "det": r"\det ", "tr": r"\operatorname{tr}", "sum": r"\sum", "grad": r"\nabla", "nabla": r"\nabla",
-               "max": r"\max"}
+               "max": r"\max", "sigmoid": r"\sigma "}
 PLAIN_D_OVER = re.compile(r"^\s*d\s+(.+?)\s*/\s*d\s*([A-Za-z](?:_\{[^{}]*\}|_[A-Za-z0-9])?)\s*$")
 PLAIN_GAP = re.compile(r"\s{3,}(?![-+*/=])")           # a column gap: what follows is a margin note
 PLAIN_LABEL = re.compile(r"^\s*(?:\(?[a-h]\)|\(?[ivx]+\)|\d+\s*[.)])\s*")   # "a)", "(ii)", "2)"
@@ -940,6 +949,15 @@ def plain_math(text: str) -> str:
     if m:
         text = "\\frac{\\partial\\, " + m.group(1) + "}{\\partial " + m.group(2) + "}"
     return text
+
+
+PLAIN_CALL = re.compile(r"(?<![\\A-Za-z{])(softmax|sigmoid|relu|ReLU|exp|log)(?=\s*\()")
+
+
+def plain_calls(text: str) -> str:
+    """``softmax(Z_2)``, ``sigmoid(z)`` typed without a backslash inside LaTeX: the function
+    (read as the letters s·o·f·t·m·a·x times the bracket otherwise)."""
+    return PLAIN_CALL.sub(lambda m: PLAIN_WORDS[m.group(1)], text)
 
 
 def plain_cases(text: str) -> str | None:
@@ -972,7 +990,11 @@ def plain_equations(text: str) -> list[tuple[int, str, list[str], str]]:
     aside in words at the end of a line is its remark. Spelling as :func:`plain_math`."""
     out: list = []
     current = pending = None
+    fenced = _fenced_lines(text)
     for n, line in text_lines(text):
+        if n in fenced:
+            current = pending = None          # code (``u_o = outsideVectors[idx]``), not mathematics
+            continue
         body, remark = _plain_remark(PLAIN_LABEL.sub("", line))
         if current is None and pending is not None and n == pending[0] + 1 and body[:1] == "=":
             current = [pending[0], pending[1], [body[1:].strip()], remark, n]   # "d/dx (…)" then "= …"
@@ -999,6 +1021,18 @@ def plain_equations(text: str) -> list[tuple[int, str, list[str], str]]:
         steps = [plain_cases(s) or s for s in steps]
         result.append((n, plain_math(lhs), [plain_math(s) for s in steps], remark))
     return result
+
+
+def _fenced_lines(text: str) -> set:
+    """Line numbers inside Markdown code fences (``` or ~~~) and of the fences themselves."""
+    out, inside = set(), False
+    for n, line in enumerate(prepare(text).split("\n"), 1):
+        fence = line.lstrip().startswith(("```", "~~~"))
+        if fence or inside:
+            out.add(n)
+        if fence:
+            inside = not inside
+    return out
 
 
 def _plain_remark(line: str) -> tuple[str, str]:
