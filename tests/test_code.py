@@ -303,3 +303,25 @@ def test_skipgram_may_check_which_base_loss_it_was_handed(corpus, tmp_path):
     r = report(mod, examples=10)
     assert r["skipgram"]["verdict"] == "correct", r["skipgram"]
     assert r["skipgram:neg"]["verdict"] == "correct", r["skipgram:neg"]
+
+
+# -- the CS224n layout is word2vec.toml's [code] table -------------------------------------------
+
+def test_word2vec_can_be_named_as_a_problem_set_for_code(corpus):
+    """--problem word2vec (refused before the layout was in the file: "declares no
+    code layouts") checks the file's [code] functions, and says which set it was."""
+    r = check_file(corpus / "correct_vectorized.py", examples=10, problem="word2vec")
+    assert r["problem"] == "word2vec"
+    assert {f["name"]: f["verdict"] for f in r["functions"]} == {f: "correct" for f in FUNCTIONS}
+
+
+def test_the_default_sets_function_names_come_from_its_file_without_sympy(tmp_path):
+    """An import failure is reported before SymPy loads: the functions it lists
+    (the default set's, for a file defining none) are read from the TOML alone."""
+    bad = tmp_path / "hw.py"
+    bad.write_text("def helper(:\n", encoding="utf-8")
+    code = ("import sys; from gradkey.verify.code import preflight; "
+            f"print(preflight.function_names({str(bad)!r}, 'auto')); print('sympy' in sys.modules)")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    names, sympy_loaded = p.stdout.strip().splitlines()
+    assert names == repr(FUNCTIONS) and sympy_loaded == "False", p.stderr

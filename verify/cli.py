@@ -366,7 +366,7 @@ def _code(args, limits, early) -> int:
     from gradkey.verify.grade.discover import CODE
     from gradkey.verify.grade.gradebook import students
 
-    adapters, problem_set = default_adapters(), None
+    adapters, problem_set = None, None       # None: the default set's (loaded only when needed)
     try:
         if args.map:
             adapters = load_map(args.map)
@@ -392,6 +392,7 @@ def _code(args, limits, early) -> int:
         found = filelayout.detect_entries(entries)
         if found:
             adapters = filelayout.layouts(found)
+    adapters = default_adapters() if adapters is None else adapters
     functions = [a.function for a in adapters]
     try:
         rubric = rubrics.load_code(args.rubric, functions) if args.rubric else rubrics.default_code(functions)

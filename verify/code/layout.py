@@ -69,6 +69,9 @@ class Call:
 
 # -- the seam: an instance as the file's named values ------------------------------------------
 
+_RECENT: dict = {}      # id(instance) -> (problem, instance, named values), the last 256 (a batch: ~120)
+
+
 def named_values(problem, inst):
     """The instance as values by the problem file's names (a GenericInstance,
     so that definitions such as v_c = V[:, c] and expressions such as M / 2
@@ -78,22 +81,43 @@ def named_values(problem, inst):
     from gradkey.derive.draw import GenericInstance
     if isinstance(inst, GenericInstance):
         return inst
+    # the call, the truth and the judging of one instance read the same values:
+    # remembered by identity for the last 256 instances (held, so ids stay theirs)
+    hit = _RECENT.get(id(inst))
+    if hit is not None and hit[1] is inst and hit[0] is problem:
+        return hit[2]
+    g = _named_values(problem, inst)
+    _RECENT[id(inst)] = (problem, inst, g)
+    if len(_RECENT) > 256:
+        del _RECENT[next(iter(_RECENT))]       # the oldest
+    return g
+
+
+def _named_values(problem, inst):
+    from gradkey.derive.draw import GenericInstance
     dims, values = {}, {}
-    for s in problem.symbols:
-        v = getattr(inst, s.name)
-        shape = np.shape(np.asarray(v))
-        if len(shape) == len(s.shape):
-            dims.update({d: int(n) for d, n in zip(s.shape, shape) if isinstance(d, str)})
-    for s in problem.symbols:
-        v = getattr(inst, s.name)
-        if s.role == "label":
-            v = np.asarray(v, dtype=int).reshape(tuple(dims.get(d, 0) for d in s.shape))
-        else:
-            v = np.asarray(v, dtype=float)
-        values[s.name] = v
+    for name, label, shape in _plan(problem):
+        v = np.asarray(getattr(inst, name), dtype=int if label else float)
+        values[name] = v
+        if v.ndim == len(shape):
+            dims.update(zip(shape, v.shape))
+    for name, label, shape in _plan(problem):
+        if label and values[name].ndim != len(shape):      # an empty label array: give it its shape
+            values[name] = values[name].reshape(tuple(dims.get(d, 0) for d in shape))
     for i in problem.indices:
         values[i.name] = int(getattr(inst, i.name))
     return GenericInstance(problem, dims, values)
+
+
+_PLANS: dict = {}
+
+
+def _plan(problem) -> list:
+    """(name, is a label, shape) of each symbol, once per problem."""
+    hit = _PLANS.get(id(problem))
+    if hit is None or hit[0] is not problem:
+        hit = _PLANS[id(problem)] = (problem, [(s.name, s.role == "label", tuple(s.shape)) for s in problem.symbols])
+    return hit[1]
 
 
 def context(inst, j: int):
@@ -133,13 +157,25 @@ def _default(spec, g):
 
 
 def _value(spec, g):
-    if g.problem.symbol(spec.value) is not None or g.problem.definition(spec.value) is not None:
+    if spec.value in g.values and spec.value not in g.overrides:      # a symbol: no evaluation needed
+        return g.values[spec.value]
+    if g.problem.definition(spec.value) is not None:
         return g.value(spec.value)
-    return g.evaluate(spec.value)
+    return g.evaluate(_parsed(g.problem, spec.value))
+
+
+_PARSED: dict = {}      # (id of the problem, text) -> (problem, parsed expression): parsed once, not per call
+
+
+def _parsed(problem, text: str):
+    hit = _PARSED.get((id(problem), text))
+    if hit is None or hit[0] is not problem:
+        hit = _PARSED[(id(problem), text)] = (problem, problem.parse(text))
+    return hit[1]
 
 
 def _points(spec, g):
-    return np.append(np.asarray(g.value(spec.points), dtype=float).ravel() * spec.scale, float(g.value(spec.value)))
+    return np.append(np.asarray(g.values[spec.points], dtype=float).ravel() * spec.scale, float(g.values[spec.value]))
 
 
 def _tokens(spec, g):
@@ -237,9 +273,9 @@ def _output_value(out, loss: str, g, points, inst, grads):
     elif kind == "grad":
         v = np.asarray(grads()[target], dtype=float)
     elif target == "loss":
-        v = loss_at(loss, inst, {points.value: _points(points, g)})
+        v = loss_at(loss, inst, {points.value: _points(points, g())})
     else:
-        v = np.asarray(g.value(target), dtype=float)
+        v = np.asarray(g().value(target), dtype=float)
     return v.T if out.layout == "rows" else v
 
 
@@ -275,9 +311,18 @@ def adapter(problem, decl, declared: dict | None = None) -> Adapter:
                     base_window=window, stands_for=stands_for, base_args=base_args)
 
     def make_truth(inst):
-        g = named_values(problem, inst)
-        grads = functools.cache(lambda: truth(decl.loss, inst))
-        return [_output_value(o, decl.loss, g, points, inst, grads) for o in decl.output_specs]
+        memo = {}
+
+        def values():      # only value and points outputs read them
+            if "values" not in memo:
+                memo["values"] = named_values(problem, inst)
+            return memo["values"]
+
+        def grads():
+            if "grads" not in memo:
+                memo["grads"] = truth(decl.loss, inst)
+            return memo["grads"]
+        return [_output_value(o, decl.loss, values, points, inst, grads) for o in decl.output_specs]
 
     outs = decl.output_specs
     reads = _reads(problem, decl.loss)

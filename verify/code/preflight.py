@@ -123,4 +123,12 @@ def function_names(path: str | Path, problem: str | None) -> list | None:
             found = names
         if found and (best is None or len(found) > len(best)):
             best = found
+    if best is None and problem == "auto":
+        # none found: the default set's, all of them (read here, so that an
+        # import failure is still reported before SymPy loads)
+        try:
+            code = tomllib.loads((PROBLEMS / f"{DEFAULT_PROBLEM}.toml").read_text(encoding="utf-8")).get("code", {})
+        except (OSError, ValueError):
+            return None
+        best = [n for kind in ("functions", "methods") for n in (code.get(kind, {}) or {})] or None
     return best
