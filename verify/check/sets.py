@@ -40,7 +40,7 @@ from gradkey.verify.read import ast, extract
 from gradkey.verify.read.errors import ReadError
 from gradkey.verify.read.latex import parse
 from gradkey.verify.read.notation import FUNCTION_WORDS, family, notation_for
-from gradkey.verify.read.show import show
+from gradkey.verify.read.show import GREEK, show
 from gradkey.verify.read.vocabulary import vocabulary_for
 
 N_INSTANCES = 6
@@ -197,14 +197,17 @@ def judge(node, target: SetTarget, ctx: Context, policy: Policy = Policy()) -> O
     losses (skip-gram over naive softmax or negative sampling) is correct when the
     answer is right for one of them at every instance."""
     problem = ctx.problem
+    node = respell(node, problem)
     q = problem.question(target.qid)
     if len(q.losses) == 1:
         return _judge_base(node, target, ctx, policy, None)
-    outs = [_judge_base(node, target, ctx, policy, base) for base in q.losses]
-    for out, base in zip(outs, q.losses):
+    outs = []
+    for base in q.losses:       # the first base the answer is right for decides: the rest are not judged
+        out = _judge_base(node, target, ctx, policy, base)
         if out.verdict == "correct":
             out.note = "; ".join(filter(None, [out.note, f"with the base loss {base}"]))
             return out
+        outs.append(out)
     return next((o for o in outs if o.verdict == "incorrect" and o.code), None) or \
         next((o for o in outs if o.verdict == "incorrect"), outs[0])
 
@@ -224,10 +227,10 @@ def _judge_base(node, target: SetTarget, ctx: Context, policy: Policy, base) -> 
         if one is not None:
             return one
     results = []
+    memo: dict = {}             # (reading, instance number) -> the answer's value: _mistake reuses it
     for reading in ar.readings(node, _preferred(None, q)):
-        results.append(_judge_reading(node, target, ctx, q, insts, reading, policy))
-    for r, reading in zip(results, ar.readings(node, _preferred(None, q))):
-        r.reading = reading
+        results.append(_judge_reading(node, target, ctx, q, insts, reading, policy, memo))
+        results[-1].reading = reading
     typed = [r for r in results if r.verdict in ("correct", "incorrect")]
     if not typed:
         ill = [r for r in results if r.verdict == "illtyped"]
@@ -239,7 +242,7 @@ def _judge_base(node, target: SetTarget, ctx: Context, policy: Policy, base) -> 
     first = typed[0]
     if out.verdict == "incorrect":
         out.note, out.counterexample = first.detail, first.counterexample
-        out.code, out.feedback = _mistake(node, target, ctx, q, insts, first.reading)
+        out.code, out.feedback = _mistake(node, target, ctx, q, insts, first.reading, memo)
     elif out.verdict == "correct" and (extreme := constants.review_note(node)):
         out.verdict, out.note = "review", extreme
     elif out.verdict == "correct":
@@ -345,10 +348,10 @@ def _replace_names(node, base: str, value):
     return node
 
 
-def _judge_reading(node, target, ctx: Context, q, insts, reading, policy: Policy) -> _ReadingResult:
-    for inst in insts:
+def _judge_reading(node, target, ctx: Context, q, insts, reading, policy: Policy, memo=None) -> _ReadingResult:
+    for n, inst in enumerate(insts):
         try:
-            got = _evaluate(node, target, ctx, q, inst, reading)
+            got = _evaluate_memo(memo, node, target, ctx, q, insts, n, reading)
         except Unreadable as exc:
             return _ReadingResult("unreadable", f"could not read {exc}")
         except ShapeError as exc:
@@ -385,14 +388,31 @@ def _example(inst, expected, got) -> dict:
     return out
 
 
-def _mistake(node, target, ctx: Context, q, insts, reading=()):
-    """The first mistake of the file that the answer equals at every instance."""
+def _evaluate_memo(memo, node, target, ctx, q, insts, n: int, reading):
+    """``_evaluate`` at instance n, once per judging (memo: its value or the exception it raised)."""
+    if memo is None:
+        return _evaluate(node, target, ctx, q, insts[n], reading)
+    hit = memo.get((reading, n))
+    if hit is None:
+        try:
+            hit = (True, _evaluate(node, target, ctx, q, insts[n], reading))
+        except Exception as exc:     # noqa: BLE001 - kept and raised again, as evaluating again would
+            hit = (False, exc)
+        memo[(reading, n)] = hit
+    if not hit[0]:
+        raise hit[1]
+    return hit[1]
+
+
+def _mistake(node, target, ctx: Context, q, insts, reading=(), memo=None):
+    """The first mistake of the file that the answer equals at every instance (the
+    answer's values come from the judging's memo; the mistakes' from the instance's)."""
     for m in q.mistakes:
         same = True
-        for inst in insts:
+        for n, inst in enumerate(insts):
             try:
-                a = _evaluate(node, target, ctx, q, inst, reading)
-                b = ar.as_2d(np.asarray(inst.evaluate(m.expr_for(ctx.base)), dtype=float))
+                a = _evaluate_memo(memo, node, target, ctx, q, insts, n, reading)
+                b = ar.as_2d(inst.evaluate_once(m.expr_for(ctx.base)))
             except (Unreadable, ShapeError, ValueError, IndexError, np.linalg.LinAlgError):
                 same = False
                 break
@@ -404,6 +424,85 @@ def _mistake(node, target, ctx: Context, q, insts, reading=()):
         if same:
             return m.code, m.feedback
     return None, None
+
+
+# -- other spellings of index letters and labels ------------------------------------------------
+
+@functools.lru_cache(maxsize=64)
+def _respellings(problem_key) -> tuple:
+    """(letters, labels): an index's other spellings (ω for w) and a one-valued label's
+    other spellings that are not names (0 for o: handwriting and OCR), from the file."""
+    problem = _PROBLEMS[problem_key]
+    letters, labels = {}, {}
+    for v in problem.indices:
+        spelled = [_letter(sp) for sp in (v.latex or (v.name,))]
+        for sp in spelled[1:]:
+            if sp and sp != spelled[0]:
+                letters.setdefault(sp, spelled[0])
+    for sym in problem.symbols:
+        if sym.role == "label" and not sym.shape and sym.latex:
+            for sp in sym.latex[1:]:
+                if re.fullmatch(r"\d", sp.strip()):
+                    labels[sp.strip()] = _letter(sym.latex[0])
+    return tuple(sorted(letters.items())), tuple(sorted(labels.items()))
+
+
+def _letter(spelling: str) -> str:
+    t = spelling.strip()
+    return GREEK.get(t.lstrip("\\"), t) if t.startswith("\\") else t
+
+
+def respell(node, problem):
+    """The answer with the file's other spellings of index letters (Σ_ω u_ω ŷ_ω → Σ_w u_w ŷ_w)
+    and of labels in subscripts (u_0, ŷ_0 → u_o, ŷ_o) written the file's first way."""
+    key = (problem.source, problem.digest)
+    _PROBLEMS[key] = problem
+    letters, labels = _respellings(key)
+    if not letters and not labels:
+        return node
+    return _respelled(node, dict(letters), dict(labels))
+
+
+def respell_text(text: str, problem) -> str:
+    """A branch condition's text with the same spellings (ω = 0 → w = o)."""
+    key = (problem.source, problem.digest)
+    _PROBLEMS[key] = problem
+    letters, labels = _respellings(key)
+    for other, letter in letters:
+        name = next((k for k, v in GREEK.items() if v == other), None)
+        text = re.sub(r"\\" + name + r"(?![A-Za-z])" if name else re.escape(other), letter, text)
+        text = text.replace(other, letter)
+    for digit, label in labels:
+        text = re.sub(r"((?:=|\\neq?(?![A-Za-z])|≠)\s*\{?\s*)" + digit + r"(?![\d.])", lambda m: m.group(1) + label, text)
+    return text
+
+
+def _respelled(node, letters: dict, labels: dict, in_sub: bool = False):
+    if isinstance(node, ast.Index):
+        text = node.text
+        if text in labels:
+            text = labels[text]
+        else:
+            for other, letter in letters.items():
+                text = re.sub(r"(?<![A-Za-z0-9\\])" + re.escape(other) + r"(?![A-Za-z0-9])", letter, text)
+        parts = tuple(_respelled(p, letters, labels, True) for p in node.parts)
+        return node if (text, parts) == (node.text, node.parts) else ast.Index(text, parts)
+    if isinstance(node, str):
+        return letters.get(node, node) if in_sub else node
+    if isinstance(node, tuple):
+        return tuple(_respelled(x, letters, labels, in_sub) for x in node)
+    if isinstance(node, ast.Sum):
+        conds = tuple(tuple(letters.get(x, x) if isinstance(x, str) else _respelled(x, letters, labels) for x in c)
+                      for c in node.conditions)
+        return replace(node, var=letters.get(node.var, node.var), conditions=conds,
+                       lower=_respelled(node.lower, letters, labels), upper=_respelled(node.upper, letters, labels),
+                       body=_respelled(node.body, letters, labels))
+    if isinstance(node, ast.Node) and hasattr(node, "__dataclass_fields__"):
+        changes = {f: _respelled(getattr(node, f), letters, labels) for f in node.__dataclass_fields__}
+        if all(changes[f] is getattr(node, f) for f in changes):
+            return node
+        return replace(node, **changes)
+    return node
 
 
 # -- references: ∂L/∂S inside a later step, dS, dZ_1 ------------------------------------------
@@ -584,7 +683,16 @@ def as_derivative(node):
 
 def identify(node, problem, families: set, text: str = "") -> list[SetTarget]:
     """The questions a left-hand side names (several when only the value can tell)."""
-    node = as_derivative(node)
+    node = respell(as_derivative(node), problem)
+    if isinstance(node, ast.Derivative) and isinstance(node.wrt, ast.Name) and node.wrt is not None \
+            and len(node.wrt.base) == 1 and node.wrt.sub is not None:
+        # u_ω respelled u_w: the name the file spells that way (u_w), as if written so
+        try:
+            again, _ = parse(f"{node.wrt.base}_{{{node.wrt.sub.text}}}", notation_for(problem))
+        except ReadError:
+            again = None
+        if isinstance(again, ast.Name) and again.base.startswith("@"):
+            node = ast.Derivative(node.of, again, node.order)
     table = declared(problem)
     exact = []
     if text:
@@ -767,6 +875,8 @@ def _functions(text: str, nt) -> dict:
             fn, var = node.factors
             if var.sub is not None or var.base.startswith("@") or len(var.base) != 1 or fn.base == var.base:
                 continue
+            if fn.base.startswith("@") and fn.sub is None:
+                continue      # h(t) with h the file's H: a declared name followed by a bracket is a product
             rhs, _ = extract.clean_step(DEF_SEPARATOR.split(parts[k + 1])[0])
             try:
                 body, _ = parse(rhs, nt)
@@ -787,27 +897,32 @@ def _substitute(node, var: str, value):
     return node
 
 
-def _apply_functions(node, ctx: Context, depth: int = 0):
+def _apply_functions(node, ctx: Context, active: frozenset = frozenset(), budget: list | None = None):
     """h_θ(x^{(i)}) — read as the product h_θ · x_i — is the student's function h_θ applied
-    to x_i: its body with the variable replaced (functions inside it applied in turn)."""
-    if not ctx.functions or depth > 8:
+    to x_i: its body with the variable replaced (functions inside it applied in turn; a
+    function is never applied inside its own body, and at most 200 applications are made
+    per answer, so g(z) = g(z)g(z) or a tower of functions cannot blow up)."""
+    budget = [200] if budget is None else budget
+    if not ctx.functions:
         return node
     if isinstance(node, tuple):
-        return tuple(_apply_functions(x, ctx, depth) for x in node)
+        return tuple(_apply_functions(x, ctx, active, budget) for x in node)
     if not (isinstance(node, ast.Node) and hasattr(node, "__dataclass_fields__")) or isinstance(node, ast.Name):
         return node
-    node = replace(node, **{f: _apply_functions(getattr(node, f), ctx, depth)
+    node = replace(node, **{f: _apply_functions(getattr(node, f), ctx, active, budget)
                             for f in node.__dataclass_fields__})
     if not isinstance(node, ast.Mul):
         return node
     factors, out, i = list(node.factors), [], 0
     while i < len(factors):
         f = factors[i]
-        rules = ctx.functions.get((f.base, f.sub.text if f.sub else None)) if isinstance(f, ast.Name) else None
-        if rules and i + 1 < len(factors):
+        key = (f.base, f.sub.text if f.sub else None) if isinstance(f, ast.Name) else None
+        rules = ctx.functions.get(key) if key is not None and key not in active else None
+        if rules and i + 1 < len(factors) and budget[0] > 0:
+            budget[0] -= 1
             before = [r for r in rules if r[0] <= ctx.line]
             _, var, body = before[-1] if before else rules[0]
-            out.append(_apply_functions(_substitute(body, var, factors[i + 1]), ctx, depth + 1))
+            out.append(_apply_functions(_substitute(body, var, factors[i + 1]), ctx, active | {key}, budget))
             i += 2
             continue
         out.append(f)
@@ -922,16 +1037,24 @@ def _defs_at(ctx: Context) -> dict:
 
 def _student_value(base: str, line: int, node):
     shown = base.lstrip("@")
+    memo: dict = {}     # A = B + B, B = C + C, …: each definition evaluated once per scope, not 2^n times
 
     def value(use: ast.Name, scope: ar.Scope):
         if node is None:
             raise Unreadable(f"the submission's own definition of {shown} (line {line})")
         # inside its own definition the name means what it meant before (h = σ(Xθ) spelled h)
         inner = replace(scope, defs={k: v for k, v in scope.defs.items() if k != base})
-        try:
-            v = ar.evaluate(node, inner)
-        except ShapeError as exc:
-            raise Unreadable(f"the submission's own definition of {shown} (line {line}): {exc}") from None
+        key = (id(scope.inst), scope.bindings, scope.choices, frozenset(inner.defs))
+        if key not in memo:
+            try:
+                memo[key] = (ar.evaluate(node, inner), None)
+            except ShapeError as exc:
+                memo[key] = (None, f"the submission's own definition of {shown} (line {line}): {exc}")
+            except Unreadable as exc:
+                memo[key] = (None, str(exc))
+        v, why = memo[key]
+        if v is None:
+            raise Unreadable(why)
         if use.sub is None:
             return v
         if base.startswith("@"):
@@ -1234,6 +1357,7 @@ CONDITION = re.compile(r"^\s*([A-Za-z])\s*(=|\\?neq?|≠)\s*([A-Za-z])\s*$")
 def _branch_siblings(targets, ctx: Context, lhs) -> list[SetTarget]:
     """∂J/∂u_w written as a cases table over w: the questions whose declared branch
     condition is w = X (naive.u_o: w = o) are answered by the same table, read at w = X."""
+    lhs = respell(lhs, ctx.problem)
     if not isinstance(lhs, ast.Derivative) or not isinstance(lhs.wrt, ast.Name):
         return []
     # the table's variable: the subscript of ∂/∂u_w, or the letter of the asked question's condition
@@ -1258,6 +1382,37 @@ def _branch_siblings(targets, ctx: Context, lhs) -> list[SetTarget]:
     return out
 
 
+def _table_loss(targets, ctx: Context, lhs, step) -> list[SetTarget]:
+    """A cases table over a column (∂J/∂u_w, w = o / w ≠ o) whose formulas are another loss's
+    ([reader.loss_content]: σ is negative sampling's) while the left-hand side named a question
+    of one loss (naive.u_w): the table answers that loss's questions about a column at a
+    one-valued label (neg.u_o at w = o), not the question named."""
+    problem = ctx.problem
+    content = vocabulary_for(problem).loss_by_content(" ".join(e for e, _ in step.branches))
+    losses = {problem.question(t.qid).loss for t in targets}
+    if content is None or content in losses or content not in {l.name for l in problem.loss_decls}:
+        return targets
+    asked = [problem.question(t.qid) for t in targets]
+    # the table's variable: the index of the column the named questions ask about (u_w: w)
+    letters = {q.part[1].id for q in asked if len(q.part) == 2 and isinstance(q.part[1], al.Name)}
+    if len(letters) != 1 or not asked or any(len(q.part) != 2 for q in asked):
+        return targets
+    letter = letters.pop()
+    if problem.symbol(letter) is not None:
+        return targets          # a column at a label (u_o), not at an index variable
+    columns = asked
+    out = []
+    for q in problem.questions:
+        if q.loss != content or q.wrt != columns[0].wrt or len(q.part) != 2 or type(q.part[0]) is not type(columns[0].part[0]) \
+                or not isinstance(q.part[1], al.Name):
+            continue
+        label = problem.symbol(q.part[1].id)
+        if label is not None and label.role == "label" and not label.shape:
+            out.append(SetTarget(q.id, None, "a cases table of its loss's formulas, branch " f"{letter} = {q.part[1].id}",
+                                 ((letter, label.name),)))
+    return out or targets
+
+
 def _cases(step, targets, ctx, policy, chain, lhs=None) -> list[Answer]:
     """A cases table (d/dz max(0, z) = 1 for z > 0, 0 for z < 0) is one answer:
     Σ_k value_k · 𝟙[condition_k] ("otherwise": 1 − the others), judged like any
@@ -1266,7 +1421,8 @@ def _cases(step, targets, ctx, policy, chain, lhs=None) -> list[Answer]:
     parts, others = [], []
     conds = []
     for expr, cond in step.branches:
-        c = re.sub(r"\\text\s*\{\s*(?:if|for|when)?\s*\}|\b(?:if|for|when)\b|,", " ", cond).strip()
+        c = respell_text(re.sub(r"\\text\s*\{\s*(?:if|for|when)?\s*\}|\b(?:if|for|when)\b|,", " ", cond).strip(),
+                         ctx.problem)
         if OTHERWISE.match(cond.replace("$", "")):
             others.append(expr)
             continue
@@ -1278,7 +1434,8 @@ def _cases(step, targets, ctx, policy, chain, lhs=None) -> list[Answer]:
     for expr in others:
         parts.append(f"({expr})(1 - " + " - ".join(f"\\indicator[{c}]" for c in conds) + ")")
     latex = " + ".join(parts)
-    targets = list(targets) + _branch_siblings(targets, ctx, lhs)
+    other = _table_loss(list(targets), ctx, lhs, step)
+    targets = other if other != list(targets) else list(targets) + _branch_siblings(targets, ctx, lhs)
     try:
         parse(latex, notation_for(ctx.problem))
     except ReadError as exc:
@@ -1296,6 +1453,9 @@ def _cases(step, targets, ctx, policy, chain, lhs=None) -> list[Answer]:
     out, whole = [], []
     for t in targets:
         key = _cond_key(ctx.problem.question(t.qid).condition or "")
+        if not key and len(t.given) == 1:        # neg.u_o from a table over w: its branch is w = o
+            letter, label = t.given[0]
+            key = _cond_key(f"{letter}={_letter((ctx.problem.symbol(label).latex or (label,))[0])}")
         mine = [e for k, e in branches if key and k == key]
         if len(mine) == 1:
             for a in _judged([(step.line, mine[0])], [t], ctx, policy, chain):
