@@ -267,6 +267,7 @@ class ReaderConvention:
     switch: str                   # one of READER_SWITCHES
     means: str
     patterns: tuple
+    transposes: tuple = ()        # names (symbols, definitions) the submission writes transposed
 
 
 @dataclass(frozen=True)
@@ -589,7 +590,7 @@ def build(doc: dict, *, file: str, digest: str, source: str, name: str | None = 
         check_dims=tuple(check_dims), proof_dims=proof, symbols=tuple(symbols), indices=tuple(indices),
         definitions=tuple(definitions), loss_decls=tuple(losses), questions=tuple(questions), code=code,
         conventions=conventions, helpers=helpers, aliases=dict(aliases),
-        reader=_reader_words(r, doc.get("reader", {}), loss_names, questions))
+        reader=_reader_words(r, doc.get("reader", {}), loss_names, questions, set(types) | {d.name for d in definitions}))
     for q in questions:                   # back references (frozen dataclasses)
         object.__setattr__(q, "problem", problem)
         for f in q.closed_forms:
@@ -973,7 +974,7 @@ def _regex(r: _Reader, value, key: str) -> str:
     return value
 
 
-def _reader_words(r: _Reader, spec, loss_names: set, questions) -> ReaderWords:
+def _reader_words(r: _Reader, spec, loss_names: set, questions, names: set = frozenset()) -> ReaderWords:
     """[reader]: every key optional; regexes compiled on load."""
     spec = r.table(spec, "reader", _READER_KEYS)
     # a loss key is what identification returns: a loss of the file or the first part
@@ -1003,13 +1004,18 @@ def _reader_words(r: _Reader, spec, loss_names: set, questions) -> ReaderWords:
         if switch not in READER_SWITCHES:
             r.fail(key, "unknown convention; the reader can switch "
                         + "; ".join(f"{k} ({v})" for k, v in READER_SWITCHES.items()))
-        c = r.table(c, key, {"means", "patterns"}, required=("patterns",))
+        c = r.table(c, key, {"means", "patterns", "transposes"}, required=("patterns",))
         patterns = r.strings(c["patterns"], f"{key}.patterns")
         if not patterns:
             r.fail(f"{key}.patterns", "give at least one sentence (regex) that declares the convention")
+        transposes = r.strings(c.get("transposes", []), f"{key}.transposes")
+        for n, t in enumerate(transposes):
+            if t not in names:
+                r.fail(f"{key}.transposes[{n}]", f"unknown name {t!r}; list symbols or definitions of the file "
+                                                 f"({', '.join(sorted(names))}) that the convention writes transposed")
         conventions.append(ReaderConvention(
             switch, r.string(c.get("means", READER_SWITCHES[switch]), f"{key}.means"),
-            tuple(_regex(r, p, f"{key}.patterns[{n}]") for n, p in enumerate(patterns))))
+            tuple(_regex(r, p, f"{key}.patterns[{n}]") for n, p in enumerate(patterns)), tuple(transposes)))
     aliases = []
     for n, a in enumerate(_tables(r, spec.get("aliases", []), "reader.aliases")):
         key = f"reader.aliases[{n}]"

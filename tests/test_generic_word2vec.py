@@ -25,8 +25,8 @@ PROBLEM = load(FILE)
 
 # agreements with expected.tsv through the generic checker (word2vec's own checker: 191, 275,
 # 192, 252/295 and the samples 26/26); "samples_generic" scores the samples (tests/fixtures/samples)
-FLOORS = {"corpus": (153, 191), "corpus_heldout": (225, 280), "corpus_heldout3": (144, 195),
-          "corpus_heldout4": (244, 295), "samples_generic": (8, 26)}
+FLOORS = {"corpus": (159, 191), "corpus_heldout": (226, 280), "corpus_heldout3": (145, 195),
+          "corpus_heldout4": (249, 295), "samples_generic": (8, 26)}
 SUMMARY = re.compile(r"^(\d+)/(\d+) (?:agree|verdicts acceptable); wrong answers called correct: (\d+)", re.M)
 
 
@@ -244,3 +244,32 @@ def test_a_cases_table_in_another_losss_formulas():
             "(1 - \\sigma(-u_w^T v_c)) v_c, & w \\neq o \\end{cases}$$\n")
     assert _verdicts(text) == {"neg.u_o": "correct"}
     assert _verdicts(text.replace("-(1 - \\sigma(u_o", "(1 - \\sigma(u_o")) == {"neg.u_o": "incorrect"}
+
+
+ROWS = ("We take $U \\in \\mathbb{R}^{W \\times d}$ with rows $u_w^T$, and $\\hat{y}$ and $y$ are row vectors.\n\n"
+        "$$\\frac{\\partial J}{\\partial v_c} = U^T(\\hat y - y)^T$$\n\n"
+        "$$\\frac{\\partial J}{\\partial U} = (\\hat y - y)^T v_c^T$$\n")
+
+
+def test_a_declared_row_layout_is_judged_in_that_layout():
+    """[reader.conventions] with transposes: once the submission declares U's rows (and row ŷ, y),
+    its U is the file's Uᵀ and its ∂J/∂U is W × d; the column-layout answers become wrong."""
+    got = {a.question: (a.verdict, a.note) for a in sets.answers_in(ROWS, PROBLEM) if a.status == "judged"}
+    assert got["naive.v_c"][0] == "correct" and got["naive.U"][0] == "correct", got
+    assert "declared on line 1" in got["naive.U"][1]
+    column = ROWS.replace("U^T(\\hat y - y)^T", "U(\\hat y - y)").replace("(\\hat y - y)^T v_c^T", "v_c(\\hat y - y)^T")
+    got = {a.question: a.verdict for a in sets.answers_in(column, PROBLEM)
+           if a.status == "judged" or a.guess}
+    assert "correct" not in got.values(), got
+    # undeclared, the column layout is the right one
+    plain = column.split("\n\n", 1)[1]
+    assert _verdicts(plain) == {"naive.v_c": "correct", "naive.U": "correct"}
+
+
+def test_a_convention_transposing_an_unknown_name_is_refused(tmp_path):
+    from gradkey.derive.problemfile import ProblemFileError
+    text = FILE.read_text(encoding="utf-8").replace('transposes = ["U"]', 'transposes = ["Q"]')
+    bad = tmp_path / "w2v.toml"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(ProblemFileError, match=r"reader\.conventions\.rows_U\.transposes\[0\].*unknown name 'Q'"):
+        load(bad)

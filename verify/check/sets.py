@@ -71,6 +71,7 @@ class Context:
     line: int = 0                   # the line being judged: the definition in force there is used
     functions: dict = None          # (name, subscript) -> [(line, variable, body)]: h_θ(x) = g(θᵀx)
     bound: tuple = ()               # (letter, Idx): a variable fixed for one evaluation (a window position)
+    transposed: frozenset = frozenset()     # names the submission declares it writes transposed (U: rows u_wᵀ)
 
 
 # -- instances and truth ------------------------------------------------------------------
@@ -198,6 +199,8 @@ def judge(node, target: SetTarget, ctx: Context, policy: Policy = Policy()) -> O
     answer is right for one of them at every instance."""
     problem = ctx.problem
     node = respell(node, problem)
+    if ctx.transposed:
+        node = _as_declared(node, ctx.transposed)
     q = problem.question(target.qid)
     if len(q.losses) == 1:
         return _judge_base(node, target, ctx, policy, None)
@@ -283,7 +286,7 @@ def _one_window_term(node, target, ctx: Context, q, insts, win, policy: Policy):
     for reading in ar.readings(node, _preferred(None, q)):
         found = None
         for inst in insts:
-            expected = truth(ctx.problem, target.qid, inst, ctx.half, ctx.base)
+            expected = _expected(ctx, target, q, inst)
             got_any, last = False, None
             for j in range(int(inst.dims[win.dim])):
                 at = replace(ctx, bound=((win.var, ar.Idx(j, win.dim)),))
@@ -356,7 +359,7 @@ def _judge_reading(node, target, ctx: Context, q, insts, reading, policy: Policy
             return _ReadingResult("illtyped", f"ill-typed: {exc}", _example(inst, None, None))
         except (np.linalg.LinAlgError, IndexError, ValueError, ZeroDivisionError, OverflowError) as exc:
             return _ReadingResult("unreadable", f"could not evaluate ({type(exc).__name__})")
-        expected = truth(ctx.problem, target.qid, inst, ctx.half, ctx.base)
+        expected = _expected(ctx, target, q, inst)
         if isinstance(node, ast.Num) and node.value == 0 and got.shape == (1, 1):
             got = np.zeros(expected.shape)      # 0 for a zero vector or matrix
         verdict, layout = _compare(expected, got, inst, policy)
@@ -405,6 +408,51 @@ def _mistake(node, target, ctx: Context, q, insts, reading=()):
         if same:
             return m.code, m.feedback
     return None, None
+
+
+# -- a layout the submission declares ([reader.conventions] transposes) ---------------------------
+
+def declared_transposed(text: str, problem) -> tuple[frozenset, tuple]:
+    """The names a submission declares it writes transposed ("U is |V| × d with rows u_wᵀ",
+    "ŷ and y are row vectors": the file's [reader.conventions] with ``transposes``), and a
+    note per declaration saying where and what it means."""
+    names, notes = set(), []
+    for c in (problem.reader.conventions if problem.reader is not None else ()):
+        if not c.transposes:
+            continue
+        for pattern in c.patterns:
+            m = re.search(pattern, text, re.IGNORECASE | re.DOTALL)
+            if m:
+                names |= set(c.transposes)
+                notes.append(f"declared on line {text.count(chr(10), 0, m.start()) + 1}: {c.means}; "
+                             "answers are judged in that layout")
+                break
+    return frozenset(names), tuple(notes)
+
+
+def _as_declared(node, names: frozenset):
+    """The answer in the file's layout: every name the submission writes transposed is read
+    as the transpose of the file's (its U is the file's Uᵀ; a scalar entry stays itself)."""
+    if isinstance(node, ast.Name):
+        if node.base.startswith("@") and node.base[1:] in names:
+            return ast.Transpose(node)
+        return node
+    if isinstance(node, tuple):
+        return tuple(_as_declared(x, names) for x in node)
+    if isinstance(node, ast.Node) and hasattr(node, "__dataclass_fields__"):
+        changes = {f: _as_declared(getattr(node, f), names) for f in node.__dataclass_fields__}
+        if all(changes[f] is getattr(node, f) for f in changes):
+            return node
+        return replace(node, **changes)
+    return node
+
+
+def _expected(ctx: Context, target: SetTarget, q, inst) -> np.ndarray:
+    """The truth in the submission's declared layout: ∂J/∂U transposed when it writes U transposed."""
+    out = truth(ctx.problem, target.qid, inst, ctx.half, ctx.base)
+    if ctx.transposed and q.wrt in ctx.transposed and not q.part:
+        return out.T
+    return out
 
 
 # -- other spellings of index letters and labels ------------------------------------------------
@@ -575,7 +623,8 @@ def _window_ref(node: ast.Derivative, win, scope: ar.Scope, ctx: Context):
     inst = _at_position(scope.inst, mapping, j.value)
     from gradkey.derive.truth import derivation, select_part
     G = derivation(ctx.problem, base, q.wrt, q.order, inst.dims).evaluate(inst)[1]
-    return ar.as_2d(np.asarray(select_part(q, G, inst), dtype=float))
+    out = ar.as_2d(np.asarray(select_part(q, G, inst), dtype=float))
+    return out.T if ctx.transposed and q.wrt in ctx.transposed and not q.part else out
 
 
 def _refs(ctx: Context):
@@ -597,7 +646,8 @@ def _refs(ctx: Context):
                                                   scope.choices, scope.defs, scope.refs))
         if not q.suits(scope.inst):
             raise Unreadable(f"∂ of {qid} at an instance it does not apply to")
-        return truth(ctx.problem, qid, scope.inst, ctx.half, ctx.base if ctx.base in q.losses else None)
+        out = truth(ctx.problem, qid, scope.inst, ctx.half, ctx.base if ctx.base in q.losses else None)
+        return out.T if ctx.transposed and q.wrt in ctx.transposed and not q.part else out
     return resolve
 
 
@@ -1012,6 +1062,8 @@ def _defs_at(ctx: Context) -> dict:
             continue            # entrywise M_{ij} = … already read
         before = [r for r in rules if r[0] <= ctx.line]
         line, node = before[-1] if before else rules[0]
+        if node is not None and ctx.transposed:
+            node = _as_declared(node, ctx.transposed)       # ŷ = softmax(U v_c) with U's rows declared
         defs[base] = _student_value(base, line, node)
     return defs
 
@@ -1189,6 +1241,7 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
     # \text{ReLU}(z) is a function, not a remark: the extractor cuts \text{…} tails
     text = FUNCTION_TEXT.sub(lambda m: "\\operatorname{" + m.group(1) + "}", text)
     ctx = Context(problem, half=bool(HALF.search(text)) and "half" in (problem.conventions or {}), answered={})
+    ctx.transposed, layout_notes = declared_transposed(text, problem)
     _definitions(text, nt, ctx)
     sections = _sections(extract.prepare(text), nt)
     found: list[Answer] = []
@@ -1246,6 +1299,10 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
             a.note = "; ".join(filter(None, [a.note, *chain.notes]))
             a.column = a.column or chain.column
     found.extend(_text_lines(text, problem, sections, ctx, policy))
+    if layout_notes:
+        for a in found:
+            if a.status == "judged":
+                a.note = "; ".join(filter(None, [a.note, *layout_notes]))
     return _resolve_by_value(found, problem)
 
 
