@@ -200,7 +200,8 @@ def judge(node, target: SetTarget, ctx: Context, policy: Policy = Policy()) -> O
     problem = ctx.problem
     node = respell(node, problem)
     if ctx.transposed:
-        node = _as_declared(node, ctx.transposed)
+        # a name the student defines (ŷ = softmax((U v_c)ᵀ)) is already in the student's layout
+        node = _as_declared(node, ctx.transposed - {b.lstrip("@") for b in (ctx.named or {})})
     q = problem.question(target.qid)
     if len(q.losses) == 1:
         return _judge_base(node, target, ctx, policy, None)
