@@ -754,6 +754,8 @@ def _sum(node: ast.Sum, scope: Scope):
             want = _items(cond[2], scope)[0].value
             entries = np.ravel(scope.inst.values[lab])
             values = [v for v in values if int(entries[v]) == want]
+        elif cond[0] == "in" and cond[1] == var and _whole_range(cond[2], dim, scope):
+            continue        # Σ_{w ∈ V}, Σ_{w ∈ Vocab}: the whole range
         elif cond[0] != "neq":
             raise Unreadable(f"a Σ over {cond[2] if len(cond) > 2 else cond}")
     total = None
@@ -790,14 +792,26 @@ def _window_limits(node: ast.Sum, win) -> bool:
     return True
 
 
+def _whole_range(text: str, dim: str, scope: Scope) -> bool:
+    """A set that is a dimension's whole range: one of its spellings ([W], |V|) or, for the range
+    the file's labels index, a name of the whole vocabulary its [reader] declares (Vocab)."""
+    clean = re.sub(r"\\(?:text|mathrm|mathcal|operatorname|mathbb)|[{}\s\\]", "", text)
+    spelled = {k for k, v in scope.notation.dim_names.items() if v == dim} | {dim}
+    if clean in spelled or clean.strip("[]") in spelled:
+        return True
+    problem = scope.notation.problem
+    words = problem.reader.vocabulary_sets if problem.reader is not None else ()
+    return clean in words and any(problem.symbol(n).range_ == dim for n in scope.notation.label_names)
+
+
 def _check_limits(node: ast.Sum, dim: str, scope: Scope) -> None:
     """Σ_{i=1}^{N}, Σ_{j=0}^{C−1}: only sums over a whole dimension are read."""
     spelled = {k for k, v in scope.notation.dim_names.items() if v == dim} | {dim}   # every spelling (N, m)
     up = node.upper
     if up is None:
         return
-    if isinstance(up, ast.Name) and up.sub is None and up.base in spelled:
-        return
+    if isinstance(up, ast.Name) and up.sub is None and up.base.lstrip("@") in spelled:
+        return          # a spelling of the dimension (|V| for W), even one that is also a symbol's
     if (isinstance(up, ast.Add) and len(up.terms) == 2 and isinstance(up.terms[0][1], ast.Name)
             and up.terms[0][1].base in spelled and up.terms[1] == (-1, ast.Num(1.0))):
         return

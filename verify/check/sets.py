@@ -1281,7 +1281,7 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
             continue
         if targets and (plain or any(s.branches for s in chain.steps)):
             if plain:
-                found.extend(_judged(plain, targets, ctx, policy, chain))
+                found.extend(_judged_or_heading(plain, targets, ctx, policy, chain, families))
             for step in chain.steps:
                 if step.branches:
                     found.extend(_cases(step, targets, ctx, policy, chain, lhs))
@@ -1305,6 +1305,34 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
             if a.status == "judged":
                 a.note = "; ".join(filter(None, [a.note, *layout_notes]))
     return _resolve_by_value(found, problem)
+
+
+def _judged_or_heading(plain, targets, ctx: Context, policy: Policy, chain, families) -> list[Answer]:
+    """The answers of a chain for the questions its left-hand side names; when it is right for
+    none of them but the heading above asks about another variable ([reader.variable_words]:
+    "(d) … with respect to $U$") and the answer is right for that question, the left-hand side
+    is a slip (∂J/∂v_c written for ∂J/∂U) and the answer is that question's."""
+    out = _judged(plain, targets, ctx, policy, chain)
+    if any(a.verdict == "correct" for a in out) or not chain.heading:
+        return out
+    key = vocabulary_for(ctx.problem).variable_named(chain.heading)
+    if key is None:
+        return out
+    asked = {t.qid for t in targets}
+    other = [t for t in _questions_named(key, ctx.problem, families) if t.qid not in asked]
+    if not other:
+        return out
+    saved = dict(ctx.answered)
+    alt = [a for a in _judged(plain, other, ctx, policy, chain) if a.verdict == "correct"]
+    if not alt:
+        ctx.answered.clear()
+        ctx.answered.update(saved)
+        return out
+    for a in alt:
+        a.how = f"heading '{chain.heading.strip()[:40]}' and its value (the left-hand side names {', '.join(sorted(asked))})"
+    for qid in asked:
+        ctx.answered.pop(qid, None) if qid not in saved else None
+    return alt
 
 
 def _conditional(lines: list, chain) -> bool:
