@@ -103,6 +103,11 @@ CASES = [
      "(g) repeats don't matter: dJ/du_k = sigma(u_k^T v_c) v_c\n\ndJ_sg/dv_w = 0 for w != c\n",
      {"naive.v_c": "correct", "naive.u_w": "correct", "sg.v_w": "correct"}),
     ("d sigma / dx = sigma(x) * (1 + sigma(x))\n", {"sigmoid.grad": "incorrect"}),
+    # 20. the rows of U declared in words ("U has the outside vectors as rows", U_{w,:} = u_wᵀ):
+    # ∂J/∂U then has U's rows, and the column layout's answer is wrong
+    ("**$U$ has the outside vectors as rows** and $\\hat y = \\mathrm{softmax}(U v_c)$.\n\n"
+     r"$$\frac{\partial J}{\partial U} = v_c(\hat y - y)^\top$$", {"naive.U": "incorrect"}),
+    ("Here $U_{w,:} = u_w^\\top$.\n\n" r"$$\frac{\partial J}{\partial U} = (\hat y - y) v_c^\top$$", {"naive.U": "correct"}),
 
     (r"$$\frac{\partial}{\partial v_c}\bigl(-\log\sigma(u_o^T v_c)\bigr) = (\sigma(u_o^T v_c) - 1)u_o$$", {}),
 ]
