@@ -846,6 +846,9 @@ def _variable_dim(var: str, body, scope: Scope) -> str | None:
         text = n.sub.text.replace("{", "").replace("}", "").replace(",", "").replace(" ", "")
         if text == var and not n.base.startswith("@") and (lab := _entry_label(nt, n.base)) is not None:
             return nt.problem.symbol(lab).shape[0]      # Σ_i 𝟙[w_i = w_k]: i runs over the samples
+        m = re.fullmatch(r"([A-Za-z])_([a-z])", text)
+        if m and m.group(2) == var and (lab := _entry_label(nt, m.group(1))) is not None:
+            return nt.problem.symbol(lab).shape[0]      # Σ_s u_{w_s}: s runs over the samples
         parts = [m.group(0) for m in ITEM.finditer(text)]
         if var not in parts:
             continue

@@ -72,6 +72,7 @@ class Context:
     functions: dict = None          # (name, subscript) -> [(line, variable, body)]: h_θ(x) = g(θᵀx)
     bound: tuple = ()               # (letter, Idx): a variable fixed for one evaluation (a window position)
     transposed: frozenset = frozenset()     # names the submission declares it writes transposed (U: rows u_wᵀ)
+    same_as: tuple = ()             # (letter, index): the student's letter for the question's index (w_s for w_k)
 
 
 # -- instances and truth ------------------------------------------------------------------
@@ -176,6 +177,9 @@ def _evaluate(node, target: SetTarget, ctx: Context, q, inst, reading):
     scope = _scope(ctx, q, inst, reading)
     for letter, idx in ctx.bound:
         scope = scope.bind(letter, idx)
+    for letter, index in ctx.same_as:
+        if (at := scope.bound(index)) is not None:
+            scope = scope.bind(letter, at)
     for letter, label in target.given:
         decl = ctx.problem.symbol(label)
         scope = scope.bind(letter, ar.Idx(int(np.ravel(inst.values[label])[0]), decl.range_))
@@ -223,6 +227,9 @@ def _judge_base(node, target: SetTarget, ctx: Context, policy: Policy, base) -> 
     if base is not None:
         ctx = replace(ctx, base=base)
     node = _bare_function_applied(node, q)
+    free = _free_entry_letters(node, problem)
+    if free:
+        ctx = replace(ctx, same_as=ctx.same_as + free)
     win = _free_window(node, problem, q)
     if win is not None:
         one = _one_window_term(node, target, ctx, q, insts, win, policy)
@@ -257,6 +264,47 @@ def _judge_base(node, target: SetTarget, ctx: Context, policy: Policy, base) -> 
     else:
         out.note = "readings disagree: " + "; ".join(r.verdict for r in typed)
     return out
+
+
+ENTRY_SUB = re.compile(r"^\{?\s*([A-Za-z])\s*_\s*\{?\s*([a-z])\s*\}?\s*\}?$")
+
+
+def _entry_spelling(problem, letter: str):
+    """(label, its index letter) when the file spells a label vector by its entry, letter_k."""
+    nt = notation_for(problem)
+    label = ar._entry_label(nt, letter)
+    if label is None:
+        return None
+    for sp in problem.symbol(label).latex:
+        m = ENTRY_SUB.match(sp.strip())
+        if m and m.group(1) == letter:
+            return label, m.group(2)
+    return None
+
+
+def _free_entry_letters(node, problem) -> tuple:
+    """u_{w_s}, 𝟙[w_k = w_s] with s bound by no Σ and declared nowhere: the student's letter for
+    the sample the question asks about (the file's w_k), so s is read as k."""
+    nt = notation_for(problem)
+    summed = {n.var for n in ar.walk(node) if isinstance(n, ast.Sum)}
+    declared = set(nt.index_names) | {l for v in problem.indices for l in (v.latex or ())} | set(nt.dim_names) \
+        | {s.name for s in problem.symbols}
+    out = {}
+    for n in ar.walk(node):
+        if not isinstance(n, ast.Name) or n.sub is None:
+            continue
+        text = n.sub.text
+        pairs = []
+        m = ENTRY_SUB.match(text)
+        if m:
+            pairs.append((m.group(1), m.group(2)))
+        elif len(text.strip("{} ")) == 1 and not n.base.startswith("@") and len(n.base) == 1:
+            pairs.append((n.base, text.strip("{} ")))
+        for letter, x in pairs:
+            found = _entry_spelling(problem, letter)
+            if found is not None and x != found[1] and x not in summed and x not in declared:
+                out[x] = found[1]
+    return tuple(sorted(out.items()))
 
 
 def _free_window(node, problem, q):
@@ -725,6 +773,17 @@ def identify(node, problem, families: set, text: str = "") -> list[SetTarget]:
             again = None
         if isinstance(again, ast.Name) and again.base.startswith("@"):
             node = ast.Derivative(node.of, again, node.order)
+        else:
+            # ∂J/∂u_{w_s}: the sample the question asks about, in the student's letter (w_k)
+            m = ENTRY_SUB.match(node.wrt.sub.text)
+            found = _entry_spelling(problem, m.group(1)) if m else None
+            if found is not None:
+                try:
+                    again, _ = parse(f"{node.wrt.base}_{{{m.group(1)}_{found[1]}}}", notation_for(problem))
+                except ReadError:
+                    again = None
+                if isinstance(again, ast.Name) and again.base.startswith("@"):
+                    node = ast.Derivative(node.of, again, node.order)
     table = declared(problem)
     exact = []
     if text:
