@@ -66,6 +66,10 @@ CASES = [
      {"naive.v_c": "correct", "naive.U": "incorrect"}),
     ("\\begin{equation}\n\\frac{\\partial J}{\\partial v_c} = U(y - \\hat y)\n(\\#eq:nvc)\n\\end{equation}",
      {"naive.v_c": "incorrect"}),
+    # MyST's math directive (with its :label: option) and MediaWiki's <math> tag
+    ("```{math}\n:label: eq-vc\n\\frac{\\partial J}{\\partial v_c} = U(\\hat y - y)\n```\n\n"
+     ":<math>\\frac{\\partial J}{\\partial U} = (\\hat y - y) v_c^T</math>\n",
+     {"naive.v_c": "correct", "naive.U": "incorrect"}),
     # 13. implication arrows: each ⇒ before an equation starts one, before a bare
     # expression it continues the chain; a condition before ⇒ labels the equation
     (r"$$\sigma(x) = (1+e^{-x})^{-1} \Rightarrow \sigma'(x) = \sigma(x)(1-\sigma(x))$$", {"sigmoid.grad": "correct"}),

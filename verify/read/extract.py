@@ -120,6 +120,33 @@ def _shortcodes(text: str) -> str:
     return SHORTCODE.sub(repl, text)
 
 
+# MyST's ```{math} directive (its :label: option line dropped) and MediaWiki's <math> tag
+MYST_MATH = re.compile(r"(?m)^([ \t]*)```\{math\}[ \t]*\n((?:[ \t]*:[A-Za-z-]+:[^\n]*\n)*)(.*?)^[ \t]*```[ \t]*$",
+                       re.DOTALL)
+WIKI_MATH = re.compile(r"<math(?:\s+display\s*=\s*[\"']?(block|inline)[\"']?)?\s*>(.{0,4000}?)</math>", re.DOTALL)
+
+
+def _math_markup(text: str) -> str:
+    """MyST ```{math} blocks and MediaWiki <math>…</math> tags as the $$/$ delimiters
+    they stand for, padded so that every offset and line stays."""
+    def myst(m):
+        g = m.group()
+        first = g.index("\n")
+        end_body = first + 1 + len(m.group(2)) + len(m.group(3))
+        return (g[:first].replace("```{math}", "$$" + " " * 7, 1) + "\n" + re.sub(r"[^\n]", " ", m.group(2))
+                + m.group(3) + g[end_body:].replace("```", "$$ ", 1))
+
+    def wiki(m):
+        mark = "$$" if m.group(1) == "block" else "$"
+        head = len(m.group()) - len(m.group(2)) - len("</math>")
+        return mark + " " * (head - len(mark)) + m.group(2) + mark + " " * (len("</math>") - len(mark))
+    if "```{math}" in text:
+        text = MYST_MATH.sub(myst, text)
+    if "<math" in text:
+        text = WIKI_MATH.sub(wiki, text)
+    return text
+
+
 def prepare(text: str) -> str:
     """Blank Markdown blockquote markers ("> ") at line starts and struck-through
     text (``~~wrong attempt~~``: the author withdrew it), keeping every offset
@@ -127,6 +154,8 @@ def prepare(text: str) -> str:
     shortcodes become the delimiters they stand for."""
     if "{{" in text:
         text = _shortcodes(text)
+    if "```{math}" in text or "<math" in text:
+        text = _math_markup(text)
     if "~~" in text:
         text = STRUCK.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
     if ">" not in text:
