@@ -829,6 +829,11 @@ def identify(node, problem, families: set, text: str = "") -> list[SetTarget]:
             bare = node.wrt.base
             cands = [qid for qid, w, _, o, _ in table if w == bare and o == order]
             entry = letter if cands else None
+        if not cands and letter not in nt.index_names and letter not in nt.label_names:
+            # ∂J/∂v_j (j ≠ c) for the file's ∂J/∂v_w: a column at the student's own index letter
+            spelled = {sp for v in problem.indices for sp in (v.latex or (v.name,)) if len(sp) == 1}
+            cands = [qid for qid, w, _, o, _ in table
+                     if o == order and w in {f"{node.wrt.base}_{sp}" for sp in spelled}]
     cands = list(dict.fromkeys(cands))
     if not cands:
         return []
