@@ -187,3 +187,15 @@ def test_macros_expand_and_keep_source_columns():
 def test_ascii_formulas_in_a_code_block_are_not_answers():
     assert verdicts("```\ndJ/dv_c = U (yhat - y)\n```\n") == {}
     assert verdicts("dJ/dv_c = U (yhat - y)\n") == {"naive.v_c": "correct"}
+
+
+def test_phone_ocr_lines_get_their_subscripts_back():
+    """A phone's OCR or a handwriting-to-text converter: no delimiters, subscripts lost
+    (uoTvc) or as Unicode (uₒ, wₜ₊ⱼ), a hat after its letter (y^)."""
+    doc = ("(b) ∂J/∂vc = -uo + Σw ŷw uw = U(y^-y)\n\n(d) ∂J/∂U = (y^ - y) vcT\n\n"
+           "(e) ∂J/∂uₒ = −(1 − σ(uₒᵀvc))·vc\n    ∂J/∂uₖ = σ(−uₖᵀvc)·vc\n")
+    assert verdicts(doc) == {"naive.v_c": "correct", "naive.U": "incorrect", "neg.u_o": "correct",
+                             "neg.u_k": "incorrect"}
+    # a LaTeX line is left as written
+    assert verdicts("Here σ is the sigmoid and ŷw its output.\n\n$$\\frac{\\partial J}{\\partial v_c} = U(\\hat y - y)$$\n") \
+        == {"naive.v_c": "correct"}
