@@ -1364,6 +1364,7 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
             a.note = "; ".join(filter(None, [a.note, *chain.notes]))
             a.column = a.column or chain.column
     found.extend(_text_lines(text, problem, sections, ctx, policy))
+    found.extend(_labelled_numbers(text, problem, sections, ctx, policy))
     if layout_notes:
         for a in found:
             if a.status == "judged":
@@ -1456,6 +1457,27 @@ def _text_lines(text: str, problem, sections, ctx: Context, policy: Policy) -> l
             a.how = (t.how + "; " if t.how != "by value" else "") + "a line without math delimiters"
             if t.how == "by value":
                 a.how = "by value"
+            out.append(a)
+    return out
+
+
+LABELLED_NUMBER = re.compile(r"^\s*(?:[-*]\s*)?\(?\s*(?:i{1,3}|iv|vi{0,3}|[a-h])\s*[).]\s*(\d+)\s*\.?\s*$")
+
+
+def _labelled_numbers(text: str, problem, sections, ctx: Context, policy: Policy) -> list[Answer]:
+    """"(iii) 0": a part label and a number alone on a line without math delimiters: judged
+    by value among the section's questions (a number names none)."""
+    out = []
+    for n, line in extract.text_lines(text):
+        m = LABELLED_NUMBER.match(line)
+        if not m:
+            continue
+        families = sections[n - 1] if 0 < n <= len(sections) else set()
+        qs = [q.id for q in problem.questions if not families or family(q.loss) in families]
+        ctx.line = n
+        for t in [SetTarget(q, how="by value") for q in qs]:
+            a = judge_steps([(n, m.group(1))], t, ctx, policy, False)
+            a.how = "by value"
             out.append(a)
     return out
 
