@@ -199,3 +199,16 @@ def test_phone_ocr_lines_get_their_subscripts_back():
     # a LaTeX line is left as written
     assert verdicts("Here σ is the sigmoid and ŷw its output.\n\n$$\\frac{\\partial J}{\\partial v_c} = U(\\hat y - y)$$\n") \
         == {"naive.v_c": "correct"}
+
+
+def test_annotations_and_mathpix_arrays():
+    """\\underbrace/\\overbrace labels and colours are annotations; Mathpix's
+    \\begin{array}{l} with one equation per row is a list of equations (a matrix or a
+    piecewise table stays what it is)."""
+    assert verdicts(r"$$\frac{\partial J}{\partial U} = \color{red}{\underbrace{v_c}_{d\times 1}"
+                    r"\underbrace{(\hat y - y)^\top}_{1\times |V|}}$$") == {"naive.U": "correct"}
+    assert verdicts(r"$$\frac{\partial J}{\partial U} = \textcolor{blue}{v_c}\overbrace{(y - \hat y)^\top}^{\text{error}}$$") \
+        == {"naive.U": "incorrect"}
+    assert verdicts(r"$$\begin{array}{l} \frac{\partial J_{neg}}{\partial u_o} = (\sigma(u_o^T v_c) - 1) v_c \\ "
+                    r"\frac{\partial J_{neg}}{\partial u_k} = \sigma(-u_k^T v_c) v_c \end{array}$$") \
+        == {"neg.u_o": "correct", "neg.u_k": "incorrect"}

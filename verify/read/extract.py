@@ -513,11 +513,25 @@ def _piecewise(body: str) -> str:
     return "".join(out) + body[pos:] if out else body
 
 
+# Mathpix writes several equations as one \begin{array}{l} with a row each
+ARRAY_OF_EQUATIONS = re.compile(r"\\begin\{array\}\{[lcr|]{1,3}\}(.{0,20000}?)\\end\{array\}", re.DOTALL)
+
+
+def _unwrap_equations(m) -> str:
+    """An array whose every row is an equation is a list of equations (rows kept);
+    a matrix or a piecewise table (rows without '=') stays as written."""
+    rows = [r for r in re.split(r"\\\\", m.group(1)) if r.strip()]
+    if len(rows) >= 2 and all("=" in r for r in rows) and "\\begin" not in m.group(1):
+        return m.group(1)
+    return m.group()
+
+
 def _rows(body: str) -> list[str]:
     """Rows of a block: split at \\\\ outside cases/matrix environments."""
     body = ROW_SPACING.sub(r"\\\\", body) if "\\\\[" in body else body
     body = _unbox_equation(body)
     body = _piecewise(body) if "\\{" in body else body
+    body = ARRAY_OF_EQUATIONS.sub(_unwrap_equations, body) if "{array}" in body else body
     inner = re.sub(r"\\(?:begin|end)\{(?:aligned|align\*?|gather\*?|equation\*?|eqnarray\*?|multline\*?|split|"
                    r"alignat\*?)\}(?:\{\d+\})?", " ", body)
     rows, depth, braces, start, i = [], 0, 0, 0, 0

@@ -349,6 +349,22 @@ def _rewrite(toks, out: _Out, macros: Macros, budget: list, notes: list, src: st
             if name in ("cdotp", "bullet", "centerdot"):
                 out.put(r"\cdot ", at)
                 continue
+            if name in ("underbrace", "overbrace", "colorbox", "textcolor"):
+                # \underbrace{v_c}_{d×1}, \textcolor{red}{…}: the annotation goes, the mathematics stays
+                if name in ("colorbox", "textcolor"):
+                    _, i, _ = _arg(toks, i)          # the annotation (or colour) comes first
+                arg, i, _ = _arg(toks, i)
+                if name in ("underbrace", "overbrace"):
+                    k = i
+                    while k < len(toks) and toks[k][0].isspace():
+                        k += 1
+                    if k < len(toks) and toks[k][0] in ("_", "^"):
+                        _, i, _ = _arg(toks, k + 1)  # its label
+                stack.append((toks, i))
+                stack.append(([("}", at)], 0))
+                stack.append((arg, 0))
+                stack.append(([("{", at)], 0))
+                break
             if name in ("textsubscript", "textsuperscript"):
                 arg, i, _ = _arg(toks, i)
                 out.put("_{" if name == "textsubscript" else "^{", at)
