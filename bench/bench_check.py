@@ -56,7 +56,29 @@ def problem_sets():
     whole = time.perf_counter() - start
     judged = [a for a in found if a.status == "judged"]
     print(f"corpus_sets ({len(docs)} files, {len(found)} blocks, {len(judged)} judged): first pass {cold:.2f} s "
-          f"(derivations, disk cache), then {whole:.2f} s, {whole / len(found) * 1e3:.1f} ms per block")
+          f"(derivations, disk cache), then {whole:.2f} s, {whole / len(found) * 1e3:.1f} ms per block, "
+          f"{whole / max(1, len(judged)) * 1e3:.1f} ms per judged answer")
+    # judging alone: each judged answer's final step, parsed outside the timing
+    from gradkey.verify.check.judge import Policy
+    from gradkey.verify.read.latex import parse
+    from gradkey.verify.read.notation import notation_for
+    items = []
+    for ps, t in docs:
+        for a in sets.answers_in(t, ps):
+            if a.status != "judged":
+                continue
+            try:
+                node, _ = parse(a.latex, notation_for(ps))
+            except Exception:       # noqa: BLE001 - a final step that does not parse alone
+                continue
+            items.append((node, sets.SetTarget(a.question), sets.Context(ps, answered={})))
+    times = []
+    for node, target, ctx in items:
+        start = time.perf_counter()
+        sets.judge(node, target, ctx, Policy())
+        times.append(time.perf_counter() - start)
+    print(f"corpus_sets judging alone: {len(times)} answers, median {statistics.median(times) * 1e3:.2f} ms, "
+          f"mean {statistics.mean(times) * 1e3:.2f} ms, 90th percentile {sorted(times)[int(0.9 * len(times))] * 1e3:.2f} ms")
 
 
 def main():

@@ -57,6 +57,19 @@ class GenericInstance:
             values = self.values
         return _Scope(self.problem, self.dims, values, self.overrides, backend)(node)
 
+    def evaluate_once(self, expr: Expr):
+        """``evaluate(expr)`` in floats, computed once per instance and expression: a
+        question's mistakes and closed forms are judged against every answer at the
+        same instances, and neither depends on the answer. Read-only."""
+        memo = self.__dict__.setdefault("_memo", {})
+        hit = memo.get(id(expr))
+        if hit is not None and hit[0] is expr:      # the expression itself is kept: ids are not reused
+            return hit[1]
+        out = np.asarray(self.evaluate(expr), dtype=float)
+        out.setflags(write=False)
+        memo[id(expr)] = (expr, out)
+        return out
+
     def symbolic_values(self) -> dict:
         """Arrays replaced by symbols named after their entries (labels and
         indices stay concrete): the twin used by symbolic proofs."""
@@ -100,7 +113,13 @@ class GenericInstance:
         """A bound on the magnitude of the terms whose rounding reaches a
         gradient entry: products of up to three values (|v| <= big) summed over
         every dimension, times the squared condition number of any matrix
-        that is inverted (premised invertible / positive definite)."""
+        that is inverted (premised invertible / positive definite).
+        Computed once per instance: judging compares every answer at the same
+        few instances, and instances are never changed in place (``replace``
+        makes a new one)."""
+        cached = self.__dict__.get("_error_scale")
+        if cached is not None:
+            return cached
         big = 1.0
         cond = 1.0
         for s in self.problem.symbols:
@@ -112,7 +131,9 @@ class GenericInstance:
             if set(s.premises) & {"invertible", "det_positive", "posdef"}:
                 cond = max(cond, float(np.linalg.cond(v)))
         n = 1 + sum(self.dims.values())
-        return big ** 3 * n * n * cond * cond
+        out = big ** 3 * n * n * cond * cond
+        object.__setattr__(self, "_error_scale", out)     # frozen dataclass: a memo, not state
+        return out
 
     def describe(self) -> dict:
         """Plain data for reports and counterexamples."""

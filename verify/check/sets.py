@@ -209,11 +209,13 @@ def judge(node, target: SetTarget, ctx: Context, policy: Policy = Policy()) -> O
     q = problem.question(target.qid)
     if len(q.losses) == 1:
         return _judge_base(node, target, ctx, policy, None)
-    outs = [_judge_base(node, target, ctx, policy, base) for base in q.losses]
-    for out, base in zip(outs, q.losses):
+    outs = []
+    for base in q.losses:       # the first base the answer is right for decides: the rest are not judged
+        out = _judge_base(node, target, ctx, policy, base)
         if out.verdict == "correct":
             out.note = "; ".join(filter(None, [out.note, f"with the base loss {base}"]))
             return out
+        outs.append(out)
     return next((o for o in outs if o.verdict == "incorrect" and o.code), None) or \
         next((o for o in outs if o.verdict == "incorrect"), outs[0])
 
@@ -236,10 +238,10 @@ def _judge_base(node, target: SetTarget, ctx: Context, policy: Policy, base) -> 
         if one is not None:
             return one
     results = []
+    memo: dict = {}             # (reading, instance number) -> the answer's value: _mistake reuses it
     for reading in ar.readings(node, _preferred(None, q)):
-        results.append(_judge_reading(node, target, ctx, q, insts, reading, policy))
-    for r, reading in zip(results, ar.readings(node, _preferred(None, q))):
-        r.reading = reading
+        results.append(_judge_reading(node, target, ctx, q, insts, reading, policy, memo))
+        results[-1].reading = reading
     typed = [r for r in results if r.verdict in ("correct", "incorrect")]
     if not typed:
         ill = [r for r in results if r.verdict == "illtyped"]
@@ -251,7 +253,7 @@ def _judge_base(node, target: SetTarget, ctx: Context, policy: Policy, base) -> 
     first = typed[0]
     if out.verdict == "incorrect":
         out.note, out.counterexample = first.detail, first.counterexample
-        out.code, out.feedback = _mistake(node, target, ctx, q, insts, first.reading)
+        out.code, out.feedback = _mistake(node, target, ctx, q, insts, first.reading, memo)
     elif out.verdict == "correct" and (extreme := constants.review_note(node)):
         out.verdict, out.note = "review", extreme
     elif out.verdict == "correct":
@@ -398,10 +400,10 @@ def _replace_names(node, base: str, value):
     return node
 
 
-def _judge_reading(node, target, ctx: Context, q, insts, reading, policy: Policy) -> _ReadingResult:
-    for inst in insts:
+def _judge_reading(node, target, ctx: Context, q, insts, reading, policy: Policy, memo=None) -> _ReadingResult:
+    for n, inst in enumerate(insts):
         try:
-            got = _evaluate(node, target, ctx, q, inst, reading)
+            got = _evaluate_memo(memo, node, target, ctx, q, insts, n, reading)
         except Unreadable as exc:
             return _ReadingResult("unreadable", f"could not read {exc}")
         except ShapeError as exc:
@@ -438,14 +440,31 @@ def _example(inst, expected, got) -> dict:
     return out
 
 
-def _mistake(node, target, ctx: Context, q, insts, reading=()):
-    """The first mistake of the file that the answer equals at every instance."""
+def _evaluate_memo(memo, node, target, ctx, q, insts, n: int, reading):
+    """``_evaluate`` at instance n, once per judging (memo: its value or the exception it raised)."""
+    if memo is None:
+        return _evaluate(node, target, ctx, q, insts[n], reading)
+    hit = memo.get((reading, n))
+    if hit is None:
+        try:
+            hit = (True, _evaluate(node, target, ctx, q, insts[n], reading))
+        except Exception as exc:     # noqa: BLE001 - kept and raised again, as evaluating again would
+            hit = (False, exc)
+        memo[(reading, n)] = hit
+    if not hit[0]:
+        raise hit[1]
+    return hit[1]
+
+
+def _mistake(node, target, ctx: Context, q, insts, reading=(), memo=None):
+    """The first mistake of the file that the answer equals at every instance (the
+    answer's values come from the judging's memo; the mistakes' from the instance's)."""
     for m in q.mistakes:
         same = True
-        for inst in insts:
+        for n, inst in enumerate(insts):
             try:
-                a = _evaluate(node, target, ctx, q, inst, reading)
-                b = ar.as_2d(np.asarray(inst.evaluate(m.expr_for(ctx.base)), dtype=float))
+                a = _evaluate_memo(memo, node, target, ctx, q, insts, n, reading)
+                b = ar.as_2d(inst.evaluate_once(m.expr_for(ctx.base)))
             except (Unreadable, ShapeError, ValueError, IndexError, np.linalg.LinAlgError):
                 same = False
                 break

@@ -19,6 +19,7 @@ cannot be normalised becomes a chain with an ``error``: nothing is dropped.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -758,6 +759,13 @@ def equation_rows(text: str) -> list[tuple[int, str]]:
     """(line, row) for every row of every math block, inline or displayed, with the file's
     own macros expanded and spellings unified as :func:`chains` reads them: where a
     student's ``X = …`` definitions are found (prose math included, which chains skip)."""
+    return list(_equation_rows(text))
+
+
+@functools.lru_cache(maxsize=4)
+def _equation_rows(text: str) -> tuple:
+    # one submission's rows are asked for by each reader of its definitions (its own
+    # names, its functions): normalised once, not once per reader
     text = prepare(text)
     macros, spans = collect_macros(text)
     for s, e in spans:
@@ -773,7 +781,7 @@ def equation_rows(text: str) -> list[tuple[int, str]]:
         for row in _rows(body):
             line = seg.line + body.count("\n", 0, body.find(row)) if row in body else seg.line
             out.append((line, row.replace("&", " ")))
-    return out
+    return tuple(out)
 
 
 # a row that is only a branch condition, "(w \neq o)", "w = o:", "\text{if } w \ne o"
