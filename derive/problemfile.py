@@ -12,6 +12,7 @@ closed form, step and mistake against the derived truth.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import re
 import tomllib
@@ -159,6 +160,11 @@ class GenericQuestion:
     problem: "GenericProblem" = field(default=None, compare=False, repr=False)
     bases: tuple = ()             # every loss the question is asked about (skip-gram: naive and neg); loss first
     repeated_at: tuple = ()       # (label, index variable): the entry label[var] itself repeats (n_k > 1)
+
+    def __hash__(self) -> int:
+        # by id alone (equal questions have equal ids): the checker's caches are keyed by
+        # the question, and hashing every field (closed forms, mistakes) cost ~10 µs a lookup
+        return hash(self.id)
 
     @property
     def losses(self) -> tuple:
@@ -334,9 +340,9 @@ class GenericProblem:
         return [q.id for q in self.questions]
 
     def question(self, qid: str) -> GenericQuestion:
-        for q in self.questions:
-            if q.id == qid:
-                return q
+        q = self._by_name[2].get(qid)
+        if q is not None:
+            return q
         from gradkey.derive.problems import UnknownQuestion
         close = difflib.get_close_matches(qid, self.ids, n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
@@ -353,10 +359,21 @@ class GenericProblem:
         return next(l for l in self.loss_decls if l.name == name)
 
     def symbol(self, name: str) -> SymbolDecl | None:
-        return next((s for s in self.symbols if s.name == name), None)
+        return self._by_name[0].get(name)
 
     def definition(self, name: str) -> Definition | None:
-        return next((d for d in self.definitions if d.name == name), None)
+        return self._by_name[1].get(name)
+
+    @functools.cached_property
+    def _by_name(self) -> tuple:
+        """Symbols, definitions and questions by name (the first of a name, as a scan
+        would find): the checker looks names up for every name of every answer read."""
+        out: tuple = ({}, {}, {})
+        for table, items, key in ((out[0], self.symbols, "name"), (out[1], self.definitions, "name"),
+                                  (out[2], self.questions, "id")):
+            for item in items:
+                table.setdefault(getattr(item, key), item)
+        return out
 
     @property
     def dim_names(self) -> tuple:

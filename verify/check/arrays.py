@@ -71,7 +71,8 @@ class Scope:
         return None
 
     def bind(self, letter: str, idx: Idx) -> "Scope":
-        return replace(self, bindings=((letter, idx),) + self.bindings)
+        # the constructor, not dataclasses.replace: every term of every Σ binds
+        return Scope(self.inst, self.notation, ((letter, idx),) + self.bindings, self.choices, self.defs, self.refs)
 
     def choose(self, key: str) -> str:
         for k, name in self.choices:
@@ -165,8 +166,20 @@ def as_2d(value) -> np.ndarray:
 
 # -- names --------------------------------------------------------------------------------
 
+_DECLARED: dict = {}
+
+
 def _declared(problem, name: str):
     """(value-independent) dimension names of a symbol or definition, and its declaration."""
+    hit = _DECLARED.get((id(problem), name))
+    if hit is not None and hit[0] is problem:        # the problem is kept: ids are not reused
+        return hit[1]
+    out = _find_declared(problem, name)
+    _DECLARED[(id(problem), name)] = (problem, out)
+    return out
+
+
+def _find_declared(problem, name: str):
     s = problem.symbol(name)
     if s is not None:
         return tuple(s.shape), s
@@ -178,6 +191,13 @@ def _declared(problem, name: str):
 
 def _lower_targets(notation, letter: str) -> list[str]:
     """Matrices a lower-case letter names the rows or columns of: those spelled with its capital."""
+    key = ("lower", letter)
+    if key not in notation.memo:
+        notation.memo[key] = tuple(_find_lower_targets(notation, letter))
+    return list(notation.memo[key])
+
+
+def _find_lower_targets(notation, letter: str) -> list[str]:
     out = []
     for spelled, names in notation.spellings:
         if spelled[0] == ("letter", letter.upper()) and (len(spelled) == 1 or spelled[1] == ("op", "_")
@@ -396,6 +416,13 @@ def _scalar_label(scope: Scope, letter: str) -> Idx | None:
 
 
 def _label_named(notation, letter: str) -> str | None:
+    key = ("label", letter)
+    if key not in notation.memo:
+        notation.memo[key] = _find_label_named(notation, letter)
+    return notation.memo[key]
+
+
+def _find_label_named(notation, letter: str) -> str | None:
     for label in notation.label_names:
         decl = notation.problem.symbol(label)
         if label == letter or letter in decl.latex:

@@ -95,6 +95,13 @@ class Notation:
             out.setdefault(spelled[0], []).append((spelled, names))
         return out
 
+    @functools.cached_property
+    def memo(self) -> dict:
+        """Tables the evaluation derives from this notation (the matrices a lower-case
+        letter names, the label a letter spells), built on first use: a notation is
+        immutable and lives as long as its file version."""
+        return {}
+
     # -- windows -----------------------------------------------------------------
 
     @functools.cached_property
