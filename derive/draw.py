@@ -70,6 +70,14 @@ class GenericInstance:
         memo[id(expr)] = (expr, out)
         return out
 
+    def once(self, key: tuple, compute):
+        """``compute()``, once per instance and key: values that depend only on the
+        instance (the base loss's derivative at a window position), not on an answer."""
+        memo = self.__dict__.setdefault("_once", {})
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]
+
     def symbolic_values(self) -> dict:
         """Arrays replaced by symbols named after their entries (labels and
         indices stay concrete): the twin used by symbolic proofs."""

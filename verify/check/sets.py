@@ -620,7 +620,17 @@ def window_base(problem, loss: str):
     return _WINDOW_BASES[key]
 
 
+_LABELS_REACHED: dict = {}
+
+
 def _labels_reached(problem, loss: str) -> set:
+    key = (problem.source, problem.digest, loss)      # asked for every answer judged: found once
+    if key not in _LABELS_REACHED:
+        _LABELS_REACHED[key] = frozenset(_find_labels_reached(problem, loss))
+    return set(_LABELS_REACHED[key])
+
+
+def _find_labels_reached(problem, loss: str) -> set:
     seen, todo = set(), list(al.names(problem.loss(loss).expr.node))
     while todo:
         n = todo.pop()
@@ -688,10 +698,15 @@ def _window_ref(node: ast.Derivative, win, scope: ar.Scope, ctx: Context):
     if len(cands) != 1:
         raise Unreadable("a derivative at a window word by a variable no question asks about")
     q = ctx.problem.question(cands[0])
-    inst = _at_position(scope.inst, mapping, j.value)
     from gradkey.derive.truth import derivation, select_part
-    G = derivation(ctx.problem, base, q.wrt, q.order, inst.dims).evaluate(inst)[1]
-    out = ar.as_2d(np.asarray(select_part(q, G, inst), dtype=float))
+
+    def at_position():          # the answer does not enter: once per instance, base, question and j
+        inst = _at_position(scope.inst, mapping, j.value)
+        G = derivation(ctx.problem, base, q.wrt, q.order, inst.dims).evaluate(inst)[1]
+        out = ar.as_2d(np.asarray(select_part(q, G, inst), dtype=float))
+        out.setflags(write=False)
+        return out
+    out = scope.inst.once(("window_ref", base, mapping, q.id, j.value), at_position)
     return out.T if ctx.transposed and q.wrt in ctx.transposed and not q.part else out
 
 
