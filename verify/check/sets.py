@@ -1811,6 +1811,35 @@ def _fits_vocabulary(a: Answer, problem) -> bool:
     return _answer_names(node) <= _vocabulary(problem.question(a.question))
 
 
+def _by_words(cands, problem):
+    """A wrong answer right for none of its candidates, placed by the file's [reader] words:
+    between questions that differ only by a premise (neg.u_k, neg.u_k_repeated), the
+    repeated one when the answer says the samples repeat (repeat_words: n_k, 𝟙[w_i = w_k]),
+    else the other; between losses, the one loss whose formulas it holds (loss_content: σ).
+    None when the words do not single one out."""
+    wrong = [a for a in cands if a.verdict == "incorrect" and a.question]
+    if len(wrong) != len(cands) or len(wrong) < 2:
+        return None
+    qs = [problem.question(a.question) for a in wrong]
+    words = vocabulary_for(problem)
+    latex = wrong[0].latex or ""
+    pick = []
+    if len({(q.loss, q.wrt, q.part_text) for q in qs}) == 1:
+        repeated = bool(re.search(words.repeat_words, latex, re.IGNORECASE))
+        pick = [a for a, q in zip(wrong, qs) if (q.needs == "repeated") == repeated]
+        why = "the samples' premise its words state" if repeated else "no word of it says the samples repeat"
+    else:
+        key = words.loss_by_content(latex)
+        if key is not None:
+            pick = [a for a, q in zip(wrong, qs) if q.loss == key]
+        why = f"its formulas are {key}'s" if key else ""
+    if len(pick) != 1:
+        return None
+    a = pick[0]
+    a.note = "; ".join(filter(None, [a.note, f"nothing named the question: {why}"]))
+    return a
+
+
 def _resolve_by_value(found: list[Answer], problem=None) -> list[Answer]:
     """Answers identified only by value keep the question they are correct for (among
     several, the one whose terms they are written in: n_k(…) is the repeated-samples
@@ -1855,6 +1884,11 @@ def _resolve_by_value(found: list[Answer], problem=None) -> list[Answer]:
         pending.append(cands)
     taken = {a.question for a in out if a.status == "judged" and a.question}
     for cands in pending:
+        chosen = _by_words(cands, problem) if problem is not None else None
+        if chosen is not None:
+            out.append(chosen)
+            taken.add(chosen.question)
+            continue
         free = [a for a in cands if a.question not in taken and a.verdict == "incorrect"]
         if len(free) == 1 and len({a.question for a in cands if a.question not in taken}) == 1:
             a = free[0]
