@@ -177,3 +177,17 @@ def test_a_definition_with_an_unknown_word_is_unread_not_misread():
     text = ("$$\\delta_S = \\frac{1}{N}(softmax(S) - Y)$$\n\n"
             "$$\\frac{\\partial L}{\\partial W_2} = H^\\top \\delta_S + 2\\lambda W_2$$\n")
     assert _verdicts("mlp", text)["mlp.W2"] == ["correct"]          # softmax(…) without a backslash
+
+
+def test_hostile_towers_of_definitions_and_functions_get_an_outcome():
+    """α = β + β, β = γ + γ, … twenty deep (2^20 evaluations if each use re-evaluated its
+    definition) and g(t) = g(t)g(t)…, k(t) = h(t)h(t)…: every answer still gets a verdict."""
+    names = [r"\alpha", r"\beta", r"\gamma", r"\mu", r"\nu", r"\xi", r"\rho", r"\tau", r"\phi", r"\chi", r"\psi",
+             r"\omega", r"\kappa", r"\eta", r"\zeta", r"\iota", r"\epsilon", r"\pi", r"\upsilon", r"\Gamma", r"\Phi"]
+    tower = "\n\n".join(f"$${a} = {b} + {b}$$" for a, b in zip(names, names[1:])) + "\n\n$$\\Phi = 0$$\n\n"
+    answer = "$$\\frac{\\partial L}{\\partial W_2} = H^\\top \\frac{1}{N}(P - Y) + 2\\lambda W_2 + \\alpha W_2$$\n"
+    assert _verdicts("mlp", tower + answer)["mlp.W2"] == ["correct"]       # α = 2²⁰·Φ = 0
+    funcs = ("$$g(t) = g(t) g(t) g(t) g(t) g(t) g(t)$$ $$h(t) = g(t) g(t) g(t) g(t) g(t)$$ "
+             "$$k(t) = h(t) h(t) h(t) h(t)$$\n\n")
+    answer = "$$\\frac{\\partial L}{\\partial W_2} = H^\\top \\frac{1}{N}(P - Y) + 2\\lambda W_2 + k(t) W_2$$\n"
+    assert _verdicts("mlp", funcs + answer)["mlp.W2"] == ["review"]          # g never reads: review
