@@ -181,8 +181,14 @@ def _evaluate(node, target: SetTarget, ctx: Context, q, inst, reading):
         if (at := scope.bound(index)) is not None:
             scope = scope.bind(letter, at)
     for letter, label in target.given:
-        decl = ctx.problem.symbol(label)
-        scope = scope.bind(letter, ar.Idx(int(np.ravel(inst.values[label])[0]), decl.range_))
+        if "[" in label:        # samples[k]: the label vector's entry at the question's index
+            name, at = label.rstrip("]").split("[")
+            decl = ctx.problem.symbol(name)
+            value = np.ravel(inst.values[name])[int(np.ravel(inst.values[at])[0])]
+        else:
+            decl = ctx.problem.symbol(label)
+            value = np.ravel(inst.values[label])[0]
+        scope = scope.bind(letter, ar.Idx(int(value), decl.range_))
     if target.entry is None:
         return ar.evaluate(node, scope)
     # ∂L_i/∂s_k = p_k − 𝟙(k = y_i): one entry per k, stacked like the question's vector
@@ -1169,24 +1175,16 @@ def _defs_at(ctx: Context) -> dict:
 
 def _student_value(base: str, line: int, node):
     shown = base.lstrip("@")
-    memo: dict = {}     # A = B + B, B = C + C, …: each definition evaluated once per scope, not 2^n times
 
     def value(use: ast.Name, scope: ar.Scope):
         if node is None:
             raise Unreadable(f"the submission's own definition of {shown} (line {line})")
         # inside its own definition the name means what it meant before (h = σ(Xθ) spelled h)
         inner = replace(scope, defs={k: v for k, v in scope.defs.items() if k != base})
-        key = (id(scope.inst), scope.bindings, scope.choices, frozenset(inner.defs))
-        if key not in memo:
-            try:
-                memo[key] = (ar.evaluate(node, inner), None)
-            except ShapeError as exc:
-                memo[key] = (None, f"the submission's own definition of {shown} (line {line}): {exc}")
-            except Unreadable as exc:
-                memo[key] = (None, str(exc))
-        v, why = memo[key]
-        if v is None:
-            raise Unreadable(why)
+        try:
+            v = ar.evaluate(node, inner)
+        except ShapeError as exc:
+            raise Unreadable(f"the submission's own definition of {shown} (line {line}): {exc}") from None
         if use.sub is None:
             return v
         if base.startswith("@"):
@@ -1597,6 +1595,16 @@ def _table_loss(targets, ctx: Context, lhs, step) -> list[SetTarget]:
         if label is not None and label.role == "label" and not label.shape:
             out.append(SetTarget(q.id, None, "a cases table of its loss's formulas, branch " f"{letter} = {q.part[1].id}",
                                  ((letter, label.name),)))
+    for q in problem.questions:
+        # a column at a label vector's entry (U[:, samples[k]]): the branch w = w_k
+        part = q.part[1] if len(q.part) == 2 else None
+        if q.loss != content or q.wrt != columns[0].wrt or q.needs == "repeated" or not isinstance(part, al.Index) \
+                or not isinstance(part.base, al.Name) or len(part.items) != 1 or not isinstance(part.items[0], al.Name):
+            continue
+        label = problem.symbol(part.base.id)
+        if label is not None and label.role == "label" and len(label.shape) == 1 and label.latex:
+            out.append(SetTarget(q.id, None, f"a cases table of its loss's formulas, branch {letter} = {label.latex[0]}",
+                                 ((letter, f"{label.name}[{part.items[0].id}]"),)))
     return out or targets
 
 
@@ -1642,7 +1650,8 @@ def _cases(step, targets, ctx, policy, chain, lhs=None) -> list[Answer]:
         key = _cond_key(ctx.problem.question(t.qid).condition or "")
         if not key and len(t.given) == 1:        # neg.u_o from a table over w: its branch is w = o
             letter, label = t.given[0]
-            key = _cond_key(f"{letter}={_letter((ctx.problem.symbol(label).latex or (label,))[0])}")
+            name = label.split("[")[0]
+            key = _cond_key(f"{letter}={_letter((ctx.problem.symbol(name).latex or (name,))[0])}")
         mine = [e for k, e in branches if key and k == key]
         if len(mine) == 1:
             for a in _judged([(step.line, mine[0])], [t], ctx, policy, chain):
