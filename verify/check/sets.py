@@ -1386,6 +1386,8 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
         if targets and (plain or any(s.branches for s in chain.steps)):
             if plain:
                 found.extend(_judged_or_heading(plain, targets, ctx, policy, chain, families))
+                if not any(s.branches for s in chain.steps):
+                    found.extend(_general_formula(plain, targets, ctx, policy, chain, lhs))
             for step in chain.steps:
                 if step.branches:
                     found.extend(_cases(step, targets, ctx, policy, chain, lhs))
@@ -1410,6 +1412,24 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
             if a.status == "judged":
                 a.note = "; ".join(filter(None, [a.note, *layout_notes]))
     return _resolve_by_value(found, problem)
+
+
+def _general_formula(plain, targets, ctx: Context, policy: Policy, chain, lhs) -> list[Answer]:
+    """∂J/∂u_w = (ŷ_w − y_w) v_c with no branch: a formula for every w also answers the questions
+    declared under w = X (naive.u_o), read at w = X, when it is right there; a formula for
+    w ≠ o alone (ŷ_w v_c) is not the student's answer at w = o, so nothing is recorded then."""
+    siblings = [t for t in _branch_siblings(targets, ctx, lhs) if t.qid not in (ctx.answered or {})]
+    if not siblings:
+        return []
+    saved = dict(ctx.answered)
+    out = []
+    for a in _judged(plain, siblings, ctx, policy, chain):
+        if a.verdict == "correct":
+            a.how = "a formula for every w, read at the branch " + a.how
+            out.append(a)
+        else:
+            ctx.answered.pop(a.question, None) if a.question not in saved else None
+    return out
 
 
 def _judged_or_heading(plain, targets, ctx: Context, policy: Policy, chain, families) -> list[Answer]:
