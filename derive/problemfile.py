@@ -262,6 +262,7 @@ class CodeLayout:
     constructor: dict = field(default_factory=dict)
     arg_specs: tuple = ()         # CodeArg, one per argument
     output_specs: tuple = ()      # CodeOutput, one per returned value
+    instead_of: str = ""          # another function of the table this one stands in for (an older API's name)
 
 
 @dataclass(frozen=True)
@@ -787,7 +788,7 @@ def _code(r: _Reader, spec, types: dict, loss_names: set, env, file) -> tuple:
     for kind in ("functions", "methods"):
         for fname, f in r.table(spec.get(kind, {}), f"code.{kind}").items():
             key = f"code.{kind}.{fname}"
-            allowed = {"loss", "args", "outputs", "params", "constructor"}
+            allowed = {"loss", "args", "outputs", "params", "constructor", "instead_of"}
             f = r.table(f, key, allowed, required=("loss", "args", "outputs"))
             if f["loss"] not in loss_names:
                 r.fail(f"{key}.loss", f"unknown loss {f['loss']!r} (declared: {', '.join(sorted(loss_names))})")
@@ -810,9 +811,13 @@ def _code(r: _Reader, spec, types: dict, loss_names: set, env, file) -> tuple:
                     r.fail(f"{key}.params.{pkey}", f"{sym!r} is not a symbol")
             if kind == "methods" and "." not in fname:
                 r.fail(key, "a method layout is named Class.method, e.g. TwoLayerNet.loss")
+            instead = f.get("instead_of", "")
+            if instead and (not isinstance(instead, str) or instead not in declared - {fname}):
+                r.fail(f"{key}.instead_of", f"must name another function of this [code] table (declared: "
+                                            f"{', '.join(sorted(declared - {fname}))}), got {instead!r}")
             layouts.append(CodeLayout(fname, kind[:-1] if kind == "functions" else "method", f["loss"],
                                       tuple(names), tuple(o.what for o in outs), dict(params),
-                                      dict(f.get("constructor", {})), specs, outs))
+                                      dict(f.get("constructor", {})), specs, outs, instead))
     by_name = {l.name: l for l in layouts}
     for l in layouts:
         for n, a in enumerate(l.arg_specs):

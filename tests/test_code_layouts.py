@@ -249,7 +249,8 @@ def test_a_replayed_function_must_answer_like_the_sandbox_replay():
 def test_the_word2vec_adapters_call_the_cs224n_functions_as_the_course_does():
     by = {a.function: a for a in layout.default_adapters()}
     assert list(by) == ["sigmoid", "naiveSoftmaxLossAndGradient", "negSamplingLossAndGradient",
-                        "getNegativeSamples", "skipgram", "skipgram:neg"]
+                        "getNegativeSamples", "skipgram", "skipgram:neg",
+                        "softmaxCostAndGradient", "negSamplingCostAndGradient"]   # 2017–2018, instead_of today's
     inst = drawn_instances(by["skipgram"], 3, 11)[2]
     d, W, K = inst.dims.d, inst.dims.W, inst.dims.K
     naive = by["naiveSoftmaxLossAndGradient"].call(inst)
@@ -315,7 +316,8 @@ def test_a_renamed_cs224n_function_in_a_copy_of_the_word2vec_file_is_checked_by_
     is outside the package."""
     text = WORD2VEC.replace("[code.functions.naiveSoftmaxLossAndGradient]", "[code.functions.softmax_loss_rows]")
     text = text.replace('replays = "naiveSoftmaxLossAndGradient"', 'replays = "softmax_loss_rows"')
-    assert text.count("softmax_loss_rows") == 2
+    text = text.replace('instead_of = "naiveSoftmaxLossAndGradient"', 'instead_of = "softmax_loss_rows"')
+    assert text.count("softmax_loss_rows") == 3
     path = tmp_path / "w2v_course.toml"
     path.write_text(text, encoding="utf-8")
     assert layout.scores_route(load(path))
@@ -349,3 +351,54 @@ def test_a_replayed_argument_in_a_file_the_scores_route_does_not_serve_is_refuse
     p = loads(mini(extra), "course.toml")
     with pytest.raises(ValueError, match="checked only for a problem set served by the scores route"):
         filelayout.layouts(p)
+
+
+def test_the_2017_assignment_names_are_checked_instead_of_todays():
+    """word2vec.toml declares the 2017–2018 q3_word2vec.py names (softmaxCostAndGradient,
+    negSamplingCostAndGradient) instead_of today's: a module of that year is checked
+    for them and not asked for today's names; a module of today is not asked for the
+    old ones. A bug in the old API is found like any other."""
+    import json
+    import subprocess
+    import sys
+    root = Path(__file__).parent / "fixtures" / "code"
+
+    def verdicts(path):
+        p = subprocess.run([sys.executable, "-m", "gradkey.verify.cli", "code", "--format", "json", str(path)],
+                           capture_output=True, text=True, timeout=600)
+        return {f["name"]: f["verdict"] for f in json.loads(p.stdout)["functions"]}
+    assert verdicts(root / "w2v_2017" / "q3_word2vec.py") == {
+        "sigmoid": "correct", "getNegativeSamples": "correct", "skipgram": "correct", "skipgram:neg": "correct",
+        "softmaxCostAndGradient": "correct", "negSamplingCostAndGradient": "correct"}
+    assert verdicts(root / "w2v_2017" / "q3_bug_repeats.py")["negSamplingCostAndGradient"] == "incorrect"
+    today = verdicts(root / "correct_vectorized.py")
+    assert "softmaxCostAndGradient" not in today and today["naiveSoftmaxLossAndGradient"] == "correct"
+
+
+def test_instead_of_must_name_a_declared_function(tmp_path):
+    from gradkey.derive.problemfile import ProblemFileError, load
+    text = (Path(__file__).parents[1] / "derive" / "problems" / "word2vec.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "w.toml"
+    bad.write_text(text.replace('instead_of = "naiveSoftmaxLossAndGradient"', 'instead_of = "naiveSoftmax"'),
+                   encoding="utf-8")
+    with pytest.raises(ProblemFileError, match=r"code\.functions\.softmaxCostAndGradient\.instead_of: must name another"):
+        load(bad)
+
+
+def test_a_class_mixing_years_is_graded_in_todays_columns(tmp_path):
+    """A 2017 module's softmaxCostAndGradient is graded in the naiveSoftmaxLossAndGradient
+    column; the gradebook has no column for the old names."""
+    import csv
+    import io
+    import shutil
+    root = Path(__file__).parent / "fixtures" / "code"
+    for student, src in (("alice", root / "w2v_2017" / "q3_bug_repeats.py"), ("bob", root / "correct_vectorized.py")):
+        (tmp_path / student).mkdir()
+        shutil.copy(src, tmp_path / student / "word2vec.py")
+    p = subprocess.run([sys.executable, "-m", "gradkey.verify.cli", "code", "--format", "csv", "--examples", "30",
+                        str(tmp_path)], capture_output=True, text=True, timeout=900)
+    rows = {r["student"]: r for r in csv.DictReader(io.StringIO(p.stdout))}
+    assert "softmaxCostAndGradient verdict" not in rows["alice"]
+    assert rows["alice"]["naiveSoftmaxLossAndGradient verdict"] == "correct"
+    assert rows["alice"]["negSamplingLossAndGradient verdict"] == "incorrect"
+    assert rows["bob"]["negSamplingLossAndGradient verdict"] == "correct"

@@ -296,13 +296,26 @@ def cmd_check(args) -> int:
     return EXIT_FINDINGS if bad else EXIT_OK
 
 
-def code_as_questions(row: dict) -> dict:
+def _stands_in_for(adapter) -> str:
+    """The function an older assignment's name stands in for ([code] instead_of), or ""."""
+    instead = getattr(getattr(adapter, "declaration", None), "instead_of", "")
+    if instead and ":" in adapter.function:
+        instead += ":" + adapter.function.split(":", 1)[1]
+    return instead
+
+
+def code_as_questions(row: dict, adapters=()) -> dict:
     """A code report seen as a graded submission: one 'question' per function,
-    so the gradebook, Gradescope and feedback exports serve both commands."""
+    so the gradebook, Gradescope and feedback exports serve both commands. A
+    function checked under an older assignment's name (softmaxCostAndGradient)
+    answers the question of the function it stands in for."""
     row = dict(row)
-    row["questions"] = {f["name"]: {"verdict": f["verdict"], "line": None, "latex": "", "understood": "",
-                                    "code": None, "feedback": f.get("note") if f["verdict"] != "correct" else None,
-                                    "counterexample": f.get("counterexample"), "note": "", "steps": []}
+    column = {a.function: _stands_in_for(a) for a in adapters if _stands_in_for(a)}
+    row["questions"] = {column.get(f["name"], f["name"]): {
+                            "verdict": f["verdict"], "line": None, "latex": "", "understood": "",
+                            "code": None, "feedback": f.get("note") if f["verdict"] != "correct" else None,
+                            "counterexample": f.get("counterexample"),
+                            "note": f"checked as {f['name']}" if f["name"] in column else "", "steps": []}
                         for f in row.get("functions", [])}
     row.setdefault("answers", [])
     return row
@@ -393,7 +406,9 @@ def _code(args, limits, early) -> int:
         if found:
             adapters = filelayout.layouts(found)
     adapters = default_adapters() if adapters is None else adapters
-    functions = [a.function for a in adapters]
+    # the gradebook's columns: today's names (an older assignment's name for a function,
+    # declared instead_of it, is graded in that function's column: code_as_questions)
+    functions = [a.function for a in adapters if not _stands_in_for(a)]
     try:
         rubric = rubrics.load_code(args.rubric, functions) if args.rubric else rubrics.default_code(functions)
     except rubrics.RubricError as exc:
@@ -420,7 +435,7 @@ def _code(args, limits, early) -> int:
         except _Usage as exc:
             print(f"gradkey code: {exc}", file=sys.stderr)
             return EXIT_USAGE
-    records = students([code_as_questions(r) for r in rows], rubric)
+    records = students([code_as_questions(r, adapters) for r in rows], rubric)
     doc = rows[0] if single else {"submissions": rows}
     _finish_outputs("code", args, rows, records, rubric, exports, lambda: json.dumps(doc, indent=2, default=float))
     if args.format == "text":

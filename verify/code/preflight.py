@@ -33,6 +33,14 @@ def _declared(path: Path) -> tuple[list, set]:
     return (helpers if isinstance(helpers, list) else [helpers]), names
 
 
+def defined_names(path: str | Path) -> set:
+    """The names a module file defines with def/class, read from its text."""
+    try:
+        return set(_DEF.findall(Path(path).read_text(encoding="utf-8", errors="replace")))
+    except OSError:
+        return set()
+
+
 def problem_file(problem: str) -> Path | None:
     """A bundled set's TOML by name, or an existing file (None: neither)."""
     candidate = PROBLEMS / f"{problem}.toml"
@@ -115,7 +123,7 @@ def function_names(path: str | Path, problem: str | None) -> list | None:
             code = tomllib.loads(f.read_text(encoding="utf-8")).get("code", {})
         except (OSError, ValueError):
             continue
-        names = [n for kind in ("functions", "methods") for n in (code.get(kind, {}) or {})]
+        names = present_api(code, defined)
         found = [n for n in names if set(n.split(":", 1)[0].split(".", 1)) <= defined]
         if problem == "auto" and f.stem == DEFAULT_PROBLEM:
             found = names if found else []     # the default set is checked whole
@@ -130,5 +138,24 @@ def function_names(path: str | Path, problem: str | None) -> list | None:
             code = tomllib.loads((PROBLEMS / f"{DEFAULT_PROBLEM}.toml").read_text(encoding="utf-8")).get("code", {})
         except (OSError, ValueError):
             return None
-        best = [n for kind in ("functions", "methods") for n in (code.get(kind, {}) or {})] or None
+        best = present_api(code, defined) or None
     return best
+
+
+def present_api(code: dict, defined: set) -> list:
+    """The names of a [code] table a module is checked for: a function declared
+    ``instead_of`` another (an older assignment's name) only when the module
+    defines it, and then instead of the one it names (NAME:variant with it)."""
+    specs = {str(n): (f if isinstance(f, dict) else {}) for kind in ("functions", "methods")
+             for n, f in (code.get(kind, {}) or {}).items()}
+    instead = {n: f.get("instead_of", "") for n, f in specs.items()}
+    replaced = {instead[n] for n in specs if instead[n] and n.split(":", 1)[0] in defined}
+    keep = []
+    for n in specs:
+        base = n.split(":", 1)[0]
+        if instead[n] and base not in defined:
+            continue
+        if base in replaced and base not in defined:
+            continue
+        keep.append(n)
+    return keep

@@ -566,6 +566,20 @@ def resolve(path: Path, adapters, problem, helpers):
     return layouts, (p.helpers[0] if p.helpers else None), p.name
 
 
+def _present_api(path: Path, adapters) -> list:
+    """The functions to check (preflight.present_api's rule, the one place): a
+    function declared ``instead_of`` another (an older assignment's name for it)
+    is checked when the module defines it, and then the one it stands in for is
+    not asked for. The module's names come from its text (``def NAME``)."""
+    from gradkey.verify.code.preflight import defined_names, present_api
+    decls = {a.function: getattr(a, "declaration", None) for a in adapters}
+    if not any(getattr(d, "instead_of", "") for d in decls.values()):
+        return list(adapters)
+    table = {"functions": {name: {"instead_of": getattr(d, "instead_of", "")} for name, d in decls.items()}}
+    keep = set(present_api(table, defined_names(path)))
+    return [a for a in adapters if a.function in keep]
+
+
 def check_file(path: str | Path, examples: int = DEFAULT_EXAMPLES, adapters=None,
                limits: Limits = Limits(), progress=None, isolation: bool = True, helpers: str | None = "",
                secret: int | None = None, problem=None, own: Path | None = None, sandbox: Sandbox | None = None) -> dict:
@@ -592,10 +606,11 @@ def check_file(path: str | Path, examples: int = DEFAULT_EXAMPLES, adapters=None
             message = import_message(sandbox.import_error)
             report["error"] = message
             report["functions"] = [FunctionReport(a.function, "error", note="not checked: the module does not "
-                                                  "import (see the file's error)").as_dict() for a in adapters]
+                                                  "import (see the file's error)").as_dict()
+                                   for a in _present_api(path, adapters)]
             return report
         reports = []
-        for adapter in adapters:
+        for adapter in _present_api(path, adapters):
             if progress:
                 progress(adapter.function)
             if sandbox.remaining() <= 0:
