@@ -10,6 +10,8 @@ rendered as a LaTeX document (amsmath, amssymb only) or as Markdown.
 """
 from __future__ import annotations
 
+import re
+
 import shutil
 import subprocess
 import tempfile
@@ -186,7 +188,10 @@ def _notation(problem) -> list[tuple[str, str, str]]:
     dim_tex = {d.name: d.latex or d.name for d in problem.dims}
     rows = [(d.latex or d.name, d.meaning, "") for d in problem.dims]
     for s in problem.symbols:
-        rows.append((s.latex[0], s.meaning, r" \times ".join(dim_tex[x] for x in s.shape)))
+        tex = s.latex[0] if s.latex else s.name
+        if tex == s.name and re.search(r"_[A-Za-z]{2,}", tex):    # a name, not a LaTeX spelling
+            tex = r"\texttt{" + tex.replace("_", r"\_") + "}"
+        rows.append((tex, s.meaning, r" \times ".join(dim_tex[x] for x in s.shape)))
     for d in problem.definitions:
         shape = r" \times ".join(dim_tex.get(x, str(x)) for x in d.expr.type.shape)
         rows.append((d.latex[0], d.meaning or d.expr.text, shape))
