@@ -11,7 +11,6 @@ rendered as a LaTeX document (amsmath, amssymb only) or as Markdown.
 from __future__ import annotations
 
 import re
-
 import shutil
 import subprocess
 import tempfile
