@@ -1175,16 +1175,24 @@ def _defs_at(ctx: Context) -> dict:
 
 def _student_value(base: str, line: int, node):
     shown = base.lstrip("@")
+    memo: dict = {}     # A = B + B, B = C + C, …: each definition evaluated once per scope, not 2^n times
 
     def value(use: ast.Name, scope: ar.Scope):
         if node is None:
             raise Unreadable(f"the submission's own definition of {shown} (line {line})")
         # inside its own definition the name means what it meant before (h = σ(Xθ) spelled h)
         inner = replace(scope, defs={k: v for k, v in scope.defs.items() if k != base})
-        try:
-            v = ar.evaluate(node, inner)
-        except ShapeError as exc:
-            raise Unreadable(f"the submission's own definition of {shown} (line {line}): {exc}") from None
+        key = (id(scope.inst), scope.bindings, scope.choices, frozenset(inner.defs))
+        if key not in memo:
+            try:
+                memo[key] = (ar.evaluate(node, inner), None)
+            except ShapeError as exc:
+                memo[key] = (None, f"the submission's own definition of {shown} (line {line}): {exc}")
+            except Unreadable as exc:
+                memo[key] = (None, str(exc))
+        v, why = memo[key]
+        if v is None:
+            raise Unreadable(why)
         if use.sub is None:
             return v
         if base.startswith("@"):
