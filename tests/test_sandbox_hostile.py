@@ -236,7 +236,8 @@ def test_memory_is_one_budget_for_all_threads(tmp_path):
 def test_a_sleep_at_import_costs_the_import_limit_once(tmp_path):
     r, t = _check(tmp_path, "import time\ntime.sleep(1000)\n", adapters=CS224N)
     assert "longer than 3 s" in r["error"]
-    assert all(f["verdict"] == "error" for f in r["functions"]) and len(r["functions"]) == len(CS224N)
+    today = [a.function for a in CS224N if not a.declaration.instead_of]   # not the 2017 names it does not define
+    assert all(f["verdict"] == "error" for f in r["functions"]) and [f["name"] for f in r["functions"]] == today
     assert t < 10
 
 
