@@ -166,6 +166,9 @@ class GenericQuestion:
         # the question, and hashing every field (closed forms, mistakes) cost ~10 µs a lookup
         return hash(self.id)
 
+    def __repr__(self) -> str:       # short: Hypothesis prints strategies' arguments (tens of kB otherwise)
+        return f"GenericQuestion({self.id!r})"
+
     @property
     def losses(self) -> tuple:
         return self.bases or (self.loss,)
