@@ -68,6 +68,42 @@ class Limits:
     memory_mb: int = 1024           # address space of the (only) process
 
 
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, their children, …), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        # the command name is in parentheses and may hold spaces: the ppid follows the last ')'
+        fields = stat[stat.rfind(")") + 2:].split()
+        if len(fields) > 1 and fields[1].isdigit():
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def _wait_gone(pids: list[int], seconds: float = 2.0) -> None:
+    """Until every pid has exited (a zombie counts as gone), at most ``seconds``."""
+    deadline = time.monotonic() + seconds
+    for pid in pids:
+        while time.monotonic() < deadline:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                break                                   # gone
+            if state[state.rfind(")") + 2:state.rfind(")") + 3] in ("Z", "X"):
+                break
+            time.sleep(0.005)
+
 class SandboxFailure(Exception):
     """The worker hung, died or broke the protocol: ``kind`` is timeout,
     crashed, exited, protocol or budget."""
@@ -397,13 +433,20 @@ class Sandbox:
         self._pending = []
         self.ready = False
         if self.proc is not None:
-            for target in (lambda: os.killpg(self.proc.pid, signal.SIGKILL), lambda: self.proc.kill()):
+            # the worker runs in its own session inside the namespace (--new-session) and dies
+            # with bwrap (--die-with-parent), which the kernel does asynchronously: kill every
+            # descendant by pid too, and wait until they are gone, so that nothing of the
+            # submission outlives stop()
+            inside = _descendants(self.proc.pid)
+            for target in (lambda: os.killpg(self.proc.pid, signal.SIGKILL), lambda: self.proc.kill(),
+                           *[(lambda p=p: os.kill(p, signal.SIGKILL)) for p in inside]):
                 try:
                     target()
                 except (ProcessLookupError, PermissionError, OSError):
                     pass
             self.proc.wait()
             self.proc = None
+            _wait_gone(inside)
         if self.channel is not None:
             for fd in (self.channel.request_fd, self.channel.reply_fd):
                 try:
