@@ -205,7 +205,7 @@ def answers_in(text: str, policy: Policy = Policy(), vocabulary: Vocabulary | No
     relabelled: list[tuple[Answer, Answer]] = []   # (judged by its shape, as labelled)
     every_w: list[Answer] = []                      # ∂J/∂u_w with no branch, as an answer for u_o
     region = None
-    text = _plain_as_math(_ocr_lines(text))
+    text = _plain_as_math(ocr.repair_lines(text))
     chains = extract.chains(text, vocabulary)
     # ⓐ = …: a label defined by one chain and used as a branch of another,
     # whose condition then applies to the chain the label names
@@ -699,40 +699,6 @@ def _ascii_math(text: str) -> str:
     text = re.sub(r"(?<![A-Za-z\\])([A-Za-z])hat(?![A-Za-z])", r"\\hat{\1}", text)
     text = text.replace("!=", r" \neq ").replace("<=", r" \le ").replace(">=", r" \ge ")
     return re.sub(r"\s\*\s", " ", text)
-
-
-UNICODE_SUB = {"ₒ": "o", "ₖ": "k", "ⱼ": "j", "ₜ": "t", "₊": "+", "₋": "-", "ᵢ": "i", "ₙ": "n", "ₘ": "m",
-               "ₓ": "x", "ₐ": "a", "ₑ": "e", **{chr(0x2080 + d): str(d) for d in range(10)}}
-SUB_RUN = re.compile("[" + "".join(UNICODE_SUB) + "]+")
-OCR_LINE_MARK = re.compile(r"[∂σΣ∑ŷ]")
-
-
-def _ocr_lines(text: str) -> str:
-    """Lines a phone's OCR or a handwriting-to-text converter produced (no math
-    delimiters, no commands; ∂, σ, Σ, ŷ as Unicode): Unicode subscripts become
-    subscripts (uₒ → u_o, wₜ₊ⱼ → w_{t+j}), subscripts that lost their line are put back on
-    the notation's glued names (uoTvc → u_o^T v_c, ŷw → ŷ_w, Σk → Σ_k, Jneg → J_{neg}),
-    and a hat written after its letter (y^) is ŷ. Lines with $ or a backslash are
-    LaTeX and left alone; so are code blocks."""
-    if not OCR_LINE_MARK.search(text):
-        return text
-    out, fenced = [], False
-    for line in text.split("\n"):
-        if line.lstrip().startswith(("```", "~~~")):
-            fenced = not fenced
-        if fenced or "$" in line or "\\" in line or not OCR_LINE_MARK.search(line):
-            out.append(line)
-            continue
-        line = SUB_RUN.sub(lambda m: "_{" + "".join(UNICODE_SUB[c] for c in m.group()) + "}", line)
-        line = re.sub(r"(?<![A-Za-z])y\^(?![{\w])", "ŷ", line)
-        line = re.sub(r"(?<![A-Za-z\\_])([uvŷ])([ockwoω])T(?=[uvŷ(\s]|$)", r"\1_\2^T ", line)
-        line = re.sub(r"(?<![A-Za-z\\_])([uvŷ])([ockwω])(T?)(?![A-Za-z_{])", lambda m: f"{m.group(1)}_{m.group(2)}"
-                      + ("^T" if m.group(3) else ""), line)
-        line = re.sub(r"([Σ∑])([a-z])(?![A-Za-z_])", r"\1_\2", line)
-        line = re.sub(r"(?<![A-Za-z])J(neg|sg|naive|ns|ce)(?![A-Za-z])", r"J_{\1}", line)
-        line = re.sub(r"(?<![A-Za-z])w_?t\+j(?![A-Za-z])", "w_{t+j}", line)
-        out.append(line)
-    return "\n".join(out)
 
 
 def _plain_as_math(text: str) -> str:

@@ -138,7 +138,8 @@ def _step_latex_reason(q, latex: str) -> str | None:
         return _legacy_step_reason(q, latex)
     from gradkey.verify.check import sets
     from gradkey.verify.read.notation import notation_for
-    for part in _top_level_equals(latex):   # a step may be a chain a = b = c: every link is the answer
+    from gradkey.verify.read.extract import _split_top
+    for part in [p.strip() for p in _split_top(latex, "=") if p.strip()]:   # a chain a = b = c: every link
         try:
             node, repairs = parse(part, notation_for(q.problem))
         except ReadError as exc:
@@ -152,16 +153,6 @@ def _step_latex_reason(q, latex: str) -> str | None:
         if out.verdict != "correct":
             return f"{out.verdict}: {out.note}" + (f" (in {part!r})" if part != latex else "")
     return None
-
-
-def _top_level_equals(latex: str) -> list[str]:
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(latex):
-        depth += (ch in "{([") - (ch in "})]")
-        if ch == "=" and depth == 0:
-            parts.append(latex[start:i])
-            start = i + 1
-    return [p.strip() for p in parts + [latex[start:]] if p.strip()]
 
 
 def _bundled_word2vec() -> str:
