@@ -36,7 +36,7 @@ from gradkey.verify.check.evaluate import ShapeError, Unreadable
 from gradkey.verify.check.judge import Outcome, Policy
 from gradkey.verify.check.submissions import DETERMINATE, Answer, StepResult, _context, _unmatched_text
 from gradkey.verify.numerics.compare import compare
-from gradkey.verify.read import ast, extract
+from gradkey.verify.read import ast, extract, ocr
 from gradkey.verify.read.errors import ReadError
 from gradkey.verify.read.latex import parse
 from gradkey.verify.read.notation import FUNCTION_WORDS, family, notation_for
@@ -1353,6 +1353,9 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
     nt = notation_for(problem)
     # \text{ReLU}(z) is a function, not a remark: the extractor cuts \text{…} tails
     text = FUNCTION_TEXT.sub(lambda m: "\\operatorname{" + m.group(1) + "}", text)
+    # phone-OCR lines (Unicode subscripts, subscripts glued on: uₒ, uoTvc, ŷw) repaired as for
+    # every reader of submissions (read/ocr.py)
+    text = ocr.repair_lines(text)
     ctx = Context(problem, half=bool(HALF.search(text)) and "half" in (problem.conventions or {}), answered={})
     ctx.transposed, layout_notes = declared_transposed(text, problem)
     _definitions(text, nt, ctx)
@@ -1415,6 +1418,7 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
             a.column = a.column or chain.column
     found.extend(_text_lines(text, problem, sections, ctx, policy))
     found.extend(_labelled_numbers(text, problem, sections, ctx, policy))
+    found.extend(_ocr_remarked(text, problem, ctx, policy))
     if layout_notes:
         for a in found:
             if a.status == "judged":
@@ -1527,6 +1531,98 @@ def _text_lines(text: str, problem, sections, ctx: Context, policy: Policy) -> l
                 a.how = "by value"
             out.append(a)
     return out
+
+
+def _ocr_remarked(text: str, problem, ctx: Context, policy: Policy) -> list[Answer]:
+    """OCR lines of the form "EXPR, CONDITION, LOSS w.r.t VARIABLE" (a handwritten summary
+    that lost its delimiters: "(σ(uovc)-1)vc, ω=0, neg-samp w.r.t u"). The loss is the one
+    the remark names in the file's [reader] loss words, the variable the file's symbol the
+    token after "w.r.t" spells (a glued subscript, a Greek look-alike and the letters OCR
+    misreads undone), the branch the condition states. Where such a formula ends cannot
+    be known, so the verdict is at most review; the note says how it read."""
+    if "r" not in text or "t" not in text:
+        return []
+    vocab = vocabulary_for(problem)
+    out = []
+    for n, line in extract.text_lines(text):
+        for expr, cond_text, wrt, segment in ocr.answers(line):
+            named = ocr.loss_words_relaxed(segment, vocab.loss_named)
+            if named is None:
+                continue
+            losses = {d.name for d in problem.loss_decls if d.name == named or d.name.startswith(named + "_")}
+            targets = _ocr_wrt_targets(wrt, problem, losses)
+            targets = _ocr_condition(targets, ocr.latin(cond_text), problem)
+            if not re.search(vocab.repeat_words, segment):
+                targets = [t for t in targets if problem.question(t.qid).needs != "repeated"] or targets
+            ctx.line = n
+            latex = ocr.repair(expr)
+            for t in targets:
+                a = judge_steps([(n, latex)], t, ctx, policy, False, cond_text)
+                would = a.verdict
+                a.verdict = "review"
+                a.how = "an OCR line without math delimiters: its remark names the loss and the variable"
+                a.note = (f"found in OCR text without math delimiters; reads as {a.understood or latex!r}"
+                          f" ({would}{': ' + a.note if a.note else ''})")
+                out.append(a)
+    return out
+
+
+def _ocr_wrt_targets(wrt: str, problem, losses: set) -> list[SetTarget]:
+    """The questions of these losses about the variable an OCR'd "w.r.t" token spells:
+    a name with its subscript glued on (Ve: v_e, read v_c), a lower-case letter naming a
+    matrix's columns (u: every question about a column of U), or an index letter (w:
+    every question about a column at that index)."""
+    token = re.sub(r"[^A-Za-z0-9]", "", ocr.latin(wrt))
+    if not token or len(token) > 2:
+        return []
+    nt = notation_for(problem)
+    rows = [(qid, key) for qid, key, _, order, _ in declared(problem) if key and order == 1
+            and losses & set(problem.question(qid).losses)]
+    for cand in ocr.misreadings(token):
+        if len(cand) == 2:
+            try:
+                node, _ = parse(f"{cand[0].lower()}_{{{cand[1]}}}", nt)
+            except ReadError:
+                continue
+            key = _key(node) if isinstance(node, ast.Name) else None
+            qids = [q for q, k in rows if k == key]
+        elif cand.islower():
+            qids = [q for q, k in rows if re.fullmatch(rf"@?{cand}_\w+|@?[A-Za-z]_{cand}", k)]
+        else:
+            qids = []
+        if qids:
+            qids = list(dict.fromkeys(qids))
+            how = "by value" if len(qids) > 1 else ""
+            return [SetTarget(q, how=how) for q in qids]
+    return []
+
+
+def _ocr_condition(targets, cond: str, problem) -> list[SetTarget]:
+    """Targets narrowed by an OCR'd condition "w=0", "ω≠0": equal to a label (0: the
+    spelling OCR gives o), the question about that label's column or declared under
+    that branch; different from it, the others. Unchanged when nothing states it."""
+    m = re.search(r"(?<![A-Za-z])([a-z])\s*(=|≠|!=|\\neq?)\s*([A-Za-z0-9])(?![A-Za-z0-9])", cond)
+    if not m or not targets:
+        return targets
+    nt = notation_for(problem)
+    label = ar._label_named(nt, m.group(3))
+    if label is None:
+        return targets
+    equal = m.group(2) == "="
+
+    def names_label(q) -> bool:
+        c = CONDITION.match(q.condition or "")
+        return bool(re.search(rf"[\[,]\s*{re.escape(label)}\s*\]", q.part_text or "")) or bool(
+            c and c.group(2) == "=" and ar._label_named(nt, c.group(3)) == label)
+
+    # the branch may be another question about the same parameter (w = o: ∂J/∂u_o, declared apart)
+    asked = {(problem.question(t.qid).wrt, problem.question(t.qid).losses) for t in targets}
+    pool = list(targets) + [SetTarget(q.id) for q in problem.questions if (q.wrt, q.losses) in asked
+                            and q.part and q.id not in {t.qid for t in targets}]
+    kept = [t for t in pool if names_label(problem.question(t.qid)) == equal]
+    if not kept:
+        return targets
+    return [replace(t, how="the condition in the OCR line") if len(kept) == 1 else t for t in kept]
 
 
 LABELLED_NUMBER = re.compile(r"^\s*(?:[-*]\s*)?\(?\s*(?:i{1,3}|iv|vi{0,3}|[a-h])\s*[).]\s*(\d+)\s*\.?\s*$")

@@ -71,3 +71,40 @@ def answers(line: str):
         expr = re.sub(r"^\S{1,3}\s*=\s*", "", parts[0])  # "DJ= ...": drop the OCR'd left-hand side
         out.append((expr, ", ".join(parts[1:]), m.group(1), segment))
     return out
+
+
+# Greek letters OCR puts for the Latin ones they resemble (ν for v, ω for w, ε for e, ο for o,
+# υ for u, χ for x, κ for k), and Greek capitals for Latin capitals (Ε for E, Σ stays: a sum)
+LOOKALIKES = str.maketrans({"ν": "v", "υ": "u", "ω": "w", "ε": "e", "ο": "o", "χ": "x", "κ": "k", "ι": "i",
+                            "Ε": "E", "Ο": "O", "Τ": "T", "Κ": "K", "Ι": "I", "Α": "A", "Β": "B", "Ν": "N"})
+
+
+def latin(text: str) -> str:
+    """Greek look-alikes read as the Latin letters OCR mistook them for."""
+    return text.translate(LOOKALIKES)
+
+
+# a letter OCR reads for another in handwriting: c as e (v_e for v_c), o as 0 or e, w as ω
+MISREAD = {"e": ("c", "o"), "0": ("o",), "c": ("e",)}
+
+
+def misreadings(token: str) -> list[str]:
+    """The token, then the tokens it may have been before OCR misread one of its
+    letters (the last letter first: a subscript is the smallest, most misread part)."""
+    out = [token]
+    for i in range(len(token) - 1, -1, -1):
+        for alt in MISREAD.get(token[i], ()):
+            out.append(token[:i] + alt + token[i + 1:])
+    return out
+
+
+def loss_words_relaxed(segment: str, loss_named) -> str | None:
+    """The loss a remark in an OCR'd line names, by the problem's own loss words
+    (``loss_named``: text -> loss or None), trying the text as OCR gave it and then with
+    the capital C that OCR reads as L, ( or Ε put back ("LE", "(E" for "CE")."""
+    segment = latin(segment)
+    found = loss_named(segment)
+    if found:
+        return found
+    relaxed = re.sub(r"(?:^|(?<=[\s,]))[LC(]E\b", "CE", segment)
+    return loss_named(relaxed) if relaxed != segment else None
