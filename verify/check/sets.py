@@ -1363,7 +1363,10 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
     found: list[Answer] = []
     lines = extract.prepare(text).split("\n")
     # the file's [reader] words: the aliases a submission declares (ỹ = softmax(…) is ŷ, f = σ)
-    for chain in extract.chains(text, vocabulary_for(problem)):
+    chains = extract.chains(text, vocabulary_for(problem))
+    # ⓐ = …, ⓐ ∂L/∂u_0 = …: a chain a label names, used as a branch of a table elsewhere
+    labelled = {c.label: c for c in chains if c.label}
+    for chain in chains:
         ctx.line = chain.line
         families = sections[chain.line - 1] if 0 < chain.line <= len(sections) else set()
         if chain.error:
@@ -1394,13 +1397,17 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
         elif targets and not chain.display and _conditional(lines, chain):
             found.append(_context(chain, "one case of a statement continued in prose ('= 1 if z > 0, …')"))
             continue
-        if targets and (plain or any(s.branches for s in chain.steps)):
+        placed = _placeholder_table(chain, lhs, labelled, ctx, policy, families) if (
+            not targets and isinstance(lhs, ast.Derivative) and any(s.branches for s in chain.steps)) else []
+        if placed:
+            found.extend(placed)
+        elif targets and (plain or any(s.branches for s in chain.steps)):
             if plain:
                 found.extend(_judged_or_heading(plain, targets, ctx, policy, chain, families))
                 if not any(s.branches for s in chain.steps):
                     found.extend(_general_formula(plain, targets, ctx, policy, chain, lhs))
             for step in chain.steps:
-                if step.branches:
+                if step.branches and not _labels_only(step, labelled):
                     found.extend(_cases(step, targets, ctx, policy, chain, lhs))
         elif isinstance(lhs, ast.Derivative) and plain:
             found.append(_context(chain, f"an intermediate derivative ∂{show(lhs.of) if lhs.of else ''}/∂"
@@ -1424,6 +1431,82 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
             if a.status == "judged":
                 a.note = "; ".join(filter(None, [a.note, *layout_notes]))
     return _resolve_by_value(found, problem)
+
+
+CIRCLED = re.compile(r"^\s*\\textcircled\s*\{(\w)\}\s*$")
+
+
+def _labels_only(step, labelled: dict) -> bool:
+    """A table whose every branch is a label (ⓐ, ⓑ) that a chain of the file works out on its
+    own: that chain is the answer (judged where it stands), the table only points to it."""
+    return all((m := CIRCLED.match(e)) and m.group(1) in labelled for e, _ in step.branches)
+
+
+# a branch condition naming the variable a placeholder stands for: "ξ = ν_c", "ξ ∈ U = [u_1, …]"
+PLACEHOLDER_COND = re.compile(r"^\s*(\\[A-Za-z]+|[A-Za-z])\s*(?:=|\\in(?![A-Za-z])|∈)\s*([^=,]+?)\s*(?:=\s*[\[(].*)?$")
+
+
+def _placeholder_table(chain, lhs, labelled: dict, ctx: Context, policy: Policy, families) -> list[Answer]:
+    """∂J/∂ξ = {ⓐ if ξ ∈ U; ⓑ if ξ = v_c; 0 otherwise}: a derivative with respect to a
+    placeholder the file does not declare, whose branches say what it stands for. Each
+    branch is ∂J/∂(what it names), its value the branch (or the chain its label names);
+    among questions of several losses, the one whose formulas (the file's [reader]
+    loss_content) the branch and its chain hold. The 'otherwise' branch is judged by value
+    among the other questions of the losses the table answers. [] when the conditions
+    name nothing."""
+    problem, nt = ctx.problem, notation_for(ctx.problem)
+    m = re.search(r"\\partial\s*(\\[A-Za-z]+|[A-Za-z])\s*\}?\s*$", chain.lhs.strip())
+    if m is None:
+        return []
+    var = m.group(1)
+    vocab = vocabulary_for(problem)
+    out, others, asked = [], [], set()
+    for step in chain.steps:
+        for expr, cond in step.branches:
+            cond = cond.replace("$", "").strip()
+            if OTHERWISE.match(cond):
+                others.append((step.line, expr, cond))
+                continue
+            c = PLACEHOLDER_COND.match(extract.strip_text_commands(cond) if "\\text" in cond else cond)
+            if c is None or c.group(1) != var:
+                continue
+            try:
+                wrt, _ = parse(c.group(2), nt)
+            except ReadError:
+                continue
+            label = CIRCLED.match(expr)
+            source = labelled.get(label.group(1)) if label else None
+            steps = [(s.line, s.text) for s in source.steps if not s.branches] if source is not None else []
+            steps = steps or [(step.line, expr)]
+            node = ast.Derivative(lhs.of, wrt, lhs.order)
+            # every question about the variable: J may name the losses by their formulas only
+            targets = identify(ast.Derivative(None, wrt, lhs.order), problem, set())
+            if len(targets) > 1:
+                # the loss whose formulas the branch holds decides before the section does
+                key = vocab.loss_by_content(" ".join(t for _, t in steps) + " " + (source.text if source else ""))
+                mine = [t for t in targets if key and any(x == key or x.startswith(key + "_")
+                                                          for x in problem.question(t.qid).losses)]
+                targets = [replace(mine[0], how="")] if len(mine) == 1 else identify(node, problem, families)
+            for t in targets:
+                ctx.line = step.line
+                a = judge_steps(steps, t, ctx, policy, chain.noisy, cond)
+                a.how = (t.how + "; " if t.how and t.how != "by value" else "") + \
+                    f"a table over the placeholder {var}, whose branch names the variable" if t.how != "by value" \
+                    else "by value"
+                out.append(a)
+                asked.add(t.qid)
+    if not out:
+        return []
+    losses = {x for q in asked for x in problem.question(q).losses}
+    rest = [q.id for q in problem.questions if q.id not in asked and q.order == lhs.order
+            and losses & set(q.losses)]
+    for line, expr, cond in others:
+        ctx.line = line
+        for q in rest:
+            a = judge_steps([(line, expr)], SetTarget(q, how="by value"), ctx, policy, chain.noisy, cond)
+            a.how = "by value"
+            out.append(a)
+    return out
 
 
 def _general_formula(plain, targets, ctx: Context, policy: Policy, chain, lhs) -> list[Answer]:
