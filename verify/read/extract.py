@@ -527,9 +527,39 @@ def _unwrap_equations(m) -> str:
     return m.group()
 
 
+INTERTEXT = re.compile(r"\\(?:short)?intertext\s*\{")
+
+
+def _isolate_intertext(body: str) -> str:
+    """``\\intertext{…}`` (amsmath's prose between the rows of an align) is a row of its own:
+    without a \\\\ around it, its words and the next row's left side would join the row
+    before it."""
+    out, pos = [], 0
+    for m in INTERTEXT.finditer(body):
+        if m.start() < pos:
+            continue
+        depth, i = 1, m.end()
+        while i < len(body) and depth:
+            if body[i] == "\\":
+                i += 2
+                continue
+            depth += {"{": 1, "}": -1}.get(body[i], 0)
+            i += 1
+        out.append(body[pos:m.start()] + "\\\\" + body[m.start():i] + "\\\\")
+        pos = i
+    return "".join(out) + body[pos:]
+
+
+def intertext(row: str) -> str | None:
+    """The words of a row that is an ``\\intertext{…}`` (None for any other row)."""
+    m = INTERTEXT.match(row.strip())
+    return row.strip()[m.end():].rstrip()[:-1] if m and row.rstrip().endswith("}") else None
+
+
 def _rows(body: str) -> list[str]:
     """Rows of a block: split at \\\\ outside cases/matrix environments."""
     body = ROW_SPACING.sub(r"\\\\", body) if "\\\\[" in body else body
+    body = _isolate_intertext(body) if "intertext" in body else body
     body = _unbox_equation(body)
     body = _piecewise(body) if "\\{" in body else body
     body = ARRAY_OF_EQUATIONS.sub(_unwrap_equations, body) if "{array}" in body else body
@@ -727,16 +757,23 @@ def chains(text: str, vocabulary=None) -> list[Chain]:
         first = len(found)
         label_row = ""
         rows = _rows(body)
+        said = ""
         for r, row in enumerate(rows):
+            words = intertext(row)
+            if words is not None:         # prose between aligned rows: the next row's context
+                said = said + "\n" + words
+                continue
             following = rows[r + 1].replace("&", " ").lstrip() if r + 1 < len(rows) else ""
             if CONDITION_ROW.fullmatch(row.replace("&", " ").strip()) and DERIVATIVE_START.match(following):
                 # "(w \neq o)\\" alone before a row that starts a derivative: it labels that row
                 label_row = row.replace("&", " ").strip()
                 continue
-            row_line = seg.line + body.count("\n", 0, body.find(row)) if row in body else seg.line
+            row_line = seg.line + body.count("\n", 0, body.find(row.strip())) if row.strip() in body else seg.line
             for k, (implied_by, eq) in enumerate((c, e) for c, piece in _implications(row)
                                                  for e in _split_equations(piece)):
                 row_context = context if (r == 0 and k == 0) else ""
+                if said and k == 0:
+                    row_context, said = row_context + said, ""
                 if label_row and k == 0:
                     row_context, label_row = row_context + "\n" + label_row, ""
                 if implied_by:            # "w = o \implies ∂J/∂u_w = …": the condition labels it
@@ -780,6 +817,10 @@ def _equation_rows(text: str) -> tuple:
             continue
         for row in _rows(body):
             line = seg.line + body.count("\n", 0, body.find(row)) if row in body else seg.line
+            words = intertext(row)
+            if words is not None:     # "\intertext{where $M_{ij} = …$ …}": its inline math defines
+                out.extend((line, piece) for piece in words.split("$")[1::2] if piece.strip())
+                continue
             out.append((line, row.replace("&", " ")))
     return tuple(out)
 
