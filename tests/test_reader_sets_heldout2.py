@@ -1,6 +1,30 @@
 """Reader mechanisms the second held-out set corpus (tests/fixtures/corpus_sets_heldout2) found
-missing, each on its own: amsmath's \\intertext between aligned rows, …"""
+missing, each on its own: amsmath's \\intertext between aligned rows, a label subscripted by
+a class (the entry of its one-hot vector), …"""
+import pytest
+
+from gradkey import derive
+from gradkey.verify.check import sets
 from gradkey.verify.read import extract
+from gradkey.verify.read.latex import parse
+from gradkey.verify.read.normalise import normalise_math
+from gradkey.verify.read.notation import notation_for
+
+
+def _judge(name: str, qid: str, latex: str) -> str:
+    problem = derive.problem_set(name)
+    node, _ = parse(normalise_math(latex).text, notation_for(problem))
+    return sets.judge(node, sets.SetTarget(qid), sets.Context(problem, answered={})).verdict
+
+
+@pytest.mark.parametrize("name,qid,latex,verdict", [
+    # y_j with j a class is entry j of the example's one-hot label, 𝟙[j = y_i]
+    ("linear", "softmax.w_j", r"(p_j - y_j)\,x_i", "correct"),
+    ("linear", "softmax.w_j", r"(p_j + y_j)\,x_i", "incorrect"),
+    ("linear", "softmax.w_j", r"p_j\,x_i", "incorrect"),
+])
+def test_constructs(name, qid, latex, verdict):
+    assert _judge(name, qid, latex) == verdict
 
 
 def test_intertext_is_a_row_of_its_own_and_the_next_rows_context():

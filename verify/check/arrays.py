@@ -283,6 +283,12 @@ def _one_hot(label: str, sub, scope: Scope) -> np.ndarray:
         items = _items(sub.text, scope)
         if len(items) != 1:
             raise Unreadable(f"{label}_{sub.text}")
+        i = scope.bound("i")
+        if items[0].dim == decl.range_ and items[0].dim not in tuple(decl.shape or ()) and i is not None:
+            # y_j with j a class: entry j of the example's one-hot label, 𝟙[j = y_i] (the
+            # one-hot vector a student declares as y); the label of example j is y_j only
+            # when j ranges over the examples
+            return scalar(float(items[0].value == int(labels[i.value])))
         k = int(labels[items[0].value])
     else:
         i = scope.bound("i")
