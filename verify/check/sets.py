@@ -887,6 +887,13 @@ def _narrow(cands, node, problem, families, how, entry=None) -> list[SetTarget]:
     of = _of_key(node.of) if node is not None else ""
     if len(cands) > 1 and of and of != "expr":
         named = [q for q in cands if of in _loss_names(problem, q)]
+        if not named and "_" in of:
+            # J_{CE}, J_{res-sample}: a subscript the file does not declare, named by its [reader] loss words
+            words = vocabulary_for(problem)
+            letter, sub = of.split("_", 1)
+            key = words.loss_named(extract.strip_text_commands(sub)) if letter in words.loss_letters else None
+            named = [q for q in cands if key and any(x == key or x.startswith(key + "_")
+                                                      for x in problem.question(q).losses)]
         cands = named or cands
     if len(cands) > 1 and of == "expr":
         by_value = [q for q in cands if _same_loss(node.of, problem, q)]
