@@ -1,6 +1,7 @@
 """Reader mechanisms the second held-out set corpus (tests/fixtures/corpus_sets_heldout2) found
 missing, each on its own: amsmath's \\intertext between aligned rows, a label subscripted by
-a class (the entry of its one-hot vector), …"""
+a class (the entry of its one-hot vector), vectors of ones written 𝟏_N or as a matrix of ones,
+NumPy/MATLAB row and column slices, …"""
 import pytest
 
 from gradkey import derive
@@ -22,6 +23,18 @@ def _judge(name: str, qid: str, latex: str) -> str:
     ("linear", "softmax.w_j", r"(p_j - y_j)\,x_i", "correct"),
     ("linear", "softmax.w_j", r"(p_j + y_j)\,x_i", "incorrect"),
     ("linear", "softmax.w_j", r"p_j\,x_i", "incorrect"),
+    # 𝟏_N: a vector of ones with its size written
+    ("mlp", "mlp.b2", r"\delta_S^\top \mathbf{1}_N", "correct"),
+    ("mlp", "mlp.b2", r"\mathbf{1}_N^\top (P - Y)", "incorrect"),
+    # [1 1 ⋯ 1] as a matrix: a row of ones; a column of ones
+    ("mlp", "mlp.b2", r"\begin{bmatrix} 1 & 1 & \cdots & 1 \end{bmatrix}\frac{1}{N}(P - Y)", "correct"),
+    ("mlp", "mlp.b2", r"\frac{1}{N}(P - Y)^\top\begin{pmatrix} 1 \\ \vdots \\ 1 \end{pmatrix}", "correct"),
+    ("mlp", "mlp.b2", r"\begin{bmatrix} 1 & 1 & \cdots & 1 \end{bmatrix}(P - Y)", "incorrect"),
+    # P_{i,:} is row i (as a row), W_{:,j} column j
+    ("mlp", "mlp.b2", r"\frac{1}{N}\sum_{i=1}^{N}(P_{i,:} - Y_{i,:})", "correct"),
+    ("linear", "softmax.w_j", r"(P_{i,j} - Y_{i,j})\, X_{i,:}^\top", "correct"),
+    ("linear", "softmax.W", r"\frac{1}{N}\sum_{i}X_{i,:}^\top(P_{i,:} - Y_{i,:}) + 2\lambda W", "correct"),
+    ("linear", "softmax.W", r"\frac{1}{N}\sum_{i}X_{i,:}(P_{i,:} - Y_{i,:})^\top + 2\lambda W", "incorrect"),
 ])
 def test_constructs(name, qid, latex, verdict):
     assert _judge(name, qid, latex) == verdict
@@ -52,3 +65,8 @@ def test_an_intertext_after_the_last_row_is_not_part_of_the_answer_and_its_math_
     rows = [r for _, r in extract.equation_rows(text)]
     assert any(r.startswith("M_{ij} =") for r in rows)
     assert not any("intertext" in r for r in rows)
+
+
+def test_a_matrix_that_is_not_all_ones_stays_a_matrix():
+    assert normalise_math(r"\begin{bmatrix} 1 & 2 \end{bmatrix}").text == r"\begin{bmatrix} 1 & 2 \end{bmatrix}"
+    assert normalise_math(r"\textbf{1}_{w_k=w_s}").text.startswith(r"\indicator")    # a condition: an indicator

@@ -314,6 +314,13 @@ def _subscripted(arr: np.ndarray, dims: tuple, sub, scope: Scope, lower: bool, w
         if lower:
             raise Unreadable(f"{what} without a subscript")
         return as_2d(arr)
+    sliced = SLICE.fullmatch(sub.text.replace(" ", "")) if ":" in sub.text else None
+    if sliced and arr.ndim == 2:
+        # P_{i,:} and W_{:,j} (NumPy's and MATLAB's slices): row i as a row, column j as a column
+        (k, *more), row = _items(sliced.group(1) or sliced.group(2), scope), sliced.group(1) is not None
+        if not more and k.dim == dims[0 if row else 1]:
+            return arr[k.value].reshape(1, -1) if row else arr[:, k.value].reshape(-1, 1)
+        raise Unreadable(f"{what}_{{{sub.text}}}")
     items = _items(sub.text, scope)
     if arr.ndim == 1 and len(items) == 1:
         return scalar(arr[items[0].value])
@@ -330,6 +337,7 @@ def _subscripted(arr: np.ndarray, dims: tuple, sub, scope: Scope, lower: bool, w
     raise Unreadable(f"{what}_{sub.text}")
 
 
+SLICE = re.compile(r"\{?([^,:{}]+),:\}?|\{?:,([^,:{}]+)\}?")
 ITEM = re.compile(r"([A-Za-z])(?:_(\{[^{}]*\}|[A-Za-z0-9]))?|(\d+)")
 
 

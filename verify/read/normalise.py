@@ -226,9 +226,25 @@ def _word(toks) -> str | None:
     return s if re.fullmatch(r"[A-Za-z][A-Za-z\-]*", s) else None
 
 
+ONES_MATRIX = re.compile(r"\\begin\{([bBpv]?matrix)\}\s*1\s*((?:(?:&|\\\\)\s*(?:1|\\[lcv]?dots)\s*)+)"
+                         r"(?:\\\\\s*)?\\end\{\1\}")
+
+
+def _ones_matrix(m) -> str:
+    """[1 1 ⋯ 1] written as a matrix is 𝟏ᵀ (a row) or 𝟏 (a column); padded so that
+    later columns keep their offsets. A matrix mixing & and \\\\ stays as written."""
+    seps = set(re.findall(r"&|\\\\", m.group(2)))
+    if seps == {"&"}:
+        return r"\ones^{\top}".ljust(len(m.group()))
+    if seps == {"\\\\"}:
+        return r"\ones".ljust(len(m.group()))
+    return m.group()
+
+
 def normalise_math(body: str, macros: Macros | None = None) -> Normalised:
     """Rewrite one math block. Raises ReadError when macro expansion runs away."""
     macros = macros or Macros()
+    body = ONES_MATRIX.sub(_ones_matrix, body) if "matrix}" in body else body
     out = _Out()
     notes: list[str] = []
     budget = [MAX_EXPANSIONS]
@@ -380,6 +396,12 @@ def _rewrite(toks, out: _Out, macros: Macros, budget: list, notes: list, src: st
                     i = j
                     continue
                 if content == "1" and j < len(toks) and toks[j][0] == "_":
+                    size, k, _ = _arg(toks, j + 1)
+                    if re.fullmatch(r"\s*(?:[A-Z]|[nmdp]|\d+)\s*", _plain(size)):
+                        # \mathbf{1}_N: a vector of ones with its size (a capital, n, m, d, p, a number)
+                        out.put(r"\ones ", at)
+                        i = k
+                        continue
                     out.put(r"\indicator", at)   # \textbf{1}_{w_k=w_s}: subscripted by a condition, an indicator
                     i = j
                     continue
