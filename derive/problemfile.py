@@ -308,6 +308,7 @@ class ReaderWords:
     problem_capitals: str = ""    # capitals the problem's formulas use (never a student's count)
     conventions: tuple = ()       # ReaderConvention
     aliases: tuple = ()           # ReaderAlias
+    letter_readings: tuple = ()   # (letter, other): a column written v_w may be meant as u_w; both are judged
 
 
 # what a declared convention may switch: the layouts the judge implements
@@ -978,7 +979,7 @@ def _code_output(r: _Reader, o, key: str, types: dict, env, points: bool) -> Cod
 
 
 _READER_KEYS = {"loss_words", "loss_content", "loss_letters", "vocabulary_sets", "variable_words", "otherwise_words",
-                "repeat_words", "sigmoid_words", "problem_capitals", "conventions", "aliases"}
+                "repeat_words", "sigmoid_words", "problem_capitals", "conventions", "aliases", "letter_readings"}
 
 
 def _regex(r: _Reader, value, key: str) -> str:
@@ -1048,6 +1049,12 @@ def _reader_words(r: _Reader, spec, loss_names: set, questions, names: set = fro
         read_as = r.string(a["read_as"], f"{key}.read_as")
         aliases.append(ReaderAlias(_regex(r, a["when"], f"{key}.when"), _regex(r, a["pattern"], f"{key}.pattern"),
                                    read_as, r.string(a.get("note", f"declared alias: read as {read_as}"), f"{key}.note")))
+    letters = []
+    for k, v in r.table(spec.get("letter_readings", {}), "reader.letter_readings").items():
+        if not (len(k) == 1 and k.islower() and isinstance(v, str) and len(v) == 1 and v.islower() and v != k):
+            r.fail(f"reader.letter_readings.{k}", "a lower-case letter and the other lower-case letter its columns "
+                                                  f"may be meant as, e.g. v = \"u\"; got {k} = {v!r}")
+        letters.append((k, v))
     single = {k: _regex(r, spec[k], f"reader.{k}") for k in ("otherwise_words", "repeat_words", "sigmoid_words")
               if k in spec}
     capitals = spec.get("problem_capitals", "")
@@ -1058,7 +1065,7 @@ def _reader_words(r: _Reader, spec, loss_names: set, questions, names: set = fro
         loss_words=keyed("loss_words", loss_keys), loss_content=keyed("loss_content", loss_keys),
         loss_letters=words("loss_letters"), vocabulary_sets=words("vocabulary_sets"),
         variable_words=keyed("variable_words", None), problem_capitals=capitals,
-        conventions=tuple(conventions), aliases=tuple(aliases), **single)
+        conventions=tuple(conventions), aliases=tuple(aliases), letter_readings=tuple(letters), **single)
 
 
 def bundled() -> dict[str, Path]:

@@ -26,7 +26,7 @@ PROBLEM = load(FILE)
 # agreements with expected.tsv through the generic checker (word2vec's own checker: 191, 275,
 # 192, 283/295, 252/286 and the samples 26/26); "samples_generic" scores the samples (tests/fixtures/samples)
 FLOORS = {"corpus": (178, 191), "corpus_heldout": (251, 280), "corpus_heldout3": (154, 195),
-          "corpus_heldout4": (265, 295), "corpus_heldout5": (246, 286), "samples_generic": (19, 26)}
+          "corpus_heldout4": (265, 295), "corpus_heldout5": (246, 286), "samples_generic": (23, 26)}
 SUMMARY = re.compile(r"^(\d+)/(\d+) (?:agree|verdicts acceptable); wrong answers called correct: (\d+)", re.M)
 
 
@@ -400,3 +400,35 @@ def test_a_loss_subscript_named_by_the_files_loss_words():
     assert _verdicts(ce.replace("U(\\hat{y} - y)", "U(y - \\hat{y})")) == {"naive.v_c": "incorrect"}
     neg = "$$\\frac{\\partial J_{\\text{res-sample}}}{\\partial v_c} = (\\sigma(u_o^T v_c) - 1) u_o$$\n"
     assert _verdicts(neg) == {"neg.v_c": "incorrect"}
+
+
+def test_a_letter_reading_judges_both_readings():
+    """[reader] letter_readings = { v = "u" }: v_w, v_0, v_k (columns of V the file names no
+    other way) are judged as written and as u_w, u_0, u_k. Only agreeing readings give a
+    verdict: right in one reading alone is review, wrong in both stays incorrect; ∂J/∂v_0,
+    naming no question as written, names ∂J/∂u_0 in the reading and is at most review."""
+    assert dict(PROBLEM.reader.letter_readings) == {"v": "u"}
+    vc = "$$\\frac{\\partial J_{CE}}{\\partial v_c} = \\sum_{w=1}^{W} \\hat{y}_w v_w - v_0$$\n"
+    found = {a.question: a for a in sets.answers_in(vc, PROBLEM) if a.status == "judged"}
+    assert found["naive.v_c"].verdict == "review" and "readings disagree" in found["naive.v_c"].note
+    assert _verdicts(vc.replace("- v_0", "+ v_0")) == {"naive.v_c": "incorrect"}
+    uo = "$$\\frac{\\partial J_{CE}}{\\partial v_0} = (\\hat{y}_o - 1) v_c$$\n"
+    found = {a.question: a for a in sets.answers_in(uo, PROBLEM) if a.status == "judged"}
+    assert found["naive.u_o"].verdict == "review" and "read as" in found["naive.u_o"].note
+    assert _verdicts(uo.replace("- 1", "+ 1")) == {"naive.u_o": "incorrect"}
+    # the samples' letter: v_k is the k-th sample's column in the reading, so it answers neg.u_k
+    uk = "$$\\frac{\\partial J_{neg}}{\\partial v_k} = (1 - \\sigma(-v_k^T v_c)) v_c$$\n"
+    assert _verdicts(uk) == {"neg.u_k": "review"}
+    # an answer without the letter is judged as before
+    assert _verdicts("$$\\frac{\\partial J_{CE}}{\\partial v_c} = U(\\hat{y} - y)$$\n") == {"naive.v_c": "correct"}
+
+
+@pytest.mark.parametrize("value", ['{ v = "uu" }', '{ V = "u" }', '{ v = "v" }', '{ v = 1 }'])
+def test_a_malformed_letter_reading_is_refused_with_its_key(tmp_path, value):
+    from gradkey.derive.problemfile import ProblemFileError
+    text = FILE.read_text(encoding="utf-8").replace('letter_readings = { v = "u" }', f"letter_readings = {value}")
+    assert f"letter_readings = {value}" in text
+    (tmp_path / "w2v.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ProblemFileError) as err:
+        load(tmp_path / "w2v.toml")
+    assert "reader.letter_readings." in str(err.value) and "lower-case letter" in str(err.value)

@@ -56,6 +56,7 @@ class SetTarget:
     entry: str | None = None        # ∂L_i/∂s_k: the answer is entry k, for every k
     how: str = ""
     given: tuple = ()               # (letter, label): ∂J/∂u_w judged at w = o (a branch condition)
+    reread: str = ""                # the left-hand side named it only in the file's letter reading (∂/∂v_0 as ∂/∂u_0)
 
 
 @dataclass
@@ -204,6 +205,77 @@ def _evaluate(node, target: SetTarget, ctx: Context, q, inst, reading):
 
 
 def judge(node, target: SetTarget, ctx: Context, policy: Policy = Policy()) -> Outcome:
+    """The verdict as written and, where the file declares a letter reading (v_w may be
+    meant as u_w), as so read: correct only when every reading is; a reading right and
+    another not is for review, with both in the note."""
+    out = _judge_written(node, target, ctx, policy)
+    variants = _letter_variants(respell(node, ctx.problem), ctx.problem)
+    if not variants:
+        return out
+    outs = [("as written", out)] + [(what, _judge_written(v, target, ctx, policy)) for what, v in variants]
+    verdicts = [o.verdict for _, o in outs]
+    if all(v == "correct" for v in verdicts):
+        return out
+    if "correct" in verdicts:
+        return Outcome("review", note=READINGS_DISAGREE + "; ".join(f"{what}: {o.verdict}" for what, o in outs))
+    # right in no reading: the written one decides when it is determinate
+    return out if out.verdict in DETERMINATE else next((o for _, o in outs if o.verdict in DETERMINATE), out)
+
+
+READINGS_DISAGREE = "readings disagree: "
+
+
+def _letter_readings(problem) -> dict:
+    reader = getattr(problem, "reader", None)
+    return dict(getattr(reader, "letter_readings", ()) or ())
+
+
+def _letter_variants(node, problem) -> list:
+    """(what the reading says, the node so read) for each letter of the file's [reader]
+    letter_readings the answer uses with a subscript (v_0, v_k: columns the file does not
+    name otherwise); [] when it uses none."""
+    pairs = _letter_readings(problem)
+    if not pairs:
+        return []
+    used = sorted({n.base for n in _names_in(node) if n.base in pairs and n.sub is not None})
+    out = []
+    for letter in used:
+        renamed = respell(_renamed_letter(node, letter, pairs[letter], notation_for(problem)), problem)
+        out.append((f"{letter}_… read as {pairs[letter]}_… (the file's letter readings)", renamed))
+    return out
+
+
+def _names_in(node):
+    if isinstance(node, ast.Name):
+        yield node
+    elif isinstance(node, tuple):
+        for x in node:
+            yield from _names_in(x)
+    elif isinstance(node, ast.Node) and hasattr(node, "__dataclass_fields__"):
+        for f in node.__dataclass_fields__:
+            yield from _names_in(getattr(node, f))
+
+
+def _renamed_letter(node, letter: str, other: str, nt):
+    """The node with every ``letter_x`` written ``other_x`` as the file spells it (v_k → u_k,
+    the k-th sample's column, not column k)."""
+    if isinstance(node, ast.Name):
+        if node.base != letter or node.sub is None:
+            return node
+        try:
+            again, _ = parse(f"{other}_{{{node.sub.text}}}", nt)
+        except ReadError:
+            again = None
+        return again if isinstance(again, ast.Name) else ast.Name(other, node.sub)
+    if isinstance(node, tuple):
+        return tuple(_renamed_letter(x, letter, other, nt) for x in node)
+    if isinstance(node, ast.Node) and hasattr(node, "__dataclass_fields__"):
+        return replace(node, **{f: _renamed_letter(getattr(node, f), letter, other, nt)
+                                for f in node.__dataclass_fields__})
+    return node
+
+
+def _judge_written(node, target: SetTarget, ctx: Context, policy: Policy = Policy()) -> Outcome:
     """The verdict of one reading per shared spelling; a question asked of several base
     losses (skip-gram over naive softmax or negative sampling) is correct when the
     answer is right for one of them at every instance."""
@@ -876,9 +948,22 @@ def identify(node, problem, families: set, text: str = "") -> list[SetTarget]:
                      if o == order and w in {f"{node.wrt.base}_{sp}" for sp in spelled}]
     cands = list(dict.fromkeys(cands))
     if not cands:
-        return []
+        return _identify_reread(node, problem, families)
     how = f"left-hand side ∂{show(node.of) if node.of is not None else ''}/∂{show(node.wrt)}"
     return _narrow(cands, node, problem, families, how, entry)
+
+
+def _identify_reread(node, problem, families) -> list[SetTarget]:
+    """∂J/∂v_0 naming no question: in the file's letter reading (v_0 as u_0) the question it
+    names, if any, marked as so read (its verdict is then at most review)."""
+    pairs = _letter_readings(problem)
+    wrt = node.wrt
+    if not (isinstance(wrt, ast.Name) and wrt.base in pairs and wrt.sub is not None):
+        return []
+    renamed = _renamed_letter(wrt, wrt.base, pairs[wrt.base], notation_for(problem))
+    found = identify(ast.Derivative(node.of, renamed, node.order), problem, families)
+    what = f"∂/∂{wrt.base}_{wrt.sub.text} read as ∂/∂{pairs[wrt.base]}_{wrt.sub.text} (the file's letter readings)"
+    return [replace(t, reread=what) for t in found]
 
 
 def _narrow(cands, node, problem, families, how, entry=None) -> list[SetTarget]:
@@ -1321,6 +1406,9 @@ def judge_steps(steps, target: SetTarget, ctx: Context, policy: Policy, noisy: b
     if noisy and verdict in DETERMINATE:
         verdict = "review"
         note = "; ".join(filter(None, [note, f"would be {final.verdict}, but the line mixes math with OCR text"]))
+    if target.reread and verdict == "correct":
+        verdict = "review"
+        note = "; ".join(filter(None, [note, f"right only if {target.reread}: a grader must confirm"]))
     if first_wrong is not None and first_wrong < len(rows) - 1 and verdict == "correct":
         note = "; ".join(filter(None, [note, f"the step on line {rows[first_wrong][0]} "
                                              f"({rows[first_wrong][1][:40]}) is wrong"]))
@@ -2098,6 +2186,13 @@ def _resolve_by_value(found: list[Answer], problem=None) -> list[Answer]:
             good[0].note = "; ".join(filter(None, [good[0].note, "nothing named the question: assigned by "
                                                    "matching its truth"]))
             out.append(good[0])
+            continue
+        # right in one of the file's letter readings only (review): the one question it fits so
+        partial = [a for a in cands if a.verdict == "review" and a.note.startswith(READINGS_DISAGREE)
+                   and ": correct" in a.note]
+        if len({a.question for a in partial}) == 1:
+            partial[0].note += "; nothing named the question: assigned by matching its truth in one reading"
+            out.append(partial[0])
             continue
         chosen, why = None, ""
         known = [a for a in cands if a.verdict == "incorrect" and a.code]
