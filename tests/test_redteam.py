@@ -658,12 +658,9 @@ def test_patching_the_workers_encoder_only_changes_the_students_own_reply(tmp_pa
 
 
 @needs_sandbox
-@pytest.mark.xfail(strict=True, reason=(
-    "verify/code/worker.py + search.judge: the reply's 'after' (and 'drawn', 'calls') is built inside the "
-    "sandbox by code the submission can replace — wrapping __main__.call to report the arguments as sent "
-    "hides an in-place mutation of outsideVectors, and the function is judged correct. Reproduction: "
-    "tests/fixtures/redteam/code/forged_after.py"))
 def test_forged_after_cannot_hide_a_mutated_input(tmp_path):
+    """The worker's 'after' is rewritten to the arguments as sent; the host reads
+    the arrays back from the shared arena itself (protocol.Arena) and sees the change."""
     report = check_file(FIX / "code" / "forged_after.py", examples=6, adapters=NAIVE, limits=FAST)
     f = report["functions"][0]
     assert f["verdict"] == "incorrect" and "modifies its input" in f["note"], f
@@ -712,3 +709,91 @@ def test_code_text_report_shows_no_terminal_escapes(tmp_path, batch_mode):
     p = subprocess.run([sys.executable, "-m", "gradkey.verify.cli", "code", str(target), "--examples", "3"],
                        capture_output=True, text=True, timeout=120)
     assert "\x1b" not in p.stdout and "\u202e" not in p.stdout, p.stdout
+
+
+# == code: forged replies (what the judge trusts: protocol.py, the comment above reply()) ===========
+
+SKIPGRAM = [a for a in CS224N if a.function == "skipgram"]
+NEG = [a for a in CS224N if a.function == "negSamplingLossAndGradient"]
+
+
+@needs_sandbox
+@pytest.mark.parametrize("fixture,words", [
+    # the record of base-loss calls is the host's, and it answers only for the right arguments
+    ("forged_calls.py", "passes the base loss a centerWordVec other than"),
+    # the replay table stays with the host: nothing in the worker's memory to sum instead
+    ("table_thief.py", "calls the base loss 0 time(s)"),
+])
+def test_a_forged_record_of_base_loss_calls_hides_nothing(fixture, words):
+    report = check_file(FIX / "code" / fixture, examples=6, adapters=SKIPGRAM, limits=FAST)
+    f = report["functions"][0]
+    assert f["verdict"] == "incorrect" and words in f["note"], f
+
+
+@needs_sandbox
+def test_forged_draws_cannot_make_unused_samples_right():
+    report = check_file(FIX / "code" / "forged_drawn.py", examples=6, adapters=NEG, limits=FAST)
+    assert report["functions"][0]["verdict"] == "incorrect", report
+
+
+@needs_sandbox
+def test_a_forged_object_state_cannot_hide_params_changed_in_place(tmp_path):
+    import shutil
+    path = tmp_path / "neural_net.py"
+    shutil.copy(FIX / "code" / "forged_state.py", path)
+    f = check_file(path, examples=6, problem="mlp", limits=FAST)["functions"][0]
+    assert f["verdict"] == "incorrect" and "modifies its input params['W1']" in f["note"], f
+
+
+@needs_sandbox
+def test_injected_frames_are_that_functions_error_and_the_next_is_checked():
+    report = check_file(FIX / "code" / "forged_frames.py", examples=6, adapters=NAIVE + SIGMOID, limits=FAST)
+    f = {x["name"]: x for x in report["functions"]}
+    assert f["naiveSoftmaxLossAndGradient"]["verdict"] == "error", f
+    assert "base-loss call for call" in f["naiveSoftmaxLossAndGradient"]["note"]
+    assert f["sigmoid"]["verdict"] == "correct", f
+
+
+@needs_sandbox
+def test_the_arena_cannot_be_resized_or_sealed_by_the_worker():
+    report = check_file(FIX / "code" / "arena_reshape.py", examples=6, adapters=NAIVE + SIGMOID, limits=FAST)
+    f = {x["name"]: x for x in report["functions"]}
+    note = f["naiveSoftmaxLossAndGradient"]["note"]
+    assert f["naiveSoftmaxLossAndGradient"]["verdict"] == "error" and "done" not in note, note
+    assert f"size {32 * 1024 * 1024}" in note, note
+    assert f["sigmoid"]["verdict"] == "correct", f
+
+
+def test_a_base_call_is_answered_only_for_the_arguments_it_must_be_handed():
+    """protocol.HostReplay on its own: the entry for the right arguments, zeros
+    (None) for any other, every call recorded as the worker reported it."""
+    from gradkey.verify.code.protocol import HostReplay, encode
+    v, U = np.arange(3.0), np.ones((4, 3))
+    entry = {"o": 2, "loss": 1.5, "center": encode(v), "outside": encode(U)}
+    replay = HostReplay({"t": [entry]}, {"center": encode(v), "outside": encode(U)})
+    frame = {"type": "base-call", "table": "t", "o": 2, "center": encode(v), "outside": encode(U)}
+    assert replay.serve({**frame, "center": encode(2 * v)}) is None        # wrong center: zeros
+    replay = HostReplay({"t": [entry]}, {"center": encode(v), "outside": encode(U)})
+    assert replay.serve(frame) is entry
+    assert replay.serve(frame) is None and replay.calls[-1]["unexpected"]   # more often than it occurs
+    assert len(replay.calls) == 2 and np.array_equal(replay.calls[0]["center"], v)
+
+
+def test_the_arena_reads_back_what_is_there_not_what_was_sent():
+    from gradkey.verify.code.protocol import Arena, encode, read_back
+    arena = Arena(1 << 16)
+    try:
+        a, params = np.arange(6.0).reshape(2, 3), {"W": np.ones(2)}
+        request = {"args": [encode(a), 3], "target": {"class": "C", "set": {"params": encode(params)},
+                                                       "method": "m"}}
+        sent, placed = arena.place(request)
+        assert sent["args"][0] == {"shm": ["<f8", [2, 3], 0]} and "nd" not in json.dumps(sent)
+        after, state, changed = read_back(request, placed, arena)
+        assert np.array_equal(after[0], a) and after[1] is None and not changed
+        os.pwrite(arena.fd, np.float64(-1).tobytes(), placed[1][3])     # the worker writes into params['W']
+        after, state, changed = read_back(request, placed, arena)
+        assert changed == {"params"} and state["params"]["W"][0] == -1 and np.array_equal(after[0], a)
+        with pytest.raises(PermissionError):
+            os.ftruncate(arena.fd, 0)                                 # sealed, even for the host
+    finally:
+        arena.close()

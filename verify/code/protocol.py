@@ -71,6 +71,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fcntl
 import json
 import os
 import re
@@ -316,6 +317,180 @@ class Channel:
         return message
 
 
+# -- the shared arena: input arrays the host reads back itself ---------------------------
+
+ARENA_BYTES = 32 * 1024 * 1024      # a request's arrays (a request frame held at most ~12 MB of them)
+_ALIGN = 64
+
+
+class Arena:
+    """A memory file (memfd) the host creates, sized once and sealed against
+    growing, shrinking and further seals, then maps into the worker
+    (``ARENA_FD``). A request's arrays are written here and sent as
+    ``{"shm": [dtype, shape, offset]}``; the worker hands the submission
+    views of this shared memory, and after the reply the host reads the bytes
+    back with ``pread`` on its own descriptor. What a call left in its inputs
+    is thus the host's observation, not a report from the sandbox, where the
+    submission can rewrite the worker. The seals keep the worker from
+    resizing the file (a shrink would make the host's reads short, a growth
+    would be memory outside its address-space budget)."""
+
+    def __init__(self, size: int = ARENA_BYTES):
+        self.size = size
+        self.fd = os.memfd_create("gradkey-arena", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+        os.ftruncate(self.fd, size)
+        fcntl.fcntl(self.fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL)
+        self.used = 0
+
+    def reset(self) -> None:
+        """A new request: its arrays start again at offset 0 (the replies of
+        the previous one have all been read)."""
+        self.used = 0
+
+    def fits(self, request: dict) -> bool:
+        return self.used + _arrays_bytes(request) <= self.size
+
+    def place(self, request: dict) -> tuple[dict, list]:
+        """The request with each array moved into the arena, and where each
+        went: a list of (path, dtype, shape, offset, bytes sent) with path
+        the keys from the request's root to the array."""
+        placed: list = []
+
+        def walk(value, path):
+            if isinstance(value, dict) and len(value) == 1 and "nd" in value:
+                dtype, shape, data = value["nd"]
+                raw = base64.b64decode(data)
+                offset = self.used
+                if offset + len(raw) > self.size:
+                    raise ValueError(f"a request's arrays exceed the arena of {self.size} bytes")
+                os.pwrite(self.fd, raw, offset)
+                self.used = offset + max(len(raw) + _ALIGN - 1, _ALIGN) // _ALIGN * _ALIGN
+                placed.append((path, dtype, tuple(shape), offset, raw))
+                return {"shm": [dtype, list(shape), offset]}
+            if isinstance(value, dict):
+                return {k: walk(v, path + (k,)) for k, v in value.items()}
+            if isinstance(value, list):
+                return [walk(v, path + (n,)) for n, v in enumerate(value)]
+            return value
+
+        out = dict(request)
+        for key in ("args", "kwargs"):
+            if key in out:
+                out[key] = walk(out[key], (key,))
+        if "target" in out:
+            out["target"] = walk(out["target"], ("target",))
+        return out, placed
+
+    def read(self, dtype: str, shape: tuple, offset: int) -> tuple[bytes, np.ndarray]:
+        """The bytes at an array's place now, and the array they make."""
+        dt = np.dtype(dtype)
+        n = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
+        raw = os.pread(self.fd, n, offset) if n else b""
+        if len(raw) != n:              # cannot happen with the seals; a finding, not a crash, if it does
+            raise ProtocolError("the shared input arrays could not be read back")
+        return raw, np.frombuffer(raw, dtype=dt).reshape(shape).astype(dt.newbyteorder("="), copy=True)
+
+    def close(self) -> None:
+        if self.fd is not None:
+            try:
+                os.close(self.fd)
+            except OSError:
+                pass
+            self.fd = None
+
+
+def _arrays_bytes(value) -> int:
+    if isinstance(value, dict):
+        if len(value) == 1 and "nd" in value:
+            return len(value["nd"][2]) * 3 // 4 + _ALIGN
+        return sum(_arrays_bytes(v) for k, v in value.items() if k != "tables")
+    if isinstance(value, list):
+        return sum(_arrays_bytes(v) for v in value)
+    return 0
+
+
+def read_back(request: dict, placed: list, arena: Arena) -> tuple[list, dict, set]:
+    """What the call left in its inputs, read from the arena: the positional
+    arguments (None where no array was sent), the values the target's
+    ``set`` gave the object rebuilt with their arrays as they are now, and
+    the names of those values with an array changed in place."""
+    now, changed = {}, set()
+    for path, dtype, shape, offset, sent in placed:
+        raw, now[path] = arena.read(dtype, shape, offset)
+        if raw != sent and path[:2] == ("target", "set"):
+            changed.add(path[2])
+
+    def rebuild(value, path):
+        if path in now:
+            return now[path]
+        if isinstance(value, dict) and len(value) == 1:
+            (tag, body), = value.items()
+            if tag == "dict":
+                return {decode(k): rebuild(v, path + ("dict", n, 1)) for n, (k, v) in enumerate(body)}
+            if tag in ("list", "tuple"):
+                items = [rebuild(v, path + (tag, n)) for n, v in enumerate(body)]
+                return items if tag == "list" else tuple(items)
+        return None
+
+    after = [now.get(("args", n)) for n in range(len(request.get("args", [])))]
+    sets = (request.get("target") or {}).get("set", {})
+    state = {name: rebuild(v, ("target", "set", name)) for name, v in sets.items()}
+    return after, state, changed
+
+
+# -- the base loss replayed by the host ---------------------------------------------------------
+
+MAX_BASE_CALLS = 10_000             # calls of a replayed base loss within one call
+
+
+class HostReplay:
+    """The replay tables of one call, kept by the host: the worker's base-loss
+    stand-in asks for each answer (a ``base-call`` frame with the arguments
+    it was handed) and the host answers with the entry of that outside
+    word's n-th occurrence — only when the arguments are the ones the base
+    loss must be handed (``base_args``); otherwise with zeros. So the
+    answers a function gets agree with the arguments the host recorded: a
+    worker rewritten to report other arguments than the function passed
+    gets the answers for what it reported, and a function that passes the
+    wrong vector cannot be rescued by a table that ignores it. The derived
+    answers for the window are never in the sandbox to be read."""
+
+    def __init__(self, tables: dict, base_args: dict | None = None):
+        self.tables = {name: {} for name in tables}
+        for name, table in tables.items():
+            for entry in table:
+                self.tables[name].setdefault(entry.get("o"), []).append(entry)
+        self.expected = {k: decode(v) for k, v in (base_args or {}).items()}
+        self.used: dict = {}
+        self.calls: list = []
+        self.budget = _Budget()
+
+    def serve(self, frame: dict):
+        """The entry to answer a ``base-call`` frame with (None: zeros), after
+        recording the call; a malformed frame is a :class:`ProtocolError`."""
+        name, o = frame.get("table"), frame.get("o")
+        if name not in self.tables:
+            raise ProtocolError("a base-loss call for a table the call does not have")
+        if not (o is None or (isinstance(o, int) and not isinstance(o, bool))):
+            raise ProtocolError("a malformed base-loss call")
+        if len(self.calls) >= MAX_BASE_CALLS:
+            raise ProtocolError(f"more than {MAX_BASE_CALLS} calls of the base loss in one call")
+        record = {"o": o, "center": decode(frame.get("center"), self.budget),
+                  "outside": decode(frame.get("outside"), self.budget), "unexpected": False}
+        self.calls.append(record)
+        n = self.used.get((name, o), 0)
+        self.used[(name, o)] = n + 1
+        options = self.tables[name].get(o, [])
+        if n >= len(options):
+            record["unexpected"] = True
+            return None
+        for key, want in self.expected.items():
+            got = record.get(key)
+            if not (isinstance(got, np.ndarray) and isinstance(want, np.ndarray) and np.array_equal(got, want)):
+                return None         # the judge names the argument from the record (search._base_calls)
+        return options[n]
+
+
 # -- replies ------------------------------------------------------------------------------
 
 @dataclass
@@ -337,8 +512,50 @@ def _text(message: dict, key: str, limit: int = 2000) -> str:
     return v[:limit] if isinstance(v, str) else ""
 
 
-def reply(message: dict, expected_id: int) -> Reply:
-    """Validate a result frame for call ``expected_id``."""
+# What the judge trusts of a reply, and why a forgery gains nothing. The worker
+# shares its process with the submission, which can rewrite any of it (wrap
+# __main__.call, patch encode/json): every field below is written by code the
+# student controls unless it says "host". (search.judge, filesearch.judge_call)
+#
+#   type, id, ok      framing. A wrong type or id is a ProtocolError, i.e. an
+#                     error finding for that call, never a verdict of correct.
+#   ok=false, kind, error, exception
+#                     the call failed: an error/incorrect verdict for the
+#                     student's own function; text is capped here and escaped
+#                     where it is shown (report.safe).
+#   value             the function's output, i.e. the thing being judged: the
+#                     submission produces it by definition. It is validated
+#                     here (dtype kinds, shapes, sizes, nesting) and compared
+#                     with a truth the host computes outside the sandbox, on
+#                     inputs drawn with a secret per-run seed.
+#   after             host: the arrays of the arguments are read back from the
+#                     Arena after the reply (Sandbox.run); the worker's "after"
+#                     is ignored (observed=True). An in-place change is seen
+#                     whatever the worker reports.
+#   calls             host: the record HostReplay keeps of the base-call frames
+#                     it answered; the worker's "calls" is ignored. The derived
+#                     table never enters the sandbox.
+#   state             host where an array set on the object (params) was
+#                     changed in place (the Arena). Otherwise the worker's
+#                     report, needed to see an attribute rebound (self.params =
+#                     ...): no host-visible memory holds a Python binding, so a
+#                     forged state can hide a rebinding, and only that.
+#   drawn             the worker's report. The truth is computed from the queue
+#                     the host fixed in advance (Call.samples, never from
+#                     "drawn"), so a forged draw list cannot change what is
+#                     correct; it only decides the extra "does not use the
+#                     negative samples" finding for outputs that already match
+#                     that truth on every instance.
+#
+# What no design of the channel can exclude: code that rewrites the worker so
+# that its function runs differently under grading (hands it private copies of
+# the inputs, say). That changes what the code does, not what the host
+# observes, and it still has to compute the right outputs itself.
+
+def reply(message: dict, expected_id: int, observed: bool = False) -> Reply:
+    """Validate a result frame for call ``expected_id``. ``observed``: the
+    host observes the inputs and base-loss calls itself (the sandbox), so
+    the reply's own "after" and "calls" are ignored, not even decoded."""
     if message.get("type") != "result":
         raise ProtocolError(f"a frame of type {str(message.get('type'))[:40]!r} where a result was expected")
     if message.get("id") != expected_id:
@@ -351,9 +568,9 @@ def reply(message: dict, expected_id: int) -> Reply:
         raise ProtocolError("a result that is neither ok nor failed")
     budget = _Budget()
     value = decode(message.get("value"), budget)
-    after = message.get("after", [])
+    after = [] if observed else message.get("after", [])
     drawn = message.get("drawn", [])
-    calls = message.get("calls", [])
+    calls = [] if observed else message.get("calls", [])
     if not isinstance(after, list) or not isinstance(drawn, list) or not isinstance(calls, list):
         raise ProtocolError("a malformed result")
     after = [decode(a, budget) for a in after]
@@ -364,7 +581,7 @@ def reply(message: dict, expected_id: int) -> Reply:
     if not all(isinstance(i, int) and not isinstance(i, bool) for i in drawn) or len(drawn) > MAX_NODES:
         raise ProtocolError("malformed sample draws")
     checked = []
-    for c in calls[:10_000]:
+    for c in calls[:MAX_BASE_CALLS]:
         if not isinstance(c, dict) or not (c.get("o") is None or isinstance(c.get("o"), int)):
             raise ProtocolError("a malformed record of a base-loss call")
         checked.append({"o": c.get("o"), "center": decode(c.get("center"), budget),

@@ -25,6 +25,14 @@ namespace dies with the check (``--die-with-parent``; stopping kills it),
 taking any ``setsid`` child with it. Wall clock: a deadline per read, an
 import deadline, and one deadline for the whole file.
 
+Evidence: the arrays a call is handed live in a sealed memory file the
+grader created (``protocol.Arena``), read back by the grader after the
+reply; a replayed base loss is answered by the grader call by call
+(``protocol.HostReplay``), which records the calls itself. So what the judge
+trusts about mutation and base-loss calls is observed here, not reported by
+the worker, whose code the submission can rewrite (protocol.py lists every
+field of a reply and why it is safe).
+
 Where bubblewrap cannot create namespaces, :func:`isolation_problem` says
 why and how to enable them; ``isolation=False`` runs the same worker in a
 plain subprocess with the same limits but no namespaces (the report says so).
@@ -50,7 +58,7 @@ from pathlib import Path
 import numpy as np
 
 from gradkey.verify.code import protocol
-from gradkey.verify.code.protocol import Channel, Closed, ProtocolError, Reply, Timeout
+from gradkey.verify.code.protocol import Arena, Channel, Closed, HostReplay, ProtocolError, Reply, Timeout
 
 WORKER = Path(__file__).with_name("worker.py")
 HELPERS = Path(__file__).resolve().parents[2] / "derive" / "problems" / "helpers"
@@ -331,15 +339,17 @@ class Sandbox:
         self.start_seconds: list[float] = []       # sandbox start-up (to the ready frame), for the bench
         self._next_id = 0
         self._pending: list[int] = []       # calls sent whose replies were not read yet
+        self._replays: dict[int, HostReplay] = {}   # a pending call's replay tables, kept here
+        self.arena: Arena | None = None     # the shared input arrays of the running worker
         self.ready = False                  # the launched worker reported its import
 
     # -- process ---------------------------------------------------------------
-    def _argv(self, request_fd: int, reply_fd: int, seccomp_fd: int | None) -> list[str]:
+    def _argv(self, request_fd: int, reply_fd: int, arena_fd: int, seccomp_fd: int | None) -> list[str]:
         name = module_name(self.path)
         if not self.isolation:
             b = str(self.box)
             return [_python(), "-I", "-S", "-B", f"{b}/main.py", f"{b}/sub/{name}.py", str(request_fd),
-                    str(reply_fd), f"{b}/sub", f"{b}/helpers", f"{b}/lib"]
+                    str(reply_fd), str(arena_fd), f"{b}/sub", f"{b}/helpers", f"{b}/lib"]
         env = {"HOME": "/tmp", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1",
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
         setenv = [x for k, v in env.items() for x in ("--setenv", k, v)]
@@ -349,7 +359,7 @@ class Sandbox:
         if seccomp_fd is not None:
             argv += ["--seccomp", str(seccomp_fd)]
         return argv + [_python(), "-I", "-S", "-B", "/box/main.py", f"/box/sub/{name}.py", str(request_fd),
-                       str(reply_fd), "/box/sub", "/box/helpers", "/box/lib"]
+                       str(reply_fd), str(arena_fd), "/box/sub", "/box/helpers", "/box/lib"]
 
     def _limit(self):
         mem = self.limits.memory_mb * 1024 * 1024
@@ -380,7 +390,12 @@ class Sandbox:
         self._started = time.monotonic()
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
-        fds = [req_r, rep_w]
+        if self.arena is not None:
+            self.arena.close()
+        # a fresh arena per worker: nothing a previous (killed) worker left in it carries over
+        self.arena = Arena()
+        arena_fd = os.dup(self.arena.fd)       # inheritable; the grader keeps its own descriptor
+        fds = [req_r, rep_w, arena_fd]
         seccomp_fd = None
         if self.isolation:
             program = seccomp_filter()
@@ -392,7 +407,7 @@ class Sandbox:
         env = {} if self.isolation else {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "HOME": str(self.box),
                                          "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
         try:
-            self.proc = subprocess.Popen(self._argv(req_r, rep_w, seccomp_fd), stdin=subprocess.DEVNULL,
+            self.proc = subprocess.Popen(self._argv(req_r, rep_w, arena_fd, seccomp_fd), stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=fds,
                                          preexec_fn=self._limit, start_new_session=True, env=env,
                                          cwd=str(self.box) if not self.isolation else "/")
@@ -431,6 +446,7 @@ class Sandbox:
 
     def stop(self) -> None:
         self._pending = []
+        self._replays = {}
         self.ready = False
         if self.proc is not None:
             # the worker runs in its own session inside the namespace (--new-session) and dies
@@ -457,6 +473,9 @@ class Sandbox:
 
     def close(self) -> None:
         self.stop()
+        if self.arena is not None:
+            self.arena.close()
+            self.arena = None
         if self.box is not None:
             shutil.rmtree(self.box, ignore_errors=True)
             self.box = None
@@ -472,10 +491,16 @@ class Sandbox:
         return self.deadline - time.monotonic()
 
     def run(self, calls: list[dict]):
-        """Send calls (see protocol.py) in one request and yield a validated
-        :class:`Reply` for each, in order; a hang, a crash or a broken reply
-        yields a :class:`SandboxFailure` for that call and ends the batch
-        (the next ``run`` starts a fresh worker)."""
+        """Send calls (see protocol.py) and yield a validated :class:`Reply`
+        for each, in order; a hang, a crash or a broken reply yields a
+        :class:`SandboxFailure` for that call and ends the batch (the next
+        ``run`` starts a fresh worker). Calls go in as few requests as the
+        arena holds their arrays.
+
+        What the judge trusts of a reply is the host's own observation where
+        it can be: the arguments' arrays as the call left them are read from
+        the arena, the base-loss calls are the host's record of the
+        ``base-call`` frames it answered (protocol.py lists every field)."""
         if self.remaining() <= 0:
             yield SandboxFailure("budget", f"the file's budget of {self.limits.file_seconds:g} s is used up")
             return
@@ -489,24 +514,52 @@ class Sandbox:
         if not self._drain():
             yield SandboxFailure("crashed", "the worker stopped answering earlier calls")
             return
-        ids = []
-        for c in calls:
-            self._next_id += 1
-            ids.append(self._next_id)
-        message = {"calls": [{**c, "id": i} for c, i in zip(calls, ids)]}
-        self._pending = list(ids)
+        todo = list(calls)
+        while todo:
+            self.arena.reset()
+            group = []
+            while todo and (not group or self.arena.fits(todo[0])):
+                group.append(self._prepare(todo.pop(0)))
+            for outcome in self._run_group(group):
+                yield outcome
+                if isinstance(outcome, SandboxFailure):
+                    return
+
+    def _prepare(self, call: dict):
+        """One call for the wire: an id, its arrays in the arena, its replay
+        tables kept here (the worker gets only their names)."""
+        self._next_id += 1
+        i = self._next_id
+        call = dict(call)
+        tables = call.pop("tables", None) or {}
+        base_args = call.pop("base_args", None) or {}
+        request, placed = self.arena.place({**call, "id": i, "tables": {name: "host" for name in tables}})
+        return i, request, placed, HostReplay(tables, base_args)
+
+    def _run_group(self, group):
+        self._pending = [i for i, *_ in group]
+        self._replays = {i: replay for i, _, _, replay in group}
         try:
-            self.channel.send(message, min(self.deadline, time.monotonic() + self.limits.seconds_per_call))
+            self.channel.send({"calls": [request for _, request, _, _ in group]},
+                              min(self.deadline, time.monotonic() + self.limits.seconds_per_call))
         except (Timeout, Closed) as exc:
             self.stop()
             yield SandboxFailure("crashed", f"the worker did not take its request ({exc})")
             return
-        for i in ids:
+        for i, request, placed, replay in group:
             budget_left = self.remaining()
             per_call = time.monotonic() + self.limits.seconds_per_call
             try:
-                frame = self.channel.receive(min(self.deadline, per_call))
-                result = protocol.reply(frame, i)
+                result = self._receive(i, min(self.deadline, per_call))
+                if result.ok:
+                    after, state, changed = protocol.read_back(request, placed, self.arena)
+                    result.after = after
+                    # an attribute set on the object: the arena's arrays when one was changed in
+                    # place; else the worker's report (which alone sees an attribute rebound)
+                    worker_state = result.state or {}
+                    result.state = {name: state[name] if name in changed else worker_state.get(name)
+                                    for name in state}
+                    result.calls = replay.calls
             except Timeout:
                 self.stop()
                 if budget_left < self.limits.seconds_per_call:
@@ -528,16 +581,28 @@ class Sandbox:
                                                  "file descriptors it did not open?")
                 return
             self._pending.remove(i)
+            self._replays.pop(i, None)
             yield result
+
+    def _receive(self, i: int, deadline: float) -> Reply:
+        """Call ``i``'s result frame, answering the base-loss calls it makes
+        on the way (each recorded by its :class:`HostReplay`)."""
+        while True:
+            frame = self.channel.receive(deadline)
+            if frame.get("type") != "base-call":
+                return protocol.reply(frame, i, observed=True)
+            if frame.get("id") != i or i not in self._replays:
+                raise ProtocolError(f"a base-loss call for call {str(frame.get('id'))[:20]} during call {i}")
+            entry = self._replays[i].serve(frame)
+            self.channel.send({"entry": entry}, deadline)
 
     def _drain(self) -> bool:
         """Read the replies of an earlier batch that its reader stopped
         consuming (it had its finding), so the next reply is the next call's."""
         while self._pending:
             try:
-                protocol.reply(self.channel.receive(min(self.deadline, time.monotonic() + self.limits.seconds_per_call)),
-                               self._pending[0])
-                self._pending.pop(0)
+                self._receive(self._pending[0], min(self.deadline, time.monotonic() + self.limits.seconds_per_call))
+                self._replays.pop(self._pending.pop(0), None)
             except (Timeout, Closed, ProtocolError):
                 self.stop()
                 self.start()

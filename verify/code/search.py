@@ -29,7 +29,7 @@ from hypothesis.errors import Flaky, NoSuchExample
 from gradkey.derive import Dims, Instance, gradients
 from gradkey.verify.code import standard
 from gradkey.verify.code.layout import Adapter, default_adapters, default_helpers, module_function
-from gradkey.verify.code.protocol import Handle, Other, Reply
+from gradkey.verify.code.protocol import Handle, Other, Reply, encode
 from gradkey.verify.code.sandbox import Limits, Sandbox, SandboxFailure
 from gradkey.verify.numerics.compare import compare
 from gradkey.verify.numerics.instances import random_instance
@@ -288,12 +288,22 @@ def run_many(runner, adapter: Adapter, insts: list[Instance]):
     calls = [adapter.call(i) for i in insts]
     function = module_function(adapter)
     count = 0
-    for inst, call, reply in zip(insts, calls, runner.run([c.request(function) for c in calls])):
+    for inst, call, reply in zip(insts, calls, runner.run([_request(c, function) for c in calls])):
         count += 1
         finding = judge(adapter, inst, call, reply)
         if finding is not None:
             return inst, finding, count
     return None, None, count
+
+
+def _request(call, function: str) -> dict:
+    """The call's request, with the arguments a replayed base loss must be
+    handed: the sandbox's host answers a base-loss call only for those
+    (protocol.HostReplay), so the answers agree with what it recorded."""
+    request = call.request(function)
+    if call.base_args:
+        request["base_args"] = {k: encode(v) for k, (_, v) in call.base_args.items()}
+    return request
 
 
 def run(runner, adapter: Adapter, inst: Instance) -> Finding | None:

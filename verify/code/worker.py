@@ -10,13 +10,20 @@ may replace any of it. The host therefore never relies on a check made here
 (mutation, sample draws, base-loss calls are all sent back as data and
 judged outside the sandbox). This file must not name the host package.
 
-    python -I -S -B main.py MODULE_PATH REQUEST_FD REPLY_FD [PATH ...]
+    python -I -S -B main.py MODULE_PATH REQUEST_FD REPLY_FD ARENA_FD [PATH ...]
+
+ARENA_FD (-1: none) is a memory file the host created and sealed against
+resizing: the arrays of a request are placed in it by the host and handed to
+the submission as views of this shared mapping, so the host reads back
+itself what a call left in them. A base loss replayed "by the host" asks the
+host for each answer over the channel, and the host records the call.
 """
 import base64
 import importlib
 import importlib.util
 import io
 import json
+import mmap
 import os
 import struct
 import sys
@@ -26,6 +33,10 @@ HEADER = struct.Struct(">I")
 MAX_FRAME = 16 * 1024 * 1024       # bytes of one frame's JSON, both ways
 MAX_DEPTH = 16                     # nesting of lists/tuples/dicts in a value
 PRINT_CAP = 4096                   # characters of the submission's prints kept
+
+# The host's shared arena (an mmap of ARENA_FD) and the channel's fds, set by main().
+_ARENA = None
+_FDS = (None, None)
 
 
 # -- frames ------------------------------------------------------------------------
@@ -116,6 +127,11 @@ def decode(value, handles):
         dtype, shape, data = body
         a = np.frombuffer(base64.b64decode(data), dtype=np.dtype(dtype)).reshape(shape).copy()
         return a if tag == "nd" else a[()]
+    if tag == "shm":
+        # an array the host placed in the shared arena: a writable view of it, so
+        # an in-place change is what the host reads back after the call
+        dtype, shape, offset = body
+        return np.ndarray(tuple(shape), dtype=np.dtype(dtype), buffer=_ARENA, offset=int(offset))
     if tag == "f":
         return float(body)
     if tag == "list":
@@ -177,6 +193,35 @@ def replay(table, calls):
             return 0.0, np.zeros(np.shape(centerWordVec)), np.zeros(np.shape(outsideVectors))
         e = options[n]
         return decode(e["loss"], {}), decode(e["center"], {}), decode(e["outside"], {})
+    return lossAndGradient
+
+
+def remote(name, call_id, calls):
+    """A base loss replayed by the host: each call sends its arguments to the
+    host, which records them (the record the host judges is its own) and
+    answers with the entry of that outside word's n-th occurrence, or None
+    (then zeros). The table itself never enters the sandbox."""
+    np = _np()
+
+    def lossAndGradient(centerWordVec, outsideWordIdx, outsideVectors, dataset=None, K=None):  # noqa: N802,N803
+        record = {"type": "base-call", "id": call_id, "table": name}
+        for key, arg in (("center", centerWordVec), ("outside", outsideVectors)):
+            try:
+                record[key] = encode(np.array(arg, dtype=float))
+            except BaseException as exc:
+                record[key] = {"other": type(exc).__name__}
+        try:
+            record["o"] = int(outsideWordIdx)
+        except (TypeError, ValueError, OverflowError):
+            record["o"] = None
+        calls.append({k: record[k] for k in ("o", "center", "outside")})
+        request_fd, reply_fd = _FDS
+        write_frame(reply_fd, record)
+        answer = read_frame(request_fd)
+        entry = answer.get("entry") if isinstance(answer, dict) else None
+        if entry is None:
+            return 0.0, np.zeros(np.shape(centerWordVec)), np.zeros(np.shape(outsideVectors))
+        return decode(entry["loss"], {}), decode(entry["center"], {}), decode(entry["outside"], {})
     return lossAndGradient
 
 
@@ -252,7 +297,7 @@ def call(module, request):
     calls = []
     handles = {"dataset": dataset}
     for name, table in request.get("tables", {}).items():
-        handles[name] = replay(table, calls)
+        handles[name] = remote(name, request.get("id"), calls) if table == "host" else replay(table, calls)
         own = getattr(module, str(request.get("stands_for", {}).get(name, "")), None)
         if callable(own):
             handles[name] = StandIn(handles[name], own)
@@ -272,7 +317,8 @@ def call(module, request):
                 "error": f"{type(exc).__name__}: {str(exc)[:500]}", "traceback": _tail()}
     try:
         value = encode(result)
-        after = [encode(a) for a in args]      # the arguments as the call left them
+        # the arguments as the call left them; with an arena the host reads them itself
+        after = [encode(a) for a in args] if _ARENA is None else []
         # the attributes the request set (a model's params), as the call left them
         state = {name: encode(getattr(obj, name, None)) for name in request["target"].get("set", {})} if obj is not None else {}
     except BaseException as exc:
@@ -310,8 +356,12 @@ def _compat():
 
 
 def main(argv):
-    path, request_fd, reply_fd = argv[1], int(argv[2]), int(argv[3])
-    sys.path[:0] = argv[4:]
+    global _ARENA, _FDS
+    path, request_fd, reply_fd, arena_fd = argv[1], int(argv[2]), int(argv[3]), int(argv[4])
+    sys.path[:0] = argv[5:]
+    _FDS = (request_fd, reply_fd)
+    if arena_fd >= 0:
+        _ARENA = mmap.mmap(arena_fd, os.fstat(arena_fd).st_size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
     # fds 1 and 2 are /dev/null; Python-level prints go to a capped buffer
     sys.stdout = sys.stderr = CappedText()
     name = os.path.splitext(os.path.basename(path))[0]
