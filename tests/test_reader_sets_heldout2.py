@@ -1,14 +1,15 @@
 """Reader mechanisms the second held-out set corpus (tests/fixtures/corpus_sets_heldout2) found
 missing, each on its own: amsmath's \\intertext between aligned rows, a label subscripted by
 a class (the entry of its one-hot vector), vectors of ones written 𝟏_N or as a matrix of ones,
-NumPy/MATLAB row and column slices, …"""
+NumPy/MATLAB row and column slices, misspelt commands (\\patial, \\lamda), inline answers named like
+code (dW_1, db_2), a comparison in bare square brackets (Iverson's), …"""
 import pytest
 
 from gradkey import derive
 from gradkey.verify.check import sets
 from gradkey.verify.read import extract
 from gradkey.verify.read.latex import parse
-from gradkey.verify.read.normalise import normalise_math
+from gradkey.verify.read.normalise import collect_macros, normalise_math
 from gradkey.verify.read.notation import notation_for
 
 
@@ -35,6 +36,12 @@ def _judge(name: str, qid: str, latex: str) -> str:
     ("linear", "softmax.w_j", r"(P_{i,j} - Y_{i,j})\, X_{i,:}^\top", "correct"),
     ("linear", "softmax.W", r"\frac{1}{N}\sum_{i}X_{i,:}^\top(P_{i,:} - Y_{i,:}) + 2\lambda W", "correct"),
     ("linear", "softmax.W", r"\frac{1}{N}\sum_{i}X_{i,:}(P_{i,:} - Y_{i,:})^\top + 2\lambda W", "incorrect"),
+    # typos a reader reads through
+    ("mlp", "mlp.W2", r"H^\top(P - Y)/N + 2\lamda W_2", "correct"),
+    ("mlp", "mlp.W2", r"H^\top(P - Y)/N + \lamda W_2", "incorrect"),
+    # [Z_1 > 0] without \mathbb{1}: Iverson's bracket
+    ("mlp", "mlp.Z1", r"(\delta_S W_2^\top) \odot [Z_1 > 0]", "correct"),
+    ("mlp", "mlp.Z1", r"(\delta_S W_2^\top) \odot [Z_1 < 0]", "incorrect"),
 ])
 def test_constructs(name, qid, latex, verdict):
     assert _judge(name, qid, latex) == verdict
@@ -70,3 +77,19 @@ def test_an_intertext_after_the_last_row_is_not_part_of_the_answer_and_its_math_
 def test_a_matrix_that_is_not_all_ones_stays_a_matrix():
     assert normalise_math(r"\begin{bmatrix} 1 & 2 \end{bmatrix}").text == r"\begin{bmatrix} 1 & 2 \end{bmatrix}"
     assert normalise_math(r"\textbf{1}_{w_k=w_s}").text.startswith(r"\indicator")    # a condition: an indicator
+
+
+def test_a_misspelt_command_is_read_with_a_note_and_only_when_one_command_is_one_edit_away():
+    n = normalise_math(r"\frac{\partial L}{\patial W_2} = \nabal_x")
+    assert n.text == r"\frac{\partial L}{\partial W_2} = \nabla_x"
+    assert any("\\patial read as \\partial" in note for note in n.notes)
+    # a capital, a font, a short word and the file's own macro are never guessed
+    assert normalise_math(r"\Lambda + \mathsf{x}").text.startswith(r"\Lambda")
+    assert "\\alpa" in normalise_math(r"\alpa").text
+    macros, _ = collect_macros(r"$\newcommand{\lamda}{\mu}$")
+    assert "lambda" not in normalise_math(r"\lamda", macros).text
+
+
+def test_an_inline_code_named_gradient_is_an_answer_and_a_differential_is_not():
+    text = "**Q3** $db_2 = \\sum_i (P-Y)_i / N$ and $df = 2M:dM$\n"
+    assert [c.lhs for c in extract.chains(text)] == ["db_2"]

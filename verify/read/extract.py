@@ -706,7 +706,10 @@ def headings(text: str) -> list[tuple[int, str]]:
 
 LOSS_LHS = re.compile(r"\\partial\s*\{?\s*(?:\\mathcal\s*\{?L\}?|J|L|\\sigma)|\\frac\s*\{d\}\{d[^}]*\}\s*\(?\s*(?:J|\\sigma)|"
                       r"\\nabla|\\sigma\s*'|\\frac\s*\{\s*d\s*\\sigma")
-INLINE_ANSWER = re.compile(r"\\partial|\\part\b|\\frac\s*\{\s*d|\\nabla|'|\\prime|\\sigma\s*\^|[∂∇′]|\\over")
+# a left side that names a derivative; d + a capital or a subscripted letter is the code name of a
+# gradient (dW, dS, dW_1, db_2: CS231n's dW = ∂L/∂W), not a differential (dx, df)
+INLINE_ANSWER = re.compile(r"\\partial|\\part\b|\\frac\s*\{\s*d|\\nabla|'|\\prime|\\sigma\s*\^|[∂∇′]|\\over"
+                           r"|^\s*d(?:[A-Z]|[a-z]_)")
 
 
 def chains(text: str, vocabulary=None) -> list[Chain]:

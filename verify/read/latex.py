@@ -370,8 +370,9 @@ class Parser:
             call = self._braced_loss_call()
             if call is not None:
                 return call
-        if t.kind == "open" and t.value == "(" and self.notation is not None and self._relation_inside(self.i):
-            return self._compare_bracket(t)   # (Z1 > 0): a comparison in brackets is its truth value (NumPy's mask)
+        if t.kind == "open" and t.value in ("(", "[") and self.notation is not None and self._relation_inside(self.i):
+            # (Z1 > 0): a comparison in brackets is its truth value (NumPy's mask); [Z_1 > 0]: Iverson's bracket
+            return self._compare_bracket(t)
         if t.kind == "open":
             return self._bracketed()
         if t.kind == "letter":

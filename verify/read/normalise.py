@@ -241,6 +241,44 @@ def _ones_matrix(m) -> str:
     return m.group()
 
 
+# Commands a hurried typist misspells (\patial, \lamda, \nabal): a lower-case control word of five
+# letters or more that is one edit (a letter dropped, added, changed or two swapped) away from
+# exactly one of these, and is neither one of them nor a command the reader knows nor the file's
+# own macro, is read as that command, with a note. Shorter words are never guessed.
+TYPO_TARGETS = ("partial", "lambda", "nabla", "theta", "sigma", "alpha", "delta", "gamma", "omega", "epsilon",
+                "varepsilon", "mathbf", "mathbb", "mathrm", "boldsymbol", "operatorname", "dfrac", "otimes",
+                "intercal", "times", "infty", "right", "begin", "tilde", "mathcal", "sqrt", "frac", "cdot", "odot",
+                "left", "text", "top", "sum", "hat")
+NOT_TYPOS = {"mathsf", "mathit", "mathtt", "mathscr", "mathfrak", "mathds", "mathbbm", "textbf", "textit", "textrm",
+             "textsf", "texttt", "mathop", "mathord", "varsigma", "vartheta", "varpi", "varrho", "varphi", "oslash",
+             "oplus", "ominus", "odots", "cdots", "ldots", "vdots", "ddots", "iint", "lambdabar", "righteq", "betas"}
+
+
+def _one_edit(a: str, b: str) -> bool:
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [k for k in range(len(a)) if a[k] != b[k]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:k] + long_[k + 1:] == short for k in range(len(long_)))
+
+
+def _typos(toks, macros: Macros, notes: list) -> list:
+    out = []
+    for t, at in toks:
+        word = t[1:]
+        if (t.startswith("\\") and len(word) >= 5 and word.isalpha() and word.islower() and word not in TYPO_TARGETS
+                and word not in NOT_TYPOS and word not in FONTS | DROP | TEXT | DROP_WITH_ARG and word not in macros.defs):
+            near = [c for c in TYPO_TARGETS if _one_edit(word, c)]
+            if len(near) == 1:
+                notes.append(f"\\{word} read as \\{near[0]} (a typo)")
+                t = "\\" + near[0]
+        out.append((t, at))
+    return out
+
+
 def normalise_math(body: str, macros: Macros | None = None) -> Normalised:
     """Rewrite one math block. Raises ReadError when macro expansion runs away."""
     macros = macros or Macros()
@@ -249,6 +287,7 @@ def normalise_math(body: str, macros: Macros | None = None) -> Normalised:
     notes: list[str] = []
     budget = [MAX_EXPANSIONS]
     toks = tokens(body)
+    toks = _typos(toks, macros, notes) if re.search(r"\\[a-z]{5}", body) else toks
     _refuse_deep_groups(toks, body)
     _rewrite(_delta_as_partial(toks), out, macros, budget, notes, body)
     text = out.text()
