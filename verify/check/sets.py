@@ -1493,7 +1493,8 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
             found.append(_context(chain, "one case of a statement continued in prose ('= 1 if z > 0, …')"))
             continue
         placed = _placeholder_table(chain, lhs, labelled, ctx, policy, families) if (
-            not targets and isinstance(lhs, ast.Derivative) and any(s.branches for s in chain.steps)) else []
+            isinstance(lhs, ast.Derivative) and any(s.branches for s in chain.steps) and (
+                not targets or _placeholder_subscript(lhs, problem))) else []
         if placed:
             found.extend(placed)
         elif targets and (plain or any(s.branches for s in chain.steps)):
@@ -1525,10 +1526,24 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
         for a in found:
             if a.status == "judged":
                 a.note = "; ".join(filter(None, [a.note, *layout_notes]))
+    foreign = vocabulary_for(problem).foreign_layouts(text, nt.examples_dim is not None)
+    for a in found if foreign else ():
+        if a.status == "judged" and a.verdict == "incorrect":
+            # wrong in the problem's layout, perhaps right in the one the file declares (Q^{-1} for
+            # ∂ log det Q/∂Q in numerator layout): a grader decides; right as written stays right
+            a.verdict, a.code, a.feedback = "review", None, None
+            a.note = "; ".join(filter(None, [a.note, *foreign, "not right in the problem's layout: a grader decides"]))
     return _resolve_by_value(found, problem)
 
 
 CIRCLED = re.compile(r"^\s*\\textcircled\s*\{(\w)\}\s*$")
+
+
+def _placeholder_subscript(lhs, problem) -> bool:
+    """∂J/∂v_i with i a letter of the student's (the table's conditions say what it is)."""
+    w = lhs.wrt
+    return isinstance(w, ast.Name) and not w.base.startswith("@") and w.sub is not None and \
+        _students_letter(w.sub.text, notation_for(problem))
 
 
 def _labels_only(step, labelled: dict) -> bool:
@@ -1541,6 +1556,12 @@ def _labels_only(step, labelled: dict) -> bool:
 PLACEHOLDER_COND = re.compile(r"^\s*(\\[A-Za-z]+|[A-Za-z])\s*(?:=|\\in(?![A-Za-z])|∈)\s*([^=,]+?)\s*(?:=\s*[\[(].*)?$")
 
 
+def _students_letter(text: str, nt) -> bool:
+    """A single index letter the file declares neither as an index nor as a label (i in v_i)."""
+    return bool(re.fullmatch(r"[a-z]", text)) and text not in nt.index_names and \
+        ar._label_named(nt, text) is None
+
+
 def _placeholder_table(chain, lhs, labelled: dict, ctx: Context, policy: Policy, families) -> list[Answer]:
     """∂J/∂ξ = {ⓐ if ξ ∈ U; ⓑ if ξ = v_c; 0 otherwise}: a derivative with respect to a
     placeholder the file does not declare, whose branches say what it stands for. Each
@@ -1551,24 +1572,31 @@ def _placeholder_table(chain, lhs, labelled: dict, ctx: Context, policy: Policy,
     name nothing."""
     problem, nt = ctx.problem, notation_for(ctx.problem)
     m = re.search(r"\\partial\s*(\\[A-Za-z]+|[A-Za-z])\s*\}?\s*$", chain.lhs.strip())
-    if m is None:
+    w = lhs.wrt
+    # ∂J/∂v_i = {… if i = c; 0 if i = others}: the subscript is the placeholder, v_c what i = c names
+    sub_var = w.sub.text if (isinstance(w, ast.Name) and not w.base.startswith("@") and w.sub is not None
+                             and _students_letter(w.sub.text, nt)) else None
+    if m is None and sub_var is None:
         return []
-    var = m.group(1)
+    var = m.group(1) if m is not None else None
     vocab = vocabulary_for(problem)
     out, others, asked = [], [], set()
     for step in chain.steps:
         for expr, cond in step.branches:
             cond = cond.replace("$", "").strip()
-            if OTHERWISE.match(cond):
+            if OTHERWISE.match(cond) or (sub_var and re.match(rf"^\s*{sub_var}\s*=\s*(?:\\text\s*\{{\s*)?"
+                                                               r"(?:others?|else|otherwise)\b", cond)):
                 others.append((step.line, expr, cond))
                 continue
             c = PLACEHOLDER_COND.match(extract.strip_text_commands(cond) if "\\text" in cond else cond)
-            if c is None or c.group(1) != var:
+            if c is None or c.group(1) not in (var, sub_var):
                 continue
             try:
-                wrt, _ = parse(c.group(2), nt)
+                wrt, _ = parse(c.group(2) if c.group(1) == var else f"{w.base}_{{{c.group(2)}}}", nt)
             except ReadError:
                 continue
+            if c.group(1) == sub_var and not (isinstance(wrt, ast.Name) and wrt.base.startswith("@")):
+                continue        # i = c must name a declared variable (v_c), not another free column
             label = CIRCLED.match(expr)
             source = labelled.get(label.group(1)) if label else None
             steps = [(s.line, s.text) for s in source.steps if not s.branches] if source is not None else []
@@ -1586,7 +1614,7 @@ def _placeholder_table(chain, lhs, labelled: dict, ctx: Context, policy: Policy,
                 ctx.line = step.line
                 a = judge_steps(steps, t, ctx, policy, chain.noisy, cond)
                 a.how = (t.how + "; " if t.how and t.how != "by value" else "") + \
-                    f"a table over the placeholder {var}, whose branch names the variable" if t.how != "by value" \
+                    f"a table over the placeholder {var or w.sub.text}, whose branch names the variable" if t.how != "by value" \
                     else "by value"
                 out.append(a)
                 asked.add(t.qid)
@@ -1910,6 +1938,30 @@ def _table_loss(targets, ctx: Context, lhs, step) -> list[SetTarget]:
     return out or targets
 
 
+# "w ∈ [1, K]", "w \in \{1, \dots, K\}", "w ∈ [K]": an index in the range of an axis
+RANGE_COND = re.compile(r"^\s*([A-Za-z])\s*(?:\\in|∈)\s*(?:\\\{|\[|\{)\s*(?:1\s*,\s*(?:\\[lc]?dots\s*,?\s*|\.\.\.\s*,?\s*)?"
+                        r"|1\s*\.\.\s*)?([A-Za-z])\s*(?:\\\}|\]|\})\s*$")
+
+
+def _range_as_label(cond: str, problem) -> str:
+    """A branch condition putting a word index in the range of a label vector's axis (w ∈ [1, K]
+    for K samples w_1 … w_K: w is one of the samples) written as the file spells that: w = w_k.
+    Unchanged unless the axis is a label vector's and the letter indexes what the labels do."""
+    m = RANGE_COND.match(cond.replace("$", ""))
+    if not m:
+        return cond
+    letter, dim = m.group(1), m.group(2)
+    nt = notation_for(problem)
+    dim = nt.dim_names.get(dim, dim)
+    index = next((v for v in problem.indices if letter in (v.latex or (v.name,)) or v.name == letter), None)
+    for sym in problem.symbols:
+        if sym.role == "label" and list(sym.shape) == [dim] and index is not None and index.dim == sym.range_:
+            entry = next((sp for sp in sym.latex if re.fullmatch(r"[A-Za-z]_\{?[a-z]\}?", sp)), None)
+            if entry:
+                return f"{letter} = {entry}"
+    return cond
+
+
 def _cases(step, targets, ctx, policy, chain, lhs=None) -> list[Answer]:
     """A cases table (d/dz max(0, z) = 1 for z > 0, 0 for z < 0) is one answer:
     Σ_k value_k · 𝟙[condition_k] ("otherwise": 1 − the others), judged like any
@@ -1917,6 +1969,7 @@ def _cases(step, targets, ctx, policy, chain, lhs=None) -> list[Answer]:
     table covers. A table whose conditions are not comparisons is listed for review."""
     parts, others = [], []
     conds = []
+    step = replace(step, branches=[(e, _range_as_label(c, ctx.problem)) for e, c in step.branches])
     for expr, cond in step.branches:
         c = respell_text(re.sub(r"\\text\s*\{\s*(?:if|for|when)?\s*\}|\b(?:if|for|when)\b|,", " ", cond).strip(),
                          ctx.problem)

@@ -180,6 +180,21 @@ def _simplify(tokens: list) -> list:
     out, i = [], 0
     while i < len(tokens):
         t = tokens[i]
+        # \hat{y_w}, \hat{y_{w}}: the accent over a subscripted letter is the accented letter
+        # subscripted (ŷ_w), as students mean it
+        if t.kind == "cmd" and t.value in ACCENTS and i + 5 < len(tokens) and tokens[i + 1].kind == "open" \
+                and tokens[i + 1].value == "{" and tokens[i + 2].kind == "letter" \
+                and tokens[i + 3].kind == "op" and tokens[i + 3].value == "_":
+            if tokens[i + 4].kind in ("letter", "num") and tokens[i + 5].kind == "close" and tokens[i + 5].value == "}":
+                out.extend([t, tokens[i + 2], tokens[i + 3], tokens[i + 4]])
+                i += 6
+                continue
+            if (i + 7 < len(tokens) and tokens[i + 4].kind == "open" and tokens[i + 4].value == "{"
+                    and tokens[i + 5].kind in ("letter", "num") and tokens[i + 6].kind == "close"
+                    and tokens[i + 7].kind == "close" and tokens[i + 7].value == "}"):
+                out.extend([t, tokens[i + 2], tokens[i + 3], tokens[i + 5]])
+                i += 8
+                continue
         if (((t.kind == "op" and t.value in "_^") or (t.kind == "cmd" and t.value in ACCENTS))
                 and i + 3 < len(tokens) and tokens[i + 1].kind == "open"
                 and tokens[i + 1].value == "{" and tokens[i + 3].kind == "close"
