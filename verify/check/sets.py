@@ -1201,16 +1201,25 @@ def _named(text: str, nt, problem) -> dict:
             base = _definable(lhs, nt, problem) if lhs else None
             if base is None:
                 continue
-            rhs = parts[k + 1]
+            members = []
             for nxt in parts[k + 1:]:
-                rhs = DEF_SEPARATOR.split(nxt)[0]
-                if rhs != nxt:
+                members.append(DEF_SEPARATOR.split(nxt)[0])
+                if members[-1] != nxt:
                     break
-            rhs, _ = extract.clean_step(extract.plain_calls(rhs))
-            try:
-                node, _ = parse(rhs, nt) if rhs.strip() else (None, None)
-            except (ReadError, RecursionError):
-                node = None
+            # the last member that reads: every member equals the definition (θ = [u_1ᵀv_c; …] =
+            # Uᵀv_c ∈ ℝ^W: the matrix with "…" does not read, Uᵀv_c does once "∈ W" is cut)
+            node = None
+            for member in reversed(members):
+                rhs, _ = extract.clean_step(extract.plain_calls(member))
+                for candidate in dict.fromkeys((rhs, re.sub(r"\s*(?:\\in|∈)(?![A-Za-z])[^=]*$", "", rhs))):
+                    try:
+                        node, _ = parse(candidate, nt) if candidate.strip() else (None, None)
+                    except (ReadError, RecursionError):
+                        node = None
+                    if node is not None:
+                        break
+                if node is not None:
+                    break
             if node is not None and _spelled_out_word(node):
                 node = None       # CE(y, ŷ): an unknown word read letter by letter is not read
             out.setdefault(base, []).append((line, node))
@@ -1492,9 +1501,10 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
         elif targets and not chain.display and _conditional(lines, chain):
             found.append(_context(chain, "one case of a statement continued in prose ('= 1 if z > 0, …')"))
             continue
-        placed = _placeholder_table(chain, lhs, labelled, ctx, policy, families) if (
-            isinstance(lhs, ast.Derivative) and any(s.branches for s in chain.steps) and (
-                not targets or _placeholder_subscript(lhs, problem))) else []
+        tabled = isinstance(lhs, ast.Derivative) and any(s.branches for s in chain.steps)
+        index = _index_placeholder(chain, targets, problem) if tabled and targets else None
+        placed = _placeholder_table(chain, lhs, labelled, ctx, policy, families, index, targets) if tabled and (
+            not targets or index is not None or _placeholder_subscript(lhs, problem)) else []
         if placed:
             found.extend(placed)
         elif targets and (plain or any(s.branches for s in chain.steps)):
@@ -1562,7 +1572,35 @@ def _students_letter(text: str, nt) -> bool:
         ar._label_named(nt, text) is None
 
 
-def _placeholder_table(chain, lhs, labelled: dict, ctx: Context, policy: Policy, families) -> list[Answer]:
+INDEX_WRT = re.compile(r"\\partial\s*\{?\s*(?:\\(?:boldsymbol|mathbf|bm|vec)\s*\{?\s*)?([A-Za-z])_\{?\s*([a-z])\s*\}?\s*\}*\s*$")
+
+
+def _index_placeholder(chain, targets, problem) -> tuple | None:
+    """∂J/∂u_k = {… if k = o; … if k ≠ o}: an index letter of the file used for every word —
+    (base, letter) when the questions the left-hand side names declare no branch of their own
+    and a branch equates the letter with a label naming another declared variable (u_o)."""
+    m = INDEX_WRT.search(chain.lhs.strip())
+    nt = notation_for(problem)
+    if m is None or m.group(2) not in nt.index_names or not targets or \
+            any(problem.question(t.qid).condition for t in targets):
+        return None
+    base, letter = m.group(1), m.group(2)
+    for step in chain.steps:
+        for _, cond in step.branches:
+            c = PLACEHOLDER_COND.match(cond.replace("$", "").strip())
+            if c and c.group(1) == letter and ar._label_named(nt, c.group(2).strip()) is not None:
+                try:
+                    named, _ = parse(f"{base}_{{{c.group(2).strip()}}}", nt)
+                except ReadError:
+                    continue
+                if isinstance(named, ast.Name) and named.base.startswith("@") and \
+                        identify(ast.Derivative(None, named), problem, set()):
+                    return base, letter
+    return None
+
+
+def _placeholder_table(chain, lhs, labelled: dict, ctx: Context, policy: Policy, families,
+                       index: tuple | None = None, lhs_targets=()) -> list[Answer]:
     """∂J/∂ξ = {ⓐ if ξ ∈ U; ⓑ if ξ = v_c; 0 otherwise}: a derivative with respect to a
     placeholder the file does not declare, whose branches say what it stands for. Each
     branch is ∂J/∂(what it names), its value the branch (or the chain its label names);
@@ -1576,6 +1614,8 @@ def _placeholder_table(chain, lhs, labelled: dict, ctx: Context, policy: Policy,
     # ∂J/∂v_i = {… if i = c; 0 if i = others}: the subscript is the placeholder, v_c what i = c names
     sub_var = w.sub.text if (isinstance(w, ast.Name) and not w.base.startswith("@") and w.sub is not None
                              and _students_letter(w.sub.text, nt)) else None
+    if index is not None:       # ∂J/∂u_k over k = o, k ≠ o (the file's letter k, as the student uses it)
+        w, sub_var, m = ast.Name(index[0], ast.Index(index[1])), index[1], None
     if m is None and sub_var is None:
         return []
     var = m.group(1) if m is not None else None
@@ -1589,6 +1629,15 @@ def _placeholder_table(chain, lhs, labelled: dict, ctx: Context, policy: Policy,
                 others.append((step.line, expr, cond))
                 continue
             c = PLACEHOLDER_COND.match(extract.strip_text_commands(cond) if "\\text" in cond else cond)
+            if c is None and index is not None and re.match(rf"^\s*{sub_var}\s*(?:\\neq?(?![A-Za-z])|≠|!=)", cond):
+                # k ≠ o: the questions the left-hand side names (the samples' u_k)
+                for t in lhs_targets:
+                    ctx.line = step.line
+                    a = judge_steps([(step.line, expr)], t, ctx, policy, chain.noisy, cond)
+                    a.how = "by value" if t.how == "by value" else t.how + "; the branch of the table for its condition"
+                    out.append(a)
+                    asked.add(t.qid)
+                continue
             if c is None or c.group(1) not in (var, sub_var):
                 continue
             try:
