@@ -2,7 +2,9 @@
 missing, each on its own: amsmath's \\intertext between aligned rows, a label subscripted by
 a class (the entry of its one-hot vector), vectors of ones written 𝟏_N or as a matrix of ones,
 NumPy/MATLAB row and column slices, misspelt commands (\\patial, \\lamda), inline answers named like
-code (dW_1, db_2), a comparison in bare square brackets (Iverson's), …"""
+code (dW_1, db_2, dw), a comparison in bare square brackets (Iverson's), deeplearning.ai's layer
+superscripts W^{[2]}, and layouts a file declares that the problem does not use (numerator layout,
+examples as columns): what is wrong in the problem's layout is review there, not incorrect."""
 import pytest
 
 from gradkey import derive
@@ -90,6 +92,51 @@ def test_a_misspelt_command_is_read_with_a_note_and_only_when_one_command_is_one
     assert "lambda" not in normalise_math(r"\lamda", macros).text
 
 
-def test_an_inline_code_named_gradient_is_an_answer_and_a_differential_is_not():
-    text = "**Q3** $db_2 = \\sum_i (P-Y)_i / N$ and $df = 2M:dM$\n"
-    assert [c.lhs for c in extract.chains(text)] == ["db_2"]
+def test_an_inline_code_named_gradient_is_an_answer_and_a_differential_only_context():
+    text = "**Q3** $db_2 = \\sum_i (P-Y)_i / N$ and $dx = 0$, so $f = 1$\n"
+    assert [c.lhs for c in extract.chains(text)] == ["db_2", "dx"]
+    from gradkey.verify.check.sets import answers_in
+    (a,) = [a for a in answers_in("Then $df = 2(BX - C) : B\\,dX$ follows.\n", derive.problem_set("matcalc"))]
+    assert a.status == "context" and a.question is None
+
+
+def _check(problem: str, text: str) -> dict:
+    from gradkey.verify.check.sets import answers_in
+    return {(a.line, a.latex): a for a in answers_in(text, derive.problem_set(problem)) if a.status == "judged"}
+
+
+NUMERATOR = ("In these notes we use the *numerator layout*: $\\frac{\\partial f}{\\partial X}$ is $p \\times n$.\n\n"
+             "$$\\frac{\\partial \\log\\det Q}{\\partial Q} = Q^{-1}$$\n\n"
+             "$$\\frac{\\partial\\, \\mathrm{tr}(AX)}{\\partial X} = A, \\qquad \\nabla_X \\mathrm{tr}(AX) = A^\\top$$\n\n"
+             "$$\\nabla_X \\mathrm{tr}(X^\\top A X) = (A + A^\\top)X$$\n")
+
+
+def test_a_declared_numerator_layout_makes_what_is_wrong_in_the_problems_layout_review():
+    got = {a.latex: a for a in _check("matcalc", NUMERATOR).values()}
+    assert got["Q^{-1}"].verdict == "review" and "numerator layout" in got["Q^{-1}"].note
+    assert got["A"].verdict == "review"                        # ∂tr(AX)/∂X = A in the declared layout
+    assert got["A^{\\top}"].verdict == "correct"                # right as written stays right
+    assert got["(A + A^{\\top})X"].verdict == "correct"
+
+
+def test_without_the_declaration_the_same_answers_are_incorrect():
+    text = NUMERATOR.replace("we use the *numerator layout*", "in numerator layout one would write")
+    got = {a.latex: a.verdict for a in _check("matcalc", text).values()}
+    assert got["Q^{-1}"] == "incorrect" and got["A"] == "incorrect"
+
+
+def test_examples_declared_as_columns_make_wrong_answers_review_in_a_problem_whose_rows_are_examples():
+    body = "$$\\frac{\\partial L}{\\partial W_2} = (P - Y)^\\top H + 2\\lambda W_2$$\n"
+    assert [a.verdict for a in _check("mlp", body).values()] == ["incorrect"]
+    declared = "The $m$ training examples are the **columns** of $X$.\n\n" + body
+    assert [a.verdict for a in _check("mlp", declared).values()] == ["review"]
+    # one example written as a column vector is not a layout of the data matrix
+    vector = "I write every example as a column vector.\n\n" + body
+    assert [a.verdict for a in _check("mlp", vector).values()] == ["incorrect"]
+
+
+def test_deeplearning_ai_layer_superscripts_and_code_names():
+    got = _check("mlp", "$$dW^{[2]} = A^{[1]\\top} \\frac{1}{N}(A^{[2]} - Y) + 2\\lambda W^{[2]}$$\n")
+    assert [(a.question, a.verdict) for a in got.values()] == [("mlp.W2", "correct")]
+    got = _check("logreg", "- $dw = \\frac{1}{m} X^T(\\sigma(X w) - y)$\n")
+    assert [(a.question, a.verdict) for a in got.values()] == [("logreg.theta", "correct")]

@@ -706,10 +706,11 @@ def headings(text: str) -> list[tuple[int, str]]:
 
 LOSS_LHS = re.compile(r"\\partial\s*\{?\s*(?:\\mathcal\s*\{?L\}?|J|L|\\sigma)|\\frac\s*\{d\}\{d[^}]*\}\s*\(?\s*(?:J|\\sigma)|"
                       r"\\nabla|\\sigma\s*'|\\frac\s*\{\s*d\s*\\sigma")
-# a left side that names a derivative; d + a capital or a subscripted letter is the code name of a
-# gradient (dW, dS, dW_1, db_2: CS231n's dW = ∂L/∂W), not a differential (dx, df)
+# a left side that names a derivative; d + a capital, a subscripted letter or a letter alone is
+# the code name of a gradient (dW, dS, dW_1, db_2, dw: CS231n's dW = ∂L/∂W); a differential
+# (df = 2M:dM) read this way is only context: its left side names no question
 INLINE_ANSWER = re.compile(r"\\partial|\\part\b|\\frac\s*\{\s*d|\\nabla|'|\\prime|\\sigma\s*\^|[∂∇′]|\\over"
-                           r"|^\s*d(?:[A-Z]|[a-z]_)")
+                           r"|^\s*d(?:[A-Z]|[a-z]_|[a-z]\s*$)")
 
 
 def chains(text: str, vocabulary=None) -> list[Chain]:

@@ -21,11 +21,12 @@ import re
 from dataclasses import dataclass, field
 
 # spellings that are names (a letter or command, letters with digits, a word), with an
-# optional subscript or parenthesised superscript; an accented letter (\hat{y}, \bar x) and a
+# optional subscript or a layer superscript in parentheses or brackets (W^{(1)}, deeplearning.ai's
+# W^{[1]}); an accented letter (\hat{y}, \bar x) and a
 # subscript that is itself subscripted (u_{w_k}) are names too; definitions' LaTeX such as
 # "\sigma(X\theta)" or "s_j - s_{y_i} + 1" are formulas, not names, and are not substituted
 NAME_LIKE = re.compile(r"^(?:\\[A-Za-z]+|[A-Za-z]|[A-Za-z]+\d+|[A-Za-z]{3,}|\\(?:hat|widehat|bar|overline|tilde|widetilde|check|vec)\s*(?:\{[A-Za-z]\}|[A-Za-z]))"
-                       r"(?:_(?:\{[A-Za-z0-9]+(?:_[A-Za-z0-9])?\}|[A-Za-z0-9])|\^\{\(\d\)\})?$")
+                       r"(?:_(?:\{[A-Za-z0-9]+(?:_[A-Za-z0-9])?\}|[A-Za-z0-9])|\^\{(?:\(\d\)|\[\d\])\})?$")
 
 # function words students write as \operatorname{…}, \text{…}, \mathrm{…} or bare
 FUNCTION_WORDS = {"softmax": "softmax", "relu": "relu", "ReLU": "relu", "Relu": "relu", "diag": "diag",

@@ -59,6 +59,12 @@ class Vocabulary:
     times_after: str = r"\s*(?:times\b|次)"
     # capitals the problem's formulas use (never read as a student's count)
     problem_capitals: frozenset = frozenset("UVWKJLNTDIO")
+    # sentences declaring a layout gradkey's problems never use (generic language): the numerator
+    # layout (∂f/∂X is the transpose of the gradient), and a data matrix whose columns are the
+    # examples where the problem's rows are ("the m examples are the columns of X")
+    numerator_words: str = (r"\b(?:use[sd]?|using|adopts?|adopting|follows?|following|work(?:ing)? in|written in)"
+                            r"\s+(?:the\s+)?[*_]*numerator[- ]layout")
+    columns_words: str = r"\bexamples?\W+(?:are|as)\W+(?:the\W+)?columns\b"
     # words declaring a symbol as the sigmoid ("$\delta(\cdot)$ denotes the sigmoid function")
     sigmoid_declared: str = r"(?:denotes?|is|stands? for|as|为|表示)\s*(?:the\s+)?(?:logistic\s+)?(?:sigmoid|logistic function)"
 
@@ -100,6 +106,18 @@ class Vocabulary:
                                  f"answers are judged in that layout")
                     break
         return Convention(notes=tuple(notes), **switches)
+
+    def foreign_layouts(self, document: str, examples_as_rows: bool) -> tuple[str, ...]:
+        """Notes for the layouts this document declares that the problem does not use and
+        cannot express (its answers are judged in the problem's own layout)."""
+        found = []
+        for pattern, what in ((self.numerator_words, "the numerator layout (∂f/∂X is the transpose of the gradient)"),
+                              (self.columns_words if examples_as_rows else NEVER, "the examples as the columns of the data")):
+            m = re.search(pattern, document, re.IGNORECASE)
+            if m:
+                found.append(f"line {document.count(chr(10), 0, m.start()) + 1} declares {what}, a layout the "
+                             "problem does not use")
+        return tuple(found)
 
     def aliases(self, document: str) -> list[tuple[str, str, str]]:
         """(regex, replacement, note) for the aliases this document declares."""
