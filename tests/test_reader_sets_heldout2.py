@@ -140,3 +140,13 @@ def test_deeplearning_ai_layer_superscripts_and_code_names():
     assert [(a.question, a.verdict) for a in got.values()] == [("mlp.W2", "correct")]
     got = _check("logreg", "- $dw = \\frac{1}{m} X^T(\\sigma(X w) - y)$\n")
     assert [(a.question, a.verdict) for a in got.values()] == [("logreg.theta", "correct")]
+
+
+def test_a_question_line_ending_in_a_derivative_and_the_answer_alone_on_the_next_line():
+    text = ("> [!question] Ridge: $\\nabla_x f$\n"
+            "> $2(B^\\top B + \\lambda I)x - 2B^\\top b$\n\n"
+            "Take $\\nabla_x f$\n"
+            "and then $a + b$ later\n")          # not alone on its line: no equation
+    found = extract.chains(text)
+    assert [(c.lhs, [s.text for s in c.steps]) for c in found] == [
+        ("\\nabla_x f", ["2(B^{\\top} B + \\lambda I)x - 2B^{\\top} b"])]

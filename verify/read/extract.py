@@ -720,7 +720,7 @@ def chains(text: str, vocabulary=None) -> list[Chain]:
     for s, e in spans:   # definitions are read, then blanked (offsets kept)
         text = text[:s] + re.sub(r"[^\n]", " ", text[s:e]) + text[e:]
     aliases = vocabulary.aliases(text) if vocabulary is not None else []
-    segs = segments(text, layout=True)
+    segs = _question_then_answer(text, segments(text, layout=True))
     masked = _masked(text, segs)
     starts = _line_starts(text)
     heads = headings(text)
@@ -787,6 +787,28 @@ def chains(text: str, vocabulary=None) -> list[Chain]:
         for c in found[first:]:
             c.notes.extend(alias_notes)
     return found
+
+
+def _question_then_answer(text: str, segs: list[Segment]) -> list[Segment]:
+    """A derivative alone at the end of a line (a flashcard's or a callout's question:
+    "> [!question] Ridge: $\\nabla_x f$") and, on the next line and alone on it, a formula
+    with no '=' (the answer, "> $2(B^\\top B + \\lambda I)x - 2B^\\top b$"): one equation,
+    the derivative its left side."""
+    out, k = [], 0
+    while k < len(segs):
+        seg = segs[k]
+        nxt = segs[k + 1] if k + 1 < len(segs) else None
+        if (nxt is not None and nxt.line == seg.line + 1 and "=" not in seg.body and "=" not in nxt.body
+                and DERIVATIVE_START.match(seg.body.strip()) and not text[seg.end:nxt.start].strip()
+                and not text[text.rfind("\n", 0, nxt.start) + 1:nxt.start].strip(" \t-*+")
+                and not text[nxt.end:text.find("\n", nxt.end) % (len(text) + 1)].strip(" \t.,;")):
+            body = seg.body.strip() + " = " + nxt.body.strip()
+            out.append(Segment(body, seg.line, seg.start, nxt.end, display=True, plain=seg.plain))
+            k += 2
+            continue
+        out.append(seg)
+        k += 1
+    return out
 
 
 HYPOTHETICAL = re.compile(r"(?:\b(?:if|iff|when|whenever|unless|until|suppose)|如果|当|若|si|wenn|falls)\s*\**\s*$",
