@@ -275,12 +275,58 @@ def _renamed_letter(node, letter: str, other: str, nt):
     return node
 
 
+def _indexed_definitions(problem_key) -> dict:
+    """Definitions spelled with a letter and one index of the file (n_k): letter -> spelling."""
+    problem = _PROBLEMS[problem_key]
+    nt = notation_for(problem)
+    found: dict = {}
+    for d in problem.definitions:
+        for sp in d.latex:
+            m = re.fullmatch(r"([A-Za-z])_\{?([a-z])\}?", sp.strip())
+            if m and m.group(2) in nt.index_names:
+                found.setdefault(m.group(1), set()).add(sp.strip())
+    return {k: next(iter(v)) for k, v in found.items() if len(v) == 1}
+
+
+def _at_the_questions_index(node, problem):
+    """n_{*} (a count a sentence declared for the question's own sample) and n_s (s a letter of
+    the student's, not an index or label of the file) read as the file's one definition spelled
+    with that letter and an index (n_k)."""
+    key = (problem.source, problem.digest)
+    _PROBLEMS[key] = problem
+    table = _INDEXED.get(key)
+    if table is None:
+        table = _INDEXED[key] = _indexed_definitions(key)
+    if not table:
+        return node
+    nt = notation_for(problem)
+
+    def walk(n):
+        if isinstance(n, ast.Name):
+            if n.base in table and n.sub is not None and (n.sub.text == "*" or _students_letter(n.sub.text, nt)):
+                try:
+                    again, _ = parse(table[n.base], nt)
+                except ReadError:
+                    return n
+                return again
+            return n
+        if isinstance(n, tuple):
+            return tuple(walk(x) for x in n)
+        if isinstance(n, ast.Node) and hasattr(n, "__dataclass_fields__"):
+            return replace(n, **{f: walk(getattr(n, f)) for f in n.__dataclass_fields__})
+        return n
+    return walk(node)
+
+
+_INDEXED: dict = {}
+
+
 def _judge_written(node, target: SetTarget, ctx: Context, policy: Policy = Policy()) -> Outcome:
     """The verdict of one reading per shared spelling; a question asked of several base
     losses (skip-gram over naive softmax or negative sampling) is correct when the
     answer is right for one of them at every instance."""
     problem = ctx.problem
-    node = respell(node, problem)
+    node = _at_the_questions_index(respell(node, problem), problem)
     if ctx.transposed:
         # a name the student defines (ŷ = softmax((U v_c)ᵀ)) is already in the student's layout
         node = _as_declared(node, ctx.transposed - {b.lstrip("@") for b in (ctx.named or {})})

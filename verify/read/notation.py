@@ -205,6 +205,23 @@ def _simplify(tokens: list) -> list:
             continue
         out.append(t)
         i += 1
+    return _subscript_first(out)
+
+
+def _subscript_first(toks: list) -> list:
+    """``u^T_k`` → ``u_k^T`` (TeX sets both alike): the subscript stays with its letter, so the
+    spelling u_k is found."""
+    out, i = [], 0
+    while i < len(toks):
+        t = toks[i]
+        if (t.kind == "letter" and i + 4 < len(toks) and toks[i + 1].kind == "op" and toks[i + 1].value == "^"
+                and (toks[i + 2].kind, toks[i + 2].value) in (("letter", "T"), ("cmd", "top"), ("cmd", "intercal"))
+                and toks[i + 3].kind == "op" and toks[i + 3].value == "_" and toks[i + 4].kind in ("letter", "num")):
+            out.extend([t, toks[i + 3], toks[i + 4], toks[i + 1], toks[i + 2]])
+            i += 5
+            continue
+        out.append(t)
+        i += 1
     return out
 
 
