@@ -150,3 +150,37 @@ def test_a_question_line_ending_in_a_derivative_and_the_answer_alone_on_the_next
     found = extract.chains(text)
     assert [(c.lhs, [s.text for s in c.steps]) for c in found] == [
         ("\\nabla_x f", ["2(B^{\\top} B + \\lambda I)x - 2B^{\\top} b"])]
+
+
+EINSTEIN = "Summation over repeated indices is implied (Einstein).\n\n"
+
+
+@pytest.mark.parametrize("problem,body,want", [
+    ("linear", r"\frac{\partial L}{\partial W_{dc}} = \frac{1}{N}X_{nd}(P_{nc} - Y_{nc}) + 2\lambda W_{dc}",
+     ("softmax.W", "correct")),
+    ("linear", r"\frac{\partial L}{\partial W_{dc}} = X_{nd}(P_{nc} - Y_{nc}) + 2\lambda W_{dc}", ("softmax.W", "incorrect")),
+    ("matcalc", r"\frac{\partial (x_i A_{ij} x_j)}{\partial x_k} = A_{kj}x_j + x_i A_{ik}", ("matcalc.quadratic", "correct")),
+    ("matcalc", r"\frac{\partial\, \mathrm{tr}(AX)}{\partial X_{kl}} = A_{lk}", ("matcalc.trace", "correct")),
+    ("matcalc", r"\frac{\partial\, \mathrm{tr}(X^\top A X)}{\partial X_{ab}} = 2A_{ak}X_{kb}", ("matcalc.trace_quad", "incorrect")),
+    ("matcalc", r"\frac{\partial \log\det Q}{\partial Q_{ij}} = (Q^{-1})_{ji}", ("matcalc.logdet", "correct")),
+    ("matcalc", r"\frac{\partial \log\det Q}{\partial Q_{ij}} = (Q^{-1})_{ij}", ("matcalc.logdet", "incorrect")),
+])
+def test_entrywise_answers_under_a_declared_summation_convention(problem, body, want):
+    got = [(a.question, a.verdict) for a in _check(problem, EINSTEIN + "$$" + body + "$$\n").values()]
+    assert got == [want]
+
+
+def test_without_the_declaration_a_repeated_index_is_not_summed():
+    body = r"$$\frac{\partial L}{\partial W_{dc}} = \frac{1}{N}X_{nd}(P_{nc} - Y_{nc}) + 2\lambda W_{dc}$$" + "\n"
+    assert [a.verdict for a in _check("linear", body).values()] != ["correct"]
+    explicit = r"$$\frac{\partial L}{\partial W_{dc}} = \frac{1}{N}\sum_n X_{nd}(P_{nc} - Y_{nc}) + 2\lambda W_{dc}$$" + "\n"
+    assert [a.verdict for a in _check("linear", explicit).values()] == ["correct"]
+
+
+def test_an_entrywise_step_before_the_matrix_answer_is_part_of_the_derivation():
+    text = ("$\\frac{\\partial}{\\partial X_{kl}}\\sum_{i,j} A_{ij}X_{ji} = A_{lk}$, so\n"
+            "$$\\nabla_X \\operatorname{tr}(AX) = A$$\n")
+    from gradkey.verify.check.sets import answers_in
+    found = answers_in(text, derive.problem_set("matcalc"))
+    assert [(a.status, a.verdict) for a in found if a.question == "matcalc.trace"] == [
+        ("context", "correct"), ("judged", "incorrect")]

@@ -541,6 +541,9 @@ def _eval(node, scope: Scope):
         if (isinstance(v, np.ndarray) and len(items) == 1 and items[0].dim == ex and ex is not None
                 and v.shape[0] == scope.inst.dims[ex]):
             return v[items[0].value].reshape(-1, 1)
+        if (isinstance(v, np.ndarray) and len(items) == 2 and None not in (items[0].dim, items[1].dim)
+                and v.shape == (scope.inst.dims[items[0].dim], scope.inst.dims[items[1].dim])):
+            return scalar(v[items[0].value, items[1].value])      # (Q^{-1})_{ij}: an entry of a matrix
         raise Unreadable(f"(…)_{node.sub.text}")
     if isinstance(node, ast.Derivative):
         if scope.refs is None:

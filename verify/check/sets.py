@@ -74,6 +74,7 @@ class Context:
     bound: tuple = ()               # (letter, Idx): a variable fixed for one evaluation (a window position)
     transposed: frozenset = frozenset()     # names the submission declares it writes transposed (U: rows u_wᵀ)
     same_as: tuple = ()             # (letter, index): the student's letter for the question's index (w_s for w_k)
+    einstein: bool = False          # the file declares the summation convention (repeated indices summed)
 
 
 # -- instances and truth ------------------------------------------------------------------
@@ -190,8 +191,22 @@ def _evaluate(node, target: SetTarget, ctx: Context, q, inst, reading):
             decl = ctx.problem.symbol(label)
             value = np.ravel(inst.values[label])[0]
         scope = scope.bind(letter, ar.Idx(int(value), decl.range_))
+    if ctx.einstein:        # X_{nd}(P_{nc} − Y_{nc}) with repeated n summed, as the file declares
+        node = ast.summed_repeated(node, frozenset(v for v, _ in scope.bindings) | frozenset(target.entry or ""))
     if target.entry is None:
         return ar.evaluate(node, scope)
+    if len(target.entry) == 2 and len(q.shape) == 2:
+        # ∂L/∂W_{dc} = …: one entry per (d, c), in the question's matrix
+        rows, cols = (q.concrete_shape(inst.dims))
+        out = np.empty((rows, cols))
+        for a in range(rows):
+            for b in range(cols):
+                v = ar.evaluate(node, scope.bind(target.entry[0], ar.Idx(a, q.shape[0]))
+                                .bind(target.entry[1], ar.Idx(b, q.shape[1])))
+                if v.shape != (1, 1):
+                    raise ShapeError(f"an entry ∂/∂{target.entry} that is a {ar.describe_shape(v.shape)}")
+                out[a, b] = v[0, 0]
+        return out
     # ∂L_i/∂s_k = p_k − 𝟙(k = y_i): one entry per k, stacked like the question's vector
     size = int(np.prod(q.concrete_shape(inst.dims))) if q.shape else 1
     dim = q.shape[-1] if q.shape else None
@@ -987,6 +1002,12 @@ def identify(node, problem, families: set, text: str = "") -> list[SetTarget]:
             bare = node.wrt.base
             cands = [qid for qid, w, _, o, _ in table if w == bare and o == order]
             entry = letter if cands else None
+    if not cands and isinstance(node.wrt, ast.Name) and node.wrt.sub is not None and \
+            re.fullmatch(r"[a-z]{2}", node.wrt.sub.text) and not set(node.wrt.sub.text) & nt_index_names(problem):
+        # ∂L/∂W_{dc}, ∂f/∂X_{kl}: entry (d, c) of ∂L/∂W, for every d and c
+        cands = [qid for qid, w, _, o, _ in table if w == node.wrt.base and o == order
+                 and len(problem.question(qid).shape) == 2]
+        entry = node.wrt.sub.text if cands else None
         if not cands and letter not in nt.index_names and letter not in nt.label_names:
             # ∂J/∂v_j (j ≠ c) for the file's ∂J/∂v_w: a column at the student's own index letter
             spelled = {sp for v in problem.indices for sp in (v.latex or (v.name,)) if len(sp) == 1}
@@ -997,6 +1018,10 @@ def identify(node, problem, families: set, text: str = "") -> list[SetTarget]:
         return _identify_reread(node, problem, families)
     how = f"left-hand side ∂{show(node.of) if node.of is not None else ''}/∂{show(node.wrt)}"
     return _narrow(cands, node, problem, families, how, entry)
+
+
+def nt_index_names(problem) -> frozenset:
+    return frozenset(notation_for(problem).index_names)
 
 
 def _identify_reread(node, problem, families) -> list[SetTarget]:
@@ -1508,6 +1533,7 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
     text = ocr.repair_lines(text)
     ctx = Context(problem, half=bool(HALF.search(text)) and "half" in (problem.conventions or {}), answered={})
     ctx.transposed, layout_notes = declared_transposed(text, problem)
+    ctx.einstein = vocabulary_for(problem).einstein(text)
     _definitions(text, nt, ctx)
     sections = _sections(extract.prepare(text), nt)
     found: list[Answer] = []
@@ -1516,6 +1542,7 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
     chains = extract.chains(text, vocabulary_for(problem))
     # ⓐ = …, ⓐ ∂L/∂u_0 = …: a chain a label names, used as a branch of a table elsewhere
     labelled = {c.label: c for c in chains if c.label}
+    entrywise: set = set()          # ids of the answers an entrywise left side (∂f/∂X_{kl}) gave
     for chain in chains:
         ctx.line = chain.line
         families = sections[chain.line - 1] if 0 < chain.line <= len(sections) else set()
@@ -1575,6 +1602,13 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
         for a in found[first:]:
             a.note = "; ".join(filter(None, [a.note, *chain.notes]))
             a.column = a.column or chain.column
+        if any(t.entry and len(t.entry) == 2 for t in targets):
+            entrywise.update(map(id, found[first:]))
+    for a in found:
+        later = [b.line for b in found if b.question == a.question and b.status == "judged" and b.line > a.line
+                 and id(b) not in entrywise] if id(a) in entrywise and a.status == "judged" else []
+        if later:   # ∂f/∂X_{kl} = A_{lk}, "so" ∇_X f = …: a step of the derivation; the matrix form is the answer
+            a.status, a.reason = "context", f"the entrywise form; the matrix answer on line {later[0]} is the final one"
     found.extend(_text_lines(text, problem, sections, ctx, policy))
     found.extend(_labelled_numbers(text, problem, sections, ctx, policy))
     found.extend(_ocr_remarked(text, problem, ctx, policy))
@@ -1582,6 +1616,9 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
         for a in found:
             if a.status == "judged":
                 a.note = "; ".join(filter(None, [a.note, *layout_notes]))
+    for a in found if ctx.einstein else ():
+        if a.status == "judged":
+            a.note = "; ".join(filter(None, [a.note, "repeated indices summed (the file declares Einstein's convention)"]))
     foreign = vocabulary_for(problem).foreign_layouts(text, nt.examples_dim is not None)
     for a in found if foreign else ():
         if a.status == "judged" and a.verdict == "incorrect":

@@ -148,3 +148,52 @@ def mentions(node, target: Node) -> bool:
     if isinstance(node, Node):
         return any(mentions(getattr(node, f), target) for f in getattr(node, "__dataclass_fields__", ()))
     return False
+
+
+def index_letters(sub: Index | None) -> frozenset:
+    """The index letters of a subscript (ij → i, j; jy_i → j, i: y there names a label, the
+    letter before a nested subscript, not an index)."""
+    if sub is None:
+        return frozenset()
+    clean = sub.text.replace("{", "").replace("}", "").replace(",", "").replace(" ", "")
+    return frozenset(c for k, c in enumerate(clean)
+                     if "a" <= c <= "z" and clean[k + 1:k + 2] != "_" and clean[k - 1:k] != "\\")
+
+
+def _subscript_letters(node) -> frozenset:
+    if isinstance(node, (Name, Part)):
+        own = index_letters(node.sub)
+        return own | (_subscript_letters(node.arg) if isinstance(node, Part) else frozenset())
+    if isinstance(node, Sum):
+        return _subscript_letters(node.body) - {node.var}
+    if isinstance(node, tuple):
+        return frozenset().union(*(_subscript_letters(x) for x in node)) if node else frozenset()
+    if isinstance(node, Node):
+        return frozenset().union(*(_subscript_letters(getattr(node, f)) for f in node.__dataclass_fields__
+                                   if f not in ("sub",))) if node.__dataclass_fields__ else frozenset()
+    return frozenset()
+
+
+def summed_repeated(node, keep: frozenset = frozenset()):
+    """Einstein's convention made explicit: in every product, an index letter that two of its
+    factors carry and that nothing binds (``keep``: the question's indices, the entry asked
+    for, an enclosing Σ) is summed over: X_{nd}(P_{nc} − Y_{nc}) → Σ_n X_{nd}(P_{nc} − Y_{nc}),
+    A_{kj}x_j → Σ_j A_{kj}x_j. The range is the dimension the subscripts give it."""
+    if isinstance(node, tuple):
+        return tuple(summed_repeated(x, keep) for x in node)
+    if not isinstance(node, Node) or isinstance(node, (Name, Num, Index)):
+        return node
+    if isinstance(node, Sum):
+        return Sum(node.var, node.lower, node.upper, node.conditions,
+                   summed_repeated(node.body, keep | {node.var}))
+    fields = {f: summed_repeated(getattr(node, f), keep) for f in node.__dataclass_fields__
+              if f not in ("sub", "wrt", "of", "op")}
+    out = type(node)(**{f: fields.get(f, getattr(node, f)) for f in node.__dataclass_fields__})
+    if isinstance(out, Mul):
+        counts: dict = {}
+        for factor in out.factors:
+            for letter in _subscript_letters(factor) - keep:
+                counts[letter] = counts.get(letter, 0) + 1
+        for letter in sorted((k for k, n in counts.items() if n >= 2), reverse=True):
+            out = Sum(letter, None, None, (), out)
+    return out

@@ -65,6 +65,9 @@ class Vocabulary:
     numerator_words: str = (r"\b(?:use[sd]?|using|adopts?|adopting|follows?|following|work(?:ing)? in|written in)"
                             r"\s+(?:the\s+)?[*_]*numerator[- ]layout")
     columns_words: str = r"\bexamples?\W+(?:are|as)\W+(?:the\W+)?columns\b"
+    # a sentence declaring Einstein's summation convention (repeated indices are summed)
+    einstein_words: str = (r"\beinstein\b|summation (?:over|on) repeated ind|repeated ind(?:ex|ices) (?:are|is) summed"
+                           r"|summed over repeated ind|\bimplied summation\b|summation (?:is )?implied")
     # words declaring a symbol as the sigmoid ("$\delta(\cdot)$ denotes the sigmoid function")
     sigmoid_declared: str = r"(?:denotes?|is|stands? for|as|为|表示)\s*(?:the\s+)?(?:logistic\s+)?(?:sigmoid|logistic function)"
 
@@ -106,6 +109,10 @@ class Vocabulary:
                                  f"answers are judged in that layout")
                     break
         return Convention(notes=tuple(notes), **switches)
+
+    def einstein(self, document: str) -> bool:
+        """Whether the document declares the summation convention for repeated indices."""
+        return bool(re.search(self.einstein_words, document, re.IGNORECASE))
 
     def foreign_layouts(self, document: str, examples_as_rows: bool) -> tuple[str, ...]:
         """Notes for the layouts this document declares that the problem does not use and
