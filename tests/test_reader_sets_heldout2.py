@@ -164,6 +164,11 @@ EINSTEIN = "Summation over repeated indices is implied (Einstein).\n\n"
     ("matcalc", r"\frac{\partial\, \mathrm{tr}(X^\top A X)}{\partial X_{ab}} = 2A_{ak}X_{kb}", ("matcalc.trace_quad", "incorrect")),
     ("matcalc", r"\frac{\partial \log\det Q}{\partial Q_{ij}} = (Q^{-1})_{ji}", ("matcalc.logdet", "correct")),
     ("matcalc", r"\frac{\partial \log\det Q}{\partial Q_{ij}} = (Q^{-1})_{ij}", ("matcalc.logdet", "incorrect")),
+    # an entry of the example's row (s) and of a column (w_j): the file's index and a letter of the student's
+    ("linear", r"\frac{\partial L_i}{\partial S_{ic}} = P_{ic} - Y_{ic}", ("softmax.s", "correct")),
+    ("linear", r"\frac{\partial L_i}{\partial S_{ic}} = Y_{ic} - P_{ic}", ("softmax.s", "incorrect")),
+    ("linear", r"\frac{\partial L_i}{\partial W_{dj}} = (P_{ij} - \delta_{j y_i})\, X_{id}", ("softmax.w_j", "correct")),
+    ("linear", r"\frac{\partial L_i}{\partial W_{dj}} = P_{ij} X_{id}", ("softmax.w_j", "incorrect")),
 ])
 def test_entrywise_answers_under_a_declared_summation_convention(problem, body, want):
     got = [(a.question, a.verdict) for a in _check(problem, EINSTEIN + "$$" + body + "$$\n").values()]

@@ -34,8 +34,7 @@ from gradkey.derive.draw import InstanceError, seeded
 from gradkey.verify.check import arrays as ar, constants
 from gradkey.verify.check.evaluate import ShapeError, Unreadable
 from gradkey.verify.check.judge import Outcome, Policy
-from gradkey.verify.check.submissions import (DETERMINATE, Answer, StepResult, _context, _plain_as_math,
-                                              _unmatched_text)
+from gradkey.verify.check.submissions import DETERMINATE, Answer, StepResult, _context, _unmatched_text
 from gradkey.verify.numerics.compare import compare
 from gradkey.verify.read import ast, extract, ocr
 from gradkey.verify.read.errors import ReadError
@@ -1003,17 +1002,20 @@ def identify(node, problem, families: set, text: str = "") -> list[SetTarget]:
             bare = node.wrt.base
             cands = [qid for qid, w, _, o, _ in table if w == bare and o == order]
             entry = letter if cands else None
+        if not cands and letter not in nt.index_names and letter not in nt.label_names:
+            # ∂J/∂v_j (j ≠ c) for the file's ∂J/∂v_w: a column at the student's own index letter
+            spelled = {sp for v in problem.indices for sp in (v.latex or (v.name,)) if len(sp) == 1}
+            cands = [qid for qid, w, _, o, _ in table
+                     if o == order and w in {f"{node.wrt.base}_{sp}" for sp in spelled}]
     if not cands and isinstance(node.wrt, ast.Name) and node.wrt.sub is not None and \
             re.fullmatch(r"[a-z]{2}", node.wrt.sub.text) and not set(node.wrt.sub.text) & nt_index_names(problem):
         # ∂L/∂W_{dc}, ∂f/∂X_{kl}: entry (d, c) of ∂L/∂W, for every d and c
         cands = [qid for qid, w, _, o, _ in table if w == node.wrt.base and o == order
                  and len(problem.question(qid).shape) == 2]
         entry = node.wrt.sub.text if cands else None
-        if not cands and letter not in nt.index_names and letter not in nt.label_names:
-            # ∂J/∂v_j (j ≠ c) for the file's ∂J/∂v_w: a column at the student's own index letter
-            spelled = {sp for v in problem.indices for sp in (v.latex or (v.name,)) if len(sp) == 1}
-            cands = [qid for qid, w, _, o, _ in table
-                     if o == order and w in {f"{node.wrt.base}_{sp}" for sp in spelled}]
+    if not cands and isinstance(node.wrt, ast.Name) and node.wrt.sub is not None:
+        # ∂L_i/∂S_{ic}, ∂L_i/∂W_{dj}: entry c of the example's row s, entry d of the column w_j
+        cands, entry = _entry_of_a_row_or_column(node.wrt, problem, table, order)
     cands = list(dict.fromkeys(cands))
     if not cands:
         return _identify_reread(node, problem, families)
@@ -1023,6 +1025,26 @@ def identify(node, problem, families: set, text: str = "") -> list[SetTarget]:
 
 def nt_index_names(problem) -> frozenset:
     return frozenset(notation_for(problem).index_names)
+
+
+def _entry_of_a_row_or_column(wrt, problem, table, order) -> tuple[list, str | None]:
+    """M_{ab} with one of a, b the file's index (i over examples, j over classes) and the other a
+    letter of the student's: entry b of row a (the lower-case vector m the file asks for per
+    example) or entry a of column b (m_b), when a question asks for that vector."""
+    sub = wrt.sub.text
+    idx = [k for k, c in enumerate(sub) if c in notation_for(problem).index_names]
+    if not (re.fullmatch(r"[a-z]{2}", sub) and len(idx) == 1 and wrt.base.startswith("@")):
+        return [], None
+    name = wrt.base[1:].split("|")[0]
+    dims, decl = ar._declared(problem, name)
+    spelled = next((sp for sp in (getattr(decl, "latex", ()) or ()) if re.fullmatch(r"[A-Z]", sp)), None)
+    at, letter = idx[0], sub[idx[0]]
+    dim = next((v.dim for v in problem.indices if v.name == letter), None)
+    if spelled is None or len(dims) != 2 or dims[at] != dim:
+        return [], None
+    key = spelled.lower() if at == 0 else f"{spelled.lower()}_{letter}"
+    cands = [qid for qid, w, _, o, _ in table if w == key and o == order]
+    return cands, (sub[1 - at] if cands else None)
 
 
 def _identify_reread(node, problem, families) -> list[SetTarget]:
@@ -1532,9 +1554,6 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
     # phone-OCR lines (Unicode subscripts, subscripts glued on: uₒ, uoTvc, ŷw) repaired as for
     # every reader of submissions (read/ocr.py)
     text = ocr.repair_lines(text)
-    # formulas typed without delimiters ("dJ/dv_c = U (yhat - y)") as display math, as word2vec's
-    # own reader does (one implementation: it moves with Answer when that checker is deleted)
-    text = _plain_as_math_where_unread(text, notation_for(problem))
     ctx = Context(problem, half=bool(HALF.search(text)) and "half" in (problem.conventions or {}), answered={})
     ctx.transposed, layout_notes = declared_transposed(text, problem)
     ctx.einstein = vocabulary_for(problem).einstein(text)
@@ -1766,34 +1785,6 @@ def _placeholder_table(chain, lhs, labelled: dict, ctx: Context, policy: Policy,
             a.how = "by value"
             out.append(a)
     return out
-
-
-def _plain_as_math_where_unread(text: str, nt) -> str:
-    """The shared ASCII front end (``_plain_as_math``: "dJ/dv_c = U^T (yhat - y)", "yhat_w * v_c
-    when w != o" as display math). When it leaves a line the file's notation reads as typed
-    (its grammar is word2vec's), the lines it reads stay as typed too, for ``_text_lines``,
-    which judges them in line with their neighbours (X' dL/dZ1 after dL/dZ1 = … on an
-    earlier plain line): one route for all of a file's plain lines."""
-    converted = _plain_as_math(text)
-    if converted == text:
-        return text
-    readable = set()
-    for n, left, rights, _ in extract.plain_equations(text):
-        try:
-            parse(left, nt)
-            parse(rights[-1], nt)
-        except (ReadError, RecursionError):
-            continue
-        readable.add(n)
-    old, new = text.split("\n"), converted.split("\n")
-    if len(old) != len(new) or all(old[n - 1] != new[n - 1] for n in readable):
-        return converted        # every line the notation reads was converted too: one route for all
-    out, keep = [], False
-    for n, (o, c) in enumerate(zip(old, new), 1):
-        if o != c and c.strip():
-            keep = n in readable            # a converted line: kept as typed when it reads
-        out.append(o if (o != c and keep) else c)
-    return "\n".join(out)
 
 
 def _general_formula(plain, targets, ctx: Context, policy: Policy, chain, lhs) -> list[Answer]:
@@ -2413,13 +2404,6 @@ def _resolve_by_value(found: list[Answer], problem=None) -> list[Answer]:
             continue
         chosen, why = None, ""
         known = [a for a in cands if a.verdict == "incorrect" and a.code]
-        premise_only = problem is not None and len(cands) > 1 and len(
-            {(problem.question(a.question).loss, problem.question(a.question).part_text) for a in cands}) == 1
-        if premise_only and (placed := _by_words(cands, problem)) is not None:
-            # neg.u_k or neg.u_k_repeated: the answer's words (n_s, 𝟙[w_i = w_k]) say which premise,
-            # before a mistake of the other question that it equals where the premises meet (n_k = 1)
-            out.append(placed)
-            continue
         if len({a.question for a in known}) == 1:
             chosen, why = known[0], f"nothing named the question: it is the file's mistake {known[0].code}"
         elif problem is not None:
