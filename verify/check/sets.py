@@ -34,7 +34,8 @@ from gradkey.derive.draw import InstanceError, seeded
 from gradkey.verify.check import arrays as ar, constants
 from gradkey.verify.check.evaluate import ShapeError, Unreadable
 from gradkey.verify.check.judge import Outcome, Policy
-from gradkey.verify.check.submissions import DETERMINATE, Answer, StepResult, _context, _unmatched_text
+from gradkey.verify.check.submissions import (DETERMINATE, Answer, StepResult, _context, _plain_as_math,
+                                              _unmatched_text)
 from gradkey.verify.numerics.compare import compare
 from gradkey.verify.read import ast, extract, ocr
 from gradkey.verify.read.errors import ReadError
@@ -1554,6 +1555,9 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
     # phone-OCR lines (Unicode subscripts, subscripts glued on: uₒ, uoTvc, ŷw) repaired as for
     # every reader of submissions (read/ocr.py)
     text = ocr.repair_lines(text)
+    # formulas typed without delimiters ("dJ/dv_c = U (yhat - y)") as display math, as word2vec's
+    # own reader does (one implementation: it moves with Answer when that checker is deleted)
+    text = _plain_as_math_where_unread(text, notation_for(problem))
     ctx = Context(problem, half=bool(HALF.search(text)) and "half" in (problem.conventions or {}), answered={})
     ctx.transposed, layout_notes = declared_transposed(text, problem)
     ctx.einstein = vocabulary_for(problem).einstein(text)
@@ -1785,6 +1789,34 @@ def _placeholder_table(chain, lhs, labelled: dict, ctx: Context, policy: Policy,
             a.how = "by value"
             out.append(a)
     return out
+
+
+def _plain_as_math_where_unread(text: str, nt) -> str:
+    """The shared ASCII front end (``_plain_as_math``: "dJ/dv_c = U^T (yhat - y)", "yhat_w * v_c
+    when w != o" as display math). When it leaves a line the file's notation reads as typed
+    (its grammar is word2vec's), the lines it reads stay as typed too, for ``_text_lines``,
+    which judges them in line with their neighbours (X' dL/dZ1 after dL/dZ1 = … on an
+    earlier plain line): one route for all of a file's plain lines."""
+    converted = _plain_as_math(text)
+    if converted == text:
+        return text
+    readable = set()
+    for n, left, rights, _ in extract.plain_equations(text):
+        try:
+            parse(left, nt)
+            parse(rights[-1], nt)
+        except (ReadError, RecursionError):
+            continue
+        readable.add(n)
+    old, new = text.split("\n"), converted.split("\n")
+    if len(old) != len(new) or all(old[n - 1] != new[n - 1] for n in readable):
+        return converted        # every line the notation reads was converted too: one route for all
+    out, keep = [], False
+    for n, (o, c) in enumerate(zip(old, new), 1):
+        if o != c and c.strip():
+            keep = n in readable            # a converted line: kept as typed when it reads
+        out.append(o if (o != c and keep) else c)
+    return "\n".join(out)
 
 
 def _general_formula(plain, targets, ctx: Context, policy: Policy, chain, lhs) -> list[Answer]:
@@ -2404,6 +2436,13 @@ def _resolve_by_value(found: list[Answer], problem=None) -> list[Answer]:
             continue
         chosen, why = None, ""
         known = [a for a in cands if a.verdict == "incorrect" and a.code]
+        premise_only = problem is not None and len(cands) > 1 and len(
+            {(problem.question(a.question).loss, problem.question(a.question).part_text) for a in cands}) == 1
+        if premise_only and (placed := _by_words(cands, problem)) is not None:
+            # neg.u_k or neg.u_k_repeated: the answer's words (n_s, 𝟙[w_i = w_k]) say which premise,
+            # before a mistake of the other question that it equals where the premises meet (n_k = 1)
+            out.append(placed)
+            continue
         if len({a.question for a in known}) == 1:
             chosen, why = known[0], f"nothing named the question: it is the file's mistake {known[0].code}"
         elif problem is not None:
