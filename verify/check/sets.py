@@ -1476,10 +1476,16 @@ def _entry_definition(base: str, rules, nt):
     return value
 
 
+SPACED_CONDITION = re.compile(r"(?:\\[;:,>]|\\q?quad|\s{2,})\s*(?:\\[;:,>]\s*|\\q?quad\s*)*"
+                              r"\(\s*([A-Za-z]\s*(?:\\neq?(?![A-Za-z])|≠|=)\s*[A-Za-z0-9])\s*\)\s*[.,]?\s*$")
+
+
 def judge_steps(steps, target: SetTarget, ctx: Context, policy: Policy, noisy: bool, cond: str = "") -> Answer:
     nt = notation_for(ctx.problem)
     rows = []
     for line, latex in steps:
+        # "0 \;\; (w \neq c)": a condition set apart after the value is a remark, not a factor
+        latex = SPACED_CONDITION.sub("", latex)
         try:
             node, repairs = parse(latex, nt)
         except ReadError as exc:
@@ -2156,7 +2162,9 @@ def _cases(step, targets, ctx, policy, chain, lhs=None) -> list[Answer]:
     table covers. A table whose conditions are not comparisons is listed for review."""
     parts, others = [], []
     conds = []
-    step = replace(step, branches=[(e, _range_as_label(c, ctx.problem)) for e, c in step.branches])
+    # "\text{if } w \neq o." closing the table's sentence: the period is not part of the condition
+    step = replace(step, branches=[(e, _range_as_label(re.sub(r"[.;]\s*$", "", c.strip()), ctx.problem))
+                                   for e, c in step.branches])
     for expr, cond in step.branches:
         c = respell_text(re.sub(r"\\text\s*\{\s*(?:if|for|when)?\s*\}|\b(?:if|for|when)\b|,", " ", cond).strip(),
                          ctx.problem)
