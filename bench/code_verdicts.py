@@ -15,8 +15,9 @@ The corpora: tests/fixtures/code_heldout and code_heldout2 (their manifests'
 files), tests/fixtures/code (the top-level files, w2v_2017/, cs231n/) and
 tests/fixtures/redteam/code (its files and flat_class/alice.py).
 
-``--diff`` prints every entry whose verdict differs (first) and whose note
-differs, and exits 1 when a verdict differs. Notes that state a time (a budget
+``--diff`` prints every entry whose verdict differs (first), whose note
+differs, and those in one dump only (a file added to a corpus), and exits 1
+when a verdict differs. Notes that state a time (a budget
 or a timeout) may differ between runs on a loaded machine: they are listed
 apart. ``--seconds`` in a dump records each file's wall time.
 """
@@ -94,20 +95,23 @@ def dump(out: Path, jobs: int, only: str | None) -> None:
 def diff(a: Path, b: Path) -> int:
     va = json.loads(a.read_text(encoding="utf-8"))["verdicts"]
     vb = json.loads(b.read_text(encoding="utf-8"))["verdicts"]
-    verdicts, notes, timing = [], [], []
+    verdicts, notes, timing, one = [], [], [], []
     for key in sorted(set(va) | set(vb)):
         x, y = va.get(key), vb.get(key)
-        if x is None or y is None or x["verdict"] != y["verdict"]:
+        if x is None or y is None:          # a file added to (or gone from) a corpus between the dumps
+            one.append((key, x, y))
+        elif x["verdict"] != y["verdict"]:
             verdicts.append((key, x, y))
         elif x["note"] != y["note"] or x.get("output") != y.get("output"):
             (timing if TIMING.search(x["note"]) or TIMING.search(y["note"]) else notes).append((key, x, y))
-    for title, rows in (("VERDICT", verdicts), ("note", notes), ("note stating a time", timing)):
+    for title, rows in (("VERDICT", verdicts), ("note", notes), ("note stating a time", timing),
+                        ("in one dump only", one)):
         for key, x, y in rows:
             print(f"[{title}] {key}")
             print(f"    before: {x['verdict'] + ': ' + x['note'] if x else '(absent)'}")
             print(f"    after:  {y['verdict'] + ': ' + y['note'] if y else '(absent)'}")
     print(f"{len(va)} / {len(vb)} entries; verdicts differ: {len(verdicts)}; notes differ: {len(notes)} "
-          f"(+{len(timing)} stating a time)")
+          f"(+{len(timing)} stating a time); in one dump only: {len(one)}")
     return 1 if verdicts else 0
 
 

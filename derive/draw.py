@@ -46,6 +46,11 @@ class GenericInstance:
     def __repr__(self) -> str:
         return f"GenericInstance({self.problem.name}, {self.describe()})"
 
+    def _repr_pretty_(self, p, cycle) -> None:
+        # Hypothesis pretty-prints a dataclass field by field (the whole problem
+        # file, ~100 kB for word2vec) unless it is given this
+        p.text(repr(self))
+
     # -- evaluation --
     def evaluate(self, expr: Expr | str, symbolic: bool = False, backend=None):
         node = (self.problem.parse(expr) if isinstance(expr, str) else expr).node
@@ -109,6 +114,8 @@ class GenericInstance:
 
     def value(self, name: str):
         """A symbol's, index's or definition's value at this instance."""
+        if name in self.values and name not in self.overrides:      # a symbol or index: no evaluation
+            return self.values[name]
         return _Scope(self.problem, self.dims, self.values, self.overrides, al.Numeric())(al.Name(0, name))
 
     def kink_margin(self, loss: str) -> float:
@@ -306,10 +313,37 @@ def draw(problem: GenericProblem, rng: np.random.Generator, dims: dict | None = 
                 continue
         if question is not None and not satisfies(question, inst):
             continue
-        if all(inst.kink_margin(l) >= KINK_MARGIN for l in losses):
+        if all(not may_kink(problem, l) or inst.kink_margin(l) >= KINK_MARGIN for l in losses):
             return inst
     what = f" for {question.id}" if question is not None else ""
     raise InstanceError(f"no instance{what} at {dims} met the premises away from kinks in {tries} draws")
+
+
+_MAY_KINK: dict = {}     # (id(problem), loss) -> (problem, answer)
+
+
+def may_kink(problem: GenericProblem, loss: str) -> bool:
+    """Whether the loss may evaluate a kinked function (relu, abs, maximum,
+    minimum, a comparison), through the definitions it reads. Conservative (any
+    comparison counts, index comparisons included), so that a loss without one
+    (word2vec's: softmax, σ, log) needs no evaluation to know it is away from
+    kinks: ``kink_margin`` is inf there, always."""
+    hit = _MAY_KINK.get((id(problem), loss))
+    if hit is not None and hit[0] is problem:
+        return hit[1]
+    seen, todo, kinked = set(), [problem.loss(loss).expr.node], False
+    while todo and not kinked:
+        for node in al.walk(todo.pop()):
+            if isinstance(node, al.Compare) or (isinstance(node, al.Call) and node.func in al.KINKED):
+                kinked = True
+                break
+            if isinstance(node, al.Name) and node.id not in seen:
+                seen.add(node.id)
+                d = problem.definition(node.id)
+                if d is not None:
+                    todo.append(d.expr.node)
+    _MAY_KINK[(id(problem), loss)] = (problem, kinked)
+    return kinked
 
 
 def _meet_where(rng, q: GenericQuestion, inst: GenericInstance) -> GenericInstance | None:

@@ -218,7 +218,7 @@ ARG_KINDS = {
 }
 _ARG_KEYS = {"array": {"value"}, "rows": {"value"}, "float": {"value"}, "int": {"value"}, "labels": {"value"},
              "token": {"value"}, "token_index": {"over"}, "points": {"value", "from", "scale"},
-             "dataset": {"draws", "rejects"}, "function": {"replays", "over", "label"}}
+             "dataset": {"draws", "rejects"}, "function": {"replays", "over", "label", "rows"}}
 
 
 @dataclass(frozen=True)
@@ -236,8 +236,30 @@ class CodeArg:
     over: str = ""                # token_index: a dimension; function: a label array
     replays: str = ""             # function: the [code.functions] entry it stands for
     label: str = ""               # function: the label each entry of `over` replaces
+    rows: str = ""                # function: the label array whose row j the j-th call's dataset draws
     points: str = ""              # points: the array whose entries give the points
     scale: float = 1.0            # points: their factor
+
+
+@dataclass(frozen=True)
+class CodeProbe:
+    """A large-magnitude input at which ``gradkey code`` judges a function's
+    numerical stability (``[code.probes.NAME]``): an instance drawn at the
+    first code dimensions, then the symbols of ``set`` assigned (each
+    expression evaluated at the drawn instance), then, with ``value``, the
+    least-norm change of ``by`` that makes ``value`` equal ``equals``
+    (evaluated at the drawn instance; ``value`` must be linear in ``by``).
+    It probes the functions of ``losses``, and is kept only where the file's
+    own loss and closed forms are finite and right there."""
+
+    name: str
+    what: str                     # for messages: "every score near 780, where exp overflows"
+    losses: tuple                 # the losses whose functions it probes
+    set: tuple = ()               # (symbol, expression text), in order
+    value: str = ""               # an expression linear in `by` (the scores U.T @ v_c)
+    equals: str = ""              # what it is made equal to
+    by: str = ""                  # the array symbol changed
+    advice: dict = field(default_factory=dict)   # loss -> what to do when a function fails it
 
 
 @dataclass(frozen=True)
@@ -335,6 +357,9 @@ class GenericProblem:
     helpers: tuple = ()           # course helper modules (folders under derive/problems/helpers)
     aliases: dict = field(default_factory=dict)
     reader: ReaderWords = ReaderWords()   # [reader]: the words students use (verify/read/vocabulary.py)
+    code_dims: tuple = ()         # [code] dims: where code is checked (default: check_dims)
+    code_probes: tuple = ()       # [code.probes]: CodeProbe, the stability probes
+    code_advice: str = ""         # [code] advice: what to do about a failed probe without its own advice
 
     def __repr__(self) -> str:       # short: Hypothesis prints strategies' arguments
         return f"GenericProblem({self.name!r}, {self.source!r})"
@@ -607,11 +632,14 @@ def build(doc: dict, *, file: str, digest: str, source: str, name: str | None = 
         r.fail("questions", "declare at least one question")
 
     code, conventions = _code(r, doc.get("code", {}), types, loss_names, env, file)
+    code_dims, code_probes, code_advice = _code_checking(r, doc.get("code", {}), dims, check_dims, types, env, file,
+                                                         loss_names)
     problem = GenericProblem(
         name=name or pname, title=title, source=source, digest=digest, dims=tuple(dims),
         check_dims=tuple(check_dims), proof_dims=proof, symbols=tuple(symbols), indices=tuple(indices),
         definitions=tuple(definitions), loss_decls=tuple(losses), questions=tuple(questions), code=code,
         conventions=conventions, helpers=helpers, aliases=dict(aliases),
+        code_dims=code_dims, code_probes=code_probes, code_advice=code_advice,
         reader=_reader_words(r, doc.get("reader", {}), loss_names, questions, set(types) | {d.name for d in definitions}))
     for q in questions:                   # back references (frozen dataclasses)
         object.__setattr__(q, "problem", problem)
@@ -786,7 +814,7 @@ def _tables(r: _Reader, value, key: str) -> list:
 
 
 def _code(r: _Reader, spec, types: dict, loss_names: set, env, file) -> tuple:
-    spec = r.table(spec, "code", {"functions", "methods", "conventions"})
+    spec = r.table(spec, "code", {"functions", "methods", "conventions", "dims", "probes", "advice"})
     layouts = []
     declared = {str(n) for n in (spec.get("functions") or {})} if isinstance(spec.get("functions"), dict) else set()
     for kind in ("functions", "methods"):
@@ -827,6 +855,7 @@ def _code(r: _Reader, spec, types: dict, loss_names: set, env, file) -> tuple:
         for n, a in enumerate(l.arg_specs):
             if a.kind == "function":
                 _replayable(r, f"code.functions.{l.name}.args[{n}].replays", by_name[a.replays], a.label)
+                _replay_rows(r, f"code.functions.{l.name}.args[{n}]", by_name[a.replays], a, types)
     conventions = {}
     for cname, subs in r.table(spec.get("conventions", {}), "code.conventions").items():
         key = f"code.conventions.{cname}"
@@ -841,6 +870,53 @@ def _code(r: _Reader, spec, types: dict, loss_names: set, env, file) -> tuple:
     return tuple(layouts), conventions
 
 
+def _code_checking(r: _Reader, spec, dims, check_dims, types: dict, env, file, loss_names: set) -> tuple:
+    """[code] dims (where code is checked; not necessarily pairwise distinct:
+    d = W is a case of its own), [code.probes.NAME] and [code] advice."""
+    code_dims = tuple(check_dims)
+    if "dims" in spec:
+        if not isinstance(spec["dims"], list) or not spec["dims"]:
+            r.fail("code.dims", "must be a non-empty list of tables such as { N = 2, D = 3, C = 4 }")
+        code_dims = tuple(_dim_tuple(r, t, f"code.dims[{n}]", dims, distinct=False) for n, t in enumerate(spec["dims"]))
+    advice = r.string(spec["advice"], "code.advice") if "advice" in spec else ""
+    probes = []
+    for pname, p in r.table(spec.get("probes", {}), "code.probes").items():
+        key = f"code.probes.{pname}"
+        p = r.table(p, key, {"what", "losses", "set", "value", "equals", "by", "advice"}, required=("what", "losses"))
+        losses = r.strings(p["losses"], f"{key}.losses")
+        for l in losses:
+            if l not in loss_names:
+                r.fail(f"{key}.losses", f"unknown loss {l!r} (declared: {', '.join(sorted(loss_names))})")
+        assigned = []
+        for sym, text in r.table(p.get("set", {}), f"{key}.set").items():
+            if sym not in types or types[sym].kind != "array":
+                r.fail(f"{key}.set.{sym}", f"{sym!r} is not a symbol of numbers to set")
+            e = _expr(text, env, file, f"{key}.set.{sym}")
+            if e.type.shape != types[sym].shape:
+                r.fail(f"{key}.set.{sym}", f"the value has {e.type.show()}, {sym} has {types[sym].show()}")
+            assigned.append((sym, text))
+        solve = [k for k in ("value", "equals", "by") if k in p]
+        if solve and len(solve) != 3:
+            r.fail(key, "value, equals and by go together: the least-norm change of `by` that makes `value` "
+                        "equal `equals`")
+        if solve:
+            by = p["by"]
+            if by not in types or types[by].kind != "array" or not types[by].shape:
+                r.fail(f"{key}.by", f"must name an array symbol to change, got {by!r}")
+            v = _expr(p["value"], env, file, f"{key}.value")
+            e = _expr(p["equals"], env, file, f"{key}.equals")
+            if v.type.shape != e.type.shape:
+                r.fail(f"{key}.equals", f"has {e.type.show()}, but value has {v.type.show()}")
+        tips = r.table(p.get("advice", {}), f"{key}.advice")
+        for l, text in tips.items():
+            if l not in losses:
+                r.fail(f"{key}.advice.{l}", f"advice for a loss the probe does not probe (losses: {', '.join(losses)})")
+            r.string(text, f"{key}.advice.{l}")
+        probes.append(CodeProbe(str(pname), r.string(p["what"], f"{key}.what"), losses, tuple(assigned),
+                                p.get("value", ""), p.get("equals", ""), p.get("by", ""), dict(tips)))
+    return code_dims, tuple(probes), advice
+
+
 def _replayable(r: _Reader, key: str, target: CodeLayout, label: str) -> None:
     """A replayed loss is answered from a table by gradkey's sandbox, which takes
     calls f(vector, label, matrix, …) and returns (loss, ∂/∂vector, ∂/∂matrix)."""
@@ -851,6 +927,21 @@ def _replayable(r: _Reader, key: str, target: CodeLayout, label: str) -> None:
     if not ok:
         r.fail(key, f"{target.name!r} cannot be replayed: a replayed loss takes (vector, {label} as int, matrix, …) "
                     "and returns (loss, gradient by the vector, gradient by the matrix)")
+
+
+def _replay_rows(r: _Reader, key: str, target: CodeLayout, arg: CodeArg, types: dict) -> None:
+    """A replayed loss whose dataset draws a label array is called once per entry
+    of ``over`` with its own draws: ``rows`` names the array whose row j they are."""
+    draws = next((a.draws for a in target.arg_specs if a.kind == "dataset" and a.draws), "")
+    if not draws:
+        return
+    if not arg.rows:
+        r.fail(key, f"{target.name!r} draws {draws!r} from its dataset: add rows = \"<label array>\", the array "
+                    f"whose row j the j-th call draws")
+    want = tuple(types[arg.over].shape) + tuple(types[draws].shape)
+    if tuple(types[arg.rows].shape) != want:
+        r.fail(f"{key}.rows", f"row j of {arg.rows!r} stands for {draws!r} in the j-th call: it needs shape "
+                              f"({', '.join(map(str, want))}), but {arg.rows} has {types[arg.rows].show()}")
 
 
 def _label(r: _Reader, value, key: str, types: dict, array: bool | None = None) -> str:
@@ -900,8 +991,13 @@ def _code_arg(r: _Reader, a, key: str, types: dict, env, file, functions: set) -
         if a["replays"] not in functions:
             r.fail(f"{key}.replays", f"{a['replays']!r} is not another function of [code.functions] "
                                      f"(declared: {', '.join(sorted(functions)) or 'none'})")
-        return CodeArg(name, "", kind, keyword, over=_label(r, a["over"], f"{key}.over", types, array=True),
-                       replays=a["replays"], label=_label(r, a["label"], f"{key}.label", types, array=False))
+        over = _label(r, a["over"], f"{key}.over", types, array=True)
+        rows = _label(r, a["rows"], f"{key}.rows", types, array=True) if "rows" in a else ""
+        if rows and tuple(types[rows].shape[:len(types[over].shape)]) != tuple(types[over].shape):
+            r.fail(f"{key}.rows", f"the j-th call draws row j of {rows!r}, whose leading axes must be those of "
+                                  f"{over!r} ({types[over].show()}); {rows} has {types[rows].show()}")
+        return CodeArg(name, "", kind, keyword, over=over, replays=a["replays"],
+                       label=_label(r, a["label"], f"{key}.label", types, array=False), rows=rows)
     if kind == "token_index":
         if a.get("over") not in env.dims:
             r.fail(f"{key}.over", f"must name a dimension (declared: {', '.join(sorted(env.dims))}), "

@@ -22,8 +22,8 @@ from gradkey.verify.code.search import drawn_instances
 BUNDLED = Path(__file__).resolve().parent.parent / "derive" / "problems"
 WORD2VEC = (BUNDLED / "word2vec.toml").read_text(encoding="utf-8")
 
-# A small word2vec-like problem of its own name (not served by the scores
-# route): checked on the file's own instances (filelayout.FileLayout).
+# A small word2vec-like problem of its own name, with no [code.probes] of its
+# own: checked by filelayout.FileLayout (filesearch.py).
 MINI = textwrap.dedent('''
     [problem]
     name = "mini_w2v"
@@ -252,27 +252,30 @@ def test_the_word2vec_adapters_call_the_cs224n_functions_as_the_course_does():
                         "getNegativeSamples", "skipgram", "skipgram:neg",
                         "softmaxCostAndGradient", "negSamplingCostAndGradient"]   # 2017–2018, instead_of today's
     inst = drawn_instances(by["skipgram"], 3, 11)[2]
-    d, W, K = inst.dims.d, inst.dims.W, inst.dims.K
+    d, W, K = inst.dims["d"], inst.dims["W"], inst.dims["K"]
+    U, V, o, c = inst.values["U"], inst.values["V"], int(inst.values["o"]), int(inst.values["c"])
+    samples, window = list(inst.values["samples"]), list(inst.values["window"])
     naive = by["naiveSoftmaxLossAndGradient"].call(inst)
     assert naive.args[0].shape == (d,) and type(naive.args[1]) is int and naive.args[2].shape == (W, d)
-    assert np.array_equal(naive.args[2], inst.U.T) and naive.args[3] == Handle("dataset") and naive.samples == ()
+    assert np.array_equal(naive.args[2], U.T) and naive.args[3] == Handle("dataset") and naive.samples == ()
     neg = by["negSamplingLossAndGradient"].call(inst)
-    assert neg.kwargs == {"K": K} and neg.samples == tuple(x for s in inst.samples for x in (inst.o, s))
+    assert neg.kwargs == {"K": K} and neg.samples == tuple(x for s in samples for x in (o, s))
     getneg = by["getNegativeSamples"].call(inst)
-    assert getneg.args[0] == inst.o and getneg.args[2] == K and getneg.samples == neg.samples
+    assert getneg.args[0] == o and getneg.args[2] == K and getneg.samples == neg.samples
     sg = by["skipgram:neg"].call(inst)
-    assert sg.args[0] == f"w{inst.c}" and sg.args[1] == inst.dims.m
-    assert sg.args[2] == [f"w{j}" for j in inst.window] and sg.args[3] == {f"w{n}": n for n in range(W)}
-    assert np.array_equal(sg.args[4], inst.V.T) and np.array_equal(sg.args[5], inst.U.T)
+    assert sg.args[0] == f"w{c}" and sg.args[1] == inst.dims["M"] // 2
+    assert sg.args[2] == [f"w{j}" for j in window] and sg.args[3] == {f"w{n}": n for n in range(W)}
+    assert np.array_equal(sg.args[4], V.T) and np.array_equal(sg.args[5], U.T)
     (table,) = sg.tables.values()
-    assert [e["o"] for e in table] == list(inst.window) and sg.stands_for == {"replay:word2vecLossAndGradient":
-                                                                             "negSamplingLossAndGradient"}
-    # each entry is the negative-sampling function's own truth at that window word
-    ctx = inst.context(1)
+    assert [e["o"] for e in table] == window and sg.stands_for == {"replay:word2vecLossAndGradient":
+                                                                  "negSamplingLossAndGradient"}
+    # each entry is the negative-sampling function's own truth at that window word, with the
+    # negative samples of that row of window_samples (the file's rows = "window_samples")
+    ctx = inst.replace(o=np.int64(window[1]), samples=np.asarray(inst.values["window_samples"])[1])
     loss, center, outside = by["negSamplingLossAndGradient"].expected(ctx)
     assert table[1]["loss"] == float(loss) and np.array_equal(table[1]["outside"], outside)
     s = by["sigmoid"].call(inst).args[0]
-    assert np.array_equal(s, np.append(inst.U.ravel() * 2, inst.x))
+    assert np.array_equal(s, np.append(U.ravel() * 2, inst.values["x"]))
     assert by["sigmoid"].expected(inst)[0].shape == s.shape
     assert by["getNegativeSamples"].stability is False and by["sigmoid"].stability
 
@@ -311,16 +314,16 @@ def test_a_word2vec_style_function_in_a_problem_file_elsewhere_is_checked(tmp_pa
 
 
 def test_a_renamed_cs224n_function_in_a_copy_of_the_word2vec_file_is_checked_by_the_cli(tmp_path):
-    """The copy keeps word2vec's name and losses, so it is served by the scores
-    route (the replay, the dataset check); the function is renamed and the file
-    is outside the package."""
+    """The copy keeps word2vec's [code.probes], so it is checked by search.py's
+    adapters (the replay, the dataset check); the function is renamed and the
+    file is outside the package."""
     text = WORD2VEC.replace("[code.functions.naiveSoftmaxLossAndGradient]", "[code.functions.softmax_loss_rows]")
     text = text.replace('replays = "naiveSoftmaxLossAndGradient"', 'replays = "softmax_loss_rows"')
     text = text.replace('instead_of = "naiveSoftmaxLossAndGradient"', 'instead_of = "softmax_loss_rows"')
     assert text.count("softmax_loss_rows") == 3
     path = tmp_path / "w2v_course.toml"
     path.write_text(text, encoding="utf-8")
-    assert layout.scores_route(load(path))
+    assert layout.own_probes(load(path))
     student = tmp_path / "hw.py"
     student.write_text(textwrap.dedent('''
         import numpy as np
@@ -341,7 +344,7 @@ def test_a_renamed_cs224n_function_in_a_copy_of_the_word2vec_file_is_checked_by_
     assert p.returncode == 0, p.stderr
 
 
-def test_a_replayed_argument_in_a_file_the_scores_route_does_not_serve_is_refused_with_a_reason(tmp_path):
+def test_a_replayed_argument_in_a_file_without_its_own_probes_is_refused_with_a_reason(tmp_path):
     extra = CODE + textwrap.dedent('''
         [code.functions.outer]
         loss = "naive"
@@ -349,7 +352,7 @@ def test_a_replayed_argument_in_a_file_the_scores_route_does_not_serve_is_refuse
         outputs = ["loss"]
     ''')
     p = loads(mini(extra), "course.toml")
-    with pytest.raises(ValueError, match="checked only for a problem set served by the scores route"):
+    with pytest.raises(ValueError, match="checked only for a problem set whose \\[code\\] declares its stability probes"):
         filelayout.layouts(p)
 
 

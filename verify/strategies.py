@@ -148,5 +148,5 @@ def problem_instances(draw, problem, question=None, dims: st.SearchStrategy[dict
         inst = dr._meet_where(rng, question, inst) or inst
     losses = [question.loss] if question is not None else [l.name for l in problem.loss_decls]
     ok = (question is None or dr.satisfies(question, inst)) and all(
-        inst.kink_margin(l) >= dr.KINK_MARGIN for l in losses)
+        not dr.may_kink(problem, l) or inst.kink_margin(l) >= dr.KINK_MARGIN for l in losses)
     return inst if ok else dr.draw(problem, rng, dm, question)

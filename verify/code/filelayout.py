@@ -58,12 +58,12 @@ class FileLayout:
         object.__setattr__(self, "loss_name", self.decl.loss)
         for spec in self.decl.arg_specs:
             if spec.kind == "function":
-                # the replay needs the instance each call of the base loss sees
-                # (layout.context), which only the scores route's instances give
+                # the replay (a table per call, layout.context) is implemented by
+                # search.py's adapters, which serve files with their own probes
                 raise ValueError(f"{self.problem.source}: [code.functions.{self.decl.name}] argument {spec.name}: "
                                  "a replayed loss argument (as = \"function\") is checked only for a problem set "
-                                 "served by the scores route (word2vec-style losses); declare the outer function's "
-                                 "own loss instead")
+                                 "whose [code] declares its stability probes ([code.probes.NAME], as word2vec.toml "
+                                 "does); declare them, or the outer function's own loss instead")
 
     # -- names ---------------------------------------------------------------------
     @property
@@ -199,7 +199,7 @@ class FileLayout:
 
     # -- the call ------------------------------------------------------------------------
     def call(self, inst: GenericInstance) -> Call:
-        # one converter per argument kind, shared with the scores route's adapters (layout.CONVERTERS)
+        # one converter per argument kind, shared with search.py's adapters (layout.CONVERTERS)
         from gradkey.verify.code.layout import CONVERTERS, queue
         args, kwargs, samples = [], {}, ()
         for spec in self._specs:
@@ -249,11 +249,11 @@ class FileLayout:
 # -- finding the layouts of a file -----------------------------------------------------
 
 def layouts(problem: GenericProblem) -> list:
-    """The file's [code] functions: adapters on the scores route's instances
-    where that route serves the file's losses (layout.scores_route), layouts
-    checked on the file's own instances otherwise."""
+    """The file's [code] functions: search.py's adapters where the file declares
+    its own stability probes (layout.own_probes), filesearch.py's layouts otherwise;
+    both on the file's own instances."""
     from gradkey.verify.code import layout
-    if layout.scores_route(problem):
+    if layout.own_probes(problem):
         return list(layout.adapters(problem))
     return [FileLayout(problem, d) for d in problem.code]
 

@@ -10,9 +10,10 @@ and the derived truth into the outputs in the code's layout. Nothing here
 names a problem set: word2vec's CS224n functions are the ``[code]`` table of
 ``derive/problems/word2vec.toml`` (:func:`default_adapters`).
 
-The adapters still take today's word2vec-style ``Instance`` (derive/signature.py)
-as their input; :func:`named_values` is the one place that turns an instance
-into the file's named values, which the converters read.
+An adapter takes an instance of its problem file (``derive.draw.GenericInstance``:
+dims, named arrays, labels and indices); the truth is the file's own derivation
+(``derive.truth``: the loss written entry by entry, differentiated and cached
+per dimensions), so nothing here depends on one problem set's structure.
 
 A user's TOML map (``gradkey code --map``, :func:`load_map`) is the same
 declaration written with the older shorthand kinds (``U_rows``, ``base_loss``,
@@ -22,23 +23,10 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from gradkey.verify.code.protocol import Handle, encode
-
-
-# SymPy loads with gradkey.derive: imported on first use, so that the names of
-# this layout are known without it (an import failure is reported at once)
-def gradients(*args):
-    from gradkey.derive import gradients as derived
-    return derived(*args)
-
-
-def derivation(*args):
-    from gradkey.derive import derivation as derived
-    return derived(*args)
 
 
 DATASET = Handle("dataset")
@@ -67,75 +55,72 @@ class Call:
                 "stands_for": dict(self.stands_for)}
 
 
-# -- the seam: an instance as the file's named values ------------------------------------------
+# -- the truth at an instance ----------------------------------------------------------------------
+# SymPy loads with gradkey.derive: imported on first use, so that the names of
+# a layout are known without it (an import failure is reported at once)
 
-_RECENT: dict = {}      # id(instance) -> (problem, instance, named values), the last 256 (a batch: ~120)
+class Truth:
+    """The derived loss and gradients of one loss at one instance (``.loss``,
+    ``[name]``), each gradient derived (and cached per dims) when first asked."""
 
+    def __init__(self, problem, loss: str, inst, first: str = ""):
+        self.problem, self.loss_name, self.inst = problem, loss, inst
+        self.first = first          # the gradient asked for anyway: its derivation gives the loss too
+        self.grads: dict = {}
+        self._loss = None
 
-def named_values(problem, inst):
-    """The instance as values by the problem file's names (a GenericInstance,
-    so that definitions such as v_c = V[:, c] and expressions such as M / 2
-    evaluate). Today's word2vec ``Instance`` carries one attribute per symbol
-    and index variable of its file; the dimensions are read off the arrays'
-    shapes. A GenericInstance is returned as it is."""
-    from gradkey.derive.draw import GenericInstance
-    if isinstance(inst, GenericInstance):
-        return inst
-    # the call, the truth and the judging of one instance read the same values:
-    # remembered by identity for the last 256 instances (held, so ids stay theirs)
-    hit = _RECENT.get(id(inst))
-    if hit is not None and hit[1] is inst and hit[0] is problem:
-        return hit[2]
-    g = _named_values(problem, inst)
-    _RECENT[id(inst)] = (problem, inst, g)
-    if len(_RECENT) > 256:
-        del _RECENT[next(iter(_RECENT))]       # the oldest
-    return g
+    def _derive(self, wrt: str):
+        from gradkey.derive.truth import derivation
+        with np.errstate(over="ignore"):
+            value, grad = derivation(self.problem, self.loss_name, wrt, 1, self.inst.dims).evaluate(self.inst)
+        self._loss = value
+        self.grads[wrt] = np.asarray(grad, dtype=float)
 
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self.grads:
+            self._derive(name)
+        return self.grads[name]
 
-def _named_values(problem, inst):
-    from gradkey.derive.draw import GenericInstance
-    dims, values = {}, {}
-    for name, label, shape in _plan(problem):
-        v = np.asarray(getattr(inst, name), dtype=int if label else float)
-        values[name] = v
-        if v.ndim == len(shape):
-            dims.update(zip(shape, v.shape))
-    for name, label, shape in _plan(problem):
-        if label and values[name].ndim != len(shape):      # an empty label array: give it its shape
-            values[name] = values[name].reshape(tuple(dims.get(d, 0) for d in shape))
-    for i in problem.indices:
-        values[i.name] = int(getattr(inst, i.name))
-    return GenericInstance(problem, dims, values)
+    @property
+    def loss(self) -> float:
+        if self._loss is None:
+            self._derive(self.first or _a_parameter(self.problem, self.loss_name))
+        return self._loss
 
 
-_PLANS: dict = {}
+def _a_parameter(problem, loss: str) -> str:
+    """A parameter the loss reads (any derivation gives the loss's value)."""
+    reads = _reads(problem, loss)
+    return next((s.name for s in problem.symbols if s.role == "parameter" and s.name in reads),
+                next(s.name for s in problem.symbols if s.role == "parameter"))
 
 
-def _plan(problem) -> list:
-    """(name, is a label, shape) of each symbol, once per problem."""
-    hit = _PLANS.get(id(problem))
-    if hit is None or hit[0] is not problem:
-        hit = _PLANS[id(problem)] = (problem, [(s.name, s.role == "label", tuple(s.shape)) for s in problem.symbols])
-    return hit[1]
+def truth(problem, loss: str, inst, first: str = "") -> Truth:
+    """The derived loss and gradients at ``inst`` (``.loss``, ``[name]``), once
+    per instance and loss: the call's replay table, the judging and the
+    messages read the same numbers. ``first``: a gradient that will be asked
+    for (its derivation gives the loss, so none other is needed for it)."""
+    return inst.once(("code.truth", loss), lambda: Truth(problem, loss, inst, first))
 
 
-def context(inst, j: int):
-    """The instance seen by the j-th call of a replayed loss (its label set to
-    the j-th entry of ``over``, the labels drawn for it those of row j)."""
-    return inst.context(j)
-
-
-def truth(loss: str, inst):
-    """The derived loss and gradients at ``inst`` (``.loss``, ``[name]``)."""
-    return gradients(loss, inst)
-
-
-def loss_at(loss: str, inst, changes: dict):
+def loss_at(problem, loss: str, inst, changes: dict):
     """The loss evaluated with some symbols replaced (an array of points for a
     scalar: the loss at each point)."""
     with np.errstate(over="ignore"):  # e^{-x} overflows to inf for x << 0 and σ is then exactly 0
-        return np.asarray(derivation(loss, inst.dims).loss(inst.replace(**changes)), dtype=float)
+        return np.asarray(inst.replace(**changes).evaluate(problem.loss(loss).expr), dtype=float)
+
+
+def context(spec, inst, j: int, draws: str = ""):
+    """The instance seen by the j-th call of a replayed loss (argument ``spec``):
+    its label ``spec.label`` is the j-th entry of ``spec.over``, and the label
+    array it draws (``draws``, the replayed function's dataset) is row j of
+    ``spec.rows``. Memoised per instance: the call and its table read it."""
+    def make():
+        changes = {spec.label: int(np.asarray(inst.value(spec.over)).ravel()[j])}
+        if draws and spec.rows:
+            changes[draws] = np.asarray(inst.value(spec.rows))[j].copy()
+        return inst.replace(**changes)
+    return inst.once(("code.context", spec.name, spec.label, spec.over, spec.rows, draws, j), make)
 
 
 # -- converters: one per argument kind (derive/problemfile.py ARG_KINDS) -------------------------
@@ -225,7 +210,6 @@ def queue(spec, g) -> tuple:
 class Adapter:
     function: str              # as declared: NAME or NAME:variant
     loss: str                  # the loss the truth is derived from
-    needs: str = ""            # "distinct" | "repeated" | ""
     outputs: tuple = ()        # the code's names of the returned values
     arguments: tuple = ()      # the code's names of its arguments (for messages)
     make_call: object = None   # inst -> Call
@@ -248,7 +232,8 @@ class Adapter:
         return self.make_truth(inst)
 
     def values(self, inst):
-        return named_values(self.problem, inst)
+        """The instance's named values (an instance of the problem file is its own)."""
+        return inst
 
 
 def _reads(problem, loss: str) -> set:
@@ -266,16 +251,16 @@ def _reads(problem, loss: str) -> set:
     return seen
 
 
-def _output_value(out, loss: str, g, points, inst, grads):
+def _output_value(problem, out, loss: str, points, inst, grads):
     kind, _, target = out.what.partition(":")
     if kind == "loss":
         v = np.float64(grads().loss)
     elif kind == "grad":
         v = np.asarray(grads()[target], dtype=float)
     elif target == "loss":
-        v = loss_at(loss, inst, {points.value: _points(points, g())})
+        v = loss_at(problem, loss, inst, {points.value: _points(points, inst)})
     else:
-        v = np.asarray(g().value(target), dtype=float)
+        v = np.asarray(inst.value(target), dtype=float)
     return v.T if out.layout == "rows" else v
 
 
@@ -289,7 +274,7 @@ def adapter(problem, decl, declared: dict | None = None) -> Adapter:
     replayed = {s.name: _replayed(problem, declared, s, decl) for s in specs if s.kind == "function"}
 
     def make_call(inst):
-        g = named_values(problem, inst)
+        g = inst
         args, kwargs = [], {}
         for s in specs:
             if s.keyword:
@@ -302,7 +287,8 @@ def adapter(problem, decl, declared: dict | None = None) -> Adapter:
                 continue
             inner, base = replayed[s.name]
             labels = [int(w) for w in np.asarray(g.value(s.over)).ravel()]
-            tables[_table(s)] = [_replay_entry(inner, context(inst, j), w) for j, w in enumerate(labels)]
+            tables[_table(s)] = [_replay_entry(inner, context(s, inst, j, inner.draws), w)
+                                 for j, w in enumerate(labels)]
             stands_for[_table(s)] = module_name(inner.function)
             window = tuple(labels)
             sent = inner.call(inst).args
@@ -313,18 +299,14 @@ def adapter(problem, decl, declared: dict | None = None) -> Adapter:
     def make_truth(inst):
         memo = {}
 
-        def values():      # only value and points outputs read them
-            if "values" not in memo:
-                memo["values"] = named_values(problem, inst)
-            return memo["values"]
-
         def grads():
             if "grads" not in memo:
-                memo["grads"] = truth(decl.loss, inst)
+                memo["grads"] = truth(problem, decl.loss, inst, first)
             return memo["grads"]
-        return [_output_value(o, decl.loss, values, points, inst, grads) for o in decl.output_specs]
+        return [_output_value(problem, o, decl.loss, points, inst, grads) for o in decl.output_specs]
 
     outs = decl.output_specs
+    first = next((o.what[5:] for o in outs if o.what.startswith("grad:")), "")
     reads = _reads(problem, decl.loss)
     replay_outputs = {o.what for inner, _ in replayed.values() for o in inner.declaration.output_specs}
     return Adapter(
@@ -380,22 +362,15 @@ def module_function(adapter: Adapter) -> str:
 
 # -- the problem files served by these adapters ---------------------------------------------------
 
-def scores_route(problem) -> bool:
-    """Whether the problem file's code is checked with these adapters (the
-    instances and truth of derive's scores route, derive/derivation.py): every
-    loss of its layouts is one of that route's, written as in the bundled file
-    of the same name (against which tests prove the route, tests/test_word2vec_file.py)."""
-    from gradkey.derive.derivation import LOSS_NAMES
-    from gradkey.derive.problemfile import bundled
-    if not problem.code or any(d.loss not in LOSS_NAMES or d.kind != "function" or
-                               {"grads", "scores"} & set(d.outputs) for d in problem.code):
-        return False
-    path = bundled().get(problem.name)
-    if path is None:
-        return False
-    reference = problem if Path(problem.source).resolve() == path.resolve() else _load(str(path))
-    return all(problem.loss(d.loss).expr.text == reference.loss(d.loss).expr.text for d in problem.code
-               if reference.loss(d.loss) is not None)
+def own_probes(problem) -> bool:
+    """Whether the problem file's code is checked with these adapters
+    (``search.py``): its ``[code]`` declares its own stability probes
+    (``[code.probes]``, word2vec's scores at ±800) and only plain functions
+    whose outputs are the loss, gradients and values. Other files are checked
+    by ``filesearch.py`` (regulariser conventions, methods, grads dicts, and
+    uniform score shifts as probes)."""
+    return bool(problem.code and problem.code_probes) and all(
+        d.kind == "function" and not ({"grads", "scores"} & set(d.outputs)) for d in problem.code)
 
 
 @functools.lru_cache(maxsize=None)

@@ -1,17 +1,18 @@
 """Search for inputs where formula code disagrees with the derived truth.
 
-For each function of the layout the grader draws instances (d ≠ W and
-d = W, d = 1, W from 2, o anywhere including 0 and W−1, negative samples
-with repeats, windows with repeated words): a fixed, derandomized set, plus
-a few drawn with a secret per-run seed so that a file cannot be tuned to
-the fixed inputs. They go to the sandbox in one request and the replies
+For each function of the layout the grader draws instances of its problem
+file (``derive.draw``: premises kept) at the file's code dimensions
+(``[code] dims``; word2vec's: d ≠ W and d = W, d = 1, W from 2), with the
+label the function is handed moved to 0 and to the end of its range in turn:
+a fixed, derandomized set, plus a few drawn with a secret per-run seed so
+that a file cannot be tuned to the fixed inputs. They go to the sandbox in one request and the replies
 stream back; each is judged here, on the grader's side (shape, dtype,
 finiteness, value with float64 tolerances, mutated arguments, the samples
 drawn, the base-loss calls). The first disagreement is then shrunk to a
 minimal counterexample with Hypothesis (derandomized). A function that
-agrees everywhere is run on targeted large-magnitude probes, kept only
-where the course-standard formulation is finite and right
-(``standard.py``): failing one makes it ``unstable``.
+agrees everywhere is run on the file's large-magnitude probes
+(``[code.probes]``), kept only where the file's own textbook formulation is
+finite and right (``standard.py``): failing one makes it ``unstable``.
 """
 from __future__ import annotations
 
@@ -26,15 +27,12 @@ from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky, NoSuchExample
 
-from gradkey.derive import Dims, Instance, gradients
+from gradkey.derive.draw import GenericInstance, InstanceError, draw
 from gradkey.verify.code import standard
-from gradkey.verify.code.layout import Adapter, default_adapters, default_helpers, module_function
+from gradkey.verify.code.layout import Adapter, default_adapters, default_helpers, module_function, truth
 from gradkey.verify.code.protocol import Handle, Other, Reply, encode
 from gradkey.verify.code.sandbox import Limits, Sandbox, SandboxFailure
 from gradkey.verify.numerics.compare import compare
-from gradkey.verify.numerics.instances import random_instance
-from gradkey.verify.strategies import dims as dims_strategy
-from gradkey.verify.strategies import instances
 
 DEFAULT_EXAMPLES = 100
 ERROR_KINDS = {"raised", "missing", "load", "timeout", "crashed", "exited", "signature", "protocol", "budget",
@@ -71,7 +69,7 @@ class FunctionReport:
 
 # -- judging one reply ------------------------------------------------------------
 
-def judge(adapter: Adapter, inst: Instance, call, reply) -> Finding | None:
+def judge(adapter: Adapter, inst: GenericInstance, call, reply) -> Finding | None:
     """A finding about one call's reply (or None: it agrees with the truth)."""
     failed = reply_failure(reply)
     if failed:
@@ -123,7 +121,7 @@ def _same(sent: np.ndarray, after) -> bool:
             and after.tobytes() == sent.tobytes())
 
 
-def _base_calls(inst: Instance, call, reply: Reply, adapter: Adapter) -> Finding | None:
+def _base_calls(inst: GenericInstance, call, reply: Reply, adapter: Adapter) -> Finding | None:
     """The replayed base loss's calls: one per label of the window, each handed
     the arguments the replayed function's own layout gives it (call.base_args)."""
     calls = reply.calls or []
@@ -250,7 +248,7 @@ def _rows_argument(adapter: Adapter) -> str:
         "the arguments"
 
 
-def _value_message(name: str, wrong: list, inst: Instance, adapter: Adapter, expected=None) -> str:
+def _value_message(name: str, wrong: list, inst: GenericInstance, adapter: Adapter, expected=None) -> str:
     if name not in adapter.rows or not wrong or not wrong[0]:
         hint = ""
         if name == "loss":
@@ -282,7 +280,7 @@ def _value_message(name: str, wrong: list, inst: Instance, adapter: Adapter, exp
 
 # -- running instances ------------------------------------------------------------------
 
-def run_many(runner, adapter: Adapter, insts: list[Instance]):
+def run_many(runner, adapter: Adapter, insts: list[GenericInstance]):
     """Judge ``insts`` in one request; returns (the first instance with a
     finding, the finding, how many were judged) or (None, None, count)."""
     calls = [adapter.call(i) for i in insts]
@@ -306,29 +304,56 @@ def _request(call, function: str) -> dict:
     return request
 
 
-def run(runner, adapter: Adapter, inst: Instance) -> Finding | None:
+def run(runner, adapter: Adapter, inst: GenericInstance) -> Finding | None:
     """Judge one instance."""
     _, finding, _ = run_many(runner, adapter, [inst])
     return finding
 
 
-def relabel(inst: Instance, a: int, b: int) -> Instance:
-    """The same instance with words a and b swapped: the same mathematics,
-    other indices. A finding that disappears under it depends on an index."""
-    perm = list(range(inst.dims.W))
+def relabel(inst: GenericInstance, a: int, b: int, axis: str) -> GenericInstance:
+    """The same instance with entries a and b of dimension ``axis`` swapped
+    (word2vec: two words): every label in range(axis) and index variable of
+    that dimension renumbered, every array's axes of that dimension permuted.
+    The same mathematics, other indices: a finding that disappears under it
+    depends on an index."""
+    perm = np.arange(inst.dims[axis])
     perm[a], perm[b] = perm[b], perm[a]
-    p = lambda w: perm[w]  # noqa: E731
-    cols = np.argsort(perm)
-    return inst.replace(U=inst.U[:, cols], V=inst.V[:, cols], c=p(inst.c), o=p(inst.o), w=p(inst.w), v=p(inst.v),
-                        samples=tuple(map(p, inst.samples)), window=tuple(map(p, inst.window)),
-                        window_samples=tuple(tuple(map(p, ws)) for ws in inst.window_samples))
+    back = np.argsort(perm)
+    values = dict(inst.values)
+    for s in inst.problem.symbols:
+        v = np.asarray(inst.values[s.name])
+        if s.role == "label":
+            if s.range_ == axis:
+                values[s.name] = perm[v]
+            continue
+        for n, name in enumerate(s.shape):
+            if name == axis:
+                v = np.take(v, back, axis=n)
+        values[s.name] = v
+    for i in inst.problem.indices:
+        if i.dim == axis:
+            values[i.name] = int(perm[inst.values[i.name]])
+    return GenericInstance(inst.problem, inst.dims, values, inst.overrides)
 
 
-def _index_zero_hint(runner, adapter: Adapter, inst: Instance, finding: Finding) -> None:
-    if inst.o == 0 and inst.dims.W > 1 and finding.kind == "value":
-        if run(runner, adapter, relabel(inst, 0, inst.dims.W - 1)) is None:
-            finding.message += ("; it is right when the same words are numbered so that o ≠ 0: "
-                                f"is {_label_argument(adapter)} = 0 treated as False?")
+def _handed_label(adapter: Adapter):
+    """The single label the function is handed (an int, a token), as the
+    file's symbol, or None: the one moved to 0 and to the end of its range."""
+    decl = adapter.declaration
+    for spec in decl.arg_specs if decl else ():
+        s = adapter.problem.symbol(spec.value) if spec.value else None
+        if s is not None and s.role == "label" and not s.shape and spec.kind in ("", "int", "token"):
+            return s
+    return None
+
+
+def _index_zero_hint(runner, adapter: Adapter, inst: GenericInstance, finding: Finding) -> None:
+    s = _handed_label(adapter)
+    if s is None or finding.kind != "value" or inst.dims[s.range_] < 2 or int(inst.value(s.name)) != 0:
+        return
+    if run(runner, adapter, relabel(inst, 0, inst.dims[s.range_] - 1, s.range_)) is None:
+        finding.message += (f"; it is right when the same words are numbered so that {s.name} ≠ 0: "
+                            f"is {_label_argument(adapter)} = 0 treated as False?")
 
 
 def _row_owner(adapter: Adapter, inst, row: int) -> str:
@@ -355,37 +380,55 @@ def _label_argument(adapter: Adapter) -> str:
 
 # -- the inputs ---------------------------------------------------------------------------
 
+_FITTING: dict = {}     # id(problem) -> (problem, its code dims where instances exist)
+
+
+def code_dims(adapter: Adapter) -> list[dict]:
+    """The problem file's code dimensions (``[code] dims``, else its check
+    dimensions) at which instances meeting its premises exist."""
+    problem = adapter.problem
+    hit = _FITTING.get(id(problem))
+    if hit is None or hit[0] is not problem:
+        fitting = []
+        for dm in problem.code_dims or problem.check_dims:
+            try:
+                draw(problem, np.random.default_rng(0), dm)
+            except InstanceError:
+                continue
+            fitting.append(dict(dm))
+        hit = _FITTING[id(problem)] = (problem, fitting)
+    return hit[1]
+
+
 def _strategy(adapter: Adapter):
-    return instances(dims=dims_strategy(d=st.integers(1, 5), W=st.integers(2, 7), K=st.integers(1, 4),
-                                        m=st.integers(1, 3)), needs=adapter.needs)
+    """Hypothesis instances for shrinking a counterexample: the file's own
+    (premises kept) at its code dimensions, smallest first (Hypothesis
+    shrinks towards the first). Few tuples on purpose: each new one costs a
+    derivation (SymPy), which dominates the time of a fresh process."""
+    from gradkey.verify.strategies import problem_instances
+    dims = sorted(code_dims(adapter), key=lambda dm: (sum(dm.values()), list(dm.values())))
+    return problem_instances(adapter.problem, dims=st.sampled_from(dims))
 
 
-#: The dimension tuples the generated inputs cycle through: d ≠ W, d = W,
-#: d = 1, the smallest W and K, and a larger window. Few tuples on purpose:
-#: the truth is derived once per tuple (SymPy), which dominates the time of
-#: a fresh process; the shrinking search explores other tuples when needed.
-CODE_DIMS = (Dims(3, 5, 3, 1), Dims(4, 4, 2, 2), Dims(1, 3, 2, 1), Dims(2, 2, 1, 1), Dims(5, 7, 4, 3))
-
-
-def _fits(dims: Dims, needs: str) -> bool:
-    return not (needs == "repeated" and dims.K < 2 or needs == "distinct" and dims.W < dims.K + 1)
-
-
-def drawn_instances(adapter: Adapter, n: int, seed: int) -> list[Instance]:
-    """n instances from a NumPy generator, cycling through ``CODE_DIMS``,
-    with o moved to 0 and to W−1 in turn. Consecutive instances share their
-    dims in pairs: a function that hands back its previous call's answer when
-    the shapes fit (memoised, or a global it forgot to reset) is then wrong on
+def drawn_instances(adapter: Adapter, n: int, seed: int) -> list[GenericInstance]:
+    """n instances from a NumPy generator, cycling through the code
+    dimensions, with the label the function is handed moved to 0 and to the
+    end of its range in turn. Consecutive instances share their dims in
+    pairs: a function that hands back its previous call's answer when the
+    shapes fit (memoised, or a global it forgot to reset) is then wrong on
     the second of each pair, not only under a stability probe."""
     rng = np.random.default_rng(seed)
-    dims = [d for d in CODE_DIMS if _fits(d, adapter.needs)]
+    dims = code_dims(adapter)
+    label = _handed_label(adapter)
     out = []
     for j in range(n):
-        inst = random_instance(rng, dims[(j // 2) % len(dims)], adapter.needs)
-        if j % 3 == 1 and inst.o != 0:
-            inst = relabel(inst, inst.o, 0)
-        elif j % 3 == 2 and inst.o != inst.dims.W - 1:
-            inst = relabel(inst, inst.o, inst.dims.W - 1)
+        inst = draw(adapter.problem, rng, dims[(j // 2) % len(dims)])
+        if label is not None:
+            at, last = int(inst.value(label.name)), inst.dims[label.range_] - 1
+            if j % 3 == 1 and at != 0:
+                inst = relabel(inst, at, 0, label.range_)
+            elif j % 3 == 2 and at != last:
+                inst = relabel(inst, at, last, label.range_)
         out.append(inst)
     return out
 
@@ -395,69 +438,72 @@ FIXED_SEED = 20240607
 
 # -- stability probes -----------------------------------------------------------------------
 
-#: (name, what it is, scores of o / of the other words or samples)
-PROBES = (
-    ("scores≈50", "scores near 50", 50.0, 50.0),
-    ("scores≈780", "every score near 780, where exp overflows", 780.0, 780.0),
-    ("confident", "a confident model: u_oᵀv_c = +800, every other score −800", 800.0, -800.0),
-)
+def _probe(problem, probe, rng) -> GenericInstance | None:
+    """The instance of a probe (``problemfile.CodeProbe``): drawn at the first
+    code dimensions, ``set`` assigned, then the least-norm change of ``by``
+    that makes ``value`` equal ``equals``; None when that value is not
+    reached (``value`` is not linear in ``by``)."""
+    from gradkey.verify.code.layout import _parsed
+    base = draw(problem, rng, (problem.code_dims or problem.check_dims)[0])
+    inst = base
+    if probe.set:
+        inst = base.replace(**{sym: np.asarray(base.evaluate(_parsed(problem, text)), dtype=float)
+                               for sym, text in probe.set})
+    if not probe.value:
+        return inst
+    value = _parsed(problem, probe.value)
+    target = np.asarray(base.evaluate(_parsed(problem, probe.equals)), dtype=float)
+    X = np.asarray(inst.value(probe.by), dtype=float)
+    f0 = np.asarray(inst.evaluate(value), dtype=float)
+    columns = []
+    for k in range(X.size):       # value is linear in X: its change per entry of X, exactly
+        step = np.zeros(X.size)
+        step[k] = 1.0
+        moved = np.asarray(inst.replace(**{probe.by: X + step.reshape(X.shape)}).evaluate(value), dtype=float)
+        columns.append((moved - f0).ravel())
+    delta, *_ = np.linalg.lstsq(np.stack(columns, axis=1), (target - f0).ravel(), rcond=None)
+    out = inst.replace(**{probe.by: X + delta.reshape(X.shape)})
+    reached = np.asarray(out.evaluate(value), dtype=float)
+    if not np.allclose(reached, target, rtol=1e-9, atol=1e-9 * (1 + float(np.max(np.abs(target))))):
+        return None
+    return out
 
 
-def _probe(adapter: Adapter, so: float, sw: float, rng) -> Instance:
-    dims = CODE_DIMS[0]
-    inst = random_instance(rng, dims, adapter.needs)
-    a = 20.0
-    v = np.array([a, 0.0, 0.0])
-    V = np.tile(v[:, None], (1, dims.W)) + np.vstack([np.zeros(dims.W), rng.uniform(-0.5, 0.5, (2, dims.W))])
-    V[:, inst.c] = v
-    U = rng.uniform(-0.5, 0.5, (3, dims.W))
-    U[0, :] = (sw + rng.uniform(-1, 1, dims.W)) / a
-    U[0, inst.o] = (so + rng.uniform(-1, 1)) / a
-    # a function applied elementwise is probed at the scores themselves
-    return inst.replace(V=V, U=U, **({adapter.points: so} if adapter.points else {}))
+def _gradient_symbols(adapter: Adapter) -> list[str]:
+    return [o.what[5:] for o in adapter.declaration.output_specs if o.what.startswith("grad:")]
 
 
-def _standard_ok(loss: str, inst: Instance) -> bool:
-    """The course-standard formulation is finite and right here."""
-    formulation = standard.FORMULATIONS.get(loss)
-    if formulation is None:
-        return False
-    with np.errstate(all="ignore"):
-        value, grads = formulation(inst)
-    truth = gradients(loss, inst)
-    pairs = [(truth.loss, value)] + [(truth[k], g) for k, g in grads.items()]
-    return all(np.all(np.isfinite(g)) and compare(np.asarray(t, dtype=float), np.asarray(g, dtype=float),
-                                                  scale=inst.error_scale(), rtol=RTOL) for t, g in pairs)
-
-
-def probes(adapter: Adapter) -> list[tuple[str, str, Instance]]:
-    """The targeted large-magnitude inputs at which this function is judged
-    for stability: those where the course-standard formulation holds."""
-    if adapter.loss not in standard.FORMULATIONS or not adapter.stability:
+def probes(adapter: Adapter) -> list[tuple[object, GenericInstance]]:
+    """The problem file's large-magnitude probes of this function's loss
+    (``[code.probes]``), each with its instance, where the file's textbook
+    formulation is finite and right (``standard.holds``)."""
+    problem = adapter.problem
+    if not adapter.stability or not problem.code_probes:
         return []
     rng = np.random.default_rng(7)
     out = []
-    for name, what, so, sw in PROBES:
-        if adapter.points:
-            so = sw if name != "confident" else -800.0
-        inst = _probe(adapter, so, sw, rng)
-        if _standard_ok(adapter.loss, inst):
-            out.append((name, what, inst))
+    for probe in problem.code_probes:
+        inst = _probe(problem, probe, rng)
+        if inst is None or adapter.loss not in probe.losses:
+            continue
+        symbols = _gradient_symbols(adapter)
+        if standard.holds(problem, adapter.loss, symbols, inst, truth(problem, adapter.loss, inst, "".join(symbols[:1]))):
+            out.append((probe, inst))
     return out
 
 
 def _stability(runner, adapter: Adapter, count: int) -> FunctionReport:
     checked = probes(adapter)
-    for name, what, inst in checked:
+    for probe, inst in checked:
         finding = run(runner, adapter, inst)
         if finding is None:
             continue
         if finding.kind in ERROR_KINDS:
             return _report(adapter, inst, finding, count + 1, "error")
         report = _report(adapter, inst, finding, count + 1, "unstable")
-        advice = standard.ADVICE.get((adapter.loss, name), standard.GENERAL_ADVICE)
+        advice = standard.advice(adapter.problem, probe, adapter.loss)
         shown = "non-finite" if finding.kind == "non-finite" else "wrong"
-        report.note = (f"right on moderate inputs, but {shown} on large-magnitude inputs ({what}) where the "
+        report.note = (f"right on moderate inputs, but {shown} on large-magnitude inputs ({probe.what}) where the "
                        f"course-standard formulation is finite and right: {finding.message}. {advice}.")
         return report
     probes_text = f" and on {len(checked)} large-magnitude probe(s)" if checked else ""
@@ -468,7 +514,7 @@ def _stability(runner, adapter: Adapter, count: int) -> FunctionReport:
 
 # -- the search -------------------------------------------------------------------------------
 
-def _inputs(adapter: Adapter, inst: Instance) -> dict:
+def _inputs(adapter: Adapter, inst: GenericInstance) -> dict:
     call = adapter.call(inst)
     shown = {}
     for n, a in zip(adapter.arguments, call.args):
@@ -485,9 +531,9 @@ def _inputs(adapter: Adapter, inst: Instance) -> dict:
     return shown
 
 
-def _report(adapter: Adapter, inst: Instance, finding: Finding, examples: int, verdict: str | None = None) -> FunctionReport:
+def _report(adapter: Adapter, inst: GenericInstance, finding: Finding, examples: int, verdict: str | None = None) -> FunctionReport:
     verdict = verdict or ("error" if finding.kind in ERROR_KINDS else "incorrect")
-    counterexample = {"inputs": _inputs(adapter, inst), "dims": dataclasses.asdict(inst.dims),
+    counterexample = {"inputs": _inputs(adapter, inst), "dims": dict(inst.dims),
                       "output": finding.output, "expected": finding.expected, "got": finding.got,
                       "entries": finding.entries[:10]}
     return FunctionReport(adapter.function, verdict, finding.output, counterexample, finding.message, examples)

@@ -1,70 +1,61 @@
-"""The course-standard formulations, as the yardstick for stability.
+"""The course-standard formulation, as the yardstick for stability.
 
-A function is called ``unstable`` only at an input where these — a softmax
-shifted by its maximum followed by −log, and −log σ(±x) with
-σ(x) = 1/(1 + e^{−x}) — are finite and agree with the derived truth, but the
-student's code is not or does not. Inputs where the textbook form itself
-overflows are not held against anyone. Outputs are in the problem's layout
-(U and V with words as columns), like ``derive.gradients``.
+A function is called ``unstable`` only at an input where the textbook
+formulation is finite and agrees with the derived truth, but the student's
+code is not or does not. The textbook formulation is the problem file's own:
+its loss and, for each gradient the function returns, the first closed form
+of the question asking for that whole gradient, evaluated in float64 by the
+array language (softmax shifted by its maximum, log-sum-exp shifted,
+σ(x) = 1/(1 + e^{−x})). Inputs where that formulation itself overflows are
+not held against anyone. Nothing here names a problem set: the probes are
+the file's ``[code.probes]`` (``search.probes``).
 """
 from __future__ import annotations
 
 import numpy as np
 
+from gradkey.verify.numerics.compare import compare
 
-def sigmoid(x):
-    with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
+#: float64 is what the problem promises (search.RTOL)
+RTOL = 64 * np.finfo(np.float64).eps
 
-
-def softmax(s):
-    z = s - np.max(s)
-    e = np.exp(z)
-    return e / np.sum(e)
+#: What to do about a failed probe when neither the probe nor the file says (``[code] advice``)
+GENERAL_ADVICE = ("compute it as the textbook formulation does: shift the scores by their maximum before exp, "
+                  "take logs of probabilities from the shifted scores (log-sum-exp)")
 
 
-def naive(inst):
-    U, v = np.asarray(inst.U, dtype=float), np.asarray(inst.v_c, dtype=float)
-    y_hat = softmax(U.T @ v)
-    with np.errstate(divide="ignore"):
-        loss = -np.log(y_hat[inst.o])
-    delta = y_hat.copy()
-    delta[inst.o] -= 1.0
-    return loss, {"v_c": U @ delta, "U": np.outer(v, delta)}
+def form(problem, loss: str, symbol: str):
+    """The textbook closed form of the whole gradient of ``loss`` by
+    ``symbol``: the first closed form of the first question asking for it
+    (no part, first order), or None."""
+    for q in problem.questions:
+        if loss in q.losses and q.wrt == symbol and not q.part and q.order == 1 and q.closed_forms:
+            return q.closed_forms[0].expr_for(loss)
+    return None
 
 
-def neg(inst):
-    U, v = np.asarray(inst.U, dtype=float), np.asarray(inst.v_c, dtype=float)
-    u_o = U[:, inst.o]
-    samples = list(inst.samples)
-    s_o = sigmoid(u_o @ v)
-    s_k = sigmoid(-(U[:, samples].T @ v))
-    with np.errstate(divide="ignore"):
-        loss = -np.log(s_o) - np.sum(np.log(s_k))
-    grad_v = -(1.0 - s_o) * u_o + U[:, samples] @ (1.0 - s_k)
-    grad_U = np.zeros_like(U)
-    grad_U[:, inst.o] += -(1.0 - s_o) * v
-    np.add.at(grad_U.T, samples, np.outer(1.0 - s_k, v))
-    return loss, {"v_c": grad_v, "U": grad_U}
+def holds(problem, loss: str, symbols, inst, truth) -> bool:
+    """The textbook formulation of ``loss`` (its value, and the gradients by
+    ``symbols`` that have a closed form) is finite and right at ``inst``;
+    ``truth`` is the derived truth there (``.loss``, ``[symbol]``)."""
+    pairs = [(truth.loss, problem.loss(loss).expr)]
+    for s in symbols:
+        e = form(problem, loss, s)
+        if e is not None:
+            pairs.append((truth[s], e))
+    scale = inst.error_scale()
+    with np.errstate(all="ignore"):
+        for t, e in pairs:
+            t = np.asarray(t, dtype=float)
+            value = np.asarray(inst.evaluate(e), dtype=float)
+            if value.size != t.size or not np.all(np.isfinite(value)):
+                return False
+            if not compare(t, value.reshape(t.shape), scale=scale, rtol=RTOL):
+                return False
+    return True
 
 
-def sigmoid_loss(inst):
-    return sigmoid(inst.x), {}
-
-
-FORMULATIONS = {"naive": naive, "neg": neg, "sigmoid": sigmoid_loss}
-
-#: What to do about a failed probe, by (loss, probe name) (search.PROBES)
-ADVICE = {
-    ("naive", "scores≈780"): "exp overflows: shift the scores by their maximum before exp "
-                             "(softmax(s) = softmax(s − max s))",
-    ("naive", "confident"): "compute −log ŷ_o from the shifted scores (−(s_o − max s) + log Σ exp(s − max s)) "
-                            "rather than from a probability that rounds to 0, and shift before exp",
-    ("neg", "confident"): "compute −log σ(x) as log(1 + e^{−x}) (np.logaddexp(0, −x)) and σ(−x) as "
-                          "1/(1 + e^{x}), not as 1 − σ(x), which rounds to 0",
-    ("neg", "scores≈50"): "σ(−x) for x near 50 is about e^{−50}: compute it as 1/(1 + e^{x}), not 1 − σ(x)",
-    ("sigmoid", "confident"): "compute σ(x) as 1/(1 + e^{−x}) (or split by sign); e^{x}/(1 + e^{x}) is inf/inf at x = 800",
-    ("sigmoid", "scores≈780"): "compute σ(x) as 1/(1 + e^{−x}); e^{x}/(1 + e^{x}) is inf/inf for large x",
-}
-GENERAL_ADVICE = "use the max-shifted softmax and −log σ(±x) as in the course"
-
+def advice(problem, probe, loss: str) -> str:
+    """What to do about a failed probe: the probe's own advice for the loss,
+    else the file's general advice, else :data:`GENERAL_ADVICE`."""
+    return probe.advice.get(loss) or problem.code_advice or GENERAL_ADVICE
