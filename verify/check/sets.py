@@ -1659,7 +1659,42 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
             # ∂ log det Q/∂Q in numerator layout): a grader decides; right as written stays right
             a.verdict, a.code, a.feedback = "review", None, None
             a.note = "; ".join(filter(None, [a.note, *foreign, "not right in the problem's layout: a grader decides"]))
+    _stacked(found, ctx, policy)
     return _resolve_by_value(found, problem)
+
+
+def _stacked(found: list[Answer], ctx: Context, policy: Policy) -> None:
+    """"Overall, ∂J/∂u_w = (ŷ − y)v_cᵀ": an answer to a column's question whose value is the
+    whole matrix's gradient (in the file's layout or transposed: the columns stacked as rows) is
+    a summary of every column, not the column asked for: listed as context, not judged wrong."""
+    problem = ctx.problem
+    for a in found:
+        node = getattr(a, "_node", None)
+        if a.status != "judged" or a.verdict != "incorrect" or not a.question or node is None \
+                or " matrix where a " not in (a.note or ""):
+            continue
+        q = problem.question(a.question)
+        if not q.part:
+            continue
+        for whole in problem.questions:
+            if whole.wrt != q.wrt or whole.part or whole.losses != q.losses or whole.order != q.order:
+                continue
+            answered = any(b.question == whole.id and b.status == "judged" and b.verdict in DETERMINATE
+                           for b in found)
+            as_written = judge(node, SetTarget(whole.id), ctx, policy)
+            if not answered and as_written.verdict == "correct":
+                # v_c(ŷ − y)ᵀ under ∂J/∂u_w, and the file answers ∂J/∂U nowhere else: the left-hand
+                # side's slip (a column named for the matrix); judged for the matrix's question
+                a.question, a.verdict, a.how = whole.id, "correct", a.how + "; its value has the matrix's shape"
+                a.note = (f"the left-hand side names a column ({q.id}), but the value is {whole.id}'s shape and "
+                          f"the file answers {whole.id} nowhere else: judged for {whole.id}")
+                break
+            if as_written.verdict == "correct" or judge(ast.Transpose(node), SetTarget(whole.id), ctx,
+                                                        policy).verdict == "correct":
+                a.status, a.question, a.guess = "context", None, a.question
+                a.reason = (f"the gradient of the whole {whole.wrt} (every column stacked), a summary rather "
+                            f"than the column {q.id} asks for; {whole.id} would call it correct")
+                break
 
 
 CIRCLED = re.compile(r"^\s*\\textcircled\s*\{(\w)\}\s*$")
@@ -2136,11 +2171,26 @@ RANGE_COND = re.compile(r"^\s*([A-Za-z])\s*(?:\\in|∈)\s*(?:\\\{|\[|\{)\s*(?:1\
                         r"|1\s*\.\.\s*)?([A-Za-z])\s*(?:\\\}|\]|\})\s*$")
 
 
+# "w ∈ {w_1, …, w_K}": an index among a label vector's entries, spelled by its entry's letter
+ENTRIES_COND = re.compile(r"^\s*([A-Za-z])\s*(?:\\in|∈)\s*(?:\\\{|\{)\s*([A-Za-z])_\{?1\}?\s*,\s*"
+                          r"(?:\\[lc]?dots|\.\.\.|…)\s*,\s*\2_\{?([A-Za-z])\}?\s*(?:\\\}|\})\s*$")
+
+
 def _range_as_label(cond: str, problem) -> str:
     """A branch condition putting a word index in the range of a label vector's axis (w ∈ [1, K]
     for K samples w_1 … w_K: w is one of the samples) written as the file spells that: w = w_k.
     Unchanged unless the axis is a label vector's and the letter indexes what the labels do."""
-    m = RANGE_COND.match(cond.replace("$", ""))
+    bare = re.sub(r"^\s*(?:\\text\s*\{\s*(?:if|for|when)\s*\}|\b(?:if|for|when)\b)\s*", "", cond.replace("$", ""))
+    m = RANGE_COND.match(bare)
+    entries = ENTRIES_COND.match(bare) if not m else None
+    if entries:
+        # {w_1, …, w_K}: the label spelled w_k whose axis is K
+        letter, dim = entries.group(1), entries.group(3)
+        label = next((sym for sym in problem.symbols if sym.role == "label" and len(sym.shape) == 1
+                      and any(re.fullmatch(rf"{entries.group(2)}_\{{?[a-z]\}}?", sp) for sp in sym.latex)), None)
+        if label is None or notation_for(problem).dim_names.get(dim, dim) != label.shape[0]:
+            return cond
+        return f"{letter} = " + next(sp for sp in label.latex if re.fullmatch(rf"{entries.group(2)}_\{{?[a-z]\}}?", sp))
     if not m:
         return cond
     letter, dim = m.group(1), m.group(2)
