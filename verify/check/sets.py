@@ -1395,7 +1395,9 @@ def _student_value(base: str, line: int, node):
             chosen = scope.choose(base[1:])
             dims, _ = ar._declared(scope.notation.problem, chosen)
             file_value = ar.value_at(scope.inst, chosen)
-            if ar.as_2d(file_value).shape != v.shape:
+            fv = ar.as_2d(file_value)
+            # ŷ = softmax((U v_c)ᵀ), a row where the file's ŷ is a column: its entries are the same
+            if fv.shape != v.shape and not (fv.shape == v.T.shape and 1 in v.shape):
                 raise Unreadable(f"{shown}_{use.sub.text} of the submission's {shown} (line {line}), "
                                  f"a {ar.describe_shape(v.shape)}")
             arr = v.reshape(file_value.shape)
