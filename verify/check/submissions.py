@@ -884,8 +884,23 @@ def check_submission(path: str | Path, policy: Policy = Policy(), aliases: dict 
     return submission_row(str(path), answers_for(text, policy, problem))
 
 
+# Runs of spaces and tabs mean no more at 2000 characters than at 64 (TeX and
+# Markdown collapse them; indentation stops mattering long before). Longer runs
+# are cut to 64, keeping every line: several of the readers' patterns try every
+# split of a run between two \s* and were quadratic in it (40 000 spaces in a
+# table cell or before a list marker: minutes; tests/test_redteam2.py).
+WHITESPACE_RUN = 64
+_LONG_RUN = re.compile(r"[^\S\n]{%d,}" % (WHITESPACE_RUN + 1))
+
+
+def bounded_whitespace(text: str) -> str:
+    """``text`` with every run of horizontal white space cut to WHITESPACE_RUN characters."""
+    return _LONG_RUN.sub(lambda m: m.group()[:WHITESPACE_RUN], text)
+
+
 def answers_for(text: str, policy: Policy = Policy(), problem=None) -> list[Answer]:
     """Every answer of a submission, read in word2vec's notation or in a problem file's."""
+    text = bounded_whitespace(text)
     if problem is None or not hasattr(problem, "check_dims"):
         return answers_in(text, policy)
     from gradkey.verify.check import sets

@@ -66,6 +66,7 @@ SANDBOX_UID = 65534
 TMP_SIZE = 16 * 1024 * 1024
 FILE_SIZE = 16 * 1024 * 1024        # RLIMIT_FSIZE: the largest file it may write (into its /tmp)
 MAX_SOURCE = 2 * 1024 * 1024        # a submission (or helper) file larger than this is refused
+NOFILE = 256                        # open descriptors of the worker
 
 
 @dataclass(frozen=True)
@@ -227,8 +228,15 @@ def _numpy_binds() -> list[str]:
 
 # -- the seccomp filter: no new processes ------------------------------------------------
 
-_ARCH = {"x86_64": (0xC000003E, {"clone": 56, "fork": 57, "vfork": 58, "clone3": 435}, True),
-         "aarch64": (0xC00000B7, {"clone": 220, "clone3": 435}, False)}
+_ARCH = {"x86_64": (0xC000003E, {"clone": 56, "fork": 57, "vfork": 58, "clone3": 435,
+                                  "memfd_create": 319, "shmget": 29, "memfd_secret": 447}, True),
+         "aarch64": (0xC00000B7, {"clone": 220, "clone3": 435, "memfd_create": 279, "shmget": 194,
+                                  "memfd_secret": 447}, False)}
+# Memory that RLIMIT_AS does not count, because it need not be mapped: a memfd
+# or a SysV segment is filled with write() (or mapped, filled, unmapped, and
+# the next one made), so without a cgroup they would be memory outside the
+# budget, as much as the machine has. They fail with EPERM.
+UNCOUNTED_MEMORY = ("memfd_create", "shmget", "memfd_secret")
 CLONE_THREAD = 0x00010000
 
 
@@ -244,7 +252,7 @@ def seccomp_filter() -> bytes | None:
     audit, nr, x32 = arch
     LD, JEQ, JGE, JSET, RET = 0x20, 0x15, 0x35, 0x45, 0x06
     ALLOW, KILL = 0x7FFF0000, 0x80000000
-    EAGAIN, ENOSYS = 0x00050000 | 11, 0x00050000 | 38
+    EAGAIN, ENOSYS, EPERM = 0x00050000 | 11, 0x00050000 | 38, 0x00050000 | 1
     # (label, code, k, jump-if-true label, jump-if-false label); None = next
     prog = [("", LD, 4, None, None),                            # seccomp_data.arch
             ("", JEQ, audit, None, "kill"),
@@ -255,6 +263,8 @@ def seccomp_filter() -> bytes | None:
     for name in ("fork", "vfork"):
         if name in nr:
             prog.append(("", JEQ, nr[name], "eagain", None))
+    for name in UNCOUNTED_MEMORY:
+        prog.append(("", JEQ, nr[name], "eperm", None))
     prog += [("", JEQ, nr["clone3"], "enosys", None),
              ("allow", RET, ALLOW, None, None),
              ("clone", LD, 16, None, None),                     # args[0] (flags), low 32 bits
@@ -262,6 +272,7 @@ def seccomp_filter() -> bytes | None:
              ("thread", RET, ALLOW, None, None),
              ("eagain", RET, EAGAIN, None, None),
              ("enosys", RET, ENOSYS, None, None),
+             ("eperm", RET, EPERM, None, None),
              ("kill", RET, KILL, None, None)]
     where = {label: i for i, (label, *_rest) in enumerate(prog) if label}
     out = []
@@ -355,7 +366,10 @@ class Sandbox:
         setenv = [x for k, v in env.items() for x in ("--setenv", k, v)]
         argv = [bwrap_path(), *_namespaces(), "--clearenv", *setenv, *_runtime_binds(),
                 "--proc", "/proc", "--dev", "/dev", "--size", str(TMP_SIZE), "--tmpfs", "/tmp",
-                "--ro-bind", str(self.box), "/box", *_numpy_binds(), "--chdir", "/tmp"]
+                "--ro-bind", str(self.box), "/box", *_numpy_binds(), "--chdir", "/tmp",
+                # the root and /dev are tmpfs of bwrap's, as large as the machine's memory:
+                # read-only, so the 16 MB /tmp is the only place it can write
+                "--remount-ro", "/dev", "--remount-ro", "/"]
         if seccomp_fd is not None:
             argv += ["--seccomp", str(seccomp_fd)]
         return argv + [_python(), "-I", "-S", "-B", "/box/main.py", f"/box/sub/{name}.py", str(request_fd),
@@ -368,6 +382,8 @@ class Sandbox:
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
         resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE, FILE_SIZE))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        # descriptors hold kernel memory that RLIMIT_AS does not count (pipe buffers, sockets)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (NOFILE, NOFILE))
 
     def start(self) -> None:
         """Start the worker and wait for the import; sets :attr:`import_error`
