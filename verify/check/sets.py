@@ -2173,6 +2173,14 @@ RANGE_COND = re.compile(r"^\s*([A-Za-z])\s*(?:\\in|∈)\s*(?:\\\{|\[|\{)\s*(?:1\
                         r"|1\s*\.\.\s*)?([A-Za-z])\s*(?:\\\}|\]|\})\s*$")
 
 
+def _unwrapped(cond: str) -> str:
+    """\text{for $w = o$}, \text{for  w \neq o }: the condition a text command holds, its word dropped."""
+    m = re.fullmatch(r"\s*\\text\s*\{\s*(?:if|for|when)?\s*\$?([^${}]*?)\$?\s*\}\s*", cond)
+    if m and re.fullmatch(r"\s*[A-Za-z]\s*(?:=|≠|\\neq?(?![A-Za-z]))\s*[A-Za-z0-9]\s*", m.group(1)):
+        return m.group(1)
+    return cond
+
+
 # "w ∈ {w_1, …, w_K}": an index among a label vector's entries, spelled by its entry's letter
 ENTRIES_COND = re.compile(r"^\s*([A-Za-z])\s*(?:\\in|∈)\s*(?:\\\{|\{)\s*([A-Za-z])_\{?1\}?\s*,\s*"
                           r"(?:\\[lc]?dots|\.\.\.|…)\s*,\s*\2_\{?([A-Za-z])\}?\s*(?:\\\}|\})\s*$")
@@ -2215,7 +2223,7 @@ def _cases(step, targets, ctx, policy, chain, lhs=None) -> list[Answer]:
     parts, others = [], []
     conds = []
     # "\text{if } w \neq o." closing the table's sentence: the period is not part of the condition
-    step = replace(step, branches=[(e, _range_as_label(re.sub(r"[.;]\s*$", "", c.strip()), ctx.problem))
+    step = replace(step, branches=[(e, _range_as_label(re.sub(r"[.;]\s*$", "", _unwrapped(c).strip()), ctx.problem))
                                    for e, c in step.branches])
     for expr, cond in step.branches:
         c = respell_text(re.sub(r"\\text\s*\{\s*(?:if|for|when)?\s*\}|\b(?:if|for|when)\b|,", " ", cond).strip(),
