@@ -76,6 +76,7 @@ class Context:
     transposed: frozenset = frozenset()     # names the submission declares it writes transposed (U: rows u_wᵀ)
     same_as: tuple = ()             # (letter, index): the student's letter for the question's index (w_s for w_k)
     einstein: bool = False          # the file declares the summation convention (repeated indices summed)
+    stands_for: tuple = ()          # (student's name, file's name): dσ(x_i)/dx_i answers the question about x
 
 
 # -- instances and truth ------------------------------------------------------------------
@@ -1482,6 +1483,45 @@ SPACED_CONDITION = re.compile(r"(?:\\[;:,>]|\\q?quad|\s{2,})\s*(?:\\[;:,>]\s*|\\
                               r"\(\s*([A-Za-z]\s*(?:\\neq?(?![A-Za-z])|≠|=)\s*[A-Za-z0-9])\s*\)\s*[.,]?\s*$")
 
 
+def _students_variable(lhs, targets, problem) -> tuple:
+    """dσ(x_i)/dx_i naming a question about the file's scalar x: the student's x_i is that x in
+    the answer too (σ(x_i)(1 − σ(x_i))). () unless every question named differentiates a
+    declared scalar the left-hand side spells another way."""
+    if not (targets and isinstance(lhs, ast.Derivative) and isinstance(lhs.wrt, ast.Name)
+            and lhs.wrt.sub is not None):
+        return ()
+    wrts = {problem.question(t.qid).wrt for t in targets}
+    if len(wrts) != 1:
+        return ()
+    name = wrts.pop()
+    sym = problem.symbol(name)
+    if sym is None or sym.shape or not any(problem.question(t.qid).part == () for t in targets):
+        return ()
+    try:
+        file_node, _ = parse((sym.latex or (name,))[0], notation_for(problem))
+    except ReadError:
+        return ()
+    if not isinstance(file_node, ast.Name) or lhs.wrt.base not in (file_node.base, (sym.latex or (name,))[0]):
+        return ()
+    return ((lhs.wrt, file_node),)
+
+
+def _swap_names(node, pairs):
+    for old, new in pairs:
+        node = _swapped(node, old, new)
+    return node
+
+
+def _swapped(node, old, new):
+    if isinstance(node, ast.Name):
+        return new if node == old else node
+    if isinstance(node, tuple):
+        return tuple(_swapped(x, old, new) for x in node)
+    if isinstance(node, ast.Node) and hasattr(node, "__dataclass_fields__"):
+        return replace(node, **{f: _swapped(getattr(node, f), old, new) for f in node.__dataclass_fields__})
+    return node
+
+
 def judge_steps(steps, target: SetTarget, ctx: Context, policy: Policy, noisy: bool, cond: str = "") -> Answer:
     nt = notation_for(ctx.problem)
     rows = []
@@ -1497,6 +1537,8 @@ def judge_steps(steps, target: SetTarget, ctx: Context, policy: Policy, noisy: b
             rows.append((line, latex, Outcome("unparsed", note="nested too deeply"), "", None))
             continue
         node = _apply_functions(node, ctx)
+        if ctx.stands_for:
+            node = _swap_names(node, ctx.stands_for)
         out = judge(node, target, ctx, policy)
         if repairs:
             out.note = "; ".join(filter(None, [out.note, "OCR repairs: " + ", ".join(repairs)]))
@@ -1598,6 +1640,9 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
         lhs = _students_objective(lhs, ctx)
         targets = identify(lhs, problem, families, chain.lhs) if chain.lhs.strip() else []
         lhs = as_derivative(lhs)
+        ctx.stands_for = _students_variable(lhs, targets, problem)
+        if ctx.stands_for:      # x_i is the scalar itself, not an entry of it
+            targets = [replace(t, entry=None) for t in targets]
         first = len(found)
         if targets and not any(s.branches for s in chain.steps):
             # "For $w = o$:" before the block, "\text{for $w = o$}" after it: the branch it answers
