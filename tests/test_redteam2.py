@@ -229,6 +229,7 @@ def test_memory_outside_the_budget_is_refused(tmp_path):
     ("builtins_patched.py", False),        # isinstance, len and print replaced
     ("thread_bomb.py", False),             # 5000 sleeping threads
     ("import_spin.py", False),             # while True at import
+    ("close_std_fds.py", True),            # fds 0, 1, 2 closed and reused by files
 ])
 def test_hostile_code_is_bounded_and_never_judged_correct(tmp_path, fixture, rest_checked):
     adapters = NAIVE + SIGMOID + (GETNEG if fixture == "segfault.py" else [])
@@ -276,3 +277,27 @@ def test_a_hostile_code_class_gets_a_row_each_and_full_results_for_the_honest(tm
             assert verdicts == {"naiveSoftmaxLossAndGradient": "correct"}, r
         else:
             assert r.get("error") or verdicts.get("naiveSoftmaxLossAndGradient") in ("incorrect", "error"), r
+
+
+@needs_sandbox
+@pytest.mark.parametrize("returned,data", [
+    ("loss, np.broadcast_to(gc_, (10**6, 10**6, gc_.size)), go_", False),   # 10^12 elements, no memory of its own
+    ("loss, np.array(list(gc_), dtype=object), go_", False),
+    ("loss, gc_.astype([('a', '<f8')]), go_", False),                        # a structured dtype
+    ("loss, gc_.astype('M8[s]'), go_", False),                               # datetime64
+    ("loss, gc_.view(Liar), go_", True),                                     # data: judged on its bytes
+    ("loss, np.ma.masked_array(gc_, mask=True), go_", True),
+    ("loss, np.matrix(gc_), go_", False),                                    # shape (1, d)
+    ("np.float64(loss), gc_.astype('>f8') * (1 + 1e-3), go_", False),
+    ("loss, np.lib.stride_tricks.as_strided(gc_, shape=(1 << 40,), strides=(0,)), go_", False),
+])
+def test_odd_returned_values_are_data_or_findings(tmp_path, returned, data):
+    path = tmp_path / f"rt2_{uuid.uuid4().hex[:10]}.py"
+    path.write_text((FIX / "code" / "odd_returns.py").read_text().replace("RETURNED", returned))
+    start = time.monotonic()
+    report = check_file(path, examples=6, adapters=NAIVE + SIGMOID, limits=FAST)
+    assert time.monotonic() - start < 40
+    f = {x["name"]: x for x in report["functions"]}
+    allowed = ("correct", "incorrect", "error") if data else ("incorrect", "error")
+    assert f["naiveSoftmaxLossAndGradient"]["verdict"] in allowed, f
+    assert f["sigmoid"]["verdict"] == "correct", f
