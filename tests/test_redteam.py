@@ -797,3 +797,12 @@ def test_the_arena_reads_back_what_is_there_not_what_was_sent():
             os.ftruncate(arena.fd, 0)                                 # sealed, even for the host
     finally:
         arena.close()
+
+
+def test_without_isolation_the_grader_still_observes_the_inputs():
+    """--no-isolation (a plain subprocess, same worker and arena): NumPy is linked into
+    the box (it found only the empty mount point before: every call an error) and the
+    forged 'after' hides nothing there either."""
+    report = check_file(FIX / "code" / "forged_after.py", examples=4, adapters=NAIVE, limits=FAST, isolation=False)
+    f = report["functions"][0]
+    assert f["verdict"] == "incorrect" and "modifies its input" in f["note"], f

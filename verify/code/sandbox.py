@@ -328,6 +328,18 @@ def build_box(path: Path, helpers: str | None, own: Path | None = None) -> Path:
     return box
 
 
+def _link_numpy(box: Path) -> None:
+    """Without isolation there is no bind mount: /box/lib's NumPy folders are
+    links to the real ones (else ``import numpy`` finds the empty mount point,
+    a namespace package without ``ndarray``)."""
+    pkg = Path(np.__file__).resolve().parent
+    for name, real in (("numpy", pkg), ("numpy.libs", pkg.parent / "numpy.libs")):
+        spot = box / "lib" / name
+        if real.is_dir() and spot.is_dir() and not any(spot.iterdir()):
+            spot.rmdir()
+            spot.symlink_to(real, target_is_directory=True)
+
+
 # -- the sandbox ---------------------------------------------------------------------------
 
 class Sandbox:
@@ -403,6 +415,8 @@ class Sandbox:
         self.import_error = None
         if self.box is None:
             self.box = build_box(self.path, self.helpers, self.own)
+            if not self.isolation:
+                _link_numpy(self.box)
         self._started = time.monotonic()
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
