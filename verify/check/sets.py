@@ -1138,8 +1138,30 @@ def _sections(text: str, nt) -> list:
             named = nt.families_named(re.sub(r"\$[^$]*\$", " ", stripped))
             if named:
                 current = named
+        elif (named := _loss_in_prose(stripped, nt.problem)):
+            current = named
         out.append(current)
     return out
+
+
+# "For $J_{neg}$:", "With $J = -\log\sigma(u_o^\top v_c) - …$:": a short line of prose naming the
+# loss of what follows, by its name or its formula
+LOSS_PROSE = re.compile(r"^\W{0,3}(?:for|with|let|using|now|consider|given)\b[^$]{0,30}\$([^$]{1,300})\$[^$]{0,40}:\W{0,3}$",
+                        re.IGNORECASE)
+
+
+def _loss_in_prose(line: str, problem) -> set:
+    m = LOSS_PROSE.match(line)
+    if not m:
+        return set()
+    words = vocabulary_for(problem)
+    math = m.group(1)
+    parts = extract._split_top(math, "=")
+    lhs = re.sub(r"\\(?:mathcal|mathrm|text|boldsymbol)\s*\{?|[{}\s]", "", parts[0])
+    if not lhs or lhs[0] not in words.loss_letters:
+        return set()
+    key = words.loss_by_content(parts[-1]) if len(parts) > 1 else words.loss_named(extract.strip_text_commands(lhs[1:]))
+    return {family(d.name) for d in problem.loss_decls if key and (d.name == key or d.name.startswith(key + "_"))}
 
 
 def _definitions(text: str, nt, ctx: Context) -> None:
@@ -2218,6 +2240,11 @@ RANGE_COND = re.compile(r"^\s*([A-Za-z])\s*(?:\\in|∈)\s*(?:\\\{|\[|\{)\s*(?:1\
                         r"|1\s*\.\.\s*)?([A-Za-z])\s*(?:\\\}|\]|\})\s*$")
 
 
+def _unclosed(cond: str) -> str:
+    """The punctuation closing a table's sentence dropped: "w = o,", "\text{otherwise.}"."""
+    return re.sub(r"[.;,]\s*(\}?)\s*$", r"\1", cond.strip())
+
+
 def _unwrapped(cond: str) -> str:
     """\text{for $w = o$}, \text{for  w \neq o }: the condition a text command holds, its word dropped."""
     m = re.fullmatch(r"\s*\\text\s*\{\s*(?:if|for|when)?\s*\$?([^${}]*?)\$?\s*\}\s*", cond)
@@ -2268,7 +2295,7 @@ def _cases(step, targets, ctx, policy, chain, lhs=None) -> list[Answer]:
     parts, others = [], []
     conds = []
     # "\text{if } w \neq o." closing the table's sentence: the period is not part of the condition
-    step = replace(step, branches=[(e, _range_as_label(re.sub(r"[.;]\s*$", "", _unwrapped(c).strip()), ctx.problem))
+    step = replace(step, branches=[(e, _range_as_label(_unclosed(_unwrapped(c)), ctx.problem))
                                    for e, c in step.branches])
     for expr, cond in step.branches:
         c = respell_text(re.sub(r"\\text\s*\{\s*(?:if|for|when)?\s*\}|\b(?:if|for|when)\b|,", " ", cond).strip(),
