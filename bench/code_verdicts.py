@@ -3,6 +3,7 @@
 
     python bench/code_verdicts.py --out /tmp/before.json [--jobs 2] [--only w2v]
     python bench/code_verdicts.py --diff /tmp/before.json /tmp/after.json
+    python bench/code_verdicts.py --cli --only code_heldout/w2v [--cold]   # time the CLI
 
 A dump checks each file as ``gradkey code FILE`` does (the problem set found by
 the functions it defines, ``--examples 100``, the default limits), in-process,
@@ -19,13 +20,21 @@ tests/fixtures/redteam/code (its files and flat_class/alice.py).
 differs, and those in one dump only (a file added to a corpus), and exits 1
 when a verdict differs. Notes that state a time (a budget
 or a timeout) may differ between runs on a loaded machine: they are listed
-apart. ``--seconds`` in a dump records each file's wall time.
+apart. A dump also records each file's wall time (in-process, warm).
+
+``--cli`` times ``gradkey code FILE --format json`` as a fresh process per file
+(sequentially, as a user runs it): wall time and CPU time of the process tree,
+summed over the files. ``--cold`` gives the runs an empty truth cache
+(``GRADKEY_CACHE_DIR``), so the first file derives every gradient. Run it with
+``PYTHONPATH`` pointing at a ``gradkey`` shim of another tree to compare trees
+(alternate the runs: the machine's load varies).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import re
+import subprocess
 import sys
 import time
 import tomllib
@@ -92,6 +101,28 @@ def dump(out: Path, jobs: int, only: str | None) -> None:
     print(f"{len(result)} entries from {len(items)} files: {counts}; total {sum(seconds.values()):.1f} s")
 
 
+def cli_times(only: str | None, cold: bool) -> None:
+    import os
+    import resource
+    import tempfile
+    items = [i for i in files() if not only or only in i[0]]
+    env = dict(os.environ)
+    if cold:
+        env["GRADKEY_CACHE_DIR"] = tempfile.mkdtemp(prefix="gradkey-cold-")
+    wall = cpu = 0.0
+    for name, path in items:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.monotonic()
+        subprocess.run([sys.executable, "-m", "gradkey.verify.cli", "code", str(path), "--format", "json"],
+                       capture_output=True, env=env, cwd=path.parent)
+        dt = time.monotonic() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        dc = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        wall, cpu = wall + dt, cpu + dc
+        print(f"{dt:6.2f}s wall {dc:6.2f}s cpu  {name}", file=sys.stderr)
+    print(f"{len(items)} files: wall {wall:.1f} s, cpu {cpu:.1f} s{' (cold cache)' if cold else ''}")
+
+
 def diff(a: Path, b: Path) -> int:
     va = json.loads(a.read_text(encoding="utf-8"))["verdicts"]
     vb = json.loads(b.read_text(encoding="utf-8"))["verdicts"]
@@ -121,9 +152,14 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--only", help="a substring of the files' names (e.g. w2v)")
     ap.add_argument("--diff", nargs=2, type=Path, metavar=("BEFORE", "AFTER"))
+    ap.add_argument("--cli", action="store_true", help="time gradkey code as a fresh process per file")
+    ap.add_argument("--cold", action="store_true", help="with --cli: an empty truth cache")
     args = ap.parse_args()
     if args.diff:
         return diff(*args.diff)
+    if args.cli:
+        cli_times(args.only, args.cold)
+        return 0
     if not args.out:
         ap.error("give --out FILE or --diff BEFORE AFTER")
     dump(args.out, args.jobs, args.only)

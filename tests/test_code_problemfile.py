@@ -221,6 +221,25 @@ def test_word2vec_code_instances_are_the_files_at_its_code_dims(w2v):
     assert int(sg[1].values["c"]) == 0 and int(sg[2].values["c"]) == sg[2].dims["W"] - 1
 
 
+def test_a_copy_of_word2vec_with_other_code_dims_is_checked_at_those(tmp_path):
+    """The dims code is checked at are the file's: a copy of word2vec.toml declaring
+    one other tuple draws every input there, and a bug's counterexample is there too."""
+    text = (ROOT / "derive" / "problems" / "word2vec.toml").read_text(encoding="utf-8")
+    start = text.index("dims = [{ d = 3, W = 5, K = 3, M = 2 }")
+    end = text.index("\n", text.index("]", start))
+    path = tmp_path / "w2v_small.toml"
+    path.write_text(text[:start] + "dims = [{ d = 2, W = 3, K = 2, M = 4 }]" + text[end:], encoding="utf-8")
+    p = load(path)
+    assert p.code_dims == ({"d": 2, "W": 3, "K": 2, "M": 4},)
+    by = {a.function: a for a in filelayout.layouts(p)}
+    assert all(dict(i.dims) == p.code_dims[0] for i in search.drawn_instances(by["skipgram:neg"], 10, 1))
+    bug = (ROOT / "tests" / "fixtures" / "code_heldout" / "w2v" / "w12_bug_transposed_U.py")
+    r = {f["name"]: f for f in check_file(bug, examples=10, problem=str(path))["functions"]}
+    f = r["naiveSoftmaxLossAndGradient"]
+    assert f["verdict"] == "incorrect" and f["counterexample"]["dims"] == p.code_dims[0], f
+    assert "shape (2, 3) where (3, 2) is expected" in f["note"]
+
+
 def test_the_replayed_loss_sees_row_j_of_the_files_rows(w2v):
     p, by = w2v
     inst = search.drawn_instances(by["skipgram:neg"], 1, 8)[0]
