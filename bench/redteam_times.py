@@ -18,6 +18,13 @@ white-space runs cut to 64 in submissions.answers_for), sizes 10 000 / 40 000:
     (20 000) spaces in a table cell 164.7 s, after a list dash 32.4 s, in display math 32.2 s
 
 and after: every attack below 0.2 s at 40 000 (ratios 1-4).
+
+Not fixed (linear, but a large constant): math blocks just under the reader's
+20 000-character expression limit cost about 2.6 s each ("$$, , , …$$": the
+block is tokenised and rewritten ~15 times), so 25 of them (500 kB) took 66.6 s
+and a 1 MB file of them would take about 2 minutes; a row of 40 000 table cells
+5.2 s. The batch's per-file timeout bounds these (an error row for that file);
+a per-document budget of math characters is the follow-up.
 """
 from __future__ import annotations
 
