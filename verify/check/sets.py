@@ -1505,6 +1505,23 @@ SPACED_CONDITION = re.compile(r"(?:\\[;:,>]|\\q?quad|\s{2,})\s*(?:\\[;:,>]\s*|\\
                               r"\(\s*([A-Za-z]\s*(?:\\neq?(?![A-Za-z])|≠|=)\s*[A-Za-z0-9])\s*\)\s*[.,]?\s*$")
 
 
+def _section_or_content(targets, lhs, chain, problem) -> list:
+    """A question placed only by the section in force (a heading naming naive softmax, then
+    "**(e)**" naming nothing) whose answer holds another loss's formulas ([reader]
+    loss_content: σ for negative sampling): the question of the loss the answer is written in."""
+    if not targets or not all("section" in (t.how or "") for t in targets):
+        return targets
+    steps = " ".join(s.text for s in chain.steps if not s.branches)
+    key = vocabulary_for(problem).loss_by_content(steps) if steps else None
+    fams = {family(d.name) for d in problem.loss_decls if key and (d.name == key or d.name.startswith(key + "_"))}
+    if not fams or any(family(problem.question(t.qid).loss) in fams for t in targets):
+        return targets
+    other = identify(lhs, problem, fams, chain.lhs)
+    if other and all(family(problem.question(t.qid).loss) in fams for t in other):
+        return [replace(t, how=t.how.replace("section", "the loss its formulas hold")) for t in other]
+    return targets
+
+
 def _students_variable(lhs, targets, problem) -> tuple:
     """dσ(x_i)/dx_i naming a question about the file's scalar x: the student's x_i is that x in
     the answer too (σ(x_i)(1 − σ(x_i))). () unless every question named differentiates a
@@ -1662,6 +1679,7 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
         lhs = _students_objective(lhs, ctx)
         targets = identify(lhs, problem, families, chain.lhs) if chain.lhs.strip() else []
         lhs = as_derivative(lhs)
+        targets = _section_or_content(targets, lhs, chain, problem)
         ctx.stands_for = _students_variable(lhs, targets, problem)
         if ctx.stands_for:      # x_i is the scalar itself, not an entry of it
             targets = [replace(t, entry=None) for t in targets]
