@@ -1647,6 +1647,8 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
     # formulas typed without delimiters ("dJ/dv_c = U (yhat - y)") as display math, as word2vec's
     # own reader does (one implementation: it moves with Answer when that checker is deleted)
     text = _plain_as_math_where_unread(text, notation_for(problem))
+    # "$w=0: \quad \frac{dJ}{du_w} = …$": the condition first, then the formula it holds for
+    text = CONDITION_FIRST.sub(lambda m: "$" + m.group(2) + r" \quad \text{for } " + m.group(1) + "$", text)
     ctx = Context(problem, half=bool(HALF.search(text)) and "half" in (problem.conventions or {}), answered={})
     ctx.transposed, layout_notes = declared_transposed(text, problem)
     ctx.einstein = vocabulary_for(problem).einstein(text)
@@ -1917,6 +1919,10 @@ def _placeholder_table(chain, lhs, labelled: dict, ctx: Context, policy: Policy,
             a.how = "by value"
             out.append(a)
     return out
+
+
+CONDITION_FIRST = re.compile(r"\$\s*([A-Za-z]\s*(?:=|\\neq?(?![A-Za-z])|≠)\s*[A-Za-z0-9])\s*:\s*(?:\\q?quad|\\[,;:])*\s*"
+                             r"((?:\\frac\s*\{\s*(?:d|\\partial)|\\partial|\\nabla)[^$\n]*=[^$\n]*)\$")
 
 
 def _plain_as_math_where_unread(text: str, nt) -> str:
@@ -2430,7 +2436,7 @@ def _last_line(context: str) -> str:
     return lines[-1] if lines else ""
 
 
-PROSE_CONDITION = re.compile(r"(?<![A-Za-z\\])([A-Za-z])\s*(=|\\neq?(?![A-Za-z])|≠|!=)\s*([A-Za-z])(?![A-Za-z0-9_])")
+PROSE_CONDITION = re.compile(r"(?<![A-Za-z\\])([A-Za-z])\s*(=|\\neq?(?![A-Za-z])|≠|!=)\s*([A-Za-z0-9])(?![A-Za-z0-9_]|\.\d)")
 
 
 def _stated_condition(chain) -> tuple | None:
@@ -2461,8 +2467,14 @@ def _under_condition(targets, stated, ctx: Context) -> list[SetTarget]:
     if stated is None:
         return targets
     letter, op, other = stated
-    key = _cond_key(f"{letter}{op}{other}")
     problem = ctx.problem
+    if other.isdigit():
+        # w = 0: the digit a label is also spelled (o's "0", handwriting and OCR), written the file's way
+        label = ar._label_named(notation_for(problem), other)
+        if label is None:
+            return targets
+        other = _letter((problem.symbol(label).latex or (label,))[0])
+    key = _cond_key(f"{letter}{op}{other}")
     same = [t for t in targets if _cond_key(problem.question(t.qid).condition or "") == key]
     if same:
         return [replace(t, how=(t.how + "; " if t.how and t.how != "by value" else "") + "the branch stated for it")
