@@ -1643,10 +1643,11 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
     text = FUNCTION_TEXT.sub(lambda m: "\\operatorname{" + m.group(1) + "}", text)
     # phone-OCR lines (Unicode subscripts, subscripts glued on: uₒ, uoTvc, ŷw) repaired as for
     # every reader of submissions (read/ocr.py)
-    text = ocr.repair_lines(text)
+    text = ocr.plain_cases(ocr.repair_lines(text))
     # formulas typed without delimiters ("dJ/dv_c = U (yhat - y)") as display math, as word2vec's
     # own reader does (one implementation: it moves with Answer when that checker is deleted)
     text = _plain_as_math_where_unread(text, notation_for(problem))
+    text = ocr.plain_slash_derivatives(text)      # what the ASCII converter left: "dσ/dx = σ(x)(1-σ(x))"
     # "$w=0: \quad \frac{dJ}{du_w} = …$": the condition first, then the formula it holds for
     text = CONDITION_FIRST.sub(lambda m: "$" + m.group(2) + r" \quad \text{for } " + m.group(1) + "$", text)
     ctx = Context(problem, half=bool(HALF.search(text)) and "half" in (problem.conventions or {}), answered={})

@@ -108,3 +108,52 @@ def loss_words_relaxed(segment: str, loss_named) -> str | None:
         return found
     relaxed = re.sub(r"(?:^|(?<=[\s,]))[LC(]E\b", "CE", segment)
     return loss_named(relaxed) if relaxed != segment else None
+
+
+# "w=o : (ŷo - 1) vc" under a line ending "∂J/∂uw =": a table OCR delivered one case a line
+CASE_LINE = re.compile(r"^\s*([A-Za-zω])\s*(=|≠|!=)\s*([A-Za-z0-9])\s*:\s*(\S.*?)\s*$")
+OPEN_EQUATION = re.compile(r"^(?P<prefix>\s*(?:\(?[a-z]\)\s*)?)(?P<lhs>[∂d]\S*\s*/\s*[∂d]\S+)\s*=\s*$")
+
+
+def plain_cases(text: str) -> str:
+    """A left-hand side typed without delimiters and ending in "=", then one "COND : EXPR" line
+    per case ("(c) ∂J/∂uw =" / " w=o : (ŷo - 1) vc" / " w≠o : ŷw"), as one display cases table
+    on the left-hand side's line (the case lines blanked: line numbers are kept). Lines with $
+    or a backslash are LaTeX and left alone."""
+    if ":" not in text:
+        return text
+    lines = text.split("\n")
+    for n, line in enumerate(lines):
+        m = OPEN_EQUATION.match(line)
+        if not m or "$" in line or "\\" in line:
+            continue
+        cases, k = [], n + 1
+        while k < len(lines) and (c := CASE_LINE.match(lines[k])) and "$" not in lines[k]:
+            op = "=" if c.group(2) == "=" else r"\neq"
+            cases.append(f"{c.group(4)} & {latin(c.group(1))} {op} {c.group(3)}")
+            k += 1
+        if len(cases) < 2:
+            continue
+        lines[n] = m.group("prefix") + "$$" + m.group("lhs") + r" = \begin{cases} " + r" \\ ".join(cases) + \
+            r" \end{cases}$$"
+        for j in range(n + 1, k):
+            lines[j] = ""
+    return "\n".join(lines)
+
+
+SLASH_DERIVATIVE = re.compile(r"(?<![A-Za-z\\])d\s*(σ|[A-Za-z](?:_\{?\w+\}?)?)\s*/\s*d\s*([A-Za-z](?:_\{?\w+\}?)?)(?![A-Za-z(])")
+
+
+def plain_slash_derivatives(text: str) -> str:
+    """"dσ/dx = …" on a line an OCR delivered without delimiters (it holds Unicode math: σ, ²):
+    the derivative written as a fraction (\\frac{d\\sigma}{dx}), which the grammar reads. ASCII
+    lines are left to the plain-equation reader, and lines with $ or a backslash alone."""
+    if "/" not in text:
+        return text
+    out = []
+    for line in text.split("\n"):
+        if "$" not in line and "\\" not in line and "=" in line and not line.isascii():
+            line = SLASH_DERIVATIVE.sub(lambda m: r"\frac{d" + (r"\sigma" if m.group(1) == "σ" else m.group(1))
+                                        + "}{d" + m.group(2) + "}", line)
+        out.append(line)
+    return "\n".join(out)
