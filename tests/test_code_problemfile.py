@@ -322,6 +322,18 @@ def test_a_malformed_code_declaration_is_refused_naming_the_key(edit, key):
     assert e.value.key == key and "emb_course.toml" in str(e.value)
 
 
+def test_code_dims_where_no_instance_exists_are_refused_naming_the_key():
+    # N = 2 with one target and S = 2 negatives distinct from it and from each other: impossible
+    text = COURSE.replace('distinct_from = ["t"]', 'distinct_from = ["t"]\npremises = ["distinct"]')
+    text = text.replace('dims = [{ e = 2, N = 4, S = 2 }, { e = 1, N = 3, S = 1 }, { e = 3, N = 3, S = 2 }]',
+                        'dims = [{ e = 2, N = 2, S = 2 }]')
+    p = loads(text, "emb_course.toml")
+    adapter = next(a for a in filelayout.layouts(p) if a.function == "ns_rows")
+    with pytest.raises(ProblemFileError, match="no instance meets the file's premises") as e:
+        search.drawn_instances(adapter, 3, 0)
+    assert e.value.key == "code.dims"
+
+
 def test_a_replayed_drawing_loss_needs_the_rows_it_draws():
     text = (ROOT / "derive" / "problems" / "word2vec.toml").read_text(encoding="utf-8")
     assert ', rows = "window_samples"' in text

@@ -396,6 +396,11 @@ def code_dims(adapter: Adapter) -> list[dict]:
             except InstanceError:
                 continue
             fitting.append(dict(dm))
+        if not fitting:
+            from gradkey.derive.problemfile import ProblemFileError
+            raise ProblemFileError(problem.source, "code.dims" if problem.code_dims else "check.dims",
+                                   "no instance meets the file's premises at any of these dimensions (labels "
+                                   "distinct from others need a range larger than their count): add a larger tuple")
         hit = _FITTING[id(problem)] = (problem, fitting)
     return hit[1]
 
