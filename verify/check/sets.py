@@ -2440,15 +2440,21 @@ def _last_line(context: str) -> str:
 PROSE_CONDITION = re.compile(r"(?<![A-Za-z\\])([A-Za-z])\s*(=|\\neq?(?![A-Za-z])|≠|!=)\s*([A-Za-z0-9])(?![A-Za-z0-9_]|\.\d)")
 
 
+INLINE_MATH = re.compile(r"\$([^$]*)\$|\\{1,2}\((.*?)\\{1,2}\)|<math>(.*?)</math>")
+
+
 def _stated_condition(chain) -> tuple | None:
     """(letter, '=' or '≠', other) stated for this block: in a remark after it ("\\text{for
     $w = o$}", "(w \\neq o)") or in the short line of prose just before it ("For $w = o$:",
     "$w = o$ 时：", "> For $w \\neq o$:"); None when none is stated, or when that prose names
     both branches or is a heading."""
     candidates = [chain.remark]
-    lines = [ln for ln in (chain.context or "").strip().split("\n") if ln.strip()]
+    # a lone ":" (MediaWiki's indent) or "<p>\\" opening the display is not the line of prose before it
+    lines = [ln for ln in (chain.context or "").strip().split("\n")
+             if re.search(r"\w", re.sub(r"<[^>]*>|\\", "", ln))]
     if lines and len(lines[-1]) <= 120 and not re.match(r"^\s*#", lines[-1]):
-        candidates.append(" ".join(re.findall(r"\$([^$]*)\$", lines[-1])))
+        # inline math in $…$, \(…\) (also \\( in HTML exports) or MediaWiki's <math>…</math>
+        candidates.append(" ".join(m for g in INLINE_MATH.findall(lines[-1]) for m in g if m))
     if chain.prefix and not chain.display:
         candidates.append(" ".join(re.findall(r"\$([^$]*)\$", chain.prefix)))
     for text in candidates:
