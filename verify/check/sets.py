@@ -34,13 +34,13 @@ from gradkey.derive.draw import InstanceError, seeded
 from gradkey.verify.check import arrays as ar, constants
 from gradkey.verify.check.evaluate import ShapeError, Unreadable
 from gradkey.verify.check.judge import Outcome, Policy
-from gradkey.verify.check.submissions import (DETERMINATE, Answer, StepResult, _context, _plain_as_math,
-                                              _unmatched_text)
+from gradkey.verify.check.submissions import DETERMINATE, Answer, StepResult, _context
 from gradkey.verify.numerics.compare import compare
 from gradkey.verify.read import ast, extract, ocr
 from gradkey.verify.read.errors import ReadError
 from gradkey.verify.read.latex import parse
 from gradkey.verify.read.notation import FUNCTION_WORDS, family, notation_for
+from gradkey.verify.read.plain import plain_as_math
 from gradkey.verify.read.show import GREEK, show
 from gradkey.verify.read.vocabulary import vocabulary_for
 
@@ -1927,12 +1927,12 @@ CONDITION_FIRST = re.compile(r"\$\s*([A-Za-z]\s*(?:=|\\neq?(?![A-Za-z])|≠)\s*[
 
 
 def _plain_as_math_where_unread(text: str, nt) -> str:
-    """The shared ASCII front end (``_plain_as_math``: "dJ/dv_c = U^T (yhat - y)", "yhat_w * v_c
+    """The shared ASCII front end (``read.plain.plain_as_math``: "dJ/dv_c = U^T (yhat - y)", "yhat_w * v_c
     when w != o" as display math). When it leaves a line the file's notation reads as typed
     (its grammar is word2vec's), the lines it reads stay as typed too, for ``_text_lines``,
     which judges them in line with their neighbours (X' dL/dZ1 after dL/dZ1 = … on an
     earlier plain line): one route for all of a file's plain lines."""
-    converted = _plain_as_math(text)
+    converted = plain_as_math(text)
     if converted == text:
         return text
     readable = set()

@@ -14,6 +14,7 @@ from gradkey.verify.check.identify import (LHS, Condition, Target, condition, lo
 from gradkey.verify.check.judge import Outcome, Policy, judge_node, truth_shape, value_shape
 from gradkey.verify.read import ast
 from gradkey.verify.read import extract, ocr
+from gradkey.verify.read.plain import plain_as_math
 from gradkey.verify.read.errors import ReadError
 from gradkey.verify.read.latex import parse
 from gradkey.verify.read.show import show
@@ -205,7 +206,7 @@ def answers_in(text: str, policy: Policy = Policy(), vocabulary: Vocabulary | No
     relabelled: list[tuple[Answer, Answer]] = []   # (judged by its shape, as labelled)
     every_w: list[Answer] = []                      # ∂J/∂u_w with no branch, as an answer for u_o
     region = None
-    text = _plain_as_math(ocr.repair_lines(text))
+    text = plain_as_math(ocr.repair_lines(text))
     chains = extract.chains(text, vocabulary)
     # ⓐ = …: a label defined by one chain and used as a branch of another,
     # whose condition then applies to the chain the label names
@@ -682,70 +683,6 @@ def _section_before(text: str, line: int) -> str | None:
         if named:
             return named
     return None
-
-
-# a derivative typed in ASCII: dJ/dv_c, d sigma / dx, dJ_sg/du_w, ∂J/∂U
-ASCII_DERIVATIVE = re.compile(r"^\s*(?:d|∂)\s*(?P<of>[A-Za-z\\][\w{}\\ ]{0,24}?)\s*/\s*(?:d|∂)\s*"
-                              r"(?P<wrt>[A-Za-z](?:_\{?\w{1,3}\}?)?)\s*$")
-
-
-ASCII_DERIVATIVE_START = re.compile(r"(?<![\w\\])(?:d|∂)\s*(?:[A-Za-z]\w{0,12})\s*/\s*(?:d|∂)\s*[A-Za-z]")
-ASCII_REMARK = re.compile(r"^(?P<value>.+?)\s+(?P<remark>(?:for|when|if|where)\s+\S.*)$")
-
-
-def _ascii_math(text: str) -> str:
-    """ASCII spellings a typed formula uses, in LaTeX: yhat → \\hat{y}, != → \\neq,
-    * between factors → a product (the rest is extract.plain_math's)."""
-    text = re.sub(r"(?<![A-Za-z\\])([A-Za-z])hat(?![A-Za-z])", r"\\hat{\1}", text)
-    text = text.replace("!=", r" \neq ").replace("<=", r" \le ").replace(">=", r" \ge ")
-    return re.sub(r"\s\*\s", " ", text)
-
-
-def _plain_as_math(text: str) -> str:
-    """Formulas typed without math delimiters ("dJ/dv_c = U (yhat - y)", a forum post
-    in ASCII) become display math on their own line, so that they are read like any
-    other answer: only a line whose left-hand side is a derivative, whose right-hand
-    side reads, and that is not inside a code block. Lines keep their numbers."""
-    if "/" not in text or "=" not in text:
-        return text
-    lines = text.split("\n")
-    fenced, inside = set(), False
-    for n, line in enumerate(lines, 1):
-        if line.lstrip().startswith(("```", "~~~")):
-            inside = not inside
-        if inside or line.lstrip().startswith(("```", "~~~")):
-            fenced.add(n)
-    for n, lhs, steps, remark in extract.plain_equations(text):
-        if n in fenced or not steps:
-            continue
-        lhs = lhs.rsplit(": ", 1)[-1]             # "same as (f) for each k, …: dJ/du_k"
-        m = ASCII_DERIVATIVE.match(_ascii_math(lhs).replace(r"\frac{\partial\, ", "d").replace(r"}{\partial ", "/d")
-                                   .rstrip("}"))
-        if not m:
-            continue
-        of = m.group("of").strip()
-        of = r"\sigma" if of in ("sigma", r"\sigma") else re.sub(r"^([A-Za-z])_(\w{2,})$", r"\1_{\2}", of)
-        left = rf"\frac{{\partial {of}}}{{\partial {m.group('wrt')}}}"
-        rights = [_ascii_math(r) for r in steps]
-        tail = ASCII_REMARK.match(rights[-1])
-        if tail and not remark:                   # "0 for w != c": the value, then its condition
-            rights[-1], remark = tail.group("value"), tail.group("remark")
-        try:
-            for r in rights:
-                parse(r)
-        except (ReadError, RecursionError):
-            continue
-        remark = _ascii_math(remark).replace(r" \neq ", " ≠ ")
-        eq = left + " = " + " = ".join(rights) + (rf" \quad \text{{{remark}}}" if remark else "")
-        start = ASCII_DERIVATIVE_START.search(lines[n - 1])
-        prefix = lines[n - 1][:start.start()] if start else ""
-        # the part label and prose before the formula stay ("(g) same as (f): …")
-        lines[n - 1] = prefix + ("$" + eq + "$" if prefix.strip() else "$$" + eq + "$$")
-        k = n
-        while k < len(lines) and lines[k].strip()[:1] in ("+", "-", "*", "/", "=") and lines[k].strip():
-            lines[k] = ""                         # continuation lines: now part of line n
-            k += 1
-    return "\n".join(lines)
 
 
 def _text_line_answers(text: str, policy: Policy) -> list[Answer]:
