@@ -42,6 +42,15 @@ def repair_lines(text: str) -> str:
         line = re.sub(r"(?<![A-Za-z\\_])([uvŷ])([ockwoω])T(?=[uvŷ(\s]|$)", r"\1_\2^T ", line)
         line = re.sub(r"(?<![A-Za-z\\_])([uvŷ])([ockwω])(T?)(?![A-Za-z_{])", lambda m: f"{m.group(1)}_{m.group(2)}"
                       + ("^T" if m.group(3) else ""), line)
+        # the denominator of a slash derivative lost its subscript too: dJ/dvc → dJ/dv_c
+        line = re.sub(r"(/\s*[d∂])([uv])([ockw])(?![A-Za-z_{])", r"\1\2_\3", line)
+        # a one-hot entry next to ŷ's: (ŷ_w - yw) → y_w (only after a subscripted ŷ on the line)
+        if "ŷ_" in line:
+            line = re.sub(r"(?<![A-Za-z\\_])y([ockw])(?![A-Za-z_{])", r"y_\1", line)
+        # "(ŷ - y)T": a T glued to a closing parenthesis is a transpose, never a factor named T
+        line = re.sub(r"\)T(?![A-Za-z_{])", ")^T", line)
+        # "σ(x) . (1-σ(x))": a spaced dot between two factors is Adobe Scan's product sign
+        line = re.sub(r"(?<=[)\w])\s+[.·]\s+(?=[(\wσ])", " ", line)
         line = re.sub(r"([Σ∑])([a-z])(?![A-Za-z_])", r"\1_\2", line)
         line = re.sub(r"(?<![A-Za-z])J(neg|sg|naive|ns|ce)(?![A-Za-z])", r"J_{\1}", line)
         line = re.sub(r"(?<![A-Za-z])w_?t\+j(?![A-Za-z])", "w_{t+j}", line)

@@ -28,6 +28,37 @@ def _ascii_math(text: str) -> str:
     return re.sub(r"\s\*\s", " ", text)
 
 
+SIGMA_OF_X = re.compile(r"^\s*(d|∂)\s*(?:σ|sigma)\s*\(\s*x\s*\)\s*/")
+# "dJ/duw = …   so   dJ/duo = …   and   dJ/duw = …": several derivatives typed on one line,
+# joined by a wide gap and a connective word; the gap is where one equation ends
+JOINED = re.compile(r"\s{2,}(?P<word>(?:so|and|then|thus|hence|also|;|,)\s+)?(?=(?:d|∂)\s*[A-Za-z]\w{0,12}\s*/\s*(?:d|∂))")
+
+
+def _split_joined_equations(text: str) -> str:
+    """A line holding several typed derivative equations ("dJ/duw = (ŷw - yw) vc   so   dJ/duo =
+    (ŷo - 1) vc") becomes one inline formula per equation, the joining words kept between them,
+    when every piece reads as a formula on its own; otherwise the line is left as it was."""
+    lines = text.split("\n")
+    for n, line in enumerate(lines):
+        if "$" in line or "\\" in line or len(ASCII_DERIVATIVE_START.findall(line)) < 2:
+            continue
+        cuts = list(JOINED.finditer(line))
+        if not cuts:
+            continue
+        pieces, words, start = [], [], 0
+        for c in cuts:
+            pieces.append(line[start:c.start()])
+            words.append((c.group("word") or "").strip())
+            start = c.end()
+        pieces.append(line[start:])
+        converted = [plain_as_math(p) for p in pieces]
+        if not all(c.startswith("$$") and c.endswith("$$") for c in converted[1:]) or "$" not in converted[0]:
+            continue
+        inline = [c.replace("$$", "$") for c in converted]
+        lines[n] = inline[0] + "".join(f" {w} {c}" if w else f" {c}" for w, c in zip(words, inline[1:]))
+    return "\n".join(lines)
+
+
 def plain_as_math(text: str) -> str:
     """Formulas typed without math delimiters ("dJ/dv_c = U (yhat - y)", a forum post
     in ASCII) become display math on their own line, so that they are read like any
@@ -35,6 +66,7 @@ def plain_as_math(text: str) -> str:
     side reads, and that is not inside a code block. Lines keep their numbers."""
     if "/" not in text or "=" not in text:
         return text
+    text = _split_joined_equations(text)
     lines = text.split("\n")
     fenced, inside = set(), False
     for n, line in enumerate(lines, 1):
@@ -46,6 +78,7 @@ def plain_as_math(text: str) -> str:
         if n in fenced or not steps:
             continue
         lhs = lhs.rsplit(": ", 1)[-1]             # "same as (f) for each k, …: dJ/du_k"
+        lhs = SIGMA_OF_X.sub(r"\1 sigma/", lhs)   # "dσ(x)/dx": the derivative of σ, its argument named
         m = ASCII_DERIVATIVE.match(_ascii_math(lhs).replace(r"\frac{\partial\, ", "d").replace(r"}{\partial ", "/d")
                                    .rstrip("}"))
         if not m:
