@@ -57,3 +57,43 @@ def test_lost_subscripts_in_negative_sampling():
     wrong = verdicts("Q1 f\ndJ/duo = (σ(uoT vc) + 1) vc\n")
     assert right.get("neg.u_o") == "correct"
     assert wrong.get("neg.u_o") == "incorrect"
+
+
+# --- Samsung Notes / Nebo letter swaps: 0/6 for σ, I/l for 1, Z for Σ, Uo/Vc for u_o/v_c
+
+def test_zero_before_a_transpose_product_is_sigma_and_I_is_one():
+    right = verdicts("f) dJ/dUo = -[I - 0(UoᵀVc)] Vc\n")
+    wrong = verdicts("f) dJ/dUo = [I - 0(UoᵀVc)] Vc\n")
+    assert right.get("neg.u_o") == "correct"
+    assert wrong.get("neg.u_o") == "incorrect"
+
+
+def test_six_and_l_in_a_nebo_export():
+    right = verdicts("(e) ∂J/∂u_{0} = -(l - 6(u_{0}^{T} v_{c})) v_{c}\n")
+    wrong = verdicts("(e) ∂J/∂u_{0} = -(l - 6(u_{0}^{T} v_{c})) u_{0}\n")
+    assert right.get("neg.u_o") == "correct"
+    assert wrong.get("neg.u_o") == "incorrect"
+
+
+def test_sigmoid_identity_written_with_six():
+    assert ocr.letter_swaps("(a) 6'(x) = 6(x)(1 - 6(x))") == "(a) σ'(x) = σ(x)(1 - σ(x))"
+    assert verdicts("(a) 6'(x) = 6(x)(1 - 6(x))\n").get("sigmoid.grad") == "correct"
+    assert verdicts("(a) 6'(x) = 6(x)(1 + 6(x))\n").get("sigmoid.grad") != "correct"
+
+
+def test_Z_is_a_sum_before_an_index_or_a_repeated_index():
+    assert ocr.letter_swaps("= -Uo + Z ŷw Uw") == "= -uo + Σ ŷw uw"
+    assert ocr.letter_swaps("Z_k [I - 0(-UkᵀVc)] Uk").startswith("Σ_k [ 1 - σ(")
+
+
+def test_swaps_are_not_guessed_without_their_context():
+    # a digit before a parenthesis with no transpose product and no sigmoid identity stays
+    assert ocr.letter_swaps("J = 0(x + 1)") == "J = 0(x + 1)"
+    # I and l that are not "1 - σ(" or "ŷ_o - 1" stay letters
+    assert ocr.letter_swaps("(I - A) x, ŷ_o - l") == "(I - A) x, ŷ_o - l"
+    # Z with no index after it is a name; capitals with no OCR context are names
+    assert ocr.letter_swaps("Z ŷw Uk and Z = WX").startswith("Z ŷw")
+    assert ocr.letter_swaps("Z = WX") == "Z = WX"
+    assert ocr.letter_swaps("Uo and Vc are matrices") == "Uo and Vc are matrices"
+    # LaTeX lines are never rewritten
+    assert ocr.letter_swaps(r"$0(u_o^T v_c)$") == r"$0(u_o^T v_c)$"

@@ -21,6 +21,44 @@ SUB_RUN = re.compile("[" + "".join(UNICODE_SUB) + "]+")
 OCR_LINE_MARK = re.compile(r"[∂σΣ∑ŷ]")
 
 
+# Handwriting converters (Samsung Notes, Nebo) put a digit or Latin letter for a symbol they
+# do not know. Each swap is read back only where the context leaves one reading: "0(" or "6("
+# is σ when its argument holds a transpose product (0(UoᵀVc): zero times an inner product is
+# never written) or when the line is the sigmoid identity X(x)(1 - X(x)); "I"/"l" is 1 in
+# "1 - σ(", in "ŷ_o - 1" and as the lower end of an index range (k=l..K); "Z" is Σ before an
+# index (Z_k) or before ŷ_w … u_w (the index repeated: a sum); Uo, Vc, Uw, Uk glued like the
+# lower-case names are u_o, v_c, u_w, u_k. Anything else is left for the reader to flag.
+_NOT_NAME = r"(?<![A-Za-z0-9_{^\\'])"
+SIGMA_BY_TRANSPOSE = re.compile(_NOT_NAME + r"[06](?=\(\s*-?\s*[A-Za-z][^()]{0,20}?(?:ᵀ|\^\s*\{?\s*T\s*\}?))")
+SIGMOID_IDENTITY = re.compile(_NOT_NAME + r"([06])('?)\(x\)\s*=\s*\1\(x\)\s*[(\[]\s*[1Il]\s*-\s*\1\(x\)\s*[)\]]")
+ONE_BEFORE_SIGMA = re.compile(r"(?<=[(\[])\s*[Il](?=\s*-\s*σ\s*\()")
+ONE_AFTER_YHAT_O = re.compile(r"(ŷ\s*_?\s*\{?\s*[o0]\s*\}?\s*-\s*)[Il](?=\s*[)\]])")
+ONE_LOWER_BOUND = re.compile(r"(_\{?\s*[a-z]\s*=\s*)l(?=\s*\}?\s*\^)")
+SIGMA_Z = re.compile(r"(?<![A-Za-z0-9_\\])Z(?=_[a-z{])|(?<![A-Za-z0-9_\\])Z(?=\s*ŷ_?([a-z])\s*[uUvV]_?\1(?![A-Za-z]))")
+CAPITAL_NAME = re.compile(r"(?<![A-Za-z\\_])([UV])([ockw])(?![A-Za-z_{])")
+
+
+def letter_swaps(line: str) -> str:
+    """The symbols a handwriting converter turned into digits and letters, read back where the
+    context is unambiguous (see above); LaTeX lines are left alone."""
+    if "$" in line or "\\" in line:
+        return line
+    m = SIGMOID_IDENTITY.search(line)
+    if m:                                   # 6'(x) = 6(x)(1 - 6(x)): every X(x) on the line is σ(x)
+        line = re.sub(_NOT_NAME + re.escape(m.group(1)) + r"(?='?\(x\))", "σ", line)
+    line = SIGMA_BY_TRANSPOSE.sub("σ", line)
+    if "σ" in line or "ŷ" in line:
+        line = ONE_BEFORE_SIGMA.sub(" 1", line)
+        line = ONE_AFTER_YHAT_O.sub(r"\g<1>1", line)
+        line = ONE_LOWER_BOUND.sub(r"\g<1>1", line)
+        line = SIGMA_Z.sub("Σ", line)
+        if re.search(r"[UV][ockw](?![A-Za-z_{])", line) and re.search(r"(?<![A-Za-z])[uv]_?[ockw]|σ|ŷ", line):
+            line = CAPITAL_NAME.sub(lambda c: c.group(1).lower() + c.group(2), line)
+            line = re.sub(r"(/\s*[d∂])([UV])([ockw])(?![A-Za-z_{])", lambda c: c.group(1) + c.group(2).lower()
+                          + c.group(3), line)
+    return line
+
+
 def repair_lines(text: str) -> str:
     """Lines a phone's OCR or a handwriting-to-text converter produced (no math
     delimiters, no commands; ∂, σ, Σ, ŷ as Unicode): Unicode subscripts become
@@ -28,12 +66,14 @@ def repair_lines(text: str) -> str:
     the notation's glued names (uoTvc → u_o^T v_c, ŷw → ŷ_w, Σk → Σ_k, Jneg → J_{neg}),
     and a hat written after its letter (y^) is ŷ. Lines with $ or a backslash are
     LaTeX and left alone; so are code blocks."""
-    if not OCR_LINE_MARK.search(text):
+    if not OCR_LINE_MARK.search(text) and not SIGMOID_IDENTITY.search(text) and not SIGMA_BY_TRANSPOSE.search(text):
         return text
     out, fenced = [], False
     for line in text.split("\n"):
         if line.lstrip().startswith(("```", "~~~")):
             fenced = not fenced
+        if not fenced:
+            line = letter_swaps(line)
         if fenced or "$" in line or "\\" in line or not OCR_LINE_MARK.search(line):
             out.append(line)
             continue

@@ -29,6 +29,8 @@ def _ascii_math(text: str) -> str:
 
 
 SIGMA_OF_X = re.compile(r"^\s*(d|∂)\s*(?:σ|sigma)\s*\(\s*x\s*\)\s*/")
+D_DX_SIGMA = re.compile(r"^\s*(?:d\s*/\s*dx|∂\s*/\s*∂\s*x|\\frac\s*\{\s*d\s*\}\s*\{\s*dx\s*\})\s*"
+                        r"(?:σ|sigma|\\sigma)\s*\(\s*x\s*\)\s*$")
 # "dJ/duw = …   so   dJ/duo = …   and   dJ/duw = …": several derivatives typed on one line,
 # joined by a wide gap and a connective word; the gap is where one equation ends
 JOINED = re.compile(r"\s{2,}(?P<word>(?:so|and|then|thus|hence|also|;|,)\s+)?(?=(?:d|∂)\s*[A-Za-z]\w{0,12}\s*/\s*(?:d|∂))")
@@ -78,6 +80,7 @@ def plain_as_math(text: str) -> str:
         if n in fenced or not steps:
             continue
         lhs = lhs.rsplit(": ", 1)[-1]             # "same as (f) for each k, …: dJ/du_k"
+        lhs = D_DX_SIGMA.sub("d sigma/dx", lhs)   # "d/dx σ(x)": the operator written before σ
         lhs = SIGMA_OF_X.sub(r"\1 sigma/", lhs)   # "dσ(x)/dx": the derivative of σ, its argument named
         m = ASCII_DERIVATIVE.match(_ascii_math(lhs).replace(r"\frac{\partial\, ", "d").replace(r"}{\partial ", "/d")
                                    .rstrip("}"))
