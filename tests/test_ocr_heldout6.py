@@ -97,3 +97,42 @@ def test_swaps_are_not_guessed_without_their_context():
     assert ocr.letter_swaps("Uo and Vc are matrices") == "Uo and Vc are matrices"
     # LaTeX lines are never rewritten
     assert ocr.letter_swaps(r"$0(u_o^T v_c)$") == r"$0(u_o^T v_c)$"
+
+
+# --- "w=o: $…$" and org-mode "- w = o :: \(…\)": the condition, then the answer
+
+def _file_driven(text: str) -> dict[str, str]:
+    from pathlib import Path
+
+    from gradkey.derive.problemfile import load
+    from gradkey.verify.check import sets
+    problem = load(Path(__file__).resolve().parents[1] / "derive" / "problems" / "word2vec.toml")
+    return {a.question: a.verdict for a in sets.answers_in(text, problem) if a.question}
+
+
+CASE_RIGHT = "2(c) w=o: $\\frac{\\partial J}{\\partial u_{w}}=(\\hat{y}_{o}-1) v_{c}$\n"
+CASE_WRONG = "2(c) w=o: $\\frac{\\partial J}{\\partial u_{w}}=(\\hat{y}_{o}+1) v_{c}$\n"
+ORG_RIGHT = "* Problem (c)\n  - w = o :: \\(\\frac{\\partial J}{\\partial u_o} = -(1-\\hat y_o) v_c\\)\n"
+ORG_WRONG = "* Problem (c)\n  - w = o :: \\(\\frac{\\partial J}{\\partial u_o} = (1-\\hat y_o) v_c\\)\n"
+
+
+def test_case_prefix_is_a_condition_in_the_own_checker():
+    assert verdicts(CASE_RIGHT).get("naive.u_o") == "correct"
+    assert verdicts(CASE_WRONG).get("naive.u_o") == "incorrect"
+    assert verdicts(ORG_RIGHT).get("naive.u_o") == "correct"
+    assert verdicts(ORG_WRONG).get("naive.u_o") == "incorrect"
+
+
+def test_case_prefix_is_a_condition_in_the_file_driven_checker():
+    assert _file_driven(CASE_RIGHT).get("naive.u_o") == "correct"
+    assert _file_driven(CASE_WRONG).get("naive.u_o") == "incorrect"
+    assert _file_driven(ORG_RIGHT).get("naive.u_o") == "correct"
+    assert _file_driven(ORG_WRONG).get("naive.u_o") == "incorrect"
+
+
+def test_case_prefix_only_when_nothing_else_is_on_the_line():
+    assert ocr.only_case_prefix("2(c) w=o: $x$", "2(c) w=o: ")
+    assert ocr.only_case_prefix("  - w = o :: \\(x\\)", "  - w = o :: ")
+    # OCR text after the math, or a formula in the prefix, keeps the line flagged
+    assert not ocr.only_case_prefix("w=o: $x$ = ŷo - 1", "w=o: ")
+    assert not ocr.only_case_prefix("J = 2x: $x$", "J = 2x: ")

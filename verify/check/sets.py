@@ -1665,6 +1665,8 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
     for chain in chains:
         ctx.line = chain.line
         families = sections[chain.line - 1] if 0 < chain.line <= len(sections) else set()
+        if chain.noisy and 0 < chain.line <= len(lines) and ocr.only_case_prefix(lines[chain.line - 1], chain.prefix):
+            chain.noisy = False   # "w=o: $…$", org's "- w = o :: \(…\)": a condition, not OCR text beside the math
         if chain.error:
             found.append(Answer(None, chain.line, chain.lhs, "unparsed", status="unreadable", reason=chain.error,
                                 column=chain.column))
@@ -2457,6 +2459,8 @@ def _stated_condition(chain) -> tuple | None:
         candidates.append(" ".join(m for g in INLINE_MATH.findall(lines[-1]) for m in g if m))
     if chain.prefix and not chain.display:
         candidates.append(" ".join(re.findall(r"\$([^$]*)\$", chain.prefix)))
+        if ocr.CASE_PREFIX.match(chain.prefix):   # "2(c) w=o: $…$": the condition typed as plain text
+            candidates.append(chain.prefix)
     for text in candidates:
         found = {(m.group(1), "=" if m.group(2) == "=" else "≠", m.group(3))
                  for m in PROSE_CONDITION.finditer(text or "")}

@@ -214,8 +214,11 @@ def answers_in(text: str, policy: Policy = Policy(), vocabulary: Vocabulary | No
     label_conditions = {LABEL.fullmatch(e.strip()).group(1): cond for c in chains for s in c.steps
                         for e, cond in s.branches if LABEL.fullmatch(e.strip())}
     placeholders = _placeholders(text)
+    lines = text.split("\n")
     for chain in chains:
         region = section_signal(chain.context) or region
+        if chain.noisy and 0 < chain.line <= len(lines) and ocr.only_case_prefix(lines[chain.line - 1], chain.prefix):
+            chain.noisy = False   # "w=o: $…$": the condition, then the answer — no OCR text beside it
         heading_loss = loss_named(_prose(chain.heading)) if chain.heading else None
         if chain.error:
             found.append(Answer(None, chain.line, chain.lhs, "unparsed", status="unreadable", reason=chain.error,

@@ -159,6 +159,19 @@ def loss_words_relaxed(segment: str, loss_named) -> str | None:
     return loss_named(relaxed) if relaxed != segment else None
 
 
+# "2(c) w=o: $…$", org-mode "- w = o :: \(…\)": a case's condition written before its formula
+CASE_PREFIX = re.compile(r"^\s*(?:\d*\s*\(?[a-h]\)\s*)?(?:[-*+]\s+)?[A-Za-zω]\s*(?:=|≠|!=)\s*[A-Za-z0-9]\s*::?\s*$")
+_MATH_SPAN = re.compile(r"\$\$[^$]*\$\$|\$[^$]*\$|\\\(.*?\\\)")
+
+
+def only_case_prefix(line: str, prefix: str) -> bool:
+    """The line is a case's condition, then its formula, and nothing else: the '=' in "w=o:" is
+    the condition's, not an undelimited formula OCR left beside the math."""
+    if not CASE_PREFIX.match(prefix) or not line.startswith(prefix):
+        return False
+    return not _MATH_SPAN.sub("", line[len(prefix):]).strip()
+
+
 # "w=o : (ŷo - 1) vc" under a line ending "∂J/∂uw =": a table OCR delivered one case a line
 CASE_LINE = re.compile(r"^\s*([A-Za-zω])\s*(=|≠|!=)\s*([A-Za-z0-9])\s*:\s*(\S.*?)\s*$")
 OPEN_EQUATION = re.compile(r"^(?P<prefix>\s*(?:\(?[a-z]\)\s*)?)(?P<lhs>[∂d]\S*\s*/\s*[∂d]\S+)\s*=\s*$")
