@@ -82,7 +82,7 @@ def test_sigmoid_identity_written_with_six():
 
 
 def test_Z_is_a_sum_before_an_index_or_a_repeated_index():
-    assert ocr.letter_swaps("= -Uo + Z ŷw Uw") == "= -uo + Σ ŷw uw"
+    assert ocr.letter_swaps("= -Uo + Z ŷw Uw") == "= -uo + Σ_w ŷw uw"
     assert ocr.letter_swaps("Z_k [I - 0(-UkᵀVc)] Uk").startswith("Σ_k [ 1 - σ(")
 
 

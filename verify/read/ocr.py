@@ -32,8 +32,8 @@ _NOT_NAME = r"(?<![A-Za-z0-9_{^\\'])"
 SIGMA_BY_TRANSPOSE = re.compile(_NOT_NAME + r"[06](?=\(\s*-?\s*[A-Za-z][^()]{0,20}?(?:ᵀ|\^\s*\{?\s*T\s*\}?))")
 SIGMOID_IDENTITY = re.compile(_NOT_NAME + r"([06])('?)\(x\)\s*=\s*\1\(x\)\s*[(\[]\s*[1Il]\s*-\s*\1\(x\)\s*[)\]]")
 ONE_BEFORE_SIGMA = re.compile(r"(?<=[(\[])\s*[Il](?=\s*-\s*σ\s*\()")
-ONE_AFTER_YHAT_O = re.compile(r"(ŷ\s*_?\s*\{?\s*[o0]\s*\}?\s*-\s*)[Il](?=\s*[)\]])")
-ONE_LOWER_BOUND = re.compile(r"(_\{?\s*[a-z]\s*=\s*)l(?=\s*\}?\s*\^)")
+ONE_AFTER_YHAT_O = re.compile(r"(ŷ\s*+_?\s*+\{?\s*+[o0]\s*+\}?\s*+-\s*+)[Il](?=\s*+[)\]])")
+ONE_LOWER_BOUND = re.compile(r"(_\{?\s*+[a-z]\s*+=\s*+)l(?=\s*+\}?\s*+\^)")
 SIGMA_Z = re.compile(r"(?<![A-Za-z0-9_\\])Z(?=_[a-z{])|(?<![A-Za-z0-9_\\])Z(?=\s*ŷ_?([a-z])\s*[uUvV]_?\1(?![A-Za-z]))")
 CAPITAL_NAME = re.compile(r"(?<![A-Za-z\\_])([UV])([ockw])(?![A-Za-z_{])")
 
@@ -51,7 +51,9 @@ def letter_swaps(line: str) -> str:
         line = ONE_BEFORE_SIGMA.sub(" 1", line)
         line = ONE_AFTER_YHAT_O.sub(r"\g<1>1", line)
         line = ONE_LOWER_BOUND.sub(r"\g<1>1", line)
-        line = SIGMA_Z.sub("Σ", line)
+        # Z_k → Σ_k; "Z ŷw Uw" → Σ_w: the repeated index is the sum's variable (written, so that a
+        # reader that wants Σ's variable stated has it)
+        line = SIGMA_Z.sub(lambda z: "Σ_" + z.group(1) if z.group(1) else "Σ", line)
         if re.search(r"[UV][ockw](?![A-Za-z_{])", line) and re.search(r"(?<![A-Za-z])[uv]_?[ockw]|σ|ŷ", line):
             line = CAPITAL_NAME.sub(lambda c: c.group(1).lower() + c.group(2), line)
             line = re.sub(r"(/\s*[d∂])([UV])([ockw])(?![A-Za-z_{])", lambda c: c.group(1) + c.group(2).lower()
@@ -160,7 +162,7 @@ def loss_words_relaxed(segment: str, loss_named) -> str | None:
 
 
 # "2(c) w=o: $…$", org-mode "- w = o :: \(…\)": a case's condition written before its formula
-CASE_PREFIX = re.compile(r"^\s*(?:\d*\s*\(?[a-h]\)\s*)?(?:[-*+]\s+)?[A-Za-zω]\s*(?:=|≠|!=)\s*[A-Za-z0-9]\s*::?\s*$")
+CASE_PREFIX = re.compile(r"^\s*+(?:\d*+\s*+\(?[a-h]\)\s*+)?(?:[-*+]\s++)?[A-Za-zω]\s*+(?:=|≠|!=)\s*+[A-Za-z0-9]\s*+::?\s*+$")
 _MATH_SPAN = re.compile(r"\$\$[^$]*\$\$|\$[^$]*\$|\\\(.*?\\\)")
 
 

@@ -33,7 +33,7 @@ D_DX_SIGMA = re.compile(r"^\s*(?:d\s*/\s*dx|∂\s*/\s*∂\s*x|\\frac\s*\{\s*d\s*
                         r"(?:σ|sigma|\\sigma)\s*\(\s*x\s*\)\s*$")
 # "dJ/duw = …   so   dJ/duo = …   and   dJ/duw = …": several derivatives typed on one line,
 # joined by a wide gap and a connective word; the gap is where one equation ends
-JOINED = re.compile(r"\s{2,}(?P<word>(?:so|and|then|thus|hence|also|;|,)\s+)?(?=(?:d|∂)\s*[A-Za-z]\w{0,12}\s*/\s*(?:d|∂))")
+JOINED = re.compile(r"(?<!\s)\s{2,}+(?P<word>(?:so|and|then|thus|hence|also|;|,)\s+)?(?=(?:d|∂)\s*[A-Za-z]\w{0,12}\s*/\s*(?:d|∂))")
 
 
 def _split_joined_equations(text: str) -> str:
