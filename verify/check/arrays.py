@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from gradkey.verify.check.evaluate import ShapeError, Unreadable, describe_shape
+from gradkey.verify.check.evaluate import ShapeError, Unreadable, describe_shape, dot, is_dot
 from gradkey.verify.read import ast
 
 
@@ -499,8 +499,10 @@ def _eval(node, scope: Scope):
         return _add([(sign, t) for sign, t in node.terms], scope)
     if isinstance(node, ast.Mul):
         out = _value(node.factors[0], scope)
-        for f in node.factors[1:]:
-            out = multiply(out, _value(f, scope))
+        for i, f in enumerate(node.factors[1:], 1):
+            value = _value(f, scope)
+            # u \cdot v of two n×1 columns (no plain product): the dot product uᵀv
+            out = dot(out, value) if i in node.dots and is_dot(out, value) else multiply(out, value)
         return out
     if isinstance(node, ast.Div):
         num, den = _value(node.num, scope), _value(node.den, scope)

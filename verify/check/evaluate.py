@@ -246,8 +246,9 @@ def _eval(node, scope: Scope) -> np.ndarray:
         return sum(sign * v for sign, v in values)
     if isinstance(node, ast.Mul):
         out = _eval(node.factors[0], scope)
-        for f in node.factors[1:]:
-            out = multiply(out, _eval(f, scope))
+        for i, f in enumerate(node.factors[1:], 1):
+            value = _eval(f, scope)
+            out = dot(out, value) if i in node.dots and is_dot(out, value) else multiply(out, value)
         return out
     if isinstance(node, ast.Div):
         num, den = _eval(node.num, scope), _eval(node.den, scope)
@@ -298,6 +299,18 @@ def multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if a.shape[1] != b.shape[0]:
         raise ShapeError(f"multiplying a {describe_shape(a.shape)} by a {describe_shape(b.shape)}")
     return a @ b
+
+
+def is_dot(a, b) -> bool:
+    """u \\cdot v of two column vectors of one length: their plain product does not exist
+    (an n×1 by an n×1), so the \\cdot is the dot product uᵀv. Anything whose product exists
+    keeps the product, so a dot is never read where a product was meant."""
+    return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
+            and a.shape[1] == 1 and a.shape[0] > 1)
+
+
+def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return a.T @ b
 
 
 def describe_shape(shape) -> str:

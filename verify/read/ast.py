@@ -39,6 +39,9 @@ class Add(Node):
 @dataclass(frozen=True)
 class Mul(Node):
     factors: tuple
+    # positions of the factors written after a \cdot: there, two column vectors whose plain
+    # product does not exist are read as their dot product (u_o \cdot v_c = u_oᵀv_c)
+    dots: tuple = ()
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ UNICODE = {
     "σ": r"\sigma ", "Σ": r"\sum ", "∑": r"\sum ", "ω": r"\omega ", "ν": r"\nu ", "ξ": r"\xi ",
     "∂": r"\partial ", "−": "-", "–": "-", "·": r"\cdot ", "⋅": r"\cdot ", "×": r"\times ",
     "≠": r"\neq ", "≤": r"\leq ", "≥": r"\geq ", "∈": r"\in ", "ᵀ": "^T", "²": "^2", "⊤": r"\top ",
+    "⟨": r"\langle ", "⟩": r"\rangle ", "⊗": r"\otimes ",
     "ŷ": r"\hat{y}", "Ŷ": r"\hat{Y}", "∇": r"\nabla ", "𝟙": r"\indicator ", "∗": "*", "′": "'", "’": "'",
     # Greek letters OCR puts where Latin ones were written
     "ο": "o", "υ": "u", "Ε": "E", "Ο": "O", "ι": "i", "κ": "k", "χ": "x", "τ": "t", "Υ": "Y",
@@ -202,7 +203,7 @@ class Parser:
                 return False
             if t.value == "text":
                 return self._text_word() in FUNCTION_WORDS
-        if t.kind == "cmd" and (t.value in STOP_CMDS or t.value in ("cdot", "times")):
+        if t.kind == "cmd" and (t.value in STOP_CMDS or t.value in ("cdot", "times", "otimes", "rangle")):
             return False
         return True
 
@@ -222,12 +223,19 @@ class Parser:
 
     def _product(self) -> ast.Node:
         factors = [self.power()]
+        dots = []
         while True:
             t = self.tok
             if t.kind == "cmd" and t.value in ("cdot", "times") or (
                     t.kind == "op" and t.value == "*" and self.notation is None):
                 self.take()
                 factors.append(self.power())
+                if t.value == "cdot":
+                    dots.append(len(factors) - 1)
+            elif t.kind == "cmd" and t.value == "otimes":
+                # a ⊗ b of two vectors is the outer product a bᵀ (a d×1 by a W×1 gives d×W)
+                self.take()
+                factors[-1] = ast.Mul((factors[-1], ast.Transpose(self.power())))
             elif t.kind == "op" and t.value == "/":
                 self.take()
                 den = self.power()
@@ -236,7 +244,7 @@ class Parser:
                 factors.append(self.power())
             else:
                 break
-        return factors[0] if len(factors) == 1 else ast.Mul(tuple(factors))
+        return factors[0] if len(factors) == 1 else ast.Mul(tuple(factors), tuple(dots))
 
     def power(self) -> ast.Node:
         self.enter()
@@ -487,6 +495,8 @@ class Parser:
             return node
         if name in ("frac", "dfrac", "tfrac"):
             return self._frac(t)
+        if name == "langle":
+            return self._inner_product(t)
         if name in ("hat", "widehat"):
             inner = self.group_or_atom()
             if isinstance(inner, ast.Name) and inner.base in ("y", "Y"):
@@ -507,6 +517,21 @@ class Parser:
         if name in ("cdots", "ldots", "dots"):
             raise ReadError("'…' (a sum written with dots)", t.col, self.text)
         raise ReadError(f"\\{name}", t.col, self.text)
+
+    def _inner_product(self, t: Token) -> ast.Node:
+        """⟨a, b⟩, \\langle a, b \\rangle: the inner product aᵀb of two vectors (a scalar;
+        evaluation refuses it when a and b are not vectors of one length)."""
+        self.enter()
+        left = self.expr()
+        if not (self.tok.kind == "op" and self.tok.value == ","):
+            self.fail(f"{self._here()} (expected ',' between the two sides of the ⟨ at column {t.col})")
+        self.take()
+        right = self.expr()
+        if not (self.tok.kind == "cmd" and self.tok.value == "rangle"):
+            self.fail(f"{self._here()} (expected ⟩ to close the ⟨ at column {t.col})")
+        self.take()
+        self.depth -= 1
+        return ast.Mul((ast.Transpose(left), right))
 
     def _function(self, func: str, t: Token) -> ast.Node:
         power = None

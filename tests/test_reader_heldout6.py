@@ -1,0 +1,96 @@
+"""Small cases for the notation the sixth held-out corpus (tests/fixtures/corpus_heldout6)
+showed the shared LaTeX front end missing: ⟨a, b⟩ inner products, a ⊗ b outer products,
+u \\cdot v dot products of two vectors, pandoc's {\\widehat{y}}_{w} and Anki's [$]…[/$] tags.
+Each mechanism is run through both checkers (word2vec's own and the file-driven one) on text
+written here, and a wrong variant sits next to each right one, so a mechanism that accepts
+everything fails."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gradkey.derive.problemfile import load
+from gradkey.verify.check import sets
+from gradkey.verify.check.evaluate import ShapeError, dot, is_dot, multiply
+from gradkey.verify.check.submissions import answers_in, summarise
+from gradkey.verify.read import ast
+from gradkey.verify.read.errors import ReadError
+from gradkey.verify.read.latex import parse
+
+PROBLEM = load(Path(__file__).resolve().parent.parent / "derive" / "problems" / "word2vec.toml")
+
+
+def own(doc):
+    return {q: r.verdict for q, r in summarise(answers_in(doc)).items()}
+
+
+def generic(doc):
+    return {a.question: a.verdict for a in sets.answers_in(doc, PROBLEM) if a.status == "judged"}
+
+
+NGV = r"\frac{\partial J}{\partial v_c} = "
+NGO = r"\frac{\partial J}{\partial u_o} = "
+NGK = r"\frac{\partial J}{\partial u_k} = "
+NU = r"\frac{\partial J}{\partial U} = "
+
+CASES = [
+    # -- 1. ⟨a, b⟩: the inner product aᵀb -----------------------------------------------------------
+    (f"$${NGV}-\\sigma(-\\langle u_o, v_c\\rangle) u_o + \\sum_{{k=1}}^K \\sigma(\\langle u_k, v_c\\rangle) u_k$$\n",
+     {"neg.v_c": "correct"}),
+    (f"$${NGV}-\\sigma(\\langle u_o, v_c\\rangle) u_o + \\sum_{{k=1}}^K \\sigma(\\langle u_k, v_c\\rangle) u_k$$\n",
+     {"neg.v_c": "incorrect"}),
+    (f"$${NGO}-\\sigma(-⟨u_o, v_c⟩) v_c$$\n", {"neg.u_o": "correct"}),
+    (f"$${NGO}-\\sigma(-⟨u_o, v_c⟩) u_o$$\n", {"neg.u_o": "incorrect"}),
+    (f"$${NGO}\\left(\\sigma\\left(\\left\\langle u_o , v_c \\right\\rangle\\right) - 1\\right) v_c$$\n",
+     {"neg.u_o": "correct"}),
+    # -- 2. a ⊗ b = a bᵀ, and u · v of two columns the dot product -----------------------------------
+    (f"$${NU}v_c \\otimes (\\hat y - y)$$\n", {"naive.U": "correct"}),
+    (f"$${NU}(\\hat y - y) \\otimes v_c$$\n", {"naive.U": "incorrect"}),
+    (f"$${NGO}-\\sigma(-u_o \\cdot v_c)\\, v_c$$\n", {"neg.u_o": "correct"}),
+    (f"$${NGO}-\\sigma(u_o \\cdot v_c)\\, v_c$$\n", {"neg.u_o": "incorrect"}),
+    (f"$${NGK}\\sigma(u_k \\cdot v_c)\\, v_c$$\n", {"neg.u_k": "correct"}),
+    (f"$${NGK}\\sigma(u_k \\cdot v_c)\\, u_k$$\n", {"neg.u_k": "incorrect"}),
+]
+
+
+@pytest.mark.parametrize("doc,expected", CASES)
+def test_word2vec_own_checker(doc, expected):
+    got = own(doc)
+    for q, verdict in expected.items():
+        assert got.get(q) == verdict, (q, got)
+
+
+@pytest.mark.parametrize("doc,expected", CASES)
+def test_file_driven_checker(doc, expected):
+    got = generic(doc)
+    for q, verdict in expected.items():
+        assert got.get(q) == verdict, (q, got)
+
+
+def test_inner_product_reads_as_transpose_times():
+    node, _ = parse(r"\langle u_o, v_c \rangle")
+    assert node == ast.Mul((ast.Transpose(ast.Name("u", ast.Index("o"))), ast.Name("v", ast.Index("c"))))
+    assert parse("⟨u_o, v_c⟩")[0] == node
+
+
+@pytest.mark.parametrize("text", [r"\langle u_o v_c \rangle", r"\langle u_o, v_c", r"\langle u_o, v_c )"])
+def test_unclosed_or_commaless_inner_product_is_refused(text):
+    with pytest.raises(ReadError):
+        parse(text)
+
+
+def test_dot_only_where_the_plain_product_does_not_exist():
+    u, v = np.ones((3, 1)), np.arange(3.0).reshape(3, 1)
+    assert is_dot(u, v) and dot(u, v).shape == (1, 1) and dot(u, v)[0, 0] == 3.0
+    with pytest.raises(ShapeError):
+        multiply(u, v)
+    # a product that exists (column times row, scalar times vector) keeps its meaning
+    assert not is_dot(u, v.T) and multiply(u, v.T).shape == (3, 3)
+    assert not is_dot(np.ones((1, 1)), np.ones((1, 1)))
+    assert not is_dot(u, np.ones((4, 1)))            # different lengths: still a shape error
+
+
+def test_dot_is_marked_only_after_cdot():
+    assert parse(r"u_o \cdot v_c")[0].dots == (1,)
+    assert parse(r"u_o v_c")[0].dots == ()
+    assert parse(r"u_o \times v_c")[0].dots == ()
