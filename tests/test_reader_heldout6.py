@@ -50,6 +50,16 @@ CASES = [
     (f"$${NGO}-\\sigma(u_o \\cdot v_c)\\, v_c$$\n", {"neg.u_o": "incorrect"}),
     (f"$${NGK}\\sigma(u_k \\cdot v_c)\\, v_c$$\n", {"neg.u_k": "correct"}),
     (f"$${NGK}\\sigma(u_k \\cdot v_c)\\, u_k$$\n", {"neg.u_k": "incorrect"}),
+    # -- 3. pandoc's {\widehat{y}}_{w}: ŷ_w, in a section that names no loss in words --------------------
+    ("**1(c)**\n\nFor $w \\neq o$: $\\frac{\\partial J}{\\partial\\mathbf{u}_{w}} = {\\widehat{y}}_{w}\\mathbf{v}_{c}$\n",
+     {"naive.u_w": "correct"}),
+    ("**1(c)**\n\nFor $w \\neq o$: $\\frac{\\partial J}{\\partial\\mathbf{u}_{w}} = - {\\widehat{y}}_{w}\\mathbf{v}_{c}$\n",
+     {"naive.u_w": "incorrect"}),
+    ("$$\\dfrac{\\partial J}{\\partial v_c} = U\\left( \\widehat{y} - y \\right)$$\n", {"naive.v_c": "correct"}),
+    ("$$\\dfrac{\\partial J}{\\partial v_c} = U\\left( y - \\widehat{y} \\right)$$\n", {"naive.v_c": "incorrect"}),
+    # \dfrac in inline math after a bold label: the derivative on its left makes it an answer
+    ("**(a)** $\\dfrac{d\\sigma}{dx} = \\dfrac{e^{-x}}{(1+e^{-x})^2}$\n", {"sigmoid.grad": "correct"}),
+    ("**(a)** $\\dfrac{d\\sigma}{dx} = \\dfrac{e^{x}}{(1+e^{-x})^2}$\n", {"sigmoid.grad": "incorrect"}),
 ]
 
 
@@ -94,3 +104,10 @@ def test_dot_is_marked_only_after_cdot():
     assert parse(r"u_o \cdot v_c")[0].dots == (1,)
     assert parse(r"u_o v_c")[0].dots == ()
     assert parse(r"u_o \times v_c")[0].dots == ()
+
+
+def test_wide_hat_is_the_hat():
+    assert parse(r"{\widehat{y}}_{w}")[0] == parse(r"\hat{y}_w")[0]
+    with pytest.raises(ReadError):
+        parse(r"\widehatx")          # another command, not the accent
+
