@@ -15,6 +15,7 @@ from gradkey.verify.check.evaluate import ShapeError, dot, is_dot, multiply
 from gradkey.verify.check.submissions import answers_in, summarise
 from gradkey.verify.read import ast
 from gradkey.verify.read.errors import ReadError
+from gradkey.verify.read.extract import prepare
 from gradkey.verify.read.latex import parse
 
 PROBLEM = load(Path(__file__).resolve().parent.parent / "derive" / "problems" / "word2vec.toml")
@@ -60,6 +61,15 @@ CASES = [
     # \dfrac in inline math after a bold label: the derivative on its left makes it an answer
     ("**(a)** $\\dfrac{d\\sigma}{dx} = \\dfrac{e^{-x}}{(1+e^{-x})^2}$\n", {"sigmoid.grad": "correct"}),
     ("**(a)** $\\dfrac{d\\sigma}{dx} = \\dfrac{e^{x}}{(1+e^{-x})^2}$\n", {"sigmoid.grad": "incorrect"}),
+    # -- 4. Anki's [$]…[/$] and [$$]…[/$$] tags --------------------------------------------------------
+    ("Front: derivative of the sigmoid<br>\nBack: [$]\\sigma'(x) = \\sigma(x)(1 - \\sigma(x))[/$]\n",
+     {"sigmoid.grad": "correct"}),
+    ("Front: derivative of the sigmoid<br>\nBack: [$]\\sigma'(x) = \\sigma(x)(1 + \\sigma(x))[/$]\n",
+     {"sigmoid.grad": "incorrect"}),
+    (f"Front: neg sampling, centre vector<br>\nBack: [$$]{NGV}(\\sigma(u_o^\\top v_c) - 1)u_o + "
+     "\\sum_{k=1}^{K}\\sigma(u_k^\\top v_c)\\,u_k[/$$]\n", {"neg.v_c": "correct"}),
+    (f"Front: neg sampling, centre vector<br>\nBack: [$$]{NGV}(\\sigma(u_o^\\top v_c) - 1)u_o - "
+     "\\sum_{k=1}^{K}\\sigma(u_k^\\top v_c)\\,u_k[/$$]\n", {"neg.v_c": "incorrect"}),
 ]
 
 
@@ -111,3 +121,10 @@ def test_wide_hat_is_the_hat():
     with pytest.raises(ReadError):
         parse(r"\widehatx")          # another command, not the accent
 
+
+def test_anki_tags_become_delimiters_keeping_offsets():
+    text = "Back: [$]a_b[/$] then [$$]c[/$$] end"
+    out = prepare(text)
+    assert len(out) == len(text)
+    assert "$a_b$" in out and "$$c$$" in out
+    assert prepare("[$] no closing tag") == "[$] no closing tag"

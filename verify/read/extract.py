@@ -125,10 +125,12 @@ def _shortcodes(text: str) -> str:
 MYST_MATH = re.compile(r"(?m)^([ \t]*)```\{math\}[ \t]*\n((?:[ \t]*:[A-Za-z-]+:[^\n]*\n)*)(.*?)^[ \t]*```[ \t]*$",
                        re.DOTALL)
 WIKI_MATH = re.compile(r"<math(?:\s+display\s*=\s*[\"']?(block|inline)[\"']?)?\s*>(.{0,4000}?)</math>", re.DOTALL)
+# Anki's math tags: [$]…[/$] is inline math, [$$]…[/$$] display math
+ANKI_MATH = re.compile(r"\[(\$\$?)\](.{0,4000}?)\[/\1\]", re.DOTALL)
 
 
 def _math_markup(text: str) -> str:
-    """MyST ```{math} blocks and MediaWiki <math>…</math> tags as the $$/$ delimiters
+    """MyST ```{math} blocks, MediaWiki <math>…</math> and Anki [$]…[/$] tags as the $$/$ delimiters
     they stand for, padded so that every offset and line stays."""
     def myst(m):
         g = m.group()
@@ -145,6 +147,9 @@ def _math_markup(text: str) -> str:
         text = MYST_MATH.sub(myst, text)
     if "<math" in text:
         text = WIKI_MATH.sub(wiki, text)
+    if "[$" in text:
+        # the padding goes outside the delimiters: "$ x$" is not math to Markdown
+        text = ANKI_MATH.sub(lambda m: " " * 2 + m.group(1) + m.group(2) + m.group(1) + " " * 3, text)
     return text
 
 
@@ -155,7 +160,7 @@ def prepare(text: str) -> str:
     shortcodes become the delimiters they stand for."""
     if "{{" in text:
         text = _shortcodes(text)
-    if "```{math}" in text or "<math" in text:
+    if "```{math}" in text or "<math" in text or "[$" in text:
         text = _math_markup(text)
     if "~~" in text:
         text = STRUCK.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
