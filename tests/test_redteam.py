@@ -470,7 +470,11 @@ def test_threads_that_mutate_inputs_after_returning_change_nothing(tmp_path):
             a[...] = 0.0
     """, CORRECT_NAIVE.replace("    return loss,", "    threading.Thread(target=_later, args=(outsideVectors,)).start()\n"
                                                    "    return loss,")])
-    assert f["naiveSoftmaxLossAndGradient"]["verdict"] in ("correct", "incorrect")
+    # Which verdict depends on when the thread runs: before the grader reads the inputs back
+    # (incorrect: modifies its input), during a later call of the same check (its inputs
+    # change under it: incorrect or unstable, as the probe it hits decides), or never seen
+    # (correct). What must hold is that the grader itself is untouched and gives a verdict.
+    assert f["naiveSoftmaxLossAndGradient"]["verdict"] in ("correct", "incorrect", "unstable"), f
 
 
 @needs_sandbox
