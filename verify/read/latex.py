@@ -528,7 +528,8 @@ class Parser:
 
     def _inner_product(self, t: Token) -> ast.Node:
         """⟨a, b⟩, \\langle a, b \\rangle: the inner product aᵀb of two vectors (a scalar;
-        evaluation refuses it when a and b are not vectors of one length)."""
+        evaluation refuses it when the shapes do not fit aᵀb). Two matrices give AᵀB here,
+        not the trace inner product tr(AᵀB): no problem set asks for one yet."""
         self.enter()
         left = self.expr()
         if not (self.tok.kind == "op" and self.tok.value == ","):
