@@ -382,7 +382,15 @@ def _code(args, limits, early) -> int:
     adapters, problem_set = None, None       # None: the default set's (loaded only when needed)
     try:
         if args.map:
-            adapters = load_map(args.map)
+            # the map's functions are over --problem's set when given (else the one the map names)
+            over = None
+            if args.problem:
+                from gradkey.derive import problems
+                try:
+                    over = problems.problem_set(args.problem)
+                except problems.UnknownQuestion as exc:
+                    raise ValueError(str(exc)) from None
+            adapters = load_map(args.map, over)
         elif args.problem:
             # a problem file's layouts (CS231n: linear, mlp; logreg); each file
             # is checked for the ones it defines

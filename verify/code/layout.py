@@ -498,24 +498,44 @@ def _renamed(spec, name):
     return dataclasses.replace(spec, name=name)
 
 
-def load_map(path) -> list[Adapter]:
-    """Declared adapters from a TOML file:
+def load_map(path, problem=None) -> list[Adapter]:
+    """Declared adapters from a TOML file, over ``problem`` (a loaded problem
+    file; None: the one the map names by ``problem = NAME|PATH``, else the
+    default set)::
 
+        problem = "logreg"                  # optional; `gradkey code --problem` wins
         [functions.my_loss_and_grad]
-        loss = "naive"
-        args = ["v_c", "o", "U"]
-        outputs = ["loss", "grad_v_c", "grad_U"]
+        loss = "J"
+        args = ["X", "y", "theta"]
+        outputs = ["loss", "grad_theta"]
     """
     import tomllib
+    from pathlib import Path
     with open(path, "rb") as f:
         data = tomllib.load(f)
     functions = data.get("functions")
     if not isinstance(functions, dict) or not functions:
         raise ValueError(f"{path}: expected a [functions.NAME] table for each function to check")
+    named = data.get("problem")
+    if problem is None and named is not None:
+        if not isinstance(named, str):
+            raise ValueError(f"{path}: problem = must be a bundled set's name or a .toml path, not {named!r}")
+        from gradkey.derive.problemfile import bundled, load
+        files = bundled()
+        where = files.get(named) or Path(path).parent / named
+        if not Path(where).is_file():
+            raise ValueError(f"{path}: problem = {named!r} is neither a bundled set ({', '.join(files)}) "
+                             "nor a file next to the map")
+        problem = load(where)
     out = []
     for name, spec in functions.items():
+        if not isinstance(spec, dict):
+            raise ValueError(f"{path}: functions.{name} must be a table with loss, args and outputs")
         missing = [k for k in ("loss", "args", "outputs") if k not in spec]
         if missing:
             raise ValueError(f"{path}: [functions.{name}] needs {', '.join(missing)}")
-        out.append(declared(name, spec["loss"], spec["args"], spec["outputs"]))
+        try:
+            out.append(declared(name, spec["loss"], spec["args"], spec["outputs"], problem))
+        except ValueError as exc:
+            raise ValueError(f"{path}: [functions.{name}]: {exc}") from None
     return out
