@@ -439,7 +439,7 @@ LEADING_LABEL = re.compile(r"^\s*\\textcircled\s*\{(\w)\}\s*(?:\\q?quad\s*)?(?=[
 # where a remark starts at the top level of a step: \quad, \text{…}, \forall, \in ℝ, "(w ≠ o)"
 REMARK_START = re.compile(r"\\q?quad\b|\\text\s*\{|(?:,|(?<!\s))\s*(?:(?:\\space|~)\s*)+for\b|\\forall\b|(?:\{\s*)?\bfor\s+(?:all|each|every)\b|\\in\s*\\reals|\\in\s*\\mathbb|\\in\s*\\R\b|"
                           r",\s*(?=[a-zA-Z]\s*(?:=|\\neq|\\ne\b)|\\forall|\\text)|\\mathrm\s*\{\s*(?:if|for|when)")
-PAREN_REMARK = re.compile(r"\(\s*(?:\\text\s*\{[^{}]*\}\s*)*[a-zA-Zω\\]+[^()]*?(?:\\neq|\\ne\b|=|\\in|when|for|if)[^()]*\)\s*$")
+PAREN_REMARK = re.compile(r"\(\s*(?:\\text\s*\{[^{}]*\}\s*)*[a-zA-Zω\\]+[^()]*?(?:\\neq|\\ne\b|=|\\in(?![A-Za-z])|when|for|if)[^()]*\)\s*$")
 
 
 def _top_level_positions(text: str):
