@@ -25,7 +25,7 @@ _LAZY = {
     "numeric_gradient": "gradkey.verify.numerics.consistency",
     "random_instance": "gradkey.verify.numerics.instances",
     "seeded_instances": "gradkey.verify.numerics.instances",
-    "check_submission": "gradkey.verify.check.submissions",
+    "check_submission": "gradkey.verify.check.answers",
     "check_file": "gradkey.verify.code",
     "check_function": "gradkey.verify.code",
 }

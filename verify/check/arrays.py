@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from gradkey.verify.check.evaluate import ShapeError, Unreadable, describe_shape, dot, is_dot
+from gradkey.verify.check.shapes import ShapeError, Unreadable, describe_shape, dot, is_dot
 from gradkey.verify.read import ast
 
 

@@ -23,15 +23,8 @@ import sympy as sp
 
 from gradkey.derive import Instance, gradients
 
+from gradkey.verify.check.shapes import ShapeError, Unreadable, describe_shape, dot, is_dot  # noqa: F401 (re-exported)
 from gradkey.verify.read import ast
-
-
-class Unreadable(Exception):
-    """The expression has no meaning in the notation (unknown name, free index, ...)."""
-
-
-class ShapeError(Exception):
-    """The expression is ill-typed: adding a vector to a scalar, u v, ..."""
 
 
 @dataclass(frozen=True)
@@ -299,29 +292,6 @@ def multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if a.shape[1] != b.shape[0]:
         raise ShapeError(f"multiplying a {describe_shape(a.shape)} by a {describe_shape(b.shape)}")
     return a @ b
-
-
-def is_dot(a, b) -> bool:
-    """u \\cdot v of two column vectors of one length: their plain product does not exist
-    (an n×1 by an n×1), so the \\cdot is the dot product uᵀv. Anything whose product exists
-    keeps the product, so a dot is never read where a product was meant."""
-    return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
-            and a.shape[1] == 1 and a.shape[0] > 1)
-
-
-def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return a.T @ b
-
-
-def describe_shape(shape) -> str:
-    r, c = shape
-    if (r, c) == (1, 1):
-        return "scalar"
-    if c == 1:
-        return f"column vector of size {r}"
-    if r == 1:
-        return f"row vector of size {c}"
-    return f"{r}×{c} matrix"
 
 
 def _sum(node: ast.Sum, scope: Scope) -> np.ndarray:

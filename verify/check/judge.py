@@ -12,13 +12,14 @@ from __future__ import annotations
 import dataclasses
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from gradkey.derive import Instance
 
 from gradkey.verify.check import constants, evaluate as ev
+from gradkey.verify.check.answers import Outcome, Policy  # noqa: F401 (shared with the file-driven checker)
 from gradkey.verify.numerics.compare import compare
 from gradkey.verify.check.identify import Target
 from gradkey.verify.numerics.instances import seeded_instances
@@ -37,29 +38,6 @@ def _question(qid: str):
 
 N_INSTANCES = 4
 ROLES = {"o": lambda i: i.o, "w": lambda i: i.w, "k": lambda i: i.samples[i.k], "v": lambda i: i.v}
-
-
-@dataclass(frozen=True)
-class Policy:
-    strict_layout: bool = False     # a row vector where a column is meant is incorrect
-    rows_U: bool = False            # the file declares U as W × d with rows u_wᵀ
-    row_y: bool = False             # the file declares ŷ and y as row vectors
-
-    @property
-    def convention(self) -> str:
-        parts = (["U is W × d (rows u_wᵀ)"] if self.rows_U else []) + (["ŷ, y are rows"] if self.row_y else [])
-        return ", ".join(parts)
-
-
-@dataclass
-class Outcome:
-    verdict: str                    # correct | incorrect | review | unparsed
-    understood: str = ""
-    note: str = ""
-    counterexample: dict | None = None
-    code: str | None = None
-    feedback: str | None = None
-    readings: list = field(default_factory=list)
 
 
 @functools.lru_cache(maxsize=32)

@@ -32,9 +32,9 @@ import numpy as np
 from gradkey.derive import arraylang as al
 from gradkey.derive.draw import InstanceError, seeded
 from gradkey.verify.check import arrays as ar, constants
-from gradkey.verify.check.evaluate import ShapeError, Unreadable
-from gradkey.verify.check.judge import Outcome, Policy
-from gradkey.verify.check.submissions import DETERMINATE, Answer, StepResult, _context
+from gradkey.verify.check.answers import DETERMINATE, Answer, Outcome, Policy, StepResult
+from gradkey.verify.check.answers import context as _context
+from gradkey.verify.check.shapes import ShapeError, Unreadable
 from gradkey.verify.numerics.compare import compare
 from gradkey.verify.read import ast, extract, ocr
 from gradkey.verify.read.errors import ReadError

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
+from dataclasses import asdict, replace
 
 import numpy as np
 
@@ -12,6 +11,12 @@ from gradkey import derive
 from gradkey.verify.check.identify import (LHS, Condition, Target, condition, loss_named, of_kind, read_lhs,
                                            section_signal, subscript_condition, targets, targets_for, variable)
 from gradkey.verify.check.judge import Outcome, Policy, judge_node, truth_shape, value_shape
+# the shared records and the front door live on the generic side (answers.py); their old
+# names here keep this checker and its tests working until it is deleted
+from gradkey.verify.check.answers import (DETERMINATE, MAX_BYTES, WHITESPACE_RUN, Answer,  # noqa: F401
+                                          QuestionResult, StepResult, SubmissionError, answers_for,
+                                          bounded_whitespace, check_submission, read_text)
+from gradkey.verify.check.answers import context as _context
 from gradkey.verify.read import ast
 from gradkey.verify.read import extract, ocr
 from gradkey.verify.read.plain import plain_as_math
@@ -19,59 +24,6 @@ from gradkey.verify.read.errors import ReadError
 from gradkey.verify.read.latex import parse
 from gradkey.verify.read.show import show
 from gradkey.verify.read.vocabulary import Vocabulary, default_vocabulary
-
-DETERMINATE = ("correct", "incorrect")
-
-
-@dataclass
-class StepResult:
-    line: int
-    latex: str
-    verdict: str
-    understood: str = ""
-    note: str = ""
-
-
-@dataclass
-class Answer:
-    """One equation block (or bare expression) found in a submission, and what
-    became of it: ``status`` is ``judged`` (for ``question``), ``unmatched``
-    (matched no question: ``guess`` is the best candidate and ``verdict`` its
-    verdict; counted as review), ``unreadable`` (``reason`` says why) or
-    ``context`` (a definition, an intermediate derivative, a formula used along
-    the way: read and listed, not an answer)."""
-    question: str | None
-    line: int
-    latex: str
-    verdict: str
-    understood: str = ""
-    how: str = ""
-    condition: str = ""
-    note: str = ""
-    code: str | None = None
-    feedback: str | None = None
-    counterexample: dict | None = None
-    steps: list = field(default_factory=list)
-    first_wrong_step: int | None = None
-    readings: list = field(default_factory=list)
-    status: str = "judged"
-    guess: str | None = None
-    reason: str = ""
-    column: int = 0
-
-
-@dataclass
-class QuestionResult:
-    verdict: str
-    line: int
-    latex: str
-    understood: str = ""
-    code: str | None = None
-    feedback: str | None = None
-    counterexample: dict | None = None
-    note: str = ""
-    steps: list = field(default_factory=list)
-
 
 def judge_text(latex: str, target: Target, policy: Policy) -> tuple[Outcome, str]:
     try:
@@ -425,10 +377,6 @@ def _loss_written_out(of) -> str | None:
     return found
 
 
-def _context(chain, reason: str) -> Answer:
-    return Answer(None, chain.line, chain.text[:300], "context", status="context", reason=reason, column=chain.column)
-
-
 def _unmatched_text(chain, reason: str) -> Answer:
     return Answer(None, chain.line, chain.text[:300], "review", status="unmatched", reason=reason, column=chain.column)
 
@@ -748,118 +696,12 @@ def _by_value(found: list[Answer]) -> list[Answer]:
 
 
 def summarise(answers: list[Answer]) -> dict[str, QuestionResult]:
-    """One verdict per question from its answers: determinate answers decide
-    (all agree: that verdict; disagree: review); otherwise review or unparsed."""
-    by_q: dict[str, list[Answer]] = {}
-    for a in answers:
-        if a.question and a.status == "judged":
-            by_q.setdefault(a.question, []).append(a)
-    out = {}
-    order = {q: i for i, q in enumerate(derive.problem_set().ids)}
-    for qid in sorted(by_q, key=lambda q: order.get(q, 99)):
-        group = by_q[qid]
-        determinate = [a for a in group if a.verdict in DETERMINATE]
-        if determinate:
-            verdicts = {a.verdict for a in determinate}
-            wrong = [a for a in determinate if a.verdict == "incorrect"]
-            chosen = (next((a for a in wrong if a.code), wrong[-1]) if wrong else determinate[-1])
-            verdict = verdicts.pop() if len(verdicts) == 1 else "review"
-            note = chosen.note
-            last = max(determinate, key=lambda a: (a.line, a.column))
-            if verdict == "review" and last.verdict == "incorrect" and \
-                    any(st.get("verdict") == "correct" for st in last.steps[:-1]):
-                # a right derivation carried on to a wrong final step (the last block itself
-                # holds a right step first): the final answer is what is graded. A lone wrong
-                # value after a right one (a summary table contradicting the derivation) stays
-                # review, and so does a right answer after a wrong one (a correction)
-                verdict, chosen = "incorrect", last
-                note = "; ".join(filter(None, [last.note, "the final answer decides: earlier answers on line(s) "
-                                               + ", ".join(str(a.line) for a in determinate if a is not last
-                                                           and a.verdict == "correct") + " are correct"]))
-            elif verdict == "review":
-                note = "answers disagree: " + ", ".join(f"line {a.line} {a.verdict}" for a in determinate)
-        else:
-            chosen = next((a for a in reversed(group) if a.verdict == "review"), group[-1])
-            verdict, note = chosen.verdict, chosen.note
-        out[qid] = QuestionResult(verdict, chosen.line, chosen.latex, chosen.understood, chosen.code,
-                                  chosen.feedback, chosen.counterexample, note, chosen.steps)
-    return out
-
-
-MAX_BYTES = 1_000_000   # a written derivation is a few kB; more is not a submission
-
-
-class SubmissionError(ValueError):
-    """A file that cannot be a submission (too large, binary)."""
-
-
-def read_text(path: Path) -> str:
-    """The submission's text, or a SubmissionError saying why it is not one."""
-    data = path.read_bytes()
-    if len(data) > MAX_BYTES:
-        raise SubmissionError(f"{len(data)} bytes is more than the {MAX_BYTES} a submission may have")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    if b"\x00" in data[:4096]:
-        raise SubmissionError("binary file (NUL bytes), not text")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SubmissionError(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-                              "save it as UTF-8") from None
-    if not text.strip():
-        raise SubmissionError("empty file")
-    return text
-
-
-def check_submission(path: str | Path, policy: Policy = Policy(), aliases: dict | None = None,
-                     problem=None) -> dict:
-    """Verdicts for one submission file (JSON-ready). ``aliases`` maps a
-    course's notation to the problem's, applied to the text before reading.
-    ``problem``: a problem file's set (``derive.problem_set(NAME|PATH)``); None is word2vec."""
-    path = Path(path)
-    text = read_text(path)
-    for course, ours in (aliases or {}).items():
-        text = text.replace(course, ours)
-    return submission_row(str(path), answers_for(text, policy, problem))
-
-
-# Runs of spaces and tabs mean no more at 2000 characters than at 64 (TeX and
-# Markdown collapse them; indentation stops mattering long before). Longer runs
-# are cut to 64, keeping every line: several of the readers' patterns try every
-# split of a run between two \s* and were quadratic in it (40 000 spaces in a
-# table cell or before a list marker: minutes; tests/test_redteam2.py).
-WHITESPACE_RUN = 64
-_LONG_RUN = re.compile(r"[^\S\n]{%d,}" % (WHITESPACE_RUN + 1))
-
-
-def bounded_whitespace(text: str) -> str:
-    """``text`` with every run of horizontal white space cut to WHITESPACE_RUN characters."""
-    return _LONG_RUN.sub(lambda m: m.group()[:WHITESPACE_RUN], text)
-
-
-def answers_for(text: str, policy: Policy = Policy(), problem=None) -> list[Answer]:
-    """Every answer of a submission, read in word2vec's notation or in a problem file's."""
-    text = bounded_whitespace(text)
-    if problem is None or not hasattr(problem, "check_dims"):
-        return answers_in(text, policy)
-    from gradkey.verify.check import sets
-    return sets.answers_in(text, problem, policy)
+    """One verdict per question, in word2vec's question order (``answers.summarise``)."""
+    from gradkey.verify.check import answers as shared
+    return shared.summarise(answers, derive.problem_set("word2vec").ids)
 
 
 def submission_row(file: str, answers: list[Answer]) -> dict:
-    """The JSON row of one submission: per question verdicts, every answer found
-    with its status, and how many answers need a human (``needs_review``)."""
-    questions = summarise(answers)
-    pending = [a for a in answers if a.status in ("unmatched", "unreadable")]
-    result = {"file": file, "questions": {q: asdict(r) for q, r in questions.items()},
-              "answers": [asdict(a) for a in answers],
-              # answers that matched no question or could not be read: each needs a human
-              "needs_review": len(pending)}
-    if not questions:
-        # nothing identified is not "no answers, all fine": a grader must look at the file
-        result["needs_review"] += 1
-        result["nothing_identified"] = ("no answer in this file could be matched to a question"
-                                        + (f" ({len(answers)} blocks found, listed in answers)" if answers else
-                                           " (no math blocks found)"))
-    return result
+    """The JSON row of one submission, in word2vec's question order (``answers.submission_row``)."""
+    from gradkey.verify.check import answers as shared
+    return shared.submission_row(file, answers, derive.problem_set("word2vec").ids)

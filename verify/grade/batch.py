@@ -28,7 +28,7 @@ from collections import deque
 from multiprocessing.connection import wait
 from pathlib import Path
 
-from gradkey.verify.check.judge import Policy
+from gradkey.verify.check.answers import Policy
 from gradkey.verify.grade.discover import Entry
 
 MAX_NOTEBOOK_CELLS_TEXT = 1_000_000
@@ -97,7 +97,7 @@ def check_text(text: str, file: str, policy: Policy, aliases: dict, problem=None
     """The per-file judgement of written work: every answer found, judged,
     and one verdict per question (``verify.check.submissions``); ``problem`` is a
     problem file's set (``--problem``), None for word2vec."""
-    from gradkey.verify.check.submissions import answers_for, submission_row
+    from gradkey.verify.check.answers import answers_for, submission_row
     for course, ours in aliases.items():
         text = text.replace(course, ours)
     return submission_row(file, answers_for(text, policy, problem))   # adds needs_review / nothing_identified

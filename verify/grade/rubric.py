@@ -28,7 +28,7 @@ from pathlib import Path
 
 from gradkey import derive
 
-from gradkey.verify.check.judge import Policy
+from gradkey.verify.check.answers import Policy
 from gradkey.verify.check.mistakes import MISTAKES
 
 VISIBILITY = ("visible", "hidden", "after_due_date", "after_published")

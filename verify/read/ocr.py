@@ -102,10 +102,12 @@ def repair_lines(text: str) -> str:
 
 def loss_hint(segment: str) -> str | None:
     """The loss an OCR'd remark names; OCR reads the C of "CE" as L or (."""
-    from gradkey.verify.check.identify import loss_named
     from gradkey.verify.read.latex import normalise
+    from gradkey.verify.read.vocabulary import default_vocabulary
     segment = normalise(segment)  # Greek capitals OCR puts for Latin ones
-    return loss_named(segment) or ("naive" if re.search(r"(?:^|[\s,])[LC(ΕE]E\b", segment) else None)
+    # the default set's loss names (what identify.loss_named read, without reaching into the checker)
+    named = default_vocabulary().loss_named(normalise(segment))
+    return named or ("naive" if re.search(r"(?:^|[\s,])[LC(ΕE]E\b", segment) else None)
 
 
 def answers(line: str):
