@@ -1689,6 +1689,7 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
         if ctx.stands_for:      # x_i is the scalar itself, not an entry of it
             targets = [replace(t, entry=None) for t in targets]
         first = len(found)
+        targets = _under_premise(targets, chain, lines, problem)
         if targets and not any(s.branches for s in chain.steps):
             # "For $w = o$:" before the block, "\text{for $w = o$}" after it: the branch it answers
             targets = _under_condition(targets, _stated_condition(chain), ctx)
@@ -2469,6 +2470,41 @@ def _stated_condition(chain) -> tuple | None:
         if len(found) > 1:
             return None
     return None
+
+
+def _premise_text(chain, lines: list) -> str:
+    """The words that may state a premise for this block: the prose since the previous block
+    (a card's front, "(g) When a word is drawn more than once:"), the heading above it, the text
+    before it on its line, its remarks ("\\text{(repeated samples)}") and, for math inline in
+    prose, the rest of its line ("… if $w_k$ is drawn several times")."""
+    parts = [chain.context or "", chain.heading or "", chain.prefix or "", chain.remark or ""]
+    if not chain.display and 0 < chain.line <= len(lines):
+        parts.append(lines[chain.line - 1])
+    return "\n".join(parts)
+
+
+def _under_premise(targets, chain, lines: list, problem) -> list[SetTarget]:
+    """Targets that differ only by a premise (the same loss, variable and part: ∂J/∂u_k for
+    distinct or for repeated samples) narrowed to the questions asked under the premise the
+    words around the block state ([reader.variable_words] keyed by a premise, "repeated" or
+    "distinct"). Unchanged when no such words are there (the value decides, as before) or when
+    they state more than one premise."""
+    if len(targets) < 2:
+        return targets
+    qs = [problem.question(t.qid) for t in targets]
+    if len({(q.loss, q.wrt, q.part_text) for q in qs}) != 1 or len({q.needs for q in qs}) < 2:
+        return targets
+    words = dict(vocabulary_for(problem).variable_words)
+    text = _premise_text(chain, lines)
+    stated = {key for key in ("repeated", "distinct") if key in words
+              and re.search(words[key], text, re.IGNORECASE)}
+    if len(stated) != 1:
+        return targets
+    key = stated.pop()
+    why = f"the premise stated for it ({key} samples)"
+    kept = [replace(t, how=f"{t.how}; {why}" if t.how and t.how != "by value" else why) for t, q in zip(targets, qs)
+            if q.needs == key]
+    return kept or targets
 
 
 def _under_condition(targets, stated, ctx: Context) -> list[SetTarget]:
