@@ -49,3 +49,43 @@ def test_generic_reads_like_own(doc, expected):
     got = generic(doc)
     for qid, verdict in expected.items():
         assert got.get(qid) == verdict, (qid, got)
+
+
+# -- 2. a prime transposes what is surely an array: u_x' (a column of U by the student's letter),
+#       (ŷ − y)'; a bracket of scalars or of undeclared letters keeps its prime refused ---------------
+def _read(latex):
+    from gradkey.verify.read.latex import parse
+    from gradkey.verify.read.notation import notation_for
+    from gradkey.verify.read.show import show
+    return show(parse(latex, notation_for(PROBLEM))[0])
+
+
+@pytest.mark.parametrize("latex, shown", [
+    ("u_x'v_c", "u_xᵀ v_c"),
+    ("(\\hat y - y)'", "(y_hat − y)ᵀ"),
+    ("\\vec{u}_w{}'\\vec{v}_c", "u_wᵀ v_c"),
+    ("(1-\\sigma(x))'", "prime_{Add}"),           # scalars only: perhaps a derivative, not read
+    ("(\\hat y - q)'", "prime_{Add}"),             # q is not the file's: not read
+    ("(U - V)'", "prime_{Add}"),                     # a bracket of matrices: left to a grader
+])
+def test_a_prime_transposes_only_a_declared_array(latex, shown):
+    assert _read(latex) == shown
+
+
+PRIME_CASES = [
+    ("$$\\frac{\\partial J}{\\partial U} = \\vec{v}_c\\,(\\hat{y} - y)'$$\n", {"naive.U": "correct"}),
+    ("$$\\frac{\\partial J}{\\partial U} = (\\hat{y} - y)\\,\\vec{v}_c'$$\n", {"naive.U": "incorrect"}),
+    ("$$\\frac{\\partial J_{sg}}{\\partial U} = \\sum_{j=-m,\\,j\\neq 0}^{m} v_c\\,(\\hat{y} - y_{t+j})'$$\n",
+     {"sg.U": "correct"}),
+    ("$$\\frac{\\partial J_{naive}}{\\partial v_c} = -u_o + \\sum_{w} \\frac{\\exp(u_w{}'v_c)}{\\sum_{x} \\exp(u_x{}'v_c)}"
+     "\\, u_w$$\n", {"naive.v_c": "correct"}),
+    ("$$\\frac{\\partial J_{naive}}{\\partial v_c} = -u_o + \\sum_{w} \\frac{\\exp(u_w{}'v_c)}{\\sum_{x} \\exp(u_x{}'v_c)}"
+     "\\, u_o$$\n", {"naive.v_c": "incorrect"}),
+]
+
+
+@pytest.mark.parametrize("doc, expected", PRIME_CASES)
+def test_prime_transposes_judged_in_both_checkers(doc, expected):
+    for got in (generic(doc), own(doc)):
+        for qid, verdict in expected.items():
+            assert got.get(qid) == verdict, (qid, got)

@@ -296,12 +296,58 @@ class Parser:
         if self.notation is not None and isinstance(node, (ast.Name, ast.Transpose)) and (
                 node.base if isinstance(node, ast.Name) else "").startswith("@"):
             return ast.Transpose(node)       # X', H', a'x: a declared matrix or vector primed, as in MATLAB
+        if self.notation is not None and isinstance(node, (ast.Name, ast.Add)) and self._declared_array(node):
+            # u_x'v_c (a column of the file's U by a letter of the student's), (ŷ − y)': the MATLAB
+            # transpose of what is surely a column. A bracket of scalars ((1 − σ(x))') or with a
+            # letter the file does not declare stays refused (there a prime may be a derivative), and
+            # so does a bracket holding a matrix (X(P − Y)': left for a grader, not read as ill-typed).
+            return ast.Transpose(node)
         if self.notation is None and (isinstance(node, ast.Name) and node.base not in ("f", "g", "h", "x", "J", "L")
                                       or isinstance(node, (ast.Add, ast.Transpose))):
             # word2vec's notation: u_o'v_c, (ŷ − y)', U' — the MATLAB transpose of an array or
             # of a bracketed difference; σ'(x), f'(x) are derivatives (above), x' and J' stay refused
             return ast.Transpose(node)
         return ast.Name("prime", ast.Index(_describe(node)))
+
+    def _declared_array(self, node: ast.Node) -> bool:
+        """Whether ``node`` is built only from the file's symbols (numbers, calls and
+        products of them) with at least one declared vector among them and no matrix; a
+        lower-case letter with a subscript counts as a column of the matrix its capital spells
+        (u_x of U)."""
+        arrays: list = []
+
+        def leaf_ok(n) -> bool:
+            if isinstance(n, ast.Num):
+                return True
+            if isinstance(n, ast.Name):
+                if n.base.startswith("@"):
+                    problem = self.notation.problem
+                    for name in n.base[1:].split("|"):
+                        decl = problem.symbol(name) or problem.definition(name)
+                        shape = getattr(decl, "shape", None)
+                        if shape is None and decl is not None and getattr(decl, "expr", None) is not None:
+                            shape = decl.expr.type.shape
+                        if shape and len(shape) > 1:
+                            return False
+                        if shape:
+                            arrays.append(name)
+                    return True
+                if (n.sub is not None and len(n.base) == 1 and n.base.islower()
+                        and self.notation.by_first.get(("letter", n.base.upper()))):
+                    arrays.append(n.base)
+                    return True
+                return False
+            if isinstance(n, ast.Add):
+                return all(leaf_ok(t) for _, t in n.terms)
+            if isinstance(n, ast.Mul):
+                return all(leaf_ok(f) for f in n.factors)
+            if isinstance(n, ast.Transpose):
+                return leaf_ok(n.arg)
+            if isinstance(n, ast.Call) and n.func in ("sigma", "exp", "log", "softmax"):
+                return leaf_ok(n.arg)
+            return False
+
+        return leaf_ok(node) and bool(arrays)
 
     def _superscript(self, node: ast.Node) -> ast.Node:
         t = self.tok
