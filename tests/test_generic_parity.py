@@ -56,3 +56,48 @@ def test_no_premise_words_leave_the_value_to_decide():
     got = _judged(f"(f) negative sampling, the samples:\n\n$${SINGLE}$$\n")
     assert got.get("neg.u_k") == "correct", got
     assert "neg.u_k_repeated" not in got
+
+
+# -- the loss over the whole window on the left-hand side (the file's window label w_{t+j}) -------
+
+WHOLE = r"\frac{\partial{J(v_c, w_{t-m},...,w_{t+m}, U)}}{\partial{%s}}"
+
+
+def test_a_loss_of_the_whole_window_names_the_windowed_questions_even_in_a_naive_section():
+    # "用naive softmax:" names the base loss, yet J(v_c, w_{t-m}, …, w_{t+m}, U) is the window's loss
+    text = ("用naive softmax:\n\n$$" + WHOLE % "U" + r"=\sum_{j}\frac{\partial{J(v_c, w_{t+j}, U)}}{\partial{U}}$$"
+            "\n\n$$" + WHOLE % "v_c" + r"=\frac{\partial{J(v_c, w_{t+j}, U)}}{\partial{v_c}}$$" + "\n")
+    got = _judged(text)
+    assert got.get("sg.U") == "correct", got
+    assert got.get("sg.v_c") == "incorrect", got      # one term of the window sum
+    assert "naive.U" not in got and "naive.v_c" not in got
+
+
+@pytest.mark.parametrize("wrt, rhs, qid, verdict", [
+    # 2017's F(w_{c+j}, v_c) under a Σ over the window: the sum of the terms is right, one term is not
+    ("v_c", r"\sum_{-m \leq j \leq m, j \neq 0} \frac{\partial F(w_{c+j}, v_c)}{\partial v_c}", "sg.v_c", "correct"),
+    ("U", r"\frac{\partial F(w_{c+j}, v_c)}{\partial U}", "sg.U", "incorrect"),
+])
+def test_a_window_sum_differentiated_on_the_left(wrt, rhs, qid, verdict):
+    text = (r"$$\frac{\partial}{\partial %s} \sum_{-m \leq j \leq m, j \neq 0} F(w_{c+j}, v_c) = %s$$" % (wrt, rhs))
+    assert _judged(text).get(qid) == verdict
+
+
+def test_u_for_every_vector_reads_u_c_as_the_centre_vector_and_says_so():
+    # the sample 004 style: u_{c+j}, u_c — u_c is no name of the file, v_c is (letter_readings v = "u",
+    # reversed only for a name the file does not have); so read, a verdict is at most review
+    text = (r"$$\frac{\partial}{\partial u_c} \sum_{-m \leq j \leq m, j \neq 0} F(u_{c+j}, u_c) = "
+            r"\sum_{-m \leq j \leq m, j \neq 0} \frac{\partial F(u_{c+j}, u_c)}{\partial u_c}$$")
+    got = [a for a in sets.answers_in(text, PROBLEM) if a.status == "judged"]
+    assert [(a.question, a.verdict) for a in got] == [("sg.v_c", "review")]
+
+
+@pytest.mark.parametrize("rhs", [
+    r"\sum_j v_c(\hat y - y_{t+j})_w",                  # right for column w, not the matrix
+    r"\frac{\partial F(u_k, u_c)}{\partial u_k}",       # not worked out
+    r"v_c",                                             # a vector where sg.U's matrix is
+])
+def test_a_column_of_the_whole_matrix_is_never_judged_for_the_matrix(rhs):
+    text = r"$$\frac{\partial}{\partial u_w} \sum_{-m \leq j \leq m, j \neq 0} F(w_{c+j}, v_c) = %s$$" % rhs
+    got = [a for a in sets.answers_in(text, PROBLEM) if a.status == "judged"]
+    assert [(a.question, a.verdict) for a in got] == [("sg.U", "review")]

@@ -36,7 +36,7 @@ from gradkey.verify.check.answers import DETERMINATE, Answer, Outcome, Policy, S
 from gradkey.verify.check.answers import context as _context
 from gradkey.verify.check.shapes import ShapeError, Unreadable
 from gradkey.verify.numerics.compare import compare
-from gradkey.verify.read import ast, extract, ocr
+from gradkey.verify.read import ast, extract, ocr, remarks
 from gradkey.verify.read.errors import ReadError
 from gradkey.verify.read.latex import parse
 from gradkey.verify.read.notation import FUNCTION_WORDS, family, notation_for
@@ -58,6 +58,7 @@ class SetTarget:
     how: str = ""
     given: tuple = ()               # (letter, label): ∂J/∂u_w judged at w = o (a branch condition)
     reread: str = ""                # the left-hand side named it only in the file's letter reading (∂/∂v_0 as ∂/∂u_0)
+    column_of: str = ""             # ∂/∂u_k for a question about the whole U: a column is no verdict on it
 
 
 @dataclass
@@ -1019,10 +1020,61 @@ def identify(node, problem, families: set, text: str = "") -> list[SetTarget]:
         # ∂L_i/∂S_{ic}, ∂L_i/∂W_{dj}: entry c of the example's row s, entry d of the column w_j
         cands, entry = _entry_of_a_row_or_column(node.wrt, problem, table, order)
     cands = list(dict.fromkeys(cands))
+    windowed = _windowed_labels(node.of, problem)
+    if windowed and cands:
+        # ∂/∂v_c Σ_j F(w_{c+j}, v_c), ∂J(v_c, w_{t-m}, …, w_{t+m}, U)/∂U: what is differentiated is
+        # the loss over the whole window, so only the questions of a loss that reaches the window
+        within = [q for q in cands if _reaches(problem, q, windowed)]
+        if within:
+            cands = within
+        else:
+            return _column_of_whole(node, problem, windowed)
     if not cands:
         return _identify_reread(node, problem, families)
     how = f"left-hand side ∂{show(node.of) if node.of is not None else ''}/∂{show(node.wrt)}"
     return _narrow(cands, node, problem, families, how, entry)
+
+
+def _windowed_labels(of, problem) -> frozenset:
+    """The window labels a differentiated expression runs over as a whole: a Σ over a window's
+    variable of a term naming its word (Σ_j F(w_{c+j}, v_c), Σ_j J(v_c, w_{t+j}, U)), or a loss
+    applied to the window's first and last words (J(v_c, w_{t-m}, …, w_{t+m}, U)); empty otherwise."""
+    if of is None:
+        return frozenset()
+    nt = notation_for(problem)
+    out = set()
+    for win in nt.windows:
+        if isinstance(of, ast.Sum) and of.var == win.var and ar._mentions_window(of.body, win):
+            out.add(win.label)
+        elif isinstance(of, ast.LossCall) and win.half:
+            centre, sign = win.offset[0], re.escape
+            args = re.sub(r"[{}\s]", "", of.args)
+            ends = re.findall(sign(centre) + r"([+-])" + sign(win.half) + r"(?![A-Za-z0-9])", args)
+            if set(ends) == {"+", "-"}:
+                out.add(win.label)
+    return frozenset(out)
+
+
+def _reaches(problem, qid: str, labels: frozenset) -> bool:
+    return any(labels & _labels_reached(problem, loss) for loss in problem.question(qid).losses)
+
+
+def _column_of_whole(node, problem, windowed) -> list[SetTarget]:
+    """∂/∂u_k of the whole window's loss, whose questions ask only for the whole U: the
+    question about the matrix the column u_k belongs to (u_k = U[:, …] in the file), marked
+    so read: a column is not the matrix asked for, so its verdict is at most review."""
+    wrt = node.wrt
+    if not (isinstance(wrt, ast.Name) and wrt.base.startswith("@") and wrt.sub is None):
+        return []
+    d = problem.definition(wrt.base[1:].split("|")[0])
+    m = re.match(r"^\s*([A-Za-z]\w*)\s*\[\s*:\s*,", d.expr.text) if d is not None else None
+    if not m:
+        return []
+    whole = [q.id for q in problem.questions if q.wrt == m.group(1) and q.order == node.order
+             and _reaches(problem, q.id, windowed)]
+    what = f"∂/∂{show(wrt)}: a column of {m.group(1)}, whose question asks for the whole matrix"
+    return [SetTarget(q, None, "by value" if len(whole) > 1 else f"left-hand side; {what}", reread=what,
+                      column_of=what) for q in whole]
 
 
 def nt_index_names(problem) -> frozenset:
@@ -1054,9 +1106,21 @@ def _identify_reread(node, problem, families) -> list[SetTarget]:
     names, if any, marked as so read (its verdict is then at most review)."""
     pairs = _letter_readings(problem)
     wrt = node.wrt
+    nt = notation_for(problem)
+    if isinstance(wrt, ast.Name) and wrt.sub is not None and wrt.base not in pairs:
+        # ∂/∂u_c with u for every vector (u_{c+j}, u_c): a reading the other way, only where the
+        # name as written is the file's nowhere and the name so read is declared (v_c)
+        back = [v for v, u in pairs.items() if u == wrt.base]
+        renamed = _renamed_letter(wrt, wrt.base, back[0], nt) if len(back) == 1 else None
+        if renamed is None or not (isinstance(renamed, ast.Name) and renamed.base.startswith("@")):
+            return []
+        found = identify(ast.Derivative(_renamed_letter(node.of, wrt.base, back[0], nt), renamed, node.order),
+                         problem, families)
+        what = f"∂/∂{wrt.base}_{wrt.sub.text} read as ∂/∂{back[0]}_{wrt.sub.text} (the file's letter readings, reversed)"
+        return [replace(t, reread=what) for t in found]
     if not (isinstance(wrt, ast.Name) and wrt.base in pairs and wrt.sub is not None):
         return []
-    renamed = _renamed_letter(wrt, wrt.base, pairs[wrt.base], notation_for(problem))
+    renamed = _renamed_letter(wrt, wrt.base, pairs[wrt.base], nt)
     found = identify(ast.Derivative(node.of, renamed, node.order), problem, families)
     what = f"∂/∂{wrt.base}_{wrt.sub.text} read as ∂/∂{pairs[wrt.base]}_{wrt.sub.text} (the file's letter readings)"
     return [replace(t, reread=what) for t in found]
@@ -1135,13 +1199,21 @@ def _sections(text: str, nt) -> list:
         heading = bool(re.match(r"^(?:#{1,6}\s|\*\*|Q\s*\d|\d+\s*[.)]\s|\(?[a-h]\)\s)", stripped)) or (
             0 < len(stripped) < 50 and "$" not in stripped)
         if heading:
-            named = nt.families_named(re.sub(r"\$[^$]*\$", " ", stripped))
+            named = _declared_families(nt.families_named(re.sub(r"\$[^$]*\$", " ", stripped)), nt.problem)
             if named:
                 current = named
         elif (named := _loss_in_prose(stripped, nt.problem)):
             current = named
         out.append(current)
     return out
+
+
+def _declared_families(named: set, problem) -> set:
+    """The loss families of the file a [reader] loss word names: "sg" names sg_naive and sg_neg
+    (a loss asked over several bases), as _loss_in_prose reads them, so that a section's
+    families match its questions' losses."""
+    return {family(d.name) for d in problem.loss_decls for key in named
+            if d.name == key or d.name.startswith(key + "_") or family(d.name) == key}
 
 
 # "For $J_{neg}$:", "With $J = -\log\sigma(u_o^\top v_c) - …$:": a short line of prose naming the
@@ -1602,6 +1674,10 @@ def judge_steps(steps, target: SetTarget, ctx: Context, policy: Policy, noisy: b
     if target.reread and verdict == "correct":
         verdict = "review"
         note = "; ".join(filter(None, [note, f"right only if {target.reread}: a grader must confirm"]))
+    if target.column_of and verdict == "incorrect":
+        # a column's gradient is not the matrix's: "wrong" here may be the left-hand side's slip
+        verdict = "review"
+        note = "; ".join(filter(None, [note, f"would be incorrect, but {target.column_of}: a grader decides"]))
     if first_wrong is not None and first_wrong < len(rows) - 1 and verdict == "correct":
         note = "; ".join(filter(None, [note, f"the step on line {rows[first_wrong][0]} "
                                              f"({rows[first_wrong][1][:40]}) is wrong"]))
@@ -1753,7 +1829,12 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
             a.verdict, a.code, a.feedback = "review", None, None
             a.note = "; ".join(filter(None, [a.note, *foreign, "not right in the problem's layout: a grader decides"]))
     _stacked(found, ctx, policy)
-    return _resolve_by_value(found, problem)
+    found = _resolve_by_value(found, problem)
+    for a in found:
+        hedged = getattr(a, "_hedge", "")
+        if hedged and a.verdict == "correct":
+            a.verdict, a.note = "review", "; ".join(filter(None, [a.note, hedged]))
+    return found
 
 
 def _stacked(found: list[Answer], ctx: Context, policy: Policy) -> None:
@@ -2179,9 +2260,11 @@ def _labelled_numbers(text: str, problem, sections, ctx: Context, policy: Policy
 
 def _judged(plain, targets, ctx: Context, policy: Policy, chain) -> list[Answer]:
     out = []
+    hedged = remarks.hedge(chain.remark)     # "\quad\text{or}\quad Uŷ" cut from the answer
     for t in targets:
         a = judge_steps(plain, t, ctx, policy, chain.noisy)
         a.how = t.how
+        a._hedge = hedged       # applied once the question is settled (by value it is chosen by verdict)
         node = getattr(a, "_node", None)
         if node is not None and t.how != "by value" and t.entry is None and a.verdict in DETERMINATE:
             ctx.answered[t.qid] = node        # dS, ∂L/∂S in a later step mean this answer
