@@ -9,6 +9,7 @@ import pytest
 
 from gradkey.derive.problemfile import load
 from gradkey.verify.check import sets
+from gradkey.verify.check.answers import summarise as summarise_answers
 from gradkey.verify.check.submissions import answers_in, summarise
 from gradkey.verify.read import extract
 
@@ -20,7 +21,9 @@ def own(doc):
 
 
 def generic(doc):
-    return {a.question: a.verdict for a in sets.answers_in(doc, PROBLEM) if a.status == "judged"}
+    """The file-driven checker's verdict per question, summarised as `gradkey check` does
+    (answers that disagree make a question review)."""
+    return {q: r.verdict for q, r in summarise_answers(sets.answers_in(doc, PROBLEM), PROBLEM.ids).items()}
 
 
 # -- 1. \intercal is not "\in": a call's bracket holding a transpose is mathematics, not a remark ----
@@ -89,3 +92,33 @@ def test_prime_transposes_judged_in_both_checkers(doc, expected):
     for got in (generic(doc), own(doc)):
         for qid, verdict in expected.items():
             assert got.get(qid) == verdict, (qid, got)
+
+
+# -- 3. ∂/∂v_c of an expression that is no question's loss (one term of it, log σ(x)) is a step of
+#       the derivation, not an answer; the loss itself written out is still judged ---------------------
+TERM = r"$$\frac{\partial}{\partial v_c}\bigl(-\log\sigma(u_o^T v_c)\bigr) = -(1-\sigma(u_o^T v_c))u_o$$" + "\n\n"
+HINT = r"Hint: $\frac{d}{dx}\log\sigma(x) = 1-\sigma(x)$, not an answer." + "\n\n"
+LOSS_OUT = r"\frac{\partial}{\partial v_c}\Bigl(-\log\sigma(u_o^\top v_c) - \sum_{k=1}^K \log\sigma(-u_k^\top v_c)\Bigr)"
+TERM_CASES = [
+    (TERM + r"$$\frac{\partial J_{neg}}{\partial v_c} = -(1-\sigma(u_o^T v_c))u_o + \sum_{k=1}^K (1-\sigma(-u_k^T v_c))u_k$$"
+     + "\n", {"neg.v_c": "correct"}),
+    (TERM + r"$$\frac{\partial J_{neg}}{\partial v_c} = -(1-\sigma(u_o^T v_c))u_o + \sum_{k=1}^K (1-\sigma(u_k^T v_c))u_k$$"
+     + "\n", {"neg.v_c": "incorrect"}),
+    (HINT + "### (a)\n$$\\frac{\\partial \\sigma}{\\partial x} = \\sigma(x)\\left[1-\\sigma(x)\\right]$$\n",
+     {"sigmoid.grad": "correct"}),
+    (HINT + "### (a)\n$$\\frac{\\partial \\sigma}{\\partial x} = \\sigma(x)\\left[1+\\sigma(x)\\right]$$\n",
+     {"sigmoid.grad": "incorrect"}),
+    # the whole loss differentiated: an answer, right or wrong
+    (f"$${LOSS_OUT} = -(1-\\sigma(u_o^\\top v_c))u_o + \\sum_{{k=1}}^K (1-\\sigma(-u_k^\\top v_c))u_k$$\n",
+     {"neg.v_c": "correct"}),
+    (f"$${LOSS_OUT} = -(1-\\sigma(u_o^\\top v_c))u_o$$\n", {"neg.v_c": "incorrect"}),
+]
+
+
+@pytest.mark.parametrize("doc, expected", TERM_CASES)
+def test_a_derivative_of_one_term_is_a_step_not_an_answer(doc, expected):
+    got = generic(doc)
+    for qid, verdict in expected.items():
+        assert got.get(qid) == verdict, (qid, got)
+    for qid in got:
+        assert qid in expected, (qid, got)     # the term's derivative answers no other question

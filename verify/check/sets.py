@@ -1140,8 +1140,13 @@ def _narrow(cands, node, problem, families, how, entry=None) -> list[SetTarget]:
             named = [q for q in cands if key and any(x == key or x.startswith(key + "_")
                                                       for x in problem.question(q).losses)]
         cands = named or cands
-    if len(cands) > 1 and of == "expr":
-        by_value = [q for q in cands if _same_loss(node.of, problem, q)]
+    if of == "expr":
+        matches = {q: _loss_match(node.of, problem, q) for q in cands}
+        if matches and not any(m is not False for m in matches.values()):
+            # ∂/∂v_c(−log σ(u_oᵀv_c)): read, and no question's loss in value — a term's derivative,
+            # a step of the derivation (an expression that cannot be evaluated still goes by value)
+            return []
+        by_value = [q for q, m in matches.items() if m]
         cands = by_value or cands
     if len(cands) > 1 and families:
         fam = [q for q in cands if family(problem.question(q).loss) in families]
@@ -1167,18 +1172,26 @@ def _loss_names(problem, qid: str) -> set:
 
 def _same_loss(of_node, problem, qid: str) -> bool:
     """∂ tr(AX)/∂X: the expression differentiated is this question's loss (by value)."""
+    return _loss_match(of_node, problem, qid) is True
+
+
+def _loss_match(of_node, problem, qid: str) -> bool | None:
+    """True when a reading of the expression differentiated equals this question's loss at the
+    instances tried, False when every reading evaluates and differs from it, None when some
+    reading cannot be evaluated (undecided)."""
     q = problem.question(qid)
     insts = instances(problem, qid)
     if not insts:
-        return False
+        return None
     ctx = Context(problem)
+    undecided = False
     for reading in ar.readings(of_node, _preferred(None, q)):
         ok = True
         for inst in insts[:2]:
             try:
                 got = _evaluate(of_node, SetTarget(qid), ctx, q, inst, reading)
             except (Unreadable, ShapeError, ValueError, IndexError, np.linalg.LinAlgError):
-                ok = False
+                ok, undecided = False, True
                 break
             want = ar.as_2d(np.asarray(inst.evaluate(problem.loss(q.loss).expr), dtype=float))
             if got.shape != want.shape or not compare(want, got, scale=inst.error_scale()):
@@ -1186,7 +1199,7 @@ def _same_loss(of_node, problem, qid: str) -> bool:
                 break
         if ok:
             return True
-    return False
+    return None if undecided else False
 
 
 # -- a submission ----------------------------------------------------------------------------
