@@ -101,3 +101,17 @@ def test_a_column_of_the_whole_matrix_is_never_judged_for_the_matrix(rhs):
     text = r"$$\frac{\partial}{\partial u_w} \sum_{-m \leq j \leq m, j \neq 0} F(w_{c+j}, v_c) = %s$$" % rhs
     got = [a for a in sets.answers_in(text, PROBLEM) if a.status == "judged"]
     assert [(a.question, a.verdict) for a in got] == [("sg.U", "review")]
+
+
+# -- a sample's spelling (w_k) only where the loss named draws samples ------------------------
+
+@pytest.mark.parametrize("loss, value, qid, verdict", [
+    # J_CE, the naive softmax: it draws no samples, so u_{w_i} is the column of a word w
+    ("CE", r"\hat{y}_w v_c", "naive.u_w", "correct"),
+    ("CE", r"(\hat{y}_w - 1) v_c", "naive.u_w", "incorrect"),
+    # J_neg draws the samples w_1 … w_K: u_{w_i} is the i-th sample's column, the student's letter for w_k
+    ("neg", r"(1 - \sigma(-u_{w_i}^T v_c)) v_c", "neg.u_k", "correct"),
+])
+def test_a_subscripted_word_letter_is_a_sample_only_in_a_loss_that_draws_samples(loss, value, qid, verdict):
+    got = _judged(r"$$\frac{\partial J_{%s}}{\partial u_{w_i}} = %s$$" % (loss, value))
+    assert got.get(qid) == verdict, got

@@ -953,6 +953,17 @@ def identify(node, problem, families: set, text: str = "") -> list[SetTarget]:
             # ∂J/∂u_{w_s}: the sample the question asks about, in the student's letter (w_k)
             m = ENTRY_SUB.match(node.wrt.sub.text)
             found = _entry_spelling(problem, m.group(1)) if m else None
+            named = _loss_named_by(node.of, problem)
+            if found is not None and named and not any(found[0] in _labels_reached(problem, d.name)
+                                                       for d in problem.loss_decls if family(d.name) in named):
+                # ∂J_CE/∂u_{w_i}: the loss named draws no samples, so w_i is a word w (u_w), not w_k
+                try:
+                    again, _ = parse(f"{node.wrt.base}_{{{m.group(1)}}}", notation_for(problem))
+                except ReadError:
+                    again = None
+                if isinstance(again, ast.Name) and again.base.startswith("@"):
+                    node = ast.Derivative(node.of, again, node.order)
+                found = None
             if found is not None:
                 try:
                     again, _ = parse(f"{node.wrt.base}_{{{m.group(1)}_{found[1]}}}", notation_for(problem))
@@ -1033,6 +1044,20 @@ def identify(node, problem, families: set, text: str = "") -> list[SetTarget]:
         return _identify_reread(node, problem, families)
     how = f"left-hand side ∂{show(node.of) if node.of is not None else ''}/∂{show(node.wrt)}"
     return _narrow(cands, node, problem, families, how, entry)
+
+
+def _loss_named_by(of, problem) -> set:
+    """The loss families a differentiated name states by its subscript (J_{CE}, J_{neg-sample}:
+    [reader] loss words), or an empty set."""
+    if not isinstance(of, (ast.Name, ast.LossCall)):
+        return set()
+    sub = (of.sub.text if of.sub is not None else "") if isinstance(of, ast.Name) else (of.sub or "")
+    letter = of.base if isinstance(of, ast.Name) else of.name
+    words = vocabulary_for(problem)
+    if not sub or letter not in words.loss_letters:
+        return set()
+    key = words.loss_named(extract.strip_text_commands(sub))
+    return _declared_families({key}, problem) if key else set()
 
 
 def _windowed_labels(of, problem) -> frozenset:
