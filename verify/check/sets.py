@@ -2772,6 +2772,13 @@ def _resolve_by_value(found: list[Answer], problem=None) -> list[Answer]:
             partial[0].note += "; nothing named the question: assigned by matching its truth in one reading"
             out.append(partial[0])
             continue
+        # wrong for every candidate but one, which a grader must look at (a term below float
+        # resolution, a hedge): that one, still for review
+        doubtful = [a for a in cands if a.verdict == "review"]
+        if len(doubtful) == 1 and all(a.verdict == "incorrect" for a in cands if a is not doubtful[0]):
+            doubtful[0].note += "; nothing named the question: the only one it may answer"
+            out.append(doubtful[0])
+            continue
         chosen, why = None, ""
         known = [a for a in cands if a.verdict == "incorrect" and a.code]
         premise_only = problem is not None and len(cands) > 1 and len(

@@ -18,7 +18,7 @@ from gradkey.verify.check.answers import (DETERMINATE, MAX_BYTES, WHITESPACE_RUN
                                           bounded_whitespace, check_submission, read_text)
 from gradkey.verify.check.answers import context as _context
 from gradkey.verify.read import ast
-from gradkey.verify.read import extract, ocr
+from gradkey.verify.read import extract, ocr, remarks
 from gradkey.verify.read.plain import plain_as_math
 from gradkey.verify.read.errors import ReadError
 from gradkey.verify.read.latex import parse
@@ -292,27 +292,8 @@ def _for_u_o(found: list[Answer], every_w: list[Answer]) -> list[Answer]:
     return found
 
 
-# A trailing remark is cut from the mathematics before it is read (a branch
-# condition, "\in ℝ^d", "for all k"). A remark that offers an alternative, takes
-# the answer back or adds a term ("\quad\text{or}\quad Uŷ", "\text{ is wrong}",
-# "\quad + u_o") would make a hedged answer pass if it were simply dropped.
-_HEDGE_WORDS = re.compile(r"\b(?:or|else|wrong|incorrect|instead|plus|minus|add|added|actually|alternatively)\b",
-                          re.I)
-_HEDGE_OPERATOR = re.compile(r"^\s*(?:\\q?quad\s*|\\[,;:!]\s*)*[+−\-]")
-_RELATION = re.compile(r"=|\\neq?\b|\\[lg]eq?\b|[<>≤≥≠]|\\in\b")
-
-
-def _hedge(remark: str) -> str:
-    """Why a trailing remark must be read by a human ('' when it is a mere
-    condition or annotation)."""
-    if not remark:
-        return ""
-    words = extract.strip_text_commands(remark)
-    added_term = _HEDGE_OPERATOR.search(remark) and not _RELATION.search(remark)   # "\quad + u_o", not "-m ≤ j"
-    if added_term or _HEDGE_WORDS.search(words):
-        shown = remark if len(remark) <= 60 else remark[:57] + "…"
-        return f"the remark after the answer ('{shown}') may change it: a grader must read it"
-    return ""
+# a remark that may change the answer (an alternative, "is wrong", "+ u_o"): verify/read/remarks.py
+_hedge = remarks.hedge
 
 
 def _sampled_branch(branches, this: str, lhs, chain, region) -> bool:

@@ -199,7 +199,9 @@ def _simplify(tokens: list) -> list:
         if (((t.kind == "op" and t.value in "_^") or (t.kind == "cmd" and t.value in ACCENTS))
                 and i + 3 < len(tokens) and tokens[i + 1].kind == "open"
                 and tokens[i + 1].value == "{" and tokens[i + 3].kind == "close"
-                and tokens[i + 2].kind in ("letter", "num", "cmd")):
+                and (tokens[i + 2].kind in ("letter", "cmd")
+                     # a number of one digit only: x^400 is x⁴·00 in TeX, the braces keep 10^{400} whole
+                     or (tokens[i + 2].kind == "num" and len(tokens[i + 2].value) == 1))):
             out.extend([t, tokens[i + 2]])
             i += 4
             continue
