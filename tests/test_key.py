@@ -58,6 +58,50 @@ def test_a_broken_step_stops_the_key_naming_it(problem, qid, n, latex):
     assert f"step {n} of {qid}" in str(err.value)
 
 
+@pytest.mark.parametrize("qid,latex", [
+    # an applied ∂/∂x of the loss written out is read by the file-driven reader and
+    # differentiated numerically: a wrong sign, a dropped sum or term, a sum over every word
+    ("neg.u_k", r"\frac{\partial}{\partial u_k}\left(-\log\sigma(u_o^\top v_c)-\sum_{j=1}^{K}\log\sigma(u_j^\top v_c)\right)"),
+    ("neg.u_k_repeated", r"\frac{\partial}{\partial u_k}\left(-\log\sigma(u_o^\top v_c)-\log\sigma(-u_k^\top v_c)\right)"),
+    ("naive.v_c", r"\frac{\partial}{\partial v_c}\left(u_o^\top v_c+\log\sum_{x=1}^{W}\exp(u_x^\top v_c)\right)"),
+    ("naive.u_w", r"\frac{\partial}{\partial u_w}\left(-u_o^\top v_c+\sum_{x=1}^{W}\exp(u_x^\top v_c)\right)"),
+    ("sigmoid.grad", r"\frac{d}{dx}\left(\frac{1}{1+e^{x}}\right)"),
+    ("neg.v_c", r"\frac{\partial}{\partial v_c}\left(-\log\sigma(u_o^\top v_c)-\sum_{j=1}^{W}\log\sigma(-u_j^\top v_c)\right)"),
+])
+def test_a_wrong_applied_derivative_step_stops_the_key(qid, latex):
+    with pytest.raises(StepFailed) as err:
+        key(_with_step(qid, 1, latex))
+    assert err.value.qid == qid and err.value.number == 1 and "at a seeded instance" in err.value.reason
+
+
+def test_the_sample_sum_of_the_key_is_read_over_the_samples():
+    """Σ_{j=1}^{K} … u_j (the key's spelling of the K samples) is differentiated as the sum
+    over the samples, the letter the file declares for K: the right step passes, and the
+    same sum with u_j read as the j-th word (what the file's notation says) would not."""
+    from gradkey.derive.proofs import instances_for
+    from gradkey.verify.key import answer_key as k
+    ps = derive.problem_set("word2vec")
+    q = ps.question("neg.v_c")
+    right = r"\frac{\partial}{\partial v_c}\left(-\log\sigma(u_o^\top v_c)-\sum_{j=1}^{K}\log\sigma(-u_j^\top v_c)\right)"
+    assert k._step_latex_reason(q, right, instances_for(ps, q)) is None
+    from gradkey.verify.read.notation import notation_for
+    node = k.parse(right, notation_for(ps))[0]
+    renamed = k._sum_letters_declared(node.arg, ps)
+    assert renamed != node.arg and "'j'" not in repr(renamed)
+
+
+def test_the_key_does_not_use_word2vecs_own_checker():
+    """The key reads its steps with the file-driven checker only (the own checker is retiring)."""
+    import ast as pyast
+    import pathlib
+    from gradkey.verify.key import answer_key as k
+    tree = pyast.parse(pathlib.Path(k.__file__).read_text(encoding="utf-8"))
+    modules = {n.module for n in pyast.walk(tree) if isinstance(n, pyast.ImportFrom)}
+    assert not modules & {"gradkey.verify.check.submissions", "gradkey.verify.check.judge",
+                          "gradkey.verify.check.evaluate", "gradkey.verify.check.identify",
+                          "gradkey.derive.word2vec", "gradkey.derive.signature", "gradkey.derive.losses"}, modules
+
+
 def test_markdown_has_the_notation_and_every_question():
     md = key("word2vec", "md")
     assert "| $v_c$ | center word vector | $d$ |" in md

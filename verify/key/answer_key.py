@@ -1,15 +1,19 @@
 """Answer keys in which every line is machine-checked (``gradkey key``).
 
-The derivation steps are written once in the problem definition
-(``Question.steps``). Before anything is written, every step is read by the
-same reader that reads submissions and judged against the derived truth at
-seeded instances, under the strict layout; a step that applies ∂/∂x to an
-expression is evaluated on SymPy symbols and differentiated by ``sympy.diff``.
-A step that fails stops the key with a message naming it. The key is then
-rendered as a LaTeX document (amsmath, amssymb only) or as Markdown.
+The derivation steps are written once in the problem file (``[[questions.ID.steps]]``:
+the LaTeX the key prints and the same step in the array language). Before
+anything is written, every step is checked twice: its array-language value
+against the derived truth at seeded instances, and its printed LaTeX read by
+the file-driven checker (``check/sets.py``, the reader of submissions) and judged
+against the same truth under the strict layout. A step that applies ∂/∂x to an
+expression written out (∂/∂v_c(−u_oᵀv_c + log Σ exp …)) is read, evaluated as a
+function of the array the question differentiates and differentiated by central
+differences. A step that fails stops the key with a message naming it. The key
+is then rendered as a LaTeX document (amsmath, amssymb only) or as Markdown.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import subprocess
@@ -18,24 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import sympy as sp
 
 from gradkey import derive
-from gradkey.derive import Instance, ProblemSet, Question
-from gradkey.derive.losses import parameter_symbols
 
-from gradkey.verify.check import evaluate as ev
+from gradkey.verify.check.answers import Policy
+from gradkey.verify.check.shapes import ShapeError, Unreadable
 from gradkey.verify.numerics.compare import compare
-from gradkey.verify.check.identify import Target
-from gradkey.verify.check.judge import Policy, as_2d, instances_for, judge_node, scope_for, truth
 from gradkey.verify.read import ast
 from gradkey.verify.read.errors import ReadError
 from gradkey.verify.read.latex import parse
-
-#: The index each question's own letter stands for in its steps.
-SUBJECTS = {"naive.u_w": (("w", "w"),), "neg.u_k": (("k", "k"),), "neg.u_k_repeated": (("k", "k"),),
-            "sg.v_w": (("w", "v"),)}
-CONDITIONS = {"naive.u_w": r"w \neq o", "sg.v_w": r"w \neq c"}
 
 
 class StepFailed(Exception):
@@ -44,81 +39,15 @@ class StepFailed(Exception):
         super().__init__(f"step {number} of {qid} does not equal the derived answer: {latex}  ({reason})")
 
 
-def target(q: Question) -> Target:
-    return Target(q.id, SUBJECTS.get(q.id, ()))
+def check_steps(q) -> None:
+    """Raise StepFailed for the first step that is not equal to the truth.
 
-
-def check_steps(q: Question) -> None:
-    """Raise StepFailed for the first step that is not equal to the truth."""
-    if not q.steps:
-        raise StepFailed(q.id, 0, "", "the question has no derivation steps")
-    if _generic(q):
-        return _check_generic_steps(q)
-    for n, latex in enumerate(q.steps, 1):
-        reason = _legacy_step_reason(q, latex)
-        if reason:
-            raise StepFailed(q.id, n, latex, reason)
-
-
-def _legacy_step_reason(q, latex: str) -> str | None:
-    """Read a word2vec step with word2vec's checker (its reader is the one
-    that knows word2vec's notation until the file-driven checker replaces it)
-    and judge it against the derived truth; an applied ∂/∂x(…) is
-    differentiated by SymPy. None when the step is right."""
-    try:
-        node, repairs = parse(latex)
-    except ReadError as exc:
-        return str(exc)
-    if repairs:
-        return "needs OCR repairs: " + ", ".join(repairs)
-    if any(isinstance(x, ast.Applied) for x in ev.walk(node)):
-        return _check_by_differentiation(node, q)
-    out = judge_node(node, target(q), Policy(strict_layout=True))
-    return None if out.verdict == "correct" else f"{out.verdict}: {out.note}"
-
-
-def symbolic_twin(inst: Instance) -> tuple[Instance, dict]:
-    """The instance with symbols for every value (indices kept), and the
-    substitution that gives back its numbers."""
-    V, U = parameter_symbols(inst.dims)
-    x = sp.Symbol("x", real=True)
-    twin = inst.replace(V=np.array(V.tolist(), dtype=object), U=np.array(U.tolist(), dtype=object), x=x)
-    values = {x: float(inst.x)}
-    values.update({V[i, w]: float(inst.V[i, w]) for i in range(inst.dims.d) for w in range(inst.dims.W)})
-    values.update({U[i, w]: float(inst.U[i, w]) for i in range(inst.dims.d) for w in range(inst.dims.W)})
-    return twin, values
-
-
-def _check_by_differentiation(node: ast.Node, q: Question) -> str | None:
-    for inst in instances_for(q.needs)[:2]:
-        twin, values = symbolic_twin(inst)
-        for loss in q.losses:
-            scope = scope_for(target(q), twin, loss, ev.Reading())
-            scope = ev.Scope(scope.inst, scope.base, scope.subjects, (), scope.reading, differentiate=True)
-            try:
-                value = ev.evaluate(node, scope)
-            except (ev.Unreadable, ev.ShapeError) as exc:
-                return str(exc)
-            symbols = list(values)
-            f = sp.lambdify(symbols, sp.Matrix(value), "mpmath", cse=True)
-            got = np.array(f(*values.values()).tolist(), dtype=float)
-            expected = truth(target(q), inst, loss)
-            c = compare(expected, as_2d(got) if got.shape != expected.shape else got, scale=inst.error_scale())
-            if not c:
-                return f"at a seeded instance: {c.describe()}"
-    return None
-
-
-def _generic(q) -> bool:
-    """A question of a problem file (its steps carry array-language values)."""
-    return getattr(q, "problem", None) is not None
-
-
-def _check_generic_steps(q) -> None:
-    """Each step twice: its array-language value against the derived truth at
+    Each step twice: its array-language value against the derived truth at
     seeded instances of the proof and check dimensions, and its LaTeX (what
     the key prints) read by the checker and judged against the same truth, so
     that a typo in the printed step cannot hide behind a right value."""
+    if not q.steps:
+        raise StepFailed(q.id, 0, "", "the question has no derivation steps")
     from gradkey.derive.proofs import instances_for
     insts = instances_for(q.problem, q)
     for n, step in enumerate(q.steps, 1):
@@ -126,16 +55,14 @@ def _check_generic_steps(q) -> None:
             c = compare(q.truth(inst), inst.evaluate(step.expr), scale=inst.error_scale())
             if not c:
                 raise StepFailed(q.id, n, step.latex, f"{step.expr.text}: {c.describe()} at dims {inst.dims}")
-        reason = _step_latex_reason(q, step.latex)
+        reason = _step_latex_reason(q, step.latex, insts)
         if reason:
             raise StepFailed(q.id, n, step.latex, reason)
 
 
-def _step_latex_reason(q, latex: str) -> str | None:
+def _step_latex_reason(q, latex: str, insts: list) -> str | None:
     """Why the printed LaTeX of a step is not the answer (None: it is). A step
-    that only applies ∂ to the loss is checked by its value alone."""
-    if q.problem.name == "word2vec" and q.problem.source == _bundled_word2vec():
-        return _legacy_step_reason(q, latex)
+    that only applies ∂ to the loss by name is checked by its value alone."""
     from gradkey.verify.check import sets
     from gradkey.verify.read.notation import notation_for
     from gradkey.verify.read.extract import _split_top
@@ -147,6 +74,11 @@ def _step_latex_reason(q, latex: str) -> str | None:
         if repairs:
             return "needs OCR repairs: " + ", ".join(repairs)
         ctx = sets.Context(q.problem)
+        if isinstance(node, ast.Applied) and node.op.of is None:
+            reason = _applied_reason(node, q, ctx, insts)
+            if reason:
+                return reason + (f" (in {part!r})" if part != latex else "")
+            continue
         if sets._unworked(node, ctx):
             continue
         out = sets.judge(node, sets.SetTarget(q.id), ctx, Policy(strict_layout=True))
@@ -155,26 +87,144 @@ def _step_latex_reason(q, latex: str) -> str | None:
     return None
 
 
-def _bundled_word2vec() -> str:
-    from gradkey.derive.problemfile import bundled
-    return str(bundled()["word2vec"])
+#: instances at which an applied derivative's printed expression is differentiated
+#: (central differences cost one evaluation of the read expression per entry and step)
+APPLIED_INSTANCES = 2
+
+
+def _sum_letters_declared(node, problem):
+    """``node`` with each Σ_{j=1}^{D} whose letter the file does not declare summed
+    over the letter it declares for dimension D (word2vec's key writes
+    Σ_{j=1}^{K} log σ(−u_jᵀv_c) for the K samples, which the file spells u_k:
+    u_j alone is the j-th word's vector). Only where that letter is not already
+    used inside the sum, so no other name is captured."""
+    from gradkey.verify.read.notation import notation_for
+    declared = {v.dim: v.name for v in problem.indices}
+    names = {v.name for v in problem.indices}
+
+    def letters(n) -> set:
+        out = set()
+        for child in _descendants(n):
+            if isinstance(child, ast.Index):
+                out.add(child.text)
+            elif isinstance(child, ast.Sum) and child.var:
+                out.add(child.var)
+        return out
+
+    def visit(n):
+        if isinstance(n, ast.Sum) and n.var and n.var not in names and isinstance(n.upper, ast.Name) \
+                and n.upper.sub is None and n.upper.base in declared \
+                and declared[n.upper.base] not in letters(n.body):
+            new = declared[n.upper.base]
+            conditions = tuple(tuple(new if c == n.var else c for c in cond) for cond in n.conditions)
+            body = _rename(n.body, n.var, new, notation_for(problem))
+            return dataclasses.replace(n, var=new, conditions=conditions, body=visit(body))
+        return _map_children(n, visit)
+    return visit(node)
+
+
+def _fields(n):
+    return dataclasses.fields(n) if dataclasses.is_dataclass(n) else ()
+
+
+def _map_children(n, fn):
+    """``n`` with ``fn`` applied to each child node (a field holding a node, or a
+    tuple of nodes or of pairs such as Add's (sign, term))."""
+    def each(x):
+        if isinstance(x, ast.Node):
+            return fn(x)
+        if isinstance(x, tuple):
+            return tuple(each(y) for y in x)
+        return x
+    changes = {f.name: each(getattr(n, f.name)) for f in _fields(n)}
+    changes = {k: v for k, v in changes.items() if v is not getattr(n, k) and v != getattr(n, k)}
+    return dataclasses.replace(n, **changes) if changes else n
+
+
+def _descendants(n):
+    yield n
+    for f in _fields(n):
+        stack = [getattr(n, f.name)]
+        while stack:
+            x = stack.pop()
+            if isinstance(x, tuple):
+                stack.extend(x)
+            elif isinstance(x, (ast.Node, ast.Index)):
+                yield from _descendants(x)
+
+
+def _rename(n, old: str, new: str, notation):
+    """``n`` with the index letter ``old`` written ``new`` (u_j → u_k, w_j → w_k),
+    except inside a Σ that binds ``old`` again; a letter subscripted with it is
+    read again in the file's notation (u_k is the file's name for a sample's vector)."""
+    if isinstance(n, ast.Sum) and n.var == old:
+        return n
+    if isinstance(n, ast.Name) and n.sub is not None and n.sub.text == old and re.fullmatch(r"[A-Za-z]", n.base):
+        try:
+            return parse(f"{n.base}_{{{new}}}", notation)[0]
+        except ReadError:
+            pass
+
+    def each(x):
+        if isinstance(x, (ast.Node, ast.Index)):
+            return _rename(x, old, new, notation)
+        if isinstance(x, tuple):
+            return tuple(each(y) for y in x)
+        return x
+    if isinstance(n, ast.Index):
+        parts = tuple(new if p == old else each(p) for p in n.parts)
+        return ast.Index(new if n.text == old else n.text, parts)
+    changes = {f.name: each(getattr(n, f.name)) for f in _fields(n)}
+    changes = {k: v for k, v in changes.items() if v != getattr(n, k)}
+    return dataclasses.replace(n, **changes) if changes else n
+
+
+def _applied_reason(node: ast.Applied, q, ctx, insts: list) -> str | None:
+    """∂/∂x(expression written out): the expression, read by the checker, as a
+    function of the array the question differentiates (``q.wrt``), differentiated
+    by central differences with their a-posteriori error bound and compared with
+    the derived truth. None when they agree."""
+    from gradkey.derive.truth import select_part
+    from gradkey.verify.check import sets
+    from gradkey.verify.numerics.numdiff import central_difference_estimated
+    if q.order != 1:
+        return "an applied derivative in a Hessian's steps cannot be checked: write the step out"
+    target = sets.SetTarget(q.id)
+    arg = node.arg
+    try:
+        sets._evaluate(arg, target, ctx, q, insts[0], ())
+    except (Unreadable, ShapeError):
+        arg = _sum_letters_declared(arg, q.problem)      # read as written first; this only if that fails
+    for inst in insts[:APPLIED_INSTANCES]:
+        def f(x, inst=inst):
+            # a copy: the reader's value cache marks the arrays it reads read-only
+            value = sets._evaluate(arg, target, ctx, q, inst.replace(**{q.wrt: np.array(x)}), ())
+            if np.shape(value) != (1, 1):
+                raise ShapeError(f"∂/∂{q.wrt} of a non-scalar expression")
+            return float(np.asarray(value, dtype=float)[0, 0])
+        x0 = np.array(inst.value(q.wrt), dtype=float)      # a copy: instance values are read-only
+        try:
+            grad, bound = central_difference_estimated(f, x0, inst.error_scale())
+        except (Unreadable, ShapeError) as exc:
+            return f"the differentiated expression cannot be evaluated: {exc}"
+        c = compare(q.truth(inst), select_part(q, grad, inst), scale=inst.error_scale(),
+                    extra=select_part(q, bound, inst))
+        if not c:
+            return f"at a seeded instance: {c.describe()}"
+    return None
 
 
 def _step_latex(q) -> list[str]:
-    return [s.latex if _generic(q) else s for s in q.steps]
+    return [s.latex for s in q.steps]
 
 
 def _lhs(q) -> str:
-    if _generic(q):
-        lhs = q.lhs[0] if q.lhs else rf"\text{{{q.asks}}}"
-        return lhs + (rf"\;({q.condition})" if q.condition else "")
-    return q.lhs + (rf"\;({CONDITIONS[q.id]})" if q.id in CONDITIONS else "")
+    lhs = q.lhs[0] if q.lhs else rf"\text{{{q.asks}}}"
+    return lhs + (rf"\;({q.condition})" if q.condition else "")
 
 
 def _notation(problem) -> list[tuple[str, str, str]]:
     """(LaTeX, meaning, shape in LaTeX) for the notation table."""
-    if not hasattr(problem, "check_dims"):
-        return [(s.latex, s.meaning, r" \times ".join(s.shape)) for s in problem.symbols]
     dim_tex = {d.name: d.latex or d.name for d in problem.dims}
     rows = [(d.latex or d.name, d.meaning, "") for d in problem.dims]
     for s in problem.symbols:
@@ -188,7 +238,7 @@ def _notation(problem) -> list[tuple[str, str, str]]:
     return rows
 
 
-def checked(problem: ProblemSet) -> ProblemSet:
+def checked(problem):
     for q in problem.questions:
         check_steps(q)
     return problem
@@ -198,12 +248,12 @@ def checked(problem: ProblemSet) -> ProblemSet:
 
 @dataclass(frozen=True)
 class Block:
-    q: Question
+    q: object                     # a problem file's question
     lhs: str
     steps: list
 
 
-def _blocks(problem: ProblemSet) -> list[Block]:
+def _blocks(problem) -> list[Block]:
     out = []
     for q in problem.questions:
         out.append(Block(q, _lhs(q), _step_latex(q)))
@@ -228,7 +278,7 @@ def _tex_escape(text: str) -> str:
     return text
 
 
-def render_tex(problem: ProblemSet) -> str:
+def render_tex(problem) -> str:
     lines = [r"\documentclass[11pt]{article}", r"\usepackage{amsmath,amssymb}", r"\begin{document}",
              rf"\section*{{Answer key: {_plain(_tex_escape(problem.title))}}}",
              r"Every line below was checked by gradkey against gradients derived by SymPy.",
@@ -246,7 +296,7 @@ def render_tex(problem: ProblemSet) -> str:
     return "\n".join(line for line in lines if line) + "\n"
 
 
-def render_md(problem: ProblemSet) -> str:
+def render_md(problem) -> str:
     lines = [f"# Answer key: {problem.title}", "",
              "Every line below was checked by gradkey against gradients derived by SymPy.", "",
              "## Notation", "", "| symbol | meaning | shape |", "|---|---|---|"]
@@ -277,8 +327,10 @@ def _plain(text: str) -> str:
     return "".join(out)
 
 
-def key(problem: str | ProblemSet = "word2vec", fmt: str = "tex") -> str:
-    ps = derive.problem_set(problem) if isinstance(problem, str) else problem
+def key(problem=None, fmt: str = "tex") -> str:
+    """The checked key of ``problem`` (NAME|PATH, a loaded problem file, or None:
+    the default set) as LaTeX (``fmt="tex"``) or Markdown (``"md"``)."""
+    ps = derive.problem_set(problem) if isinstance(problem, str) else problem or derive.problem_set()
     checked(ps)
     return render_tex(ps) if fmt == "tex" else render_md(ps)
 
