@@ -1237,7 +1237,8 @@ def _sections(text: str, nt) -> list:
         heading = bool(re.match(r"^(?:#{1,6}\s|\*\*|Q\s*\d|\d+\s*[.)]\s|\(?[a-h]\)\s)", stripped)) or (
             0 < len(stripped) < 50 and "$" not in stripped)
         if heading:
-            named = _declared_families(nt.families_named(re.sub(r"\$[^$]*\$", " ", stripped)), nt.problem)
+            named = _declared_families(nt.families_named(re.sub(r"\$[^$]*\$", " ", stripped)), nt.problem) or \
+                _loss_in_heading_math(stripped, nt.problem)
             if named:
                 current = named
         elif (named := _loss_in_prose(stripped, nt.problem)):
@@ -1252,6 +1253,23 @@ def _declared_families(named: set, problem) -> set:
     families match its questions' losses."""
     return {family(d.name) for d in problem.loss_decls for key in named
             if d.name == key or d.name.startswith(key + "_") or family(d.name) == key}
+
+
+# a loss letter with its subscript inside a heading's math: "(h) $J_{skip\_gram}(v_c, …) = …$"
+LOSS_SUBSCRIPT = re.compile(r"(?<![A-Za-z\\])(?:\\mathcal\s*\{\s*)?([A-Z])\s*\}?\s*_\s*(\{(?:[^{}$]|\{[^{}$]*\}){1,60}\}|[A-Za-z]+)")
+
+
+def _loss_in_heading_math(line: str, problem) -> set:
+    """The loss families a heading names only inside its math, by a loss letter's subscript
+    ("(h) $J_{skip\\_gram}(…) = Σ_j J(…)$": sg); the math's other words (\\neq) are not read."""
+    words = vocabulary_for(problem)
+    named = set()
+    for math in re.findall(r"\$+([^$]{1,400})\$+", line):
+        for m in LOSS_SUBSCRIPT.finditer(math):
+            key = words.loss_named(extract.strip_text_commands(m.group(2))) if m.group(1) in words.loss_letters else None
+            if key:
+                named.add(key)
+    return _declared_families(named, problem) if named else set()
 
 
 # "For $J_{neg}$:", "With $J = -\log\sigma(u_o^\top v_c) - …$:": a short line of prose naming the
