@@ -1,5 +1,6 @@
 """Soundness of judging: equivalent rewrites of a correct answer are correct;
-mutations of it are never called correct.
+mutations of it are never called correct — by word2vec's own checker and by the
+file-driven one on derive/problems/word2vec.toml (each property runs both).
 
 Answers are generated as LaTeX text from correct forms by composable rewrite
 rules (aliases, σ(x) ↔ 1 − σ(−x), σ as a fraction, reordered terms,
@@ -11,10 +12,18 @@ import re
 
 from hypothesis import assume, given, strategies as st
 
+import pytest
+
+from gradkey.derive import problem_set
+from gradkey.verify.check import sets
+from gradkey.verify.check.answers import Policy
 from gradkey.verify.check.identify import Target
 from gradkey.verify.check.judge import judge_node
 from gradkey.verify.read.extract import _split_top
 from gradkey.verify.read.latex import parse
+from gradkey.verify.read.notation import notation_for
+
+WORD2VEC = problem_set("word2vec")
 
 # question -> (target subjects, correct forms)
 CORRECT = {
@@ -124,19 +133,31 @@ def rewritten(draw):
     return qid, subjects, text, names
 
 
-def verdict(qid, subjects, text):
+def _own(qid, subjects, text):
     node, _ = parse(text)
     return judge_node(node, Target(qid, subjects)).verdict
 
 
+def _file_driven(qid, subjects, text):
+    # the question's own letters (w, k) are the file's: the target needs no subjects
+    node, _ = parse(text, notation_for(WORD2VEC))
+    return sets.judge(node, sets.SetTarget(qid), sets.Context(WORD2VEC, answered={}), Policy()).verdict
+
+
+CHECKERS = {"own": _own, "file-driven": _file_driven}
+checker = pytest.mark.parametrize("verdict", list(CHECKERS.values()), ids=list(CHECKERS))
+
+
+@checker
 @given(rewritten())
-def test_equivalent_rewrites_are_correct(case):
+def test_equivalent_rewrites_are_correct(verdict, case):
     qid, subjects, text, names = case
     assert verdict(qid, subjects, text) == "correct", (qid, text, names)
 
 
+@checker
 @given(rewritten(), st.sampled_from(sorted(MUTATIONS)))
-def test_mutations_are_never_correct(case, mutation):
+def test_mutations_are_never_correct(verdict, case, mutation):
     qid, subjects, text, names = case
     mutated = MUTATIONS[mutation](text, qid)
     assume(mutated is not None and mutated != text)
@@ -148,8 +169,9 @@ def test_mutations_are_never_correct(case, mutation):
     assert got != "correct", (qid, mutated, mutation, names)
 
 
+@checker
 @given(rewritten())
-def test_the_other_branch_answer_is_not_correct(case):
+def test_the_other_branch_answer_is_not_correct(verdict, case):
     qid, subjects, text, names = case
     assume(qid in BRANCH_SWAP)
     other = BRANCH_SWAP[qid]
