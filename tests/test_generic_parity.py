@@ -115,3 +115,29 @@ def test_a_column_of_the_whole_matrix_is_never_judged_for_the_matrix(rhs):
 def test_a_subscripted_word_letter_is_a_sample_only_in_a_loss_that_draws_samples(loss, value, qid, verdict):
     got = _judged(r"$$\frac{\partial J_{%s}}{\partial u_{w_i}} = %s$$" % (loss, value))
     assert got.get(qid) == verdict, got
+
+
+# -- the general formula after one case in the same sentence; a Σ over {1, …, K} -----------------
+
+@pytest.mark.parametrize("line, verdict", [
+    (r"**(g) repeated negatives** $\partial J/\partial u_k = 2\sigma(u_k^\top v_c)v_c$ when $w_k$ appears twice, "
+     r"and in general $\sum_{i=1}^{K} \mathbb{1}[w_i = w_k]\,\sigma(u_k^\top v_c)\,v_c$", "correct"),
+    (r"$\frac{\partial J}{\partial u_k} = 2\sigma(u_k^T v_c) v_c$ if $w_k$ is drawn twice, "
+     r"$n_k\,\sigma(-u_k^T v_c)\,v_c$ in general.", "incorrect"),
+])
+def test_the_general_formula_after_one_case_is_the_answer(line, verdict):
+    answers = sets.answers_in(line, PROBLEM)
+    judged = [(a.question, a.verdict) for a in answers if a.status == "judged"]
+    assert judged == [("neg.u_k_repeated", verdict)], judged
+    # the case itself (n_k = 2) stays a case, never judged as the general answer
+    assert any(a.status == "context" and "2" in (a.latex or "") for a in answers)
+
+
+@pytest.mark.parametrize("over, verdict", [
+    (r"\{1, ..., K\}", "correct"), (r"\{1, \dots, K\}", "correct"), (r"\{0, \ldots, K-1\}", "correct"),
+    (r"\{2, \ldots, K\}", "review"), (r"\{1, \ldots, K-1\}", "review"),     # not the whole range: not read
+])
+def test_a_sum_over_an_enumerated_range(over, verdict):
+    text = (r"$$\frac{\partial J_{neg}}{\partial u_k} = \sum_{i \in %s : w_i = w_k} (1 - \sigma(-u_k^T v_c)) v_c"
+            r"\quad\text{(repeated samples)}$$" % over)
+    assert _judged(text).get("neg.u_k_repeated") == verdict

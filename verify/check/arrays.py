@@ -845,6 +845,10 @@ def _whole_range(text: str, dim: str, scope: Scope) -> bool:
     spelled = {k for k, v in scope.notation.dim_names.items() if v == dim} | {dim}
     if clean in spelled or clean.strip("[]") in spelled:
         return True
+    # {1, …, K} (read as ⟨1...K⟩ or ⟨1dotsK⟩), {0, …, K−1}: the range enumerated from one end to the other
+    m = re.fullmatch(r"⟨?(?:1(?:\.{2,3}|…|[lcd]?dots)(.+?)|0(?:\.{2,3}|…|[lcd]?dots)(.+?)-1)⟩?", clean)
+    if m and (m.group(1) or m.group(2)) in spelled:
+        return True
     problem = scope.notation.problem
     words = problem.reader.vocabulary_sets if problem.reader is not None else ()
     return clean in words and any(problem.symbol(n).range_ == dim for n in scope.notation.label_names)

@@ -1831,6 +1831,13 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
                 if len(stated) == 1 else stated
         elif targets and not chain.display and _conditional(lines, chain):
             found.append(_context(chain, "one case of a statement continued in prose ('= 1 if z > 0, …')"))
+            general = _general_after(lines, chain)
+            if general:
+                # "… = 2σ(u_kᵀv_c)v_c when w_k appears twice, and in general $Σ_i 𝟙[w_i = w_k] …$": the
+                # formula the sentence gives for every case is the answer to the same left-hand side
+                for a in _judged([(chain.line, general)], targets, ctx, policy, chain):
+                    a.note = "; ".join(filter(None, [a.note, "the general formula after one case in the same sentence"]))
+                    found.append(a)
             continue
         tabled = isinstance(lhs, ast.Derivative) and any(s.branches for s in chain.steps)
         index = _index_placeholder(chain, targets, problem) if tabled and targets else None
@@ -2150,6 +2157,24 @@ def _conditional(lines: list, chain) -> bool:
         return False
     end = line.find("$", start + 1)
     return end > 0 and bool(re.match(r"\s*(?:if|for|when|whenever)\b", line[end + 1:]))
+
+
+# "and in general $…$", "; more generally $…$": the formula for every case after one case
+GENERAL = r"(?:in general|generally|in the general case|in all cases|for any count)"
+GENERAL_AFTER = re.compile(r"^(?:[^$]|\$[^$]{0,20}\$){0,120}?(?:\b" + GENERAL + r"\b[^$]{0,30}\$([^$]+)\$"
+                           r"|[,;]\s*(?:and\s+)?\$([^$]+)\$\s*" + GENERAL + r"\b)", re.IGNORECASE)
+
+
+def _general_after(lines: list, chain) -> str:
+    """The inline formula the prose after a case offers as the general one ("when w_k appears
+    twice, and in general $…$"), or ""."""
+    if not 0 < chain.line <= len(lines):
+        return ""
+    line = lines[chain.line - 1]
+    start = chain.column - 1
+    end = line.find("$", start + 1)
+    m = GENERAL_AFTER.match(line[end + 1:]) if end > 0 else None
+    return (m.group(1) or m.group(2)).strip() if m else ""
 
 
 def _cond_key(text: str) -> str:
