@@ -60,7 +60,7 @@ def _read(latex):
 
 @pytest.mark.parametrize("latex, shown", [
     ("u_x'v_c", "u_xᵀ v_c"),
-    ("(\\hat y - y)'", "(y_hat − y)ᵀ"),
+    ("(\\hat y - y)'", "(ŷ − y)ᵀ"),
     ("\\vec{u}_w{}'\\vec{v}_c", "u_wᵀ v_c"),
     ("(1-\\sigma(x))'", "prime_{Add}"),           # scalars only: perhaps a derivative, not read
     ("(\\hat y - q)'", "prime_{Add}"),             # q is not the file's: not read
@@ -133,3 +133,27 @@ SG_HEADING = "(h) $J_{skip\\_gram}(v_c, w_{t-m}, \\ldots, w_{t+m}, U) = \\sum_{j
 ])
 def test_a_loss_named_in_a_headings_math_sets_the_section(doc, verdict):
     assert generic(doc).get("sg.v_w") == verdict
+
+
+# -- 5. a condition typed as a subscript of the whole derivative (∂J/∂v_w _{where w ≠ c}) is the
+#       branch the answer holds for, not part of the left-hand side; 𝟙_{w=o} in an answer is math ----
+@pytest.mark.parametrize("doc, expected", [
+    ("$$\\frac{\\partial J_{skip-gram}}{\\partial v_w} _{\\text{ where } w \\ne c } = 0$$\n", {"sg.v_w": "correct"}),
+    ("$$\\frac{\\partial J_{skip-gram}}{\\partial v_w} _{\\text{ where } w \\ne c } = U(\\hat y - y)$$\n",
+     {"sg.v_w": "incorrect"}),
+    ("$$\\frac{\\partial J}{\\partial u_w}_{w \\neq o} = \\hat y_w v_c$$\n", {"naive.u_w": "correct"}),
+    ("$$\\frac{\\partial J}{\\partial u_w}_{w \\neq o} = -\\hat y_w v_c$$\n", {"naive.u_w": "incorrect"}),
+    ("$$\\frac{\\partial J}{\\partial u_w}_{w = o} = (\\hat y_o - 1) v_c$$\n", {"naive.u_o": "correct"}),
+    ("$$\\frac{\\partial J}{\\partial u_w} = v_c \\mathbb{1}_{w=o}$$\n", {"naive.u_w": "incorrect"}),
+])
+def test_a_condition_subscripted_to_the_derivative(doc, expected):
+    got = generic(doc)
+    for qid, verdict in expected.items():
+        assert got.get(qid) == verdict, (qid, got)
+
+
+def test_the_subscript_condition_leaves_the_left_hand_side():
+    from gradkey.verify.read.extract import _lhs_condition
+    assert _lhs_condition(r"\frac{\partial J}{\partial v_w} _{\text{ where } w \ne c }", "") == (
+        r"\frac{\partial J}{\partial v_w}", r"\text{ where } w \ne c")
+    assert _lhs_condition(r"v_c \mathbb{1}_{w=o}", "") == (r"v_c \mathbb{1}_{w=o}", "")   # not a derivative

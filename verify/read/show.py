@@ -1,6 +1,8 @@
 """Print a read expression back in the problem's notation (what was understood)."""
 from __future__ import annotations
 
+import unicodedata
+
 from gradkey.verify.read import ast
 
 GREEK = {"omega": "ω", "nu": "ν", "xi": "ξ", "mu": "μ", "upsilon": "υ", "theta": "θ"}
@@ -13,6 +15,10 @@ def show(node) -> str:
         if node.base.startswith("@"):     # a problem file's name: shown as the file names it
             base = {"ones": "𝟏", "I": "I", "sigma_bare": "σ", "reg": "λ", "lam": "λ", "theta": "θ"}.get(
                 node.base[1:], node.base[1:].split("|")[0])
+            # y_hat, Y_hat, x_bar, z_tilde: the accent set on the letter, as the student wrote it (ŷ)
+            for word, mark in (("_hat", "\u0302"), ("_bar", "\u0304"), ("_tilde", "\u0303")):
+                if base.endswith(word) and len(base) == len(word) + 1:
+                    base = unicodedata.normalize("NFC", base[0] + mark)   # ŷ as one character where it has one
         else:
             base = {"yhat": "ŷ", "Yhat": "Ŷ"}.get(node.base, GREEK.get(node.base, node.base))
         if node.sub is None:
@@ -28,7 +34,9 @@ def show(node) -> str:
             out += ("−" if sign < 0 else ("" if i == 0 else "+")) + (" " if i else "") + text + " "
         return out.strip().replace("+ ", "+ ").replace("  ", " ")
     if isinstance(node, ast.Mul):
-        return " ".join(_wrap(f) for f in node.factors)
+        # a factor written after \cdot keeps its dot: u_o · v_c may be read as a dot product
+        return "".join((" · " if i in node.dots else " " if i else "") + _wrap(f)
+                       for i, f in enumerate(node.factors))
     if isinstance(node, ast.Div):
         return f"{_wrap(node.num)}/{_wrap(node.den)}"
     if isinstance(node, ast.Pow):
