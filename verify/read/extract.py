@@ -973,7 +973,7 @@ def _add_row(found: list[Chain], row: str, line: int, context: str, noisy: bool,
     elif in_block and len(steps) > 1 and not LOSS_LHS.search(steps[0]):
         chain, new_steps = found[-1], steps          # a remark inside an aligned derivation
     else:
-        lhs, remark = clean_step(steps[0])
+        lhs, remark = _lhs_condition(*clean_step(steps[0]))
         chain = Chain(lhs=lhs, line=line, steps=[], context=context, noisy=noisy, remark=remark,
                       **{k: v for k, v in where.items() if k in ("heading", "prefix", "display", "column")})
         found.append(chain)
@@ -983,6 +983,23 @@ def _add_row(found: list[Chain], row: str, line: int, context: str, noisy: bool,
     for s in new_steps[:MAX_STEPS]:
         _add_step(chain, s, line)
     chain.noisy = chain.noisy or noisy
+
+
+# ∂J/∂v_w _{\text{where } w \ne c}: a condition typed as a subscript of the whole derivative
+LHS_SUBSCRIPT_CONDITION = re.compile(r"\}\s*_\s*\{((?:[^{}]|\{[^{}]*\}){0,200}?(?:\\neq|\\ne\b|≠|=)(?:[^{}]|\{[^{}]*\}){0,200})\}\s*$")
+
+
+def _lhs_condition(lhs: str, remark: str) -> tuple[str, str]:
+    """A left-hand side ending in a subscript that states a condition after the derivative's
+    closing brace (``\\frac{∂J}{∂v_w}_{\\text{where } w \\ne c}``): the derivative, and the
+    condition as its remark (where "(w ≠ c)" after it goes). Only on a left-hand side that is a
+    derivative: in an answer, ``𝟙_{w=o}`` is mathematics."""
+    if len(lhs) > 400 or not DERIVATIVE_START.search(lhs):
+        return lhs, remark
+    m = LHS_SUBSCRIPT_CONDITION.search(lhs)
+    if not m or not lhs[:m.start() + 1].strip():
+        return lhs, remark
+    return lhs[:m.start() + 1].rstrip(), (m.group(1).strip() + " " + remark).strip()
 
 
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
