@@ -25,9 +25,6 @@ NOT_YET = {
     ("h11_boldsymbol_cases_onw.md", "naive.U"):
         "unparsed: the answer is only the row of column derivatives [∂J/∂u_1, …, ∂J/∂u_|V|] (no closed form); "
         "reading it would need each column's answer from part (c) substituted",
-    ("h12_blog_align_star.md", "sigmoid.grad"):
-        "missing: dσ/dx = σ(1 − σ) stated inside a prose sentence without a left-hand side the reader takes "
-        "as an answer",
     ("h22_derivation_then_summary_table.md", "sg.v_w"):
         "missing: the answer is only in prose ('the gradient for any v_w with w ≠ c is $0$')",
 }

@@ -157,3 +157,28 @@ def test_the_subscript_condition_leaves_the_left_hand_side():
     assert _lhs_condition(r"\frac{\partial J}{\partial v_w} _{\text{ where } w \ne c }", "") == (
         r"\frac{\partial J}{\partial v_w}", r"\text{ where } w \ne c")
     assert _lhs_condition(r"v_c \mathbb{1}_{w=o}", "") == (r"v_c \mathbb{1}_{w=o}", "")   # not a derivative
+
+
+# -- 6. inline answers: an upright d (\mathrm{d}) starts a derivative like d; "= 0 for $w \ne c$"
+#       followed by a parenthesis or the end of the clause is the answer for that branch ------------
+@pytest.mark.parametrize("doc, expected", [
+    ("$\\mathrm{d}\\sigma = \\sigma(1-\\sigma)\\,\\mathrm{d}x$, so $\\frac{\\mathrm{d}\\sigma}{\\mathrm{d}x} = "
+     "\\sigma(x)(1-\\sigma(x))$.\n", {"sigmoid.grad": "correct"}),
+    ("so $\\frac{\\mathrm{d}\\sigma(x)}{\\mathrm{d}x} = \\sigma(x)(1+\\sigma(x))$.\n", {"sigmoid.grad": "incorrect"}),
+    ("so $\\frac{\\mathrm d \\sigma}{\\mathrm d x} = \\sigma(x)(1-\\sigma(x))$.\n", {"sigmoid.grad": "correct"}),
+    ("so $\\frac{\\partial J_{sg}}{\\partial v_w} = 0$ for $w \\ne c$ (no $v_w$ appears in the differential).\n",
+     {"sg.v_w": "correct"}),
+    ("so $\\frac{\\partial J_{sg}}{\\partial v_w} = U(\\hat y - y)$ for $w \\ne c$ (no $v_w$ appears).\n",
+     {"sg.v_w": "incorrect"}),
+    ("so $\\frac{\\partial J_{sg}}{\\partial v_w} = 0$ for $w \\ne c$; it vanishes.\n", {"sg.v_w": "correct"}),
+])
+def test_inline_answers_with_upright_d_and_a_clause_condition(doc, expected):
+    got = generic(doc)
+    for qid, verdict in expected.items():
+        assert got.get(qid) == verdict, (qid, got)
+
+
+def test_a_case_continued_in_prose_is_still_not_an_answer():
+    # "= 1 for $z > 0$ and 0 otherwise": one case of a statement, not the answer (no such question)
+    doc = "so $\\frac{\\partial J_{sg}}{\\partial v_w} = 0$ for $w \\ne c$ and $U\\hat y$ otherwise\n"
+    assert "sg.v_w" not in generic(doc)

@@ -2187,7 +2187,8 @@ def _the_questions_condition(lines: list, chain, targets, problem) -> list:
     the formula is their answer, not one case of a statement continued in prose."""
     line = lines[chain.line - 1]
     end = line.find("$", chain.column)
-    m = re.match(r"\s*(?:if|for|when|whenever)\s+\$([^$]{1,40})\$\s*[.,;:]?\s*$", line[end + 1:]) if end > 0 else None
+    # the condition ends the sentence or clause: "for $w \ne c$.", "…$ (no $v_w$ appears)", "…$; so"
+    m = re.match(r"\s*(?:if|for|when|whenever)\s+\$([^$]{1,40})\$\s*(?:[.,;:]|\(|$)", line[end + 1:]) if end > 0 else None
     if not m:
         return []
     return [t for t in targets if _cond_key(problem.question(t.qid).condition or "") == _cond_key(m.group(1))]

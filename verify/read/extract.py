@@ -595,7 +595,10 @@ def _rows(body: str) -> list[str]:
     return [r for r in rows if r.strip()]
 
 
-DERIVATIVE_START = re.compile(r"\\[dt]?frac\s*\{\s*(?:\\partial|d\b|d\s*\\|d[A-Za-z])|\{\s*\\partial|\\nabla|\\partial\s*[A-Za-z\\]")
+# an upright d as a derivative's numerator: \frac{\mathrm{d}\sigma}{\mathrm{d}x}, \frac{\mathrm d J}{…}
+UPRIGHT_D = r"\\(?:mathrm|rm)\s*(?:\{\s*d\s*\}|\s+d(?![A-Za-z]))"
+DERIVATIVE_START = re.compile(r"\\[dt]?frac\s*\{\s*(?:\\partial|d\b|d\s*\\|d[A-Za-z]|" + UPRIGHT_D + r")|\{\s*\\partial|\\nabla"
+                              r"|\\partial\s*[A-Za-z\\]")
 SEPARATOR = re.compile(r"(?:,|;|\\q?quad|\\text\s*\{\s*(?:and|,)?\s*\}|\\;|\\,)+\s*$")
 
 
@@ -716,11 +719,11 @@ def headings(text: str) -> list[tuple[int, str]]:
 
 
 LOSS_LHS = re.compile(r"\\partial\s*\{?\s*(?:\\mathcal\s*\{?L\}?|J|L|\\sigma)|\\[dt]?frac\s*\{d\}\{d[^}]*\}\s*\(?\s*(?:J|\\sigma)|"
-                      r"\\nabla|\\sigma\s*'|\\[dt]?frac\s*\{\s*d\s*\\sigma")
+                      r"\\nabla|\\sigma\s*'|\\[dt]?frac\s*\{\s*(?:d|" + UPRIGHT_D + r")\s*\\sigma")
 # a left side that names a derivative; d + a capital, a subscripted letter or a letter alone is
 # the code name of a gradient (dW, dS, dW_1, db_2, dw: CS231n's dW = ∂L/∂W); a differential
 # (df = 2M:dM) read this way is only context: its left side names no question
-INLINE_ANSWER = re.compile(r"\\partial|\\part\b|\\[dt]?frac\s*\{\s*d|\\nabla|'|\\prime|\\sigma\s*\^|[∂∇′]|\\over"
+INLINE_ANSWER = re.compile(r"\\partial|\\part\b|\\[dt]?frac\s*\{\s*(?:d|" + UPRIGHT_D + r")|\\nabla|'|\\prime|\\sigma\s*\^|[∂∇′]|\\over"
                            r"|^\s*d(?:[A-Z]|[a-z]_|[a-z]\s*$)")
 
 
