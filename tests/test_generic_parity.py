@@ -141,3 +141,50 @@ def test_a_sum_over_an_enumerated_range(over, verdict):
     text = (r"$$\frac{\partial J_{neg}}{\partial u_k} = \sum_{i \in %s : w_i = w_k} (1 - \sigma(-u_k^T v_c)) v_c"
             r"\quad\text{(repeated samples)}$$" % over)
     assert _judged(text).get("neg.u_k_repeated") == verdict
+
+
+# -- the student's own subscripted shorthands (s_o = σ(u_oᵀv_c), δ_j = ŷ − y_{t+j}) --------------
+
+@pytest.mark.parametrize("defs, answers", [
+    # Zhihu style: the shorthand is σ itself, defined inline in the prose before the block
+    (r"记 $s_o = \sigma(u_o^T v_c)$，$s_k = \sigma(-u_k^T v_c)$：",
+     {"neg.v_c": (r"-(1-s_o)\,u_o + \sum_{k=1}^K (1-s_k)\, u_k", "correct"),
+      "neg.u_o": (r"(1-s_o)\, v_c", "incorrect"),
+      "neg.u_k": (r"(1-s_k)\, v_c", "correct")}),
+    # the shorthand is the score, σ applied in the answer; defined in a display block
+    (r"$$s_o = u_o^\top v_c, \quad s_k = u_{w_k}^\top v_c$$",
+     {"neg.u_o": (r"-(1-\sigma(s_o))\,v_c", "correct"),
+      "neg.u_k": (r"\sigma(-s_k)\,v_c", "incorrect")}),
+])
+def test_a_shorthand_defined_before_the_answers(defs, answers):
+    text = defs + "\n\n" + "\n\n".join(
+        "$$\\frac{\\partial J_{neg}}{\\partial %s} = %s$$" % (q.split(".")[1], v) for q, (v, _) in answers.items())
+    got = _judged(text)
+    assert got == {q: verdict for q, (_, verdict) in answers.items()}, got
+
+
+def test_a_shorthand_defined_after_its_use():
+    got = _judged("$$\\frac{\\partial J_{neg}}{\\partial u_o} = (\\sigma(s_o) - 1)v_c$$\n\n"
+                  "where $s_o = u_o^T v_c$.\n")
+    assert got.get("neg.u_o") == "correct", got
+
+
+@pytest.mark.parametrize("delta, verdict", [
+    (r"\hat y - y_{t+j}", "correct"),       # the window's word at j: Σ_j is the window sum
+    (r"\hat y - y", "incorrect"),           # ignores j: 2m copies of one term
+])
+def test_a_shorthand_indexed_by_the_window_variable(delta, verdict):
+    text = (r"For the window, with $\delta_j = %s$:" % delta + "\n\n"
+            r"$$\frac{\partial J_{\text{sg}}}{\partial v_c} = \sum_{j \ne 0} U \delta_j$$" + "\n")
+    assert _judged(text).get("sg.v_c") == verdict
+
+
+@pytest.mark.parametrize("text", [
+    # s_k defined, s_o not: s_o is not guessed from its sibling
+    r"Let $s_k = \sigma(-u_k^T v_c)$." + "\n\n" + r"$$\frac{\partial J_{neg}}{\partial u_o} = (s_o - 1)v_c$$",
+    # a shorthand defined by something unreadable: its uses are not the file's guess
+    r"Let $s_o = \mathfrak{Q}\{\{u_o$." + "\n\n" + r"$$\frac{\partial J_{neg}}{\partial u_o} = (\sigma(s_o) - 1)v_c$$",
+])
+def test_an_undefined_shorthand_stays_for_review(text):
+    got = {a.question or a.guess: a.verdict for a in sets.answers_in(text, PROBLEM) if a.status in ("judged", "unmatched")}
+    assert got.get("neg.u_o") == "review", got

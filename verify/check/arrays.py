@@ -779,6 +779,12 @@ def _sum(node: ast.Sum, scope: Scope):
         # Σ_{i: w_i = w_k}: i runs over the axis of the label w_k is an entry of
         lab = _entry_label(scope.notation, same[0][2].split("_")[0].strip("{} "))
         dim = scope.notation.problem.symbol(lab).shape[0] if lab is not None else None
+    if dim is None and scope.defs and any(isinstance(n, ast.Name) and n.base in scope.defs and n.sub is not None
+                                          and re.sub(r"[{}\s]", "", n.sub.text) == var for n in walk(node.body)):
+        # Σ_{j≠0} U δ_j with the student's δ_j = ŷ − y_{t+j}: the body hides the window's word in a
+        # shorthand at j; a Σ written with the window's own variable and limits runs over the window
+        dims = {w.dim for w in scope.notation.windows if w.var == var and _window_limits(node, w)}
+        dim = dims.pop() if len(dims) == 1 else None
     if dim is None:
         raise Unreadable(f"a Σ over {var} whose range is not known")
     win = next((w for w in scope.notation.windows if w.dim == dim and w.var == var), None)

@@ -78,6 +78,7 @@ class Context:
     same_as: tuple = ()             # (letter, index): the student's letter for the question's index (w_s for w_k)
     einstein: bool = False          # the file declares the summation convention (repeated indices summed)
     stands_for: tuple = ()          # (student's name, file's name): dσ(x_i)/dx_i answers the question about x
+    placeholders: dict = None       # base -> [(line, subscript, node or None)]: the student's s_o = σ(u_oᵀv_c)
 
 
 # -- instances and truth ------------------------------------------------------------------
@@ -1329,6 +1330,7 @@ def _definitions(text: str, nt, ctx: Context) -> None:
     ctx.defs = defs
     ctx.named = _named(text, nt, ctx.problem)
     ctx.functions = _functions(text, nt)
+    ctx.placeholders = _placeholders(text, nt, ctx.problem, set(defs))
 
 
 def _functions(text: str, nt) -> dict:
@@ -1517,7 +1519,77 @@ def _defs_at(ctx: Context) -> dict:
         if node is not None and ctx.transposed:
             node = _as_declared(node, ctx.transposed)       # ŷ = softmax(U v_c) with U's rows declared
         defs[base] = _student_value(base, line, node)
+    for base, rules in (ctx.placeholders or {}).items():
+        by_sub: dict = {}
+        for line, sub, node in rules:       # per subscript, the latest definition at or before the line
+            if sub not in by_sub or line <= ctx.line:
+                by_sub[sub] = (line, node)
+        if ctx.transposed:
+            by_sub = {k: (ln, _as_declared(n, ctx.transposed) if n is not None else None)
+                      for k, (ln, n) in by_sub.items()}
+        defs[base] = _placeholder_value(base, by_sub, defs.get(base))
     return defs
+
+
+def _placeholders(text: str, nt, problem, taken: set) -> dict:
+    """The student's subscripted shorthands, ``s_o = σ(u_oᵀv_c)``, ``s_k = σ(−u_kᵀv_c)``,
+    ``δ_j = ŷ − y_{t+j}`` (in display or inline math, several on a row apart by "," or \\quad,
+    before or after the answers using them): base -> [(line, subscript, node or None)]. Only
+    names the file does not have (u_o, ŷ_w keep the file's meaning), never a loss letter (J_{neg}
+    names the loss), a letter the file reads as its matrix's columns (u_x = αu_y is a statement
+    about a column) or a base the submission defines otherwise (entrywise M_{ij} = …)."""
+    words = vocabulary_for(problem)
+    out: dict = {}
+    for line, row in extract.equation_rows(text):
+        parts = extract._split_top(row, "=")
+        for k in range(len(parts) - 1):
+            lhs = DEF_SEPARATOR.split(parts[k])[-1].strip()
+            try:
+                lnode, repairs = parse(lhs, nt) if lhs else (None, ())
+            except (ReadError, RecursionError):
+                continue
+            if repairs or not isinstance(lnode, ast.Name) or lnode.sub is None or lnode.base.startswith("@"):
+                continue
+            sub = _sub_key(lnode.sub.text)
+            if (lnode.base in words.loss_letters or lnode.base in nt.dim_names or lnode.base in taken
+                    or lnode.base == "e" or not sub or len(sub) > 4
+                    or len(lnode.base) == 1 and ar._lower_targets(nt, lnode.base)):
+                continue
+            rhs, _ = extract.clean_step(DEF_SEPARATOR.split(parts[k + 1])[0])
+            try:
+                node, _ = parse(rhs, nt) if rhs.strip() else (None, None)
+            except (ReadError, RecursionError):
+                node = None       # defined, but not readable: its uses are for review, never the file's guess
+            out.setdefault(lnode.base, []).append((line, sub, node))
+    return out
+
+
+def _sub_key(text: str) -> str:
+    return re.sub(r"[{}\s]", "", text)
+
+
+def _placeholder_value(base: str, by_sub: dict, otherwise):
+    """The value of a use of the student's shorthand: the definition of that very subscript
+    (s_o, δ_j inside Σ_j with j bound where it is used); any other subscript is not guessed
+    from a sibling's definition (s_k = σ(−u_kᵀv_c) says nothing of s_o) and stays unread."""
+    shown = base.lstrip("@")
+
+    def value(use: ast.Name, scope: ar.Scope):
+        key = _sub_key(use.sub.text) if use.sub is not None else None
+        if key not in by_sub:
+            if otherwise is not None:
+                return otherwise(use, scope)
+            # any other subscript means what it meant without the shorthand (unread if nothing)
+            return ar.name(use, replace(scope, defs={k: v for k, v in scope.defs.items() if k != base}))
+        line, node = by_sub[key]
+        if node is None:
+            raise Unreadable(f"the submission's own definition of {shown}_{key} (line {line})")
+        inner = replace(scope, defs={k: v for k, v in scope.defs.items() if k != base})
+        try:
+            return ar.evaluate(node, inner)
+        except ShapeError as exc:
+            raise Unreadable(f"the submission's own definition of {shown}_{key} (line {line}): {exc}") from None
+    return value
 
 
 def _student_value(base: str, line: int, node):
