@@ -182,3 +182,20 @@ def test_a_case_continued_in_prose_is_still_not_an_answer():
     # "= 1 for $z > 0$ and 0 otherwise": one case of a statement, not the answer (no such question)
     doc = "so $\\frac{\\partial J_{sg}}{\\partial v_w} = 0$ for $w \\ne c$ and $U\\hat y$ otherwise\n"
     assert "sg.v_w" not in generic(doc)
+
+
+# -- 7. "If $w = o$ then $…$; otherwise $…$" inline: the second formula holds for the other branch ------
+@pytest.mark.parametrize("doc, expected", [
+    ("**1c.** If $w = o$ then $\\frac{\\partial J}{\\partial u_w} = (\\hat y_o - 1)\\,v_c$; otherwise "
+     "$\\frac{\\partial J}{\\partial u_w} = \\hat y_w\\, v_c$.\n", {"naive.u_o": "correct", "naive.u_w": "correct"}),
+    ("**1c.** If $w = o$ then $\\frac{\\partial J}{\\partial u_w} = (\\hat y_o - 1)\\,v_c$; otherwise "
+     "$\\frac{\\partial J}{\\partial u_w} = -\\hat y_w\\, v_c$.\n", {"naive.u_o": "correct", "naive.u_w": "incorrect"}),
+    ("(c) When $w \\neq o$, $\\frac{\\partial J}{\\partial u_w} = \\hat y_w v_c$, otherwise "
+     "$\\frac{\\partial J}{\\partial u_w} = (\\hat y_o - 1) v_c$.\n", {"naive.u_w": "correct", "naive.u_o": "correct"}),
+    ("(c) When $w \\neq o$, $\\frac{\\partial J}{\\partial u_w} = \\hat y_w v_c$, otherwise "
+     "$\\frac{\\partial J}{\\partial u_w} = \\hat y_o v_c$.\n", {"naive.u_w": "correct", "naive.u_o": "incorrect"}),
+])
+def test_otherwise_inline_is_the_other_branch(doc, expected):
+    got = generic(doc)
+    for qid, verdict in expected.items():
+        assert got.get(qid) == verdict, (qid, got)

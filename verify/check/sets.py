@@ -2696,6 +2696,15 @@ def _stated_condition(chain) -> tuple | None:
         # inline math in $…$, \(…\) (also \\( in HTML exports) or MediaWiki's <math>…</math>
         candidates.append(" ".join(m for g in INLINE_MATH.findall(lines[-1]) for m in g if m))
     if chain.prefix and not chain.display:
+        said = [ln for ln in (chain.context or "").split("\n") if ln.strip()]
+        if said and OTHERWISE.match(said[-1].strip(" \t;,.:")):
+            # "If $w = o$ then $…$; otherwise $…$": the other branch of the one stated before it
+            before = {(m.group(1), m.group(2), m.group(3)) for math in re.findall(r"\$([^$]*)\$", chain.prefix)
+                      for m in PROSE_CONDITION.finditer(math)}
+            if len(before) == 1:
+                letter, op, other = before.pop()
+                return letter, "≠" if op == "=" else "=", other
+            return None
         candidates.append(" ".join(re.findall(r"\$([^$]*)\$", chain.prefix)))
         if ocr.CASE_PREFIX.match(chain.prefix):   # "2(c) w=o: $…$": the condition typed as plain text
             candidates.append(chain.prefix)
