@@ -3,8 +3,8 @@
 A problem set is a file (``derive/problems/*.toml``, or any path): its losses
 are written once in a small array language; the truth of a question is the
 element-wise ``sympy.diff`` of its loss at concrete dimensions, lambdified
-and cached. word2vec also keeps its faster scores route (``derivation.py``),
-proven equal to the element-wise one by the tests.
+and cached. word2vec's older scores route (``derivation.py``, ``losses.py``,
+``signature.py``) is imported only by its own modules and tests, not exported here.
 
     >>> from gradkey import derive
     >>> from gradkey.derive.draw import seeded
@@ -14,9 +14,7 @@ proven equal to the element-wise one by the tests.
     >>> q.truth(inst)                              # the derived truth
     >>> q.closed_forms[0].evaluate(inst)           # a textbook form
 """
-from gradkey.derive.derivation import Gradients, derivation, elementwise, gradients
-from gradkey.derive.problems import ClosedForm, ProblemSet, Question, UnknownQuestion, problem_set, problem_sets, question
-from gradkey.derive.signature import DEFAULT_DIMS, Dims, Instance, SignatureError
+from gradkey.derive.problems import UnknownQuestion, problem_set, problem_sets, question
 
 
 def gradient(qid: str, inst, loss: str | None = None, problem: str = "word2vec"):
@@ -25,8 +23,4 @@ def gradient(qid: str, inst, loss: str | None = None, problem: str = "word2vec")
     return question(qid, problem).truth(inst, loss)
 
 
-__all__ = [
-    "ClosedForm", "DEFAULT_DIMS", "Dims", "Gradients", "Instance", "ProblemSet", "Question",
-    "SignatureError", "UnknownQuestion", "derivation", "elementwise",
-    "gradient", "gradients", "problem_set", "problem_sets", "question",
-]
+__all__ = ["UnknownQuestion", "gradient", "problem_set", "problem_sets", "question"]

@@ -7,11 +7,11 @@ from hypothesis import given, settings, strategies as st
 from gradkey import derive
 from gradkey.derive.word2vec import WORD2VEC
 from gradkey.derive.derivation import LOSS_NAMES, elementwise, gradients
-from gradkey.verify import strategies as gst
+import old_core as gst   # strategies over word2vec's old Instance (tests/old_core.py)
 from gradkey.verify.numerics.compare import ROUNDING, compare
-from gradkey.verify.numerics.consistency import loss_of_parameter, reference_entry
+from old_core import loss_of_parameter, reference_entry
 from gradkey.verify.numerics.numdiff import complex_step
-from gradkey.verify.numerics.instances import seeded_instances
+from old_core import seeded_instances
 
 SMALL = gst.dims(d=st.integers(1, 3), W=st.integers(2, 4), K=st.integers(1, 3), m=st.integers(1, 2))
 

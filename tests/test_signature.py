@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from gradkey.derive.signature import Dims, SignatureError
-from gradkey.verify.numerics.instances import seeded_instances
+from gradkey.derive.signature import seeded_instances
 
 
 @pytest.fixture

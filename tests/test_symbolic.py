@@ -7,7 +7,8 @@ import sympy as sp
 from gradkey.derive.word2vec import WORD2VEC   # the Python core the scores route serves (retiring)
 from gradkey.derive.derivation import elementwise, sigmoid_derivation
 from gradkey.derive.ops import SYMBOLIC
-from helpers import symbolic_instance, time_limit
+from helpers import time_limit
+from old_core import symbolic_instance
 
 CASES = [(q.id, loss, n) for q in WORD2VEC.questions for loss in q.losses
          for n in range(len(q.closed_forms))]

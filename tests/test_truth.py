@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, strategies as st
 
 from gradkey.derive.word2vec import WORD2VEC
-from gradkey.verify import strategies as gst
+import old_core as gst   # strategies over word2vec's old Instance (tests/old_core.py)
 from gradkey.verify.numerics.compare import compare
-from gradkey.verify.numerics.consistency import check_closed_form, numeric_gradient
+from old_core import check_closed_form, numeric_gradient
 
 QUESTIONS = WORD2VEC.questions
 CASES = [(q.id, loss) for q in QUESTIONS for loss in q.losses]
@@ -43,7 +43,7 @@ def test_d_equal_W_is_generated_and_works(inst):
 
 
 def test_shapes_are_those_of_the_parameters():
-    from gradkey.verify.numerics.instances import seeded_instances
+    from old_core import seeded_instances
     inst = seeded_instances(1)[0]
     d, W = inst.dims.d, inst.dims.W
     expected = {"sigmoid.grad": (), "naive.v_c": (d,), "naive.u_o": (d,), "naive.u_w": (d,), "naive.U": (d, W),

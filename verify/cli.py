@@ -68,11 +68,8 @@ def _render(q, latex: bool) -> list[str]:
 
 
 def _instances(ps, q, n: int, seed: int) -> list:
-    """Seeded instances for a question: word2vec's, or drawn from the problem file."""
-    if hasattr(ps, "check_dims"):
-        from gradkey.derive.draw import seeded
-        return seeded(ps, n, seed, q)
-    return _seeded.seeded_instances(n, seed, q.needs)
+    """Seeded instances for a question, drawn from its problem file."""
+    return _seeded.seeded_instances(n, seed, dims=None, problem=ps, question=q)
 
 
 def cmd_derive(args) -> int:

@@ -1,12 +1,17 @@
-"""Hypothesis strategies for instances (model: hypothesis.extra.numpy).
+"""Hypothesis strategies for instances of a problem file (model: hypothesis.extra.numpy).
 
 Strategies are values: compose them, or pass your own element strategy.
 
     from hypothesis import given
     from gradkey.verify import strategies as gst
 
-    @given(gst.instances(needs="repeated"))
+    @given(gst.instances(needs="repeated"))              # the default problem set
     def test_my_gradient(inst): ...
+
+    @given(gst.problem_instances(derive.problem_set("logreg"), dims=gst.problem_dims(ps, ps.check_dims)))
+
+An instance is a ``derive.draw.GenericInstance``: ``inst.value(name)`` is a
+symbol's, label's or definition's value, ``inst.dims`` the dimension sizes.
 """
 from __future__ import annotations
 
@@ -14,64 +19,47 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from gradkey.derive.signature import Dims, Instance
-
 from gradkey.verify.numerics.instances import VALUE_RANGE
+
 
 #: Well-conditioned values: scores stay moderate, σ and softmax unsaturated.
 def values(scale: float = VALUE_RANGE) -> st.SearchStrategy[float]:
     return st.floats(-scale, scale, allow_nan=False, allow_infinity=False, allow_subnormal=False)
 
 
-def dims(d=st.integers(1, 5), W=st.integers(2, 7), K=st.integers(1, 4), m=st.integers(1, 3)) -> st.SearchStrategy[Dims]:
-    """Dimension tuples; d = W and d != W both occur, d = 1 included."""
-    return st.builds(Dims, d=d, W=W, K=K, m=m)
+def _default_problem(problem):
+    from gradkey import derive      # SymPy loads when a strategy is built, not on import
+    if problem is None:
+        return derive.problem_set()
+    return derive.problem_set(problem) if isinstance(problem, str) else problem
 
 
-def _word_other_than(W: int, avoid: int) -> st.SearchStrategy[int]:
-    return st.integers(0, W - 2).map(lambda w: w + (w >= avoid))
+def dims(problem=None, **sizes) -> st.SearchStrategy[dict]:
+    """Dimension dicts of ``problem`` (NAME|PATH, a loaded set, or None: the default
+    set): each dimension any size within the file's [min, max], or drawn from the
+    strategy given by its name (``dims(d=st.integers(1, 3), W=st.just(4))``). Each new
+    tuple costs one derivation of the truth (disk-cached): keep the ranges small."""
+    ps = _default_problem(problem)
+    known = {d.name for d in ps.dims}
+    unknown = sorted(set(sizes) - known)
+    if unknown:
+        raise ValueError(f"{ps.name!r} has no dimension {', '.join(unknown)} (its dimensions: {', '.join(sorted(known))})")
+    return st.fixed_dictionaries({d.name: sizes.get(d.name, st.integers(d.min, d.max)) for d in ps.dims})
 
 
-@st.composite
-def _samples(draw, W: int, K: int, avoid: int, needs: str = ""):
-    word = _word_other_than(W, avoid)
-    if needs == "distinct":
-        return tuple(draw(st.lists(word, min_size=K, max_size=K, unique=True)))
-    drawn = draw(st.lists(word, min_size=K, max_size=K))
-    if needs == "repeated":
-        # force the word at position 0 to be drawn again somewhere else
-        j = draw(st.integers(1, K - 1))
-        drawn[j] = drawn[0]
-    return tuple(drawn)
-
-
-def _dims_for(needs: str, base: st.SearchStrategy[Dims]) -> st.SearchStrategy[Dims]:
-    if needs == "distinct":
-        return base.filter(lambda d: d.K <= d.W - 1)
-    if needs == "repeated":
-        return base.filter(lambda d: d.K >= 2)
-    return base
-
-
-@st.composite
-def instances(draw, dims: st.SearchStrategy[Dims] | None = None, needs: str = "",
-              elements: st.SearchStrategy[float] | None = None) -> Instance:
-    """Instances: indices anywhere (0 and W-1 included), negative samples
-    with repeats unless ``needs="distinct"``, a repeat forced at k when
-    ``needs="repeated"``, windows whose words may repeat."""
-    dm = draw(_dims_for(needs, dims if dims is not None else globals()["dims"]()))
-    elements = elements if elements is not None else values()
-    d, W, K = dm.d, dm.W, dm.K
-    matrix = hnp.arrays(float, (d, W), elements=elements)
-    V, U = draw(matrix), draw(matrix)
-    c, o = draw(st.integers(0, W - 1)), draw(st.integers(0, W - 1))
-    samples = draw(_samples(W, K, o, needs))
-    window = tuple(draw(st.lists(st.integers(0, W - 1), min_size=dm.window, max_size=dm.window)))
-    return Instance(
-        dims=dm, x=draw(st.floats(-6, 6)), V=V, U=U, c=c, o=o, w=draw(_word_other_than(W, o)),
-        samples=samples, k=0 if needs == "repeated" else draw(st.integers(0, K - 1)), window=window,
-        window_samples=tuple(draw(_samples(W, K, j)) for j in window), v=draw(_word_other_than(W, c)),
-    )
+def instances(dims: st.SearchStrategy[dict] | None = None, needs: str = "",
+              elements: st.SearchStrategy[float] | None = None, problem=None, question=None):
+    """Instances of ``problem`` (None: the default set) meeting the premises of
+    ``question`` (an id or a question), or of the first question whose labels
+    must be ``needs`` ("distinct" or "repeated"); indices anywhere, away from kinks.
+    ``dims``: a strategy of dimension dicts (:func:`dims`); None: the file's check
+    dimensions (each new tuple costs a derivation)."""
+    from gradkey.verify.numerics.instances import _question
+    ps = _default_problem(problem)
+    q = _question(ps, question, needs)
+    if dims is None:
+        dims = problem_dims(ps, ps.check_dims)
+    return problem_instances(ps, q, dims=dims, elements=elements)
 
 
 # -- problem files -------------------------------------------------------------------

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import sympy as sp
 
-from gradkey.derive import Instance, gradients
+from gradkey.derive.derivation import gradients
+from gradkey.derive.signature import Instance
 
 from gradkey.verify.check.shapes import ShapeError, Unreadable, describe_shape, dot, is_dot  # noqa: F401 (re-exported)
 from gradkey.verify.read import ast

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradkey.derive import Instance
+from gradkey.derive.signature import Instance
 
 from gradkey.verify.check import constants, evaluate as ev
 from gradkey.verify.check.answers import Outcome, Policy  # noqa: F401 (shared with the file-driven checker)
 from gradkey.verify.numerics.compare import compare
 from gradkey.verify.check.identify import Target
-from gradkey.verify.numerics.instances import seeded_instances
+from gradkey.derive.signature import seeded_instances   # word2vec's old Instance, retiring with this checker
 from gradkey.verify.check.mistakes import MISTAKES
 from gradkey.verify.read import ast
 from gradkey.verify.read.errors import ReadError

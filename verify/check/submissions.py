@@ -335,7 +335,7 @@ def _loss_written_out(of) -> str | None:
     intermediate such as u_oᵀv_c or a single term of J_neg) or cannot be evaluated."""
     if of is None or isinstance(of, ast.Derivative):
         return None
-    from gradkey.derive import gradients
+    from gradkey.derive.derivation import gradients
     from gradkey.verify.check import evaluate as ev
     from gradkey.verify.check.judge import instances_for
     from gradkey.verify.numerics.compare import compare

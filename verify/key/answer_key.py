@@ -94,10 +94,10 @@ APPLIED_INSTANCES = 2
 
 def _sum_letters_declared(node, problem):
     """``node`` with each Σ_{j=1}^{D} whose letter the file does not declare summed
-    over the letter it declares for dimension D (word2vec's key writes
-    Σ_{j=1}^{K} log σ(−u_jᵀv_c) for the K samples, which the file spells u_k:
-    u_j alone is the j-th word's vector). Only where that letter is not already
-    used inside the sum, so no other name is captured."""
+    over the letter it declares for dimension D (a key may write Σ_{j=1}^{K} … u_j
+    for K sampled columns that its file spells u_k, where u_j alone would be column
+    j itself). Only where that letter is not already used inside the sum, so no
+    other name is captured."""
     from gradkey.verify.read.notation import notation_for
     declared = {v.dim: v.name for v in problem.indices}
     names = {v.name for v in problem.indices}

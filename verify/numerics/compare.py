@@ -5,7 +5,7 @@ expected one is, and differ by no more than the error their evaluation can
 carry. For two float64 evaluations of exact formulas that error is a small
 multiple of ε times the magnitude of the *terms* that were summed, not of the
 result (a gradient such as Σ_w ŷ_w u_w − u_o can be small while its terms are
-not); ``Instance.error_scale`` bounds that magnitude. Methods with their own
+not); an instance's ``error_scale()`` bounds that magnitude. Methods with their own
 error (central differences) pass their bound in ``extra``.
 """
 from __future__ import annotations

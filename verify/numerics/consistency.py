@@ -1,5 +1,11 @@
 """Does the derived truth agree with the closed forms and with numerical
 differentiation? The checks behind ``gradkey derive`` and the property tests.
+
+A question of a problem file (derive.problemfile.GenericQuestion) reads the
+gradient of its loss by one symbol or definition (or the Hessian), then a part
+of it. Complex step applies only where the loss is analytic at the instance
+(no relu/abs/max/indicator evaluated); central differences always, with an
+a-posteriori error estimate (no f''' bound is known for an arbitrary loss).
 """
 from __future__ import annotations
 
@@ -7,12 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradkey.derive import Instance, Question, derivation
-from gradkey.derive.problems import ClosedForm
-
 from gradkey.verify.numerics.compare import EPS, Comparison, compare
-from gradkey.verify.numerics.numdiff import (central_difference, central_difference_estimated, complex_step,
-                                             mp_derivative)
+from gradkey.verify.numerics.numdiff import central_difference_estimated, complex_step
 
 
 @dataclass(frozen=True)
@@ -22,93 +24,20 @@ class Check:
     comparison: Comparison
 
 
-def loss_of_parameter(q: Question, inst: Instance, loss: str):
-    """(f, x0): the loss as a function of the parameter the question reads."""
-    der = derivation(loss, inst.dims)
-    if q.wrt == "x":
-        return (lambda x: der.loss(inst.replace(x=x[()]))), np.array(float(inst.x))
-    if q.wrt == "U":
-        return (lambda U: der.loss(inst.replace(U=U))), np.asarray(inst.U, dtype=float)
-    if q.wrt == "V":
-        return (lambda V: der.loss(inst.replace(V=V))), np.asarray(inst.V, dtype=float)
-
-    def of_v_c(v):
-        V = np.asarray(inst.V).astype(np.result_type(inst.V, v))
-        V[:, inst.c] = v
-        return der.loss(inst.replace(V=V))
-    return of_v_c, np.asarray(inst.v_c, dtype=float)
+def check_question(q, inst, central: bool = True) -> list[Check]:
+    """Every closed form and numerical differentiation against the truth, at one
+    instance of the question's problem file (``derive.draw``)."""
+    return check_generic_question(q, inst, central)
 
 
-def loss_scales(inst: Instance, loss: str) -> tuple[float, float]:
-    """(F, M3): evaluating J carries a rounding error of at most eps*F, and
-    M3 bounds its third derivative along any one coordinate.
+def numeric_gradient(q, inst, loss: str | None = None, method: str = "complex"):
+    """The question's answer by numerical differentiation: (value, extra error
+    bound), or (None, None) when complex step does not apply (a kinked loss).
+    ``loss``, if given, must be the question's."""
+    if loss is not None and loss != q.loss:
+        raise ValueError(f"{q.id} is about {q.loss}, not {loss}")
+    return generic_numeric(q, inst, method)
 
-    J is a sum of terms (-s_o, a log-sum-exp or log sigma per window word and
-    sample) that may cancel, so its rounding error scales with the magnitude
-    of the terms, not of J: each term is at most d*big^2 + log W + 1 (a score
-    plus the log of a sum of W exponentials), and a log-sum-exp of W terms
-    takes about W + 10 rounded operations. J depends on each coordinate
-    through scores that are linear in it with coefficients at most ``big``;
-    log sigma and log-sum-exp have third derivatives at most 1 along one
-    score, and (2 big)^3 bounds a log-sum-exp's directional third derivative.
-    """
-    big = max(float(np.max(np.abs(inst.U))), float(np.max(np.abs(inst.V))), abs(float(inst.x)), 1.0)
-    if loss == "sigmoid":
-        return 16.0, 1.0
-    n_terms = (inst.dims.K + 2) * inst.dims.window + 1
-    term = inst.dims.d * big * big + np.log(inst.dims.W) + 1.0
-    return (inst.dims.W + 10) * n_terms * term, n_terms * (2 * big) ** 3
-
-
-def numeric_gradient(q: Question, inst: Instance, loss: str, method: str = "complex"):
-    """The question's answer by numerical differentiation: (value, extra error bound)."""
-    f, x0 = loss_of_parameter(q, inst, loss)
-    if method == "complex":
-        return q.select(complex_step(f, x0), inst), 0.0
-    f_scale, third = loss_scales(inst, loss)
-    grad, bound = central_difference(lambda x: float(np.real(f(x))), x0, f_scale, third)
-    return q.select(grad, inst), q.select(bound, inst)
-
-
-def reference_entry(q: Question, inst: Instance, loss: str, index: tuple):
-    """One entry of the parameter gradient at 50 digits (mpmath)."""
-    der = derivation(loss, inst.dims)
-    if q.wrt == "U":
-        f = lambda U: der.loss_mp(inst.replace(U=U))  # noqa: E731
-        return mp_derivative(f, inst.U, index)
-    if q.wrt == "x":
-        return mp_derivative(lambda x: der.loss_mp(inst.replace(x=x[()])), np.array(float(inst.x)), ())
-    raise NotImplementedError("reference entries are implemented for U and x")
-
-
-def check_closed_form(q: Question, form: ClosedForm, inst: Instance, loss: str) -> Comparison:
-    return compare(q.truth(inst, loss), form.evaluate(inst, loss=loss), scale=inst.error_scale())
-
-
-def check_question(q: Question, inst: Instance, central: bool = True) -> list[Check]:
-    """Every closed form and numerical differentiation against the truth."""
-    if hasattr(q, "problem") and q.problem is not None:      # a problem file's question
-        return check_generic_question(q, inst, central)
-    checks = []
-    scale = inst.error_scale()
-    for loss in q.losses:
-        truth = q.truth(inst, loss)
-        for n, form in enumerate(q.closed_forms, 1):
-            checks.append(Check(f"closed form {n}", loss, check_closed_form(q, form, inst, loss)))
-        value, _ = numeric_gradient(q, inst, loss, "complex")
-        checks.append(Check("complex step", loss, compare(truth, value, scale=scale)))
-        if central:
-            value, bound = numeric_gradient(q, inst, loss, "central")
-            checks.append(Check("central difference", loss, compare(truth, value, scale=scale, extra=bound)))
-    return checks
-
-
-# -- problem files ------------------------------------------------------------------------
-# A question of a problem file (derive.problemfile.GenericQuestion) reads the
-# gradient of its loss by one symbol or definition (or the Hessian), then a part
-# of it. Complex step applies only where the loss is analytic at the instance
-# (no relu/abs/max/indicator evaluated); central differences always, with an
-# a-posteriori error estimate (no f''' bound is known for an arbitrary loss).
 
 def _generic_loss(q, inst):
     """(f, x0): the loss as a function of the array the question differentiates."""
