@@ -199,3 +199,21 @@ def test_otherwise_inline_is_the_other_branch(doc, expected):
     got = generic(doc)
     for qid, verdict in expected.items():
         assert got.get(qid) == verdict, (qid, got)
+
+
+# -- 8. a plain heading names the loss of ∂J/∂… below it when J names several of the file's losses
+#       (naive and neg): under "skip-gram", ∂J/∂U is the skip-gram question; J_{naive} still decides --
+KEEP = "naive softmax\n  ∂J/∂vc = U(ŷ-y)\n  ∂J/∂U = vc(ŷ-y)ᵀ\nskip-gram\n"
+
+
+@pytest.mark.parametrize("doc, expected", [
+    (KEEP + "  ∂J/∂U = Σj vc(ŷ-y_{t+j})ᵀ\n", {"naive.U": "correct", "sg.U": "correct"}),
+    (KEEP + "  ∂J/∂U = Σj (ŷ-y_{t+j}) vcᵀ\n", {"naive.U": "correct", "sg.U": "incorrect"}),
+    ("## Skip-gram\n\n$$\\frac{\\partial J}{\\partial U} = \\sum_{j} v_c(\\hat y - y_{t+j})^\\top$$\n", {"sg.U": "correct"}),
+    # a name of one loss alone is not overridden by the heading: J_{naive} is the naive question
+    ("## Skip-gram\n\n$$\\frac{\\partial J_{naive}}{\\partial U} = v_c(\\hat y - y)^\\top$$\n", {"naive.U": "correct"}),
+])
+def test_a_heading_names_the_loss_of_a_shared_loss_letter(doc, expected):
+    got = generic(doc)
+    for qid, verdict in expected.items():
+        assert got.get(qid) == verdict, (qid, got)

@@ -1165,6 +1165,13 @@ def _narrow(cands, node, problem, families, how, entry=None) -> list[SetTarget]:
             key = words.loss_named(extract.strip_text_commands(sub)) if letter in words.loss_letters else None
             named = [q for q in cands if key and any(x == key or x.startswith(key + "_")
                                                       for x in problem.question(q).losses)]
+        fam = [q for q in cands if family(problem.question(q).loss) in families] if families else []
+        if named and fam and not set(named) & set(fam) and \
+                len({q.loss for q in problem.questions if of in _loss_names(problem, q.id)}) > 1:
+            # ∂J/∂U under a "skip-gram" heading: J names several losses of the file (naive, neg), so
+            # the section says which one; a name of one loss alone (J_{naive}) still decides
+            named = fam
+            how += "; section"
         cands = named or cands
     if of == "expr":
         matches = {q: _loss_match(node.of, problem, q) for q in cands}
