@@ -8,6 +8,8 @@ import pytest
 
 from gradkey.derive.problemfile import load
 from gradkey.verify.check import sets
+from gradkey.verify.read.latex import parse
+from gradkey.verify.read.notation import notation_for
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEM = load(ROOT / "derive" / "problems" / "word2vec.toml")
@@ -188,3 +190,41 @@ def test_a_shorthand_indexed_by_the_window_variable(delta, verdict):
 def test_an_undefined_shorthand_stays_for_review(text):
     got = {a.question or a.guess: a.verdict for a in sets.answers_in(text, PROBLEM) if a.status in ("judged", "unmatched")}
     assert got.get("neg.u_o") == "review", got
+
+
+# -- one window term, a summand that ignores the window variable, the half-width m --------------
+
+def _sg(qid: str, value: str) -> str:
+    return sets.judge(parse(value, notation_for(PROBLEM))[0], sets.SetTarget(qid),
+                      sets.Context(PROBLEM, answered={})).verdict
+
+
+@pytest.mark.parametrize("qid, value, verdict", [
+    # the window's word at one fixed position: wrong whichever position was meant
+    ("sg.v_c", r"\frac{\partial J(v_c,w_{t+1},U)}{\partial v_c}", "incorrect"),
+    ("sg.v_c", r"\nabla_{v_c} J(v_c, w_{t+m}, U)", "incorrect"),
+    ("sg.v_c", r"U(\hat y - y_{t-1})", "incorrect"),
+    # a Σ over the window whose summand ignores j: 2m copies of one term
+    ("sg.U", r"\sum_{j \ne 0} v_c (\hat y - y)^T", "incorrect"),
+    ("sg.v_c", r"\sum_{j} U(\hat{y} - y)", "incorrect"),
+    # m is the half-width of the window the file spells 2m
+    ("sg.v_c", r"U\Big(2m\,\hat y - \sum_j y_{t+j}\Big)", "correct"),
+    ("sg.v_c", r"U(2m\hat y - y)", "incorrect"),
+    ("sg.U", r"2m\, v_c(\hat y - y)^\top", "incorrect"),
+    # the window sum itself, its limits written with m, stays right
+    ("sg.v_c", r"\sum_{j=-m, j\ne 0}^{m} U(\hat y - y_{t+j})", "correct"),
+    ("sg.U", r"\sum_{-m\le j\le m, j\ne 0} \nabla_U J(v_c, w_{t+j}, U)", "correct"),
+])
+def test_window_sums(qid, value, verdict):
+    assert _sg(qid, value) == verdict
+
+
+@pytest.mark.parametrize("qid, value", [
+    # Σ_j ŷ − y_{t+j} in one bracket: the window word outside the Σ beside it — the bracket was
+    # probably meant around both; not decided by this reading
+    ("sg.v_c", r"U\Bigl(\sum_j \hat y - y_{t+j}\Bigr)"),
+    # m outside a windowed question has no meaning
+    ("naive.v_c", r"2m\, U(\hat y - y)"),
+])
+def test_window_readings_that_stay_for_review(qid, value):
+    assert _sg(qid, value) == "review"

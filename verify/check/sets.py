@@ -180,6 +180,7 @@ def _scope(ctx: Context, q, inst, reading) -> ar.Scope:
 
 
 def _evaluate(node, target: SetTarget, ctx: Context, q, inst, reading):
+    node = _constant_window_sums(node, ctx.problem, q, inst)
     scope = _scope(ctx, q, inst, reading)
     for letter, idx in ctx.bound:
         scope = scope.bind(letter, idx)
@@ -380,6 +381,14 @@ def _judge_base(node, target: SetTarget, ctx: Context, policy: Policy, base) -> 
         one = _one_window_term(node, target, ctx, q, insts, win, policy)
         if one is not None:
             return one
+    fixed, win = _fixed_window_word(node, problem, q)
+    if fixed is not None:
+        # ∂J(v_c, w_{t+1}, U)/∂v_c, U(ŷ − y_{t-m}): the window's word at one position; wrong when
+        # at no position is that one term the gradient (whichever position the student meant)
+        one = _one_window_term(fixed, target, ctx, q, insts, win, policy)
+        if one is not None:
+            one.note = one.note.replace("one term of the sum", "the term at one position of the sum", 1)
+            return one
     results = []
     memo: dict = {}             # (reading, instance number) -> the answer's value: _mistake reuses it
     for reading in ar.readings(node, _preferred(None, q)):
@@ -470,6 +479,100 @@ def _outside_sum(node, win) -> bool:
     if isinstance(node, (ast.Name, ast.Derivative, ast.LossCall)):
         return ar._mentions_window(node, win)
     return any(_outside_sum(c, win) for c in ar._children(node))
+
+
+def _window_of_question(problem, q):
+    reached = set()
+    for loss in q.losses:
+        reached |= _labels_reached(problem, loss)
+    return [w for w in notation_for(problem).windows if w.label in reached]
+
+
+def _fixed_window_word(node, problem, q):
+    """(the answer with each window word at a fixed position — w_{t+1}, y_{t-m}: the window's
+    spelling with its variable replaced by a number or the half-width — spelled at the window's
+    variable instead, the window) when the question's loss runs over a window and the answer
+    names such a word outside any Σ over the variable; (None, None) otherwise."""
+    for win in _window_of_question(problem, q):
+        centre = win.offset[0]
+        at = re.compile(re.escape(centre) + r"\s*([+-])\s*(?:\d+|" + re.escape(win.half or "\x00") + r")(?![A-Za-z0-9])")
+
+        def fix(n):
+            if isinstance(n, ast.Index):
+                t = at.sub(f"{centre}+{win.var}", n.text)
+                return n if t == n.text else ast.Index(t, ())
+            if isinstance(n, ast.LossCall):
+                t = at.sub(f"{centre}+{win.var}", n.args)
+                return n if t == n.args else replace(n, args=t)
+            if isinstance(n, tuple):
+                return tuple(fix(x) for x in n)
+            if isinstance(n, ast.Sum) and n.var == win.var:
+                return n
+            if isinstance(n, ast.Node) and hasattr(n, "__dataclass_fields__"):
+                return replace(n, **{f: fix(getattr(n, f)) for f in n.__dataclass_fields__})
+            return n
+        fixed = fix(node)
+        if fixed != node and _outside_sum(fixed, win):
+            return fixed, win
+    return None, None
+
+
+def _mentions_letter(node, letter: str) -> bool:
+    """Whether a letter appears in the node anywhere (a name, a subscript, a call's arguments)."""
+    token = re.compile(r"(?<![A-Za-z])" + re.escape(letter) + r"(?![A-Za-z])")
+    for n in _every_node(node):
+        if isinstance(n, ast.Name) and (n.base.lstrip("@") == letter or n.sub is not None and token.search(n.sub.text)):
+            return True
+        if isinstance(n, ast.LossCall) and token.search(n.args):
+            return True
+        if isinstance(n, ast.Sum) and n.var == letter:
+            return True
+    return False
+
+
+def _every_node(node):
+    """Every AST node under ``node``, inside derivatives too."""
+    if isinstance(node, tuple):
+        for x in node:
+            yield from _every_node(x)
+    elif isinstance(node, ast.Node) and hasattr(node, "__dataclass_fields__"):
+        yield node
+        for f in node.__dataclass_fields__:
+            yield from _every_node(getattr(node, f))
+
+
+def _constant_window_sums(node, problem, q, inst):
+    """Σ_{j≠0} v_c(ŷ − y)ᵀ, Σ_j U(ŷ − y) for a question whose loss runs over the window: a Σ
+    written with the window's variable and limits whose summand ignores the variable is its
+    summand counted once per window position at this instance (2m copies of one term), so it is
+    judged, not left unread; and the half-width the file spells the window's size with (m of
+    2m) is half that size (U(2mŷ − Σ_j y_{t+j}))."""
+    if not any(isinstance(n, ast.Sum) or isinstance(n, ast.Name) and n.sub is None and len(n.base) == 1
+               for n in _every_node(node)):
+        return node
+    wins = _window_of_question(problem, q)
+    if len({w.dim for w in wins}) != 1 or any(_outside_sum(node, w) for w in wins):
+        # U(Σ_j ŷ − y_{t+j}): the window's word outside the Σ beside it — the student's bracket
+        # was likely meant around both; which is not for this reading to decide
+        return node
+    size = int(inst.dims[wins[0].dim])
+    half = {w.half for w in wins if w.half}
+    half = half.pop() if len(half) == 1 else None
+
+    def fix(n):
+        if isinstance(n, tuple):
+            return tuple(fix(x) for x in n)
+        if half and isinstance(n, ast.Name) and n.base == half and n.sub is None:
+            return ast.Num(size / 2)        # 2m ŷ: the window's half-width, as the file spells its size
+        if isinstance(n, ast.Sum) and any(w.var == n.var and ar._window_limits(n, w) for w in wins) \
+                and not _mentions_letter(n.body, n.var):
+            return ast.Mul((ast.Num(float(size)), fix(n.body)))
+        if isinstance(n, ast.Sum):
+            return replace(n, body=fix(n.body))       # its limits (−m ≤ j ≤ m) stay as written
+        if isinstance(n, ast.Node) and hasattr(n, "__dataclass_fields__"):
+            return replace(n, **{f: fix(getattr(n, f)) for f in n.__dataclass_fields__})
+        return n
+    return fix(node)
 
 
 def _one_window_term(node, target, ctx: Context, q, insts, win, policy: Policy):
