@@ -217,3 +217,21 @@ def test_a_heading_names_the_loss_of_a_shared_loss_letter(doc, expected):
     got = generic(doc)
     for qid, verdict in expected.items():
         assert got.get(qid) == verdict, (qid, got)
+
+
+# -- 9. a condition on a row of its own inside the display, above the formula it is for ----------------
+SPLIT = ("$$\n\\begin{split}\n(w\\neq o)\\\\\n\\frac{\\partial J}{\\partial u_w} &= %s\\\\\n(w=o)\\\\\n"
+         "\\frac{\\partial J}{\\partial u_w} &= %s\\\\\n\\end{split}\n$$\n")
+
+
+@pytest.mark.parametrize("doc, expected", [
+    (SPLIT % ("\\hat{y}_w v_c", "(\\hat{y}_w-1)v_c"), {"naive.u_w": "correct", "naive.u_o": "correct"}),
+    # swapped: wrong for u_w; for u_o the w ≠ o row, which holds at w = o too, makes it review at best
+    (SPLIT % ("(\\hat{y}_w-1)v_c", "\\hat{y}_w v_c"), {"naive.u_w": "incorrect", "naive.u_o": ("incorrect", "review")}),
+    ("$$\n\\begin{aligned}\nw = o:\\\\\n\\frac{\\partial J}{\\partial u_w} &= (\\hat{y}_o-1)v_c\n\\end{aligned}\n$$\n",
+     {"naive.u_o": "correct"}),
+])
+def test_a_condition_row_above_the_formula(doc, expected):
+    got = generic(doc)
+    for qid, verdict in expected.items():
+        assert got.get(qid) in ((verdict,) if isinstance(verdict, str) else verdict), (qid, got)

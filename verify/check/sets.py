@@ -2793,6 +2793,9 @@ PROSE_CONDITION = re.compile(r"(?<![A-Za-z\\])([A-Za-z])\s*(=|\\neq?(?![A-Za-z])
 INLINE_MATH = re.compile(r"\$([^$]*)\$|\\{1,2}\((.*?)\\{1,2}\)|<math>(.*?)</math>")
 
 
+BARE_CONDITION = re.compile(r"^\s*\(?\s*[A-Za-z]\s*(?:=|\\neq?(?![A-Za-z])|≠|!=)\s*[A-Za-z0-9]\s*\)?\s*:?\s*(?:\\\\)?\s*$")
+
+
 def _stated_condition(chain) -> tuple | None:
     """(letter, '=' or '≠', other) stated for this block: in a remark after it ("\\text{for
     $w = o$}", "(w \\neq o)") or in the short line of prose just before it ("For $w = o$:",
@@ -2805,6 +2808,8 @@ def _stated_condition(chain) -> tuple | None:
     if lines and len(lines[-1]) <= 120 and not re.match(r"^\s*#", lines[-1]):
         # inline math in $…$, \(…\) (also \\( in HTML exports) or MediaWiki's <math>…</math>
         candidates.append(" ".join(m for g in INLINE_MATH.findall(lines[-1]) for m in g if m))
+        if BARE_CONDITION.match(lines[-1]):
+            candidates.append(lines[-1])    # "(w\neq o)\\" a row of its own above the formula in the display
     if chain.prefix and not chain.display:
         said = [ln for ln in (chain.context or "").split("\n") if ln.strip()]
         if said and OTHERWISE.match(said[-1].strip(" \t;,.:")):
