@@ -228,3 +228,15 @@ def test_window_sums(qid, value, verdict):
 ])
 def test_window_readings_that_stay_for_review(qid, value):
     assert _sg(qid, value) == "review"
+
+
+def test_the_operator_written_before_the_loss_inside_a_window_sum():
+    text = (r"$$\frac{\partial J_{\text{skip-gram}}(v_c,w_{t-m},\dots, w_{t+m}, U)}{\partial U} = "
+            r"\sum_{-m\le j\le m, j\ne 0} \frac{\partial}{\partial U}J(v_c, w_{t+j}, U)$$")
+    assert _judged(text) == {"sg.U": "correct"}
+
+
+def test_a_loss_named_on_the_left_that_asks_nothing_of_the_variable_is_no_answer():
+    # ∇_U J_neg: negative sampling has no ∂/∂U question; not judged as skip-gram's or naive's ∂J/∂U
+    answers = sets.answers_in(r"$$\nabla_U J_{\text{neg-sample}} = -v_c(1 - \sigma(U^Tv_c))^T$$", PROBLEM)
+    assert [a.status for a in answers] == ["context"], [(a.status, a.question, a.guess) for a in answers]

@@ -228,6 +228,7 @@ def judge(node, target: SetTarget, ctx: Context, policy: Policy = Policy()) -> O
     """The verdict as written and, where the file declares a letter reading (v_w may be
     meant as u_w), as so read: correct only when every reading is; a reading right and
     another not is for review, with both in the note."""
+    node = _applied_as_derivative(node)
     out = _judge_written(node, target, ctx, policy)
     variants = _letter_variants(respell(node, ctx.problem), ctx.problem)
     if not variants:
@@ -479,6 +480,20 @@ def _outside_sum(node, win) -> bool:
     if isinstance(node, (ast.Name, ast.Derivative, ast.LossCall)):
         return ar._mentions_window(node, win)
     return any(_outside_sum(c, win) for c in ar._children(node))
+
+
+def _applied_as_derivative(node):
+    """∂/∂U J(v_c, w_{t+j}, U) inside an answer (the operator written before what it
+    differentiates) is the derivative ∂J(v_c, w_{t+j}, U)/∂U, as on a left-hand side."""
+    if isinstance(node, ast.Applied) and node.op.of is None:
+        return ast.Derivative(_applied_as_derivative(node.arg), node.op.wrt, node.op.order)
+    if isinstance(node, tuple):
+        return tuple(_applied_as_derivative(x) for x in node)
+    if isinstance(node, ast.Node) and hasattr(node, "__dataclass_fields__") and not isinstance(node, ast.Name):
+        changed = {f: _applied_as_derivative(getattr(node, f)) for f in node.__dataclass_fields__}
+        if any(changed[f] is not getattr(node, f) for f in changed):
+            return replace(node, **changed)
+    return node
 
 
 def _window_of_question(problem, q):
@@ -1268,6 +1283,11 @@ def _narrow(cands, node, problem, families, how, entry=None) -> list[SetTarget]:
             key = words.loss_named(extract.strip_text_commands(sub)) if letter in words.loss_letters else None
             named = [q for q in cands if key and any(x == key or x.startswith(key + "_")
                                                       for x in problem.question(q).losses)]
+            if key and not named and any(x == key or x.startswith(key + "_")
+                                         for q in problem.questions for x in q.losses):
+                # ∇_U J_{neg-sample}: the loss named is the file's, and none of its questions asks
+                # for this variable — a derivation beyond the questions, not another loss's answer
+                return []
         fam = [q for q in cands if family(problem.question(q).loss) in families] if families else []
         if named and fam and not set(named) & set(fam) and \
                 len({q.loss for q in problem.questions if of in _loss_names(problem, q.id)}) > 1:
