@@ -235,3 +235,14 @@ def test_a_condition_row_above_the_formula(doc, expected):
     got = generic(doc)
     for qid, verdict in expected.items():
         assert got.get(qid) in ((verdict,) if isinstance(verdict, str) else verdict), (qid, got)
+
+
+# -- 10. ∂J/∂Uᵀ is (∂J/∂U)ᵀ: its value is judged transposed, for U's question ------------------------
+@pytest.mark.parametrize("doc, verdict", [
+    ("$$\\frac{\\partial J}{\\partial U^T}=(\\hat{y}-y)\\cdot v_c^T$$\n", "correct"),
+    ("$$\\frac{\\partial J}{\\partial U^{\\top}} = (\\hat{y}-y) v_c^{\\top}$$\n", "correct"),
+    ("$$\\frac{\\partial J}{\\partial U^T}=v_c(\\hat{y}-y)^T$$\n", "incorrect"),      # U's answer under Uᵀ
+    ("$$\\frac{\\partial J}{\\partial U^T}=(y-\\hat{y}) v_c^T$$\n", "incorrect"),
+])
+def test_a_derivative_with_respect_to_a_transpose(doc, verdict):
+    assert generic(doc).get("naive.U") == verdict

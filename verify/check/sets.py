@@ -2041,6 +2041,11 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
                     a.note = "; ".join(filter(None, [a.note, "the general formula after one case in the same sentence"]))
                     found.append(a)
             continue
+        wrapped = {}
+        if targets and plain and isinstance(lhs, ast.Derivative) and isinstance(lhs.wrt, ast.Transpose):
+            # ∂J/∂Uᵀ is (∂J/∂U)ᵀ in any layout: each step judged transposed, for U's question
+            wrapped = {f"\\left({t}\\right)^{{\\top}}": t for _, t in plain}
+            plain = [(ln, f"\\left({t}\\right)^{{\\top}}") for ln, t in plain]
         tabled = isinstance(lhs, ast.Derivative) and any(s.branches for s in chain.steps)
         index = _index_placeholder(chain, targets, problem) if tabled and targets else None
         placed = _placeholder_table(chain, lhs, labelled, ctx, policy, families, index, targets) if tabled and (
@@ -2069,6 +2074,15 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
         for a in found[first:]:
             a.note = "; ".join(filter(None, [a.note, *chain.notes]))
             a.column = a.column or chain.column
+            if a.latex in wrapped:
+                a.latex = wrapped[a.latex]
+                if a.understood:        # (A·B)ᵀ, shown with its bracket (show() would print A·Bᵀ)
+                    try:
+                        a.understood = f"({show(parse(a.latex, nt)[0])})ᵀ"
+                    except (ReadError, RecursionError):
+                        pass
+                a.note = "; ".join(filter(None, [a.note, f"a derivative with respect to {show(lhs.wrt)}: "
+                                                 "its transpose judged"]))
         if any(t.entry and len(t.entry) == 2 for t in targets):
             entrywise.update(map(id, found[first:]))
     for a in found:
