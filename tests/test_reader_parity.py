@@ -246,3 +246,23 @@ def test_a_condition_row_above_the_formula(doc, expected):
 ])
 def test_a_derivative_with_respect_to_a_transpose(doc, verdict):
     assert generic(doc).get("naive.U") == verdict
+
+
+# -- 11. [∂J/∂u_1, …, ∂J/∂u_|V|] after (or before) the answer restates the definition: not its final step --
+@pytest.mark.parametrize("doc, verdict", [
+    ("$\\frac{\\partial J}{\\partial U}=v_c(\\hat{y}-y)^T=[\\frac{\\partial J}{\\partial u_1}, \\frac{\\partial J}"
+     "{\\partial u_2},..., \\frac{\\partial J}{\\partial u_{|V|}}]$\n", "correct"),
+    ("$\\frac{\\partial J}{\\partial U}=(\\hat{y}-y)^Tv_c=[\\frac{\\partial J}{\\partial u_1}, \\frac{\\partial J}"
+     "{\\partial u_2},..., \\frac{\\partial J}{\\partial u_{|V|}}]$\n", "incorrect"),
+    ("$$\\frac{\\partial J}{\\partial U}=[\\frac{\\partial J}{\\partial u_1}, \\ldots, \\frac{\\partial J}"
+     "{\\partial u_{W}}] = v_c(\\hat{y}-y)^T$$\n", "correct"),
+])
+def test_a_list_of_the_columns_is_not_the_answer(doc, verdict):
+    assert generic(doc).get("naive.U") == verdict
+
+
+def test_a_list_of_the_columns_alone_is_kept():
+    from gradkey.verify.read.extract import without_column_lists
+    only = [(1, "[\\frac{\\partial J}{\\partial u_1}, \\frac{\\partial J}{\\partial u_2}]")]
+    assert without_column_lists(only) == only
+    assert without_column_lists([(1, "v_c"), *only]) == [(1, "v_c")]

@@ -2009,6 +2009,8 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
         boxed = [i for i, s in enumerate(chain.steps) if s.boxed and not s.branches]
         if boxed:
             plain = [(s.line, s.text) for s in chain.steps[:boxed[-1] + 1] if not s.branches]
+        # [∂J/∂u_1, …, ∂J/∂u_|V|]: the definition restated as columns, not a step of the answer
+        plain = extract.without_column_lists(plain)
         try:
             lhs, _ = parse(chain.lhs, nt)
         except ReadError as exc:

@@ -145,7 +145,7 @@ def _unknown(name: str, target: Target, policy: Policy) -> bool:
 
 
 LABEL = re.compile(r"\\textcircled\s*\{(\w)\}")
-COLUMN_LIST = re.compile(r"^\s*\[\s*\\frac\s*\{\s*\\partial[^{}]*(?:\{[^{}]*\}[^{}]*)*\}\s*\{\s*\\partial\s*u_\{?1\}?\s*\}\s*,")
+COLUMN_LIST = extract.COLUMN_LIST      # moved to the reading side (read/extract.py), shared by both checkers
 INLINE_MATH = re.compile(r"\$([^$]{1,200})\$")
 
 
@@ -214,7 +214,7 @@ def answers_in(text: str, policy: Policy = Policy(), vocabulary: Vocabulary | No
             plain = [(s.line, s.text) for s in chain.steps if not s.branches]
             # [∂J/∂u_1, …, ∂J/∂u_|V|]: the definition restated between the left-hand side and the
             # answer, not an answer (kept when it is all there is: a list alone is for review)
-            plain = [p for p in plain if not COLUMN_LIST.match(p[1])] or plain
+            plain = extract.without_column_lists(plain)
             boxed = [i for i, s in enumerate(chain.steps) if s.boxed and not s.branches]
             if boxed:
                 plain = [(s.line, s.text) for s in chain.steps[:boxed[-1] + 1] if not s.branches]

@@ -125,6 +125,8 @@ def _shortcodes(text: str) -> str:
 MYST_MATH = re.compile(r"(?m)^([ \t]*)```\{math\}[ \t]*\n((?:[ \t]*:[A-Za-z-]+:[^\n]*\n)*)(.*?)^[ \t]*```[ \t]*$",
                        re.DOTALL)
 WIKI_MATH = re.compile(r"<math(?:\s+display\s*=\s*[\"']?(block|inline)[\"']?)?\s*>(.{0,4000}?)</math>", re.DOTALL)
+# GitHub's inline math: $`…`$ on one line
+GITHUB_INLINE = re.compile(r"\$`([^`\n]{1,4000})`\$")
 # Anki's math tags: [$]…[/$] is inline math, [$$]…[/$$] display math
 ANKI_MATH = re.compile(r"\[(\$\$?)\](.{0,4000}?)\[/\1\]", re.DOTALL)
 
@@ -160,6 +162,10 @@ def prepare(text: str) -> str:
     shortcodes become the delimiters they stand for."""
     if "{{" in text:
         text = _shortcodes(text)
+    if "$`" in text:
+        # GitHub's inline math $`…`$ (backticks keep Markdown out of the TeX): the $ delimiters,
+        # padded outside them so every offset stays
+        text = GITHUB_INLINE.sub(lambda m: " $" + m.group(1) + "$ ", text)
     if "```{math}" in text or "<math" in text or "[$" in text:
         text = _math_markup(text)
     if "~~" in text:
@@ -986,6 +992,17 @@ def _add_row(found: list[Chain], row: str, line: int, context: str, noisy: bool,
     for s in new_steps[:MAX_STEPS]:
         _add_step(chain, s, line)
     chain.noisy = chain.noisy or noisy
+
+
+# [∂J/∂u_1, ∂J/∂u_2, …]: a matrix's gradient restated as its columns (a column letter at 1 first),
+# the definition written between the left-hand side and the answer or after it, not an answer
+COLUMN_LIST = re.compile(r"^\s*\[\s*\\frac\s*\{\s*\\partial[^{}]*(?:\{[^{}]*\}[^{}]*)*\}\s*\{\s*\\partial\s*[a-z]_\{?1\}?\s*\}\s*,")
+
+
+def without_column_lists(steps: list) -> list:
+    """(line, text) steps without those that only list the columns' derivatives
+    ([∂J/∂u_1, …, ∂J/∂u_|V|]); all of them when that is all there is (a list alone is for review)."""
+    return [p for p in steps if not COLUMN_LIST.match(p[1])] or steps
 
 
 # ∂J/∂v_w _{\text{where } w \ne c}: a condition typed as a subscript of the whole derivative
