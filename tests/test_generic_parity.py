@@ -240,3 +240,18 @@ def test_a_loss_named_on_the_left_that_asks_nothing_of_the_variable_is_no_answer
     # ∇_U J_neg: negative sampling has no ∂/∂U question; not judged as skip-gram's or naive's ∂J/∂U
     answers = sets.answers_in(r"$$\nabla_U J_{\text{neg-sample}} = -v_c(1 - \sigma(U^Tv_c))^T$$", PROBLEM)
     assert [a.status for a in answers] == ["context"], [(a.status, a.question, a.guess) for a in answers]
+
+
+def test_numbered_shorthands_typed_together():
+    # s1, s2 typed without an underscore: defined together on one row, used inside σ(…)
+    text = ("**(e)**\n$$\ns1 = u_o^{\\intercal}v_c, s2 = u_k^{\\intercal}v_c\n$$\n\n"
+            "$$\n\\frac{\\partial J}{\\partial u_o} = (\\sigma(s1)-1)v_c\n$$\n\n"
+            "$$\n\\frac{\\partial J}{\\partial u_k} = (1-\\sigma(s2)) v_c\n$$\n")
+    assert _judged(text) == {"neg.u_o": "correct", "neg.u_k": "incorrect"}
+
+
+def test_a_bare_loss_letter_is_placed_by_the_loss_its_formulas_hold():
+    # "**(f)**" names nothing and J is every loss's letter: w_{t+j} says skip-gram, σ says negative sampling
+    text = ("**(f)**\n\n(i)\n$$\n\\frac{\\partial J}{\\partial U} = \\sum_j\\frac{\\partial J(v_c,w_{t+j},U)}{\\partial U}\n$$\n"
+            "(ii)\n$$\n\\frac{\\partial J}{\\partial v_c} = -(1-\\sigma(u_o^T v_c))u_o + \\sum_k (1-\\sigma(-u_k^T v_c)) u_k\n$$\n")
+    assert _judged(text) == {"sg.U": "correct", "neg.v_c": "correct"}

@@ -181,6 +181,7 @@ def _scope(ctx: Context, q, inst, reading) -> ar.Scope:
 
 def _evaluate(node, target: SetTarget, ctx: Context, q, inst, reading):
     node = _constant_window_sums(node, ctx.problem, q, inst)
+    node = _numbered_shorthands(node, ctx.placeholders)
     scope = _scope(ctx, q, inst, reading)
     for letter, idx in ctx.bound:
         scope = scope.bind(letter, idx)
@@ -1674,10 +1675,17 @@ def _placeholders(text: str, nt, problem, taken: set) -> dict:
         parts = extract._split_top(row, "=")
         for k in range(len(parts) - 1):
             lhs = DEF_SEPARATOR.split(parts[k])[-1].strip()
+            if k > 0 and (after := re.search(r",\s+([A-Za-z\\][\w{}\\^]{0,12})\s*$", lhs)):
+                lhs = after.group(1)        # "… = u_oᵀv_c, s2 = …": the name after ", " is the next one defined
             try:
                 lnode, repairs = parse(lhs, nt) if lhs else (None, ())
             except (ReadError, RecursionError):
                 continue
+            if isinstance(lnode, ast.Mul) and len(lnode.factors) == 2 and isinstance(lnode.factors[0], ast.Name) \
+                    and lnode.factors[0].sub is None and isinstance(lnode.factors[1], ast.Num) \
+                    and re.fullmatch(r"[A-Za-z]\d{1,2}", re.sub(r"\s", "", lhs)):
+                # s1 = u_oᵀv_c, s2 = u_kᵀv_c: a letter and a number typed together name a shorthand
+                lnode = ast.Name(lnode.factors[0].base, ast.Index(re.sub(r"\D", "", lhs), ()))
             if repairs or not isinstance(lnode, ast.Name) or lnode.sub is None or lnode.base.startswith("@"):
                 continue
             sub = _sub_key(lnode.sub.text)
@@ -1685,13 +1693,45 @@ def _placeholders(text: str, nt, problem, taken: set) -> dict:
                     or lnode.base == "e" or not sub or len(sub) > 4
                     or len(lnode.base) == 1 and ar._lower_targets(nt, lnode.base)):
                 continue
-            rhs, _ = extract.clean_step(DEF_SEPARATOR.split(parts[k + 1])[0])
+            member = DEF_SEPARATOR.split(parts[k + 1])[0]
+            tail = re.match(r"^(.*),\s+([A-Za-z\\][\w{}\\^]{0,12})\s*$", member, re.S) if k + 2 < len(parts) else None
+            if tail:
+                member = tail.group(1)      # "s1 = u_oᵀv_c, s2 = …": the next definition's name after ", "
+            rhs, _ = extract.clean_step(member)
             try:
                 node, _ = parse(rhs, nt) if rhs.strip() else (None, None)
             except (ReadError, RecursionError):
                 node = None       # defined, but not readable: its uses are for review, never the file's guess
             out.setdefault(lnode.base, []).append((line, sub, node))
     return out
+
+
+def _numbered_shorthands(node, placeholders):
+    """σ(s1) read as σ(s·1): the letter and number the submission defined together (s1 = …) are
+    its shorthand s_1 again wherever they stand side by side in a product."""
+    numbered = {b for b, rules in (placeholders or {}).items() if any(sub.isdigit() for _, sub, _ in rules)}
+    if not numbered:
+        return node
+
+    def fix(n):
+        if isinstance(n, tuple):
+            return tuple(fix(x) for x in n)
+        if isinstance(n, ast.Mul):
+            out, fs, i = [], [fix(f) for f in n.factors], 0
+            while i < len(fs):
+                f = fs[i]
+                if isinstance(f, ast.Name) and f.base in numbered and f.sub is None and i + 1 < len(fs) \
+                        and isinstance(fs[i + 1], ast.Num) and float(fs[i + 1].value).is_integer():
+                    out.append(ast.Name(f.base, ast.Index(str(int(fs[i + 1].value)), ())))
+                    i += 2
+                    continue
+                out.append(f)
+                i += 1
+            return out[0] if len(out) == 1 else replace(n, factors=tuple(out))
+        if isinstance(n, ast.Node) and hasattr(n, "__dataclass_fields__") and not isinstance(n, ast.Name):
+            return replace(n, **{f: fix(getattr(n, f)) for f in n.__dataclass_fields__})
+        return n
+    return fix(node)
 
 
 def _sub_key(text: str) -> str:
@@ -1838,17 +1878,30 @@ SPACED_CONDITION = re.compile(r"(?:\\[;:,>]|\\q?quad|\s{2,})\s*(?:\\[;:,>]\s*|\\
 def _section_or_content(targets, lhs, chain, problem) -> list:
     """A question placed only by the section in force (a heading naming naive softmax, then
     "**(e)**" naming nothing) whose answer holds another loss's formulas ([reader]
-    loss_content: σ for negative sampling): the question of the loss the answer is written in."""
-    if not targets or not all("section" in (t.how or "") for t in targets):
+    loss_content: σ for negative sampling): the question of the loss the answer is written in.
+    The same for ∂J/∂v_c with J a bare loss letter every loss of the file is written with, and
+    for an answer only its value would place: "**(e)**", "(f)(i)" name nothing, its σ or its
+    w_{t+j} say which loss."""
+    words = vocabulary_for(problem)
+    bare = isinstance(lhs, ast.Derivative) and isinstance(lhs.of, ast.Name) and lhs.of.sub is None \
+        and lhs.of.base in words.loss_letters
+    by_value = len(targets) > 1 and all(t.how == "by value" for t in targets)
+    if not targets or not (all("section" in (t.how or "") for t in targets) or bare or by_value):
         return targets
     steps = " ".join(s.text for s in chain.steps if not s.branches)
-    key = vocabulary_for(problem).loss_by_content(steps) if steps else None
+    key = words.loss_by_content(steps) if steps else None
     fams = {family(d.name) for d in problem.loss_decls if key and (d.name == key or d.name.startswith(key + "_"))}
-    if not fams or any(family(problem.question(t.qid).loss) in fams for t in targets):
+    if not fams or all(family(problem.question(t.qid).loss) in fams for t in targets):
+        return targets
+    if any(family(problem.question(t.qid).loss) in fams for t in targets) and not by_value:
         return targets
     other = identify(lhs, problem, fams, chain.lhs)
+    if not (other and all(family(problem.question(t.qid).loss) in fams for t in other)) and (bare or by_value) \
+            and isinstance(lhs, ast.Derivative):
+        other = identify(ast.Derivative(None, lhs.wrt, lhs.order), problem, fams)
     if other and all(family(problem.question(t.qid).loss) in fams for t in other):
-        return [replace(t, how=t.how.replace("section", "the loss its formulas hold")) for t in other]
+        return [replace(t, how=t.how.replace("section", "the loss its formulas hold") if "section" in t.how
+                        else f"{t.how}; the loss its formulas hold") for t in other]
     return targets
 
 
