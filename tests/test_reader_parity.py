@@ -266,3 +266,16 @@ def test_a_list_of_the_columns_alone_is_kept():
     only = [(1, "[\\frac{\\partial J}{\\partial u_1}, \\frac{\\partial J}{\\partial u_2}]")]
     assert without_column_lists(only) == only
     assert without_column_lists([(1, "v_c"), *only]) == [(1, "v_c")]
+
+
+# -- 12. the file's own array illustrated with elided entries (y = [0 … 1 … 0]ᵀ) is not a definition the
+#        answers must be read through; an unreadable definition of anything else still makes them review --
+@pytest.mark.parametrize("doc, verdict", [
+    ("$$\\begin{aligned} y&=\\left[\\begin{matrix}0&0&...&1&...&0\\end{matrix}\\right]^\\top \\end{aligned}$$\n\n"
+     "$$\\frac{\\partial J}{\\partial v_c} = U(\\hat y - y)$$\n", "correct"),
+    ("$$y = [0, \\ldots, 1, \\ldots, 0]^T$$\n\n$$\\frac{\\partial J}{\\partial v_c} = U(y - \\hat y)$$\n", "incorrect"),
+    # not elided, just unreadable: the student's own y cannot be replaced by the file's
+    ("$$y = \\operatorname{onehot}(o)$$\n\n$$\\frac{\\partial J}{\\partial v_c} = U(\\hat y - y)$$\n", "review"),
+])
+def test_an_elided_illustration_of_the_files_array(doc, verdict):
+    assert generic(doc).get("naive.v_c") == verdict

@@ -1601,8 +1601,17 @@ def _named(text: str, nt, problem) -> dict:
                     break
             if node is not None and _spelled_out_word(node):
                 node = None       # CE(y, ŷ): an unknown word read letter by letter is not read
+            if node is None and base.startswith("@") and all(len(m) <= 2000 and ELIDED_ARRAY.search(m) for m in members):
+                # y = [0 … 1 … 0]ᵀ for the file's own y: an illustration of its entries, which cannot be
+                # read as a definition; the file's meaning stands (any other unread definition: review)
+                continue
             out.setdefault(base, []).append((line, node))
     return out
+
+
+# an array written with its entries elided: [0, …, 1, …, 0], \begin{matrix} u_1 & … \end{matrix}
+# (bounded: the entries before the first ellipsis are few, so a long hostile row costs linear time)
+ELIDED_ARRAY = re.compile(r"(?:\\begin\s*\{[pbvBV]?matrix\}|\[|\\left\s*[\[(]).{0,200}?(?:\\[lcvd]?dots|\.\.\.|…)", re.S)
 
 
 DEF_SEPARATOR = re.compile(r"\\q?quad|\\text\s*\{[^{}]*\}|(?<![{\w\\]),(?![^{]*\})|;")
