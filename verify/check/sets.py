@@ -2436,7 +2436,14 @@ def _conditional(lines: list, chain) -> bool:
     if not line[start:start + 1] == "$":
         return False
     end = line.find("$", start + 1)
-    return end > 0 and bool(re.match(r"\s*(?:if|for|when|whenever)\b", line[end + 1:]))
+    m = re.match(r"\s*(?:if|for|when|whenever)\b([^.;]*)", line[end + 1:]) if end > 0 else None
+    # a case states a condition ("if z > 0", "when $x$ is negative"); "for the true word" only
+    # says which question the formula answers
+    return bool(m) and bool(CASE_WORDS.search(m.group(1)))
+
+
+CASE_WORDS = re.compile(r"[$<>=≤≥≠]|\\[lg]eq?\b|\\neq?\b|\b(?:positive|negative|zero|non-?zero|otherwise|else|"
+                        r"greater|less|larger|smaller|exceeds?|at least|at most|equals?|not|only)\b", re.I)
 
 
 # "and in general $…$", "; more generally $…$": the formula for every case after one case

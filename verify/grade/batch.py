@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -80,17 +81,57 @@ def notebook_text(data: bytes) -> str:
         raise NotASubmission("not a Jupyter notebook (no cells): export the derivation as .md")
     parts = []
     for cell in cells:
-        if isinstance(cell, dict) and cell.get("cell_type") == "markdown":
-            src = cell.get("source", "")
-            # a source is a string or a list of strings (nbformat); anything else is not Markdown
-            parts.append("".join(s for s in src if isinstance(s, str)) if isinstance(src, list) else
-                         src if isinstance(src, str) else "")
+        if not isinstance(cell, dict):
+            continue
+        src = cell.get("source", "")
+        # a source is a string or a list of strings (nbformat); anything else is not Markdown
+        src = ("".join(s for s in src if isinstance(s, str)) if isinstance(src, list) else
+               src if isinstance(src, str) else "")
+        if cell.get("cell_type") == "markdown":
+            parts.append(src)
+        elif cell.get("cell_type") == "code":
+            parts.extend(_typeset_in_code(src))
     text = "\n\n".join(parts)
     if not text.strip():
         raise NotASubmission("a notebook without Markdown cells: write the derivation in Markdown cells")
     if len(text) > MAX_NOTEBOOK_CELLS_TEXT:
         raise NotASubmission(f"the notebook's Markdown is over {MAX_NOTEBOOK_CELLS_TEXT} characters")
     return text
+
+
+CELL_MAGIC = re.compile(r"\A\s*%%(latex|markdown|md)[ \t]*\n")
+DISPLAY_CALLS = {"Math": "math", "Latex": "latex", "Markdown": "markdown"}
+DELIMITED = re.compile(r"\$|\\\[|\\\(|\\begin\{")
+
+
+def _typeset_in_code(src: str) -> list[str]:
+    """What a code cell typesets for the reader, never run: the body of a ``%%latex`` or
+    ``%%markdown`` cell magic, and the literal strings given to IPython's ``Math(…)``,
+    ``Latex(…)`` and ``Markdown(…)`` (``display(Math(r"\\frac{∂J}{∂v_c} = …"))``), found by
+    parsing the cell with Python's ``ast`` (no code runs). Math outside delimiters is
+    wrapped in ``$$``, as the notebook renders it."""
+    def math(body: str, kind: str) -> str:
+        return body if kind == "markdown" or (kind == "latex" and DELIMITED.search(body)) \
+            else "$$\n" + body.strip() + "\n$$"
+    m = CELL_MAGIC.match(src)
+    if m:
+        return [math(src[m.end():], m.group(1).replace("md", "markdown"))]
+    if not any(name + "(" in src for name in DISPLAY_CALLS):
+        return []
+    import ast
+    try:
+        tree = ast.parse(src)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []                      # not Python (or hostile): nothing typeset
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
+                and isinstance(node.args[0].value, str):
+            name = node.func.id if isinstance(node.func, ast.Name) else \
+                node.func.attr if isinstance(node.func, ast.Attribute) else ""
+            if name in DISPLAY_CALLS:
+                out.append((node.lineno, node.col_offset, math(node.args[0].value, DISPLAY_CALLS[name])))
+    return [text for *_, text in sorted(out)]
 
 
 def check_text(text: str, file: str, policy: Policy, aliases: dict, problem=None) -> dict:

@@ -1,0 +1,51 @@
+"""Math a submission typesets without Markdown's $ delimiters is found: GitHub's
+$`…`$ inline math, and a notebook's code cells that typeset (the %%latex / %%markdown
+cell magics, IPython's Math/Latex/Markdown display calls), read and never run."""
+import json
+
+import pytest
+
+from gradkey.derive import problem_set
+from gradkey.verify.check.answers import Policy, answers_for, summarise
+from gradkey.verify.grade.batch import _typeset_in_code, notebook_text
+
+WORD2VEC = problem_set("word2vec")
+
+
+def verdicts(text):
+    return {q: r.verdict for q, r in summarise(answers_for(text, Policy(), WORD2VEC)).items()}
+
+
+def test_github_inline_math():
+    text = ("## Naive softmax\n\n**2.** Center vector: $`\\frac{\\partial J}{\\partial v_c} = U(\\hat{y} - y)`$.\n\n"
+            "**3.** $`\\frac{\\partial J}{\\partial u_o} = (1 - \\hat{y}_o)v_c`$ for the true word.\n")
+    assert verdicts(text) == {"naive.v_c": "correct", "naive.u_o": "incorrect"}
+
+
+def notebook(*cells):
+    return json.dumps({"cells": [{"cell_type": kind, "source": src} for kind, src in cells]}).encode()
+
+
+def test_latex_magic_and_display_calls_in_code_cells():
+    nb = notebook(("markdown", "## (b)"),
+                  ("code", "%%latex\n\\begin{align}\n\\frac{\\partial J}{\\partial v_c} &= U(\\hat{y} - y)\n\\end{align}\n"),
+                  ("code", "from IPython.display import Math, display\n"
+                           "display(Math(r'\\frac{\\partial J}{\\partial U} = (\\hat{y} - y) v_c^\\top'))\n"),
+                  ("code", "import numpy as np\nx = np.zeros(3)  # $not math$ in a comment"))
+    text = notebook_text(nb)
+    assert "not math" not in text
+    assert verdicts(text) == {"naive.v_c": "correct", "naive.U": "incorrect"}
+
+
+@pytest.mark.parametrize("src", [
+    "(" * 500 + ")" * 500 + "\nMath('x')",                        # too deep for Python's parser
+    "Math(f'{x}')", "Math(x)", "def f(:\n  Math('a')",          # no literal, not Python
+    "%%bash\necho '$x$'",
+])
+def test_code_that_typesets_nothing_gives_nothing(src):
+    assert _typeset_in_code(src) == []
+
+
+def test_display_calls_in_their_order_and_math_wrapped():
+    got = _typeset_in_code("Latex('$a$')\ndisplay(Math('b = c'))\nIPython.display.Markdown('**d** $e$')")
+    assert got == ["$a$", "$$\nb = c\n$$", "**d** $e$"]
