@@ -223,8 +223,8 @@ def test_window_sums(qid, value, verdict):
     # Σ_j ŷ − y_{t+j} in one bracket: the window word outside the Σ beside it — the bracket was
     # probably meant around both; not decided by this reading
     ("sg.v_c", r"U\Bigl(\sum_j \hat y - y_{t+j}\Bigr)"),
-    # m outside a windowed question has no meaning
-    ("naive.v_c", r"2m\, U(\hat y - y)"),
+    # m (the window's half-width) outside a windowed question has no meaning
+    ("naive.v_c", r"m\, U(\hat y - y)"),
 ])
 def test_window_readings_that_stay_for_review(qid, value):
     assert _sg(qid, value) == "review"
@@ -255,3 +255,36 @@ def test_a_bare_loss_letter_is_placed_by_the_loss_its_formulas_hold():
     text = ("**(f)**\n\n(i)\n$$\n\\frac{\\partial J}{\\partial U} = \\sum_j\\frac{\\partial J(v_c,w_{t+j},U)}{\\partial U}\n$$\n"
             "(ii)\n$$\n\\frac{\\partial J}{\\partial v_c} = -(1-\\sigma(u_o^T v_c))u_o + \\sum_k (1-\\sigma(-u_k^T v_c)) u_k\n$$\n")
     assert _judged(text) == {"sg.U": "correct", "neg.v_c": "correct"}
+
+
+# -- the file's definition restated with an undefined letter; a value of another question's shape ---
+
+CHAIN_THETA = ("$$\n\\because J = CE(y, \\hat{y}) \\\\\n\\hat{y} = softmax(\\theta)\\\\\n"
+               "\\therefore \\frac{\\partial J}{\\partial \\theta} = (\\hat{y} - y)^T\n$$\n\n")
+
+
+def test_a_definition_restating_the_files_with_an_undefined_letter_keeps_the_files_meaning():
+    # ŷ = softmax(θ), θ defined nowhere: the file's ŷ = softmax(Uᵀv_c) stands; U^T(ŷ − y)^T is ill-typed
+    got = _judged(CHAIN_THETA + "$$\\frac{\\partial J}{\\partial v_c} = U^T(\\hat{y} - y)^T$$\n")
+    assert got == {"naive.v_c": "incorrect"}
+
+
+def test_a_definition_by_another_function_is_the_students_own():
+    # ŷ = σ(θ) is not the file's softmax: it is the student's ŷ, unreadable (θ) — never the file's guess
+    text = CHAIN_THETA.replace("softmax", "\\sigma") + "$$\\frac{\\partial J}{\\partial v_c} = U(\\hat{y} - y)$$\n"
+    assert _judged(text) == {"naive.v_c": "review"}
+
+
+@pytest.mark.parametrize("lhs, value, expected", [
+    # a d×W matrix under ∂J/∂v_c: only naive.U has that shape — the label's slip, judged for naive.U
+    ("v_c", r"v_c(\hat{y} - y)^T", {"naive.U": "correct"}),
+    ("v_c", r"(\hat{y} - y)v_c^T", {"naive.v_c": "incorrect"}),   # W×d fits no question: stays wrong
+])
+def test_a_value_with_the_shape_of_one_other_question(lhs, value, expected):
+    assert _judged(r"**(c)** $$\frac{\partial J_{naive}}{\partial %s} = %s$$" % (lhs, value)) == expected
+
+
+def test_a_vector_under_the_matrix_fitting_two_questions_stays_incorrect():
+    # Σ_j ∂J(v_c, w_{t+j}, U)/∂v_c under ∂J_sg/∂U: a d-vector fits sg.v_c and sg.v_w — no slip is read
+    text = r"$$\frac{\partial J_{sg}}{\partial U} = \sum_{j \neq 0} \frac{\partial J(v_c, w_{t+j}, U)}{\partial v_c}$$"
+    assert _judged(text) == {"sg.U": "incorrect"}

@@ -1606,7 +1606,27 @@ def _named(text: str, nt, problem) -> dict:
                 # read as a definition; the file's meaning stands (any other unread definition: review)
                 continue
             out.setdefault(base, []).append((line, node))
+    for base in [b for b in out if b.startswith("@")]:
+        # ŷ = softmax(θ) with θ defined nowhere: the file's own definition (softmax of its scores)
+        # restated with a letter for the argument; the file's meaning stands, nothing is guessed
+        kept = [(ln, n) for ln, n in out[base] if not _restates_the_file(base, n, problem, out)]
+        if kept:
+            out[base] = kept
+        else:
+            del out[base]
     return out
+
+
+def _restates_the_file(base: str, node, problem, named: dict) -> bool:
+    """A definition f(θ) of a name the file defines as f(…), θ a bare letter neither the file nor
+    the submission defines."""
+    if not (isinstance(node, ast.Call) and isinstance(node.arg, ast.Name) and node.arg.sub is None
+            and not node.arg.base.startswith("@") and node.arg.base not in named):
+        return False
+    names = base[1:].split("|")
+    defs = [problem.definition(n) for n in names]
+    return len(defs) == 1 and defs[0] is not None and isinstance(defs[0].expr.node, al.Call) \
+        and defs[0].expr.node.func == node.func
 
 
 # an array written with its entries elided: [0, …, 1, …, 0], \begin{matrix} u_1 & … \end{matrix}
@@ -2212,6 +2232,36 @@ def _stacked(found: list[Answer], ctx: Context, policy: Policy) -> None:
                 a.reason = (f"the gradient of the whole {whole.wrt} (every column stacked), a summary rather "
                             f"than the column {q.id} asks for; {whole.id} would call it correct")
                 break
+    for a in found:
+        node = getattr(a, "_node", None)
+        if a.status != "judged" or a.verdict != "incorrect" or not a.question or node is None \
+                or not SHAPE_SLIP.match(a.note or ""):
+            continue
+        # ∂J/∂v_c = v_c(ŷ − y)ᵀ under "(c) … the whole outside matrix": the value has another question's
+        # shape and is right for it, and nothing else answers that question — the left-hand side's slip
+        q = problem.question(a.question)
+        taken = {b.question for b in found if b.status == "judged" and b.verdict in DETERMINATE and b is not a}
+        fits = []
+        for other in problem.questions:
+            if other.id == q.id or other.losses != q.losses or other.order != q.order:
+                continue
+            out = judge(node, SetTarget(other.id), ctx, policy)
+            if out.verdict == "correct" or out.verdict == "incorrect" and not SHAPE_SLIP.match(out.note or "") \
+                    and not (out.note or "").startswith("ill-typed"):
+                fits.append((other, out))       # the value has this question's shape
+        # only when one question of the loss has the value's shape, and nothing else answers it (a
+        # d-vector under ∂J_sg/∂U fits both sg.v_c and sg.v_w: no slip is read, it stays incorrect)
+        if len(fits) == 1 and fits[0][0].id not in taken:
+            other, out = fits[0]
+            a.note = "; ".join(filter(None, [
+                f"the left-hand side names {q.id}, but the value has the shape of {other.id} alone and the file "
+                f"answers {other.id} nowhere else: judged for {other.id} (the label is wrong)", out.note]))
+            a.question, a.verdict, a.how = other.id, out.verdict, a.how + "; its value's shape"
+            a.code, a.feedback, a.counterexample = out.code, out.feedback, out.counterexample
+
+
+# "a 3×6 matrix where a column vector of size 3 is expected": the value has another shape than the question's
+SHAPE_SLIP = re.compile(r"^an? [^;]{1,60} where an? [^;]{1,60} is expected")
 
 
 CIRCLED = re.compile(r"^\s*\\textcircled\s*\{(\w)\}\s*$")
