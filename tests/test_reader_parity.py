@@ -279,3 +279,20 @@ def test_a_list_of_the_columns_alone_is_kept():
 ])
 def test_an_elided_illustration_of_the_files_array(doc, verdict):
     assert generic(doc).get("naive.v_c") == verdict
+
+
+# -- 13. a number and a letter spelling one of the file's dimensions (2m, the window's size) read as it --
+def test_a_numbered_dimension_reads_as_the_dimension():
+    assert _read("U(2m\\hat{y} - y)") == "U (2m ŷ − y)"
+    assert _read("2 \\cdot m") == "2 · m"        # a product written out stays a product of the letters
+
+
+@pytest.mark.parametrize("doc, verdict", [
+    ("skip-gram\n  ∂J/∂vc = U(2mŷ - Σj y_{t+j})\n", "correct"),
+    ("skip-gram\n  ∂J/∂vc = U(2mŷ - y)\n", "incorrect"),            # one y where Σ_j y_{t+j} belongs
+    ("## Skip-gram\n\n$$\\frac{\\partial J_{sg}}{\\partial v_c} = U(2m\\hat y - \\sum_{j} y_{t+j})$$\n", "correct"),
+    # m alone is half the window (the file's 2m): m ŷ is half the ŷ terms
+    ("## Skip-gram\n\n$$\\frac{\\partial J_{sg}}{\\partial v_c} = U(m\\hat y - \\sum_{j} y_{t+j})$$\n", "incorrect"),
+])
+def test_the_window_size_in_an_answer(doc, verdict):
+    assert generic(doc).get("sg.v_c") == verdict

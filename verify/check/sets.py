@@ -1920,7 +1920,15 @@ def _section_or_content(targets, lhs, chain, problem) -> list:
     steps = " ".join(s.text for s in chain.steps if not s.branches)
     key = words.loss_by_content(steps) if steps else None
     fams = {family(d.name) for d in problem.loss_decls if key and (d.name == key or d.name.startswith(key + "_"))}
-    if not fams or all(family(problem.question(t.qid).loss) in fams for t in targets):
+    # written with the window's size (U(2mŷ − y)): a window loss over one of them (skip-gram's
+    # Σ_j J_naive) holds its base's formulas too, and the section's window question stays
+    held = set(fams)
+    nt = notation_for(problem)
+    sizes = {sp for w in nt.windows for sp, d in nt.dim_names.items() if d == w.dim and len(sp) > 1}
+    if fams and any(re.search(r"(?<![A-Za-z0-9])" + re.escape(sp) + r"(?![A-Za-z])", steps) for sp in sizes):
+        held |= {family(d.name) for d in problem.loss_decls if (wb := window_base(problem, d.name))
+                 and family(wb[0]) in fams}
+    if not fams or all(family(problem.question(t.qid).loss) in held for t in targets):
         return targets
     if any(family(problem.question(t.qid).loss) in fams for t in targets) and not by_value:
         return targets

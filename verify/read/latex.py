@@ -252,7 +252,26 @@ class Parser:
                 factors.append(self.power())
             else:
                 break
+        if self.notation is not None and len(factors) > 1:
+            factors, dots = self._numbered_dimensions(factors, dots)
         return factors[0] if len(factors) == 1 else ast.Mul(tuple(factors), tuple(dots))
+
+    def _numbered_dimensions(self, factors: list, dots: list) -> tuple[list, list]:
+        """A number and a letter that together spell one of the file's dimensions (2m, the
+        window's size, in U(2mŷ − y)) read as that dimension, not as 2 times an unknown m."""
+        out, kept_dots, i = [], [], 0
+        while i < len(factors):
+            f, g = factors[i], factors[i + 1] if i + 1 < len(factors) else None
+            if (isinstance(f, ast.Num) and isinstance(g, ast.Name) and g.sub is None and f.value == int(f.value)
+                    and i + 1 not in dots and f"{int(f.value)}{g.base}" in self.notation.dim_names):
+                out.append(ast.Name(f"{int(f.value)}{g.base}"))
+                i += 2
+                continue
+            if i in dots:
+                kept_dots.append(len(out))
+            out.append(f)
+            i += 1
+        return out, kept_dots
 
     def power(self) -> ast.Node:
         self.enter()
