@@ -557,7 +557,24 @@ def _every_node(node):
             yield from _every_node(getattr(node, f))
 
 
+_WINDOW_SUMS: dict = {}     # (id(node), file, question, window size) -> (node, rewritten): once per answer, not per evaluation
+
+
 def _constant_window_sums(node, problem, q, inst):
+    wins = _window_of_question(problem, q)
+    size = int(inst.dims[wins[0].dim]) if wins else 0
+    key = (id(node), problem.source, problem.digest, q.id, size)
+    hit = _WINDOW_SUMS.get(key)
+    if hit is not None and hit[0] is node:      # the node is kept in the value, so its id is not reused
+        return hit[1]
+    if len(_WINDOW_SUMS) > 4096:
+        _WINDOW_SUMS.clear()
+    out = _rewrite_window_sums(node, problem, q, inst)
+    _WINDOW_SUMS[key] = (node, out)
+    return out
+
+
+def _rewrite_window_sums(node, problem, q, inst):
     """Σ_{j≠0} v_c(ŷ − y)ᵀ, Σ_j U(ŷ − y) for a question whose loss runs over the window: a Σ
     written with the window's variable and limits whose summand ignores the variable is its
     summand counted once per window position at this instance (2m copies of one term), so it is
