@@ -3,6 +3,7 @@ layout under a temporary root, all of a student's files read, feedback a
 student can act on without the answer handed out."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,7 +45,7 @@ def test_feedback_is_actionable_without_handing_out_the_answer(tmp_path):
     wrong = tests["neg.u_o"]
     assert wrong["status"] == "failed" and "The sign is flipped" in wrong["output"]
     assert "(σ(u_oᵀv_c) − 1) v_c" not in wrong["output"]           # the formula is not given away
-    assert "at d = 3, W = 5" in wrong["output"] and "your answer gives" in wrong["output"]
+    assert re.search(r"at d = \d+, W = \d+", wrong["output"]) and "your answer gives" in wrong["output"]
     for t in doc["tests"]:
         assert "bound" not in t["output"] and "e-1" not in t["output"]   # no numerics jargon for students
 
