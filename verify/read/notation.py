@@ -52,7 +52,7 @@ class Notation:
         """Replace every declared spelling in a token list by one ``sym`` token
         (ambiguous spellings keep every candidate: ``A`` is A or At in matcalc)."""
         from gradkey.verify.read.latex import Token
-        toks = _simplify(tokens)
+        toks = self._latin_lookalikes(_simplify(tokens))
         out, i = [], 0
         while i < len(toks):
             t = toks[i]
@@ -86,6 +86,23 @@ class Notation:
             else:
                 out.append(t)
                 i += 1
+        return out
+
+    def _matches_at(self, toks: list, i: int) -> bool:
+        return any(tuple((x.kind, x.value) for x in toks[i:i + len(sp)]) == sp
+                   for sp, _ in self.by_first.get((toks[i].kind, toks[i].value), ()))
+
+    def _latin_lookalikes(self, toks: list) -> list:
+        """μ_o, ν_c, υ_w — the Greek letters handwriting OCR (Mathpix) gives for u and v — as the
+        Latin letter, where the file spells nothing so at that place and spells something
+        with the Latin letter (a file with a mean μ_k keeps it)."""
+        from gradkey.verify.read.latex import Token
+        out = list(toks)
+        for i, t in enumerate(toks):
+            latin = LATIN_LOOKALIKE.get(t.value) if t.kind == "cmd" else None
+            if latin and i + 1 < len(toks) and toks[i + 1].kind == "op" and toks[i + 1].value == "_" \
+                    and ("letter", latin) in self.by_first and not self._matches_at(toks, i):
+                out[i] = Token("letter", latin, t.col)
         return out
 
     @functools.cached_property
@@ -171,6 +188,9 @@ class Window:
 def family(loss: str) -> str:
     return loss.removesuffix("_i")
 
+
+# Greek letters handwriting OCR puts for Latin ones (read/ocr.py LOOKALIKES for the Unicode forms)
+LATIN_LOOKALIKE = {"mu": "u", "nu": "v", "upsilon": "u"}
 
 ACCENTS = frozenset({"hat", "widehat", "bar", "overline", "tilde", "widetilde", "check", "vec"})
 
