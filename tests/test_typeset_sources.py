@@ -49,3 +49,15 @@ def test_code_that_typesets_nothing_gives_nothing(src):
 def test_display_calls_in_their_order_and_math_wrapped():
     got = _typeset_in_code("Latex('$a$')\ndisplay(Math('b = c'))\nIPython.display.Markdown('**d** $e$')")
     assert got == ["$a$", "$$\nb = c\n$$", "**d** $e$"]
+
+
+def test_a_summary_table_typeset_as_an_array():
+    table = ("## Summary\n\n$$\n\\begin{array}{|l|l|}\n\\hline\n\\text{quantity} & \\text{gradient} \\\\\n\\hline\n"
+             "\\dfrac{\\partial J}{\\partial v_c} & U(\\hat y - y) \\\\\n"
+             "\\dfrac{\\partial J}{\\partial U} & v_c\\, \\hat y^\\top \\\\\n\\hline\n\\end{array}\n$$\n")
+    assert verdicts(table) == {"naive.v_c": "correct", "naive.U": "incorrect"}
+    # a matrix, and a cases table inside \left\{, are not answer tables
+    from gradkey.verify.read.extract import _answer_tables
+    for math in ("$$\\begin{array}{cc} 1 & 2 \\\\ 3 & 4 \\end{array}$$",
+                 "$$\\left\\{\\begin{array}{ll} \\frac{\\partial J}{\\partial u} & w = o \\\\ 0 & w \\ne o \\end{array}\\right.$$"):
+        assert _answer_tables(math) == math

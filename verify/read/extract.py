@@ -155,6 +155,42 @@ def _math_markup(text: str) -> str:
     return text
 
 
+# a two-column array or tabular not inside \left( \left[ \left\{ (a matrix, a cases table)
+ANSWER_TABLE = re.compile(r"(?<!\\left\()(?<!\\left\[)(?<!\\left\\\{)(?<!\\left\.)\s*"
+                          r"\\begin\{(array|tabular)\}\{\s*\|?\s*[lcr]\s*\|?\s*[lcr]\s*\|?\s*\}(.{0,6000}?)\\end\{\1\}",
+                          re.DOTALL)
+DERIVATIVE_CELL = re.compile(r"\\partial|\\nabla|\\d?frac\s*\{\s*d")
+TEXT_CELL = re.compile(r"^\s*(?:\\text(?:bf|it)?\s*\{[^{}]*\}\s*)?$")
+
+
+def _answer_tables(text: str) -> str:
+    """A summary table typeset as a two-column array ("∂J/∂v_c & U(ŷ − y) \\\\ \\hline …"):
+    each row whose first cell is a derivative is the equation "first = second", as in an
+    aligned block; a header row of \\text cells and \\hline rules are blanked. Lines stay."""
+    def table(m):
+        rows = re.split(r"(\\\\)", m.group(2))
+        cells = [r.split("&") for r in rows[::2]]
+        if not any(len(c) == 2 and DERIVATIVE_CELL.search(c[0]) for c in cells):
+            return m.group()
+        out = []
+        for k, r in enumerate(rows):
+            if k % 2:
+                out.append(r)
+                continue
+            r = r.replace("\\hline", " " * len("\\hline"))
+            c = r.split("&")
+            if len(c) == 2 and TEXT_CELL.match(c[0]) and TEXT_CELL.match(c[1]):
+                r = re.sub(r"[^\n]", " ", r)              # the header row
+            elif len(c) == 2:
+                r = c[0] + "&=" + c[1]
+            out.append(r)
+        head = m.group()[:m.start(2) - m.start()]
+        lead = head[:len(head) - len(head.lstrip())]
+        opener = "\\begin{aligned}"
+        return lead + opener + " " * max(0, len(head) - len(lead) - len(opener)) + "".join(out) + "\\end{aligned}"
+    return ANSWER_TABLE.sub(table, text)
+
+
 def prepare(text: str) -> str:
     """Blank Markdown blockquote markers ("> ") at line starts and struck-through
     text (``~~wrong attempt~~``: the author withdrew it), keeping every offset
@@ -168,6 +204,8 @@ def prepare(text: str) -> str:
         text = GITHUB_INLINE.sub(lambda m: " $" + m.group(1) + "$ ", text)
     if "```{math}" in text or "<math" in text or "[$" in text:
         text = _math_markup(text)
+    if "{array}" in text or "{tabular}" in text:
+        text = _answer_tables(text)
     if "~~" in text:
         text = STRUCK.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
     if ">" not in text:
