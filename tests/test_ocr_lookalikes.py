@@ -27,3 +27,4 @@ def test_a_declared_greek_symbol_is_kept(tmp_path):
     from gradkey.derive.problemfile import load
     nt = notation_for(load(f))
     assert show(parse(r"\mu_k", nt)[0]) == "θ"        # the file's symbol, not u_k
+

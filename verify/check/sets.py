@@ -1497,7 +1497,11 @@ def _functions(text: str, nt) -> dict:
                                and all(isinstance(f, ast.Name) for f in node.factors)):
                 continue
             fn, var = node.factors
-            if var.sub is not None or var.base.startswith("@") or len(var.base) != 1 or fn.base == var.base:
+            # the variable: a letter the file does not declare, or a scalar it declares (σ's x:
+            # "δ(x) = 1/(1 + e^{−x})" defines δ, whose argument replaces x in its body)
+            if var.sub is not None or len(var.base.lstrip("@")) != 1 or fn.base == var.base \
+                    or (var.base.startswith("@") and (fn.base.startswith("@") or nt.problem.symbol(var.base[1:]) is None
+                                                      or nt.problem.symbol(var.base[1:]).shape)):
                 continue
             if fn.base.startswith("@") and fn.sub is None:
                 continue      # h(t) with h the file's H: a declared name followed by a bracket is a product
