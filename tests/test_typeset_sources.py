@@ -61,3 +61,11 @@ def test_a_summary_table_typeset_as_an_array():
     for math in ("$$\\begin{array}{cc} 1 & 2 \\\\ 3 & 4 \\end{array}$$",
                  "$$\\left\\{\\begin{array}{ll} \\frac{\\partial J}{\\partial u} & w = o \\\\ 0 & w \\ne o \\end{array}\\right.$$"):
         assert _answer_tables(math) == math
+
+
+def test_full_width_punctuation_typed_inside_math():
+    """A Chinese IME left on: （ ） ， inside the math are ( ) , (U+FF08 …)."""
+    text = ("## 朴素 softmax\n\n$$\\frac{\\partial J}{\\partial v_c} = U（\\hat{y} - y）$$\n\n"
+            "$$\\frac{\\partial J}{\\partial u_w} = \\begin{cases} （\\hat{y}_o - 1）v_c，& w = o \\\\ "
+            "\\hat{y}_w v_c，& w \\neq o \\end{cases}$$\n")
+    assert verdicts(text) == {"naive.v_c": "correct", "naive.u_o": "correct", "naive.u_w": "correct"}

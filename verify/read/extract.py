@@ -125,6 +125,9 @@ def _shortcodes(text: str) -> str:
 MYST_MATH = re.compile(r"(?m)^([ \t]*)```\{math\}[ \t]*\n((?:[ \t]*:[A-Za-z-]+:[^\n]*\n)*)(.*?)^[ \t]*```[ \t]*$",
                        re.DOTALL)
 WIKI_MATH = re.compile(r"<math(?:\s+display\s*=\s*[\"']?(block|inline)[\"']?)?\s*>(.{0,4000}?)</math>", re.DOTALL)
+# the full-width forms of ASCII (U+FF01–FF5E) and the ideographic space
+FULLWIDTH = {0xFF01 + i: 0x21 + i for i in range(0x5E)} | {0x3000: 0x20}
+FULLWIDTH_ANY = re.compile("[\uff01-\uff5e\u3000]")
 # GitHub's inline math: $`…`$ on one line
 GITHUB_INLINE = re.compile(r"\$`([^`\n]{1,4000})`\$")
 # Anki's math tags: [$]…[/$] is inline math, [$$]…[/$$] display math
@@ -196,6 +199,9 @@ def prepare(text: str) -> str:
     text (``~~wrong attempt~~``: the author withdrew it), keeping every offset
     and line: "> $$ … $$" is a display block like any other. Hugo math
     shortcodes become the delimiters they stand for."""
+    if FULLWIDTH_ANY.search(text):
+        # a Chinese or Japanese IME left on inside math: （ ） ， ＝ ＋ are ( ) , = + (one character each)
+        text = text.translate(FULLWIDTH)
     if "{{" in text:
         text = _shortcodes(text)
     if "$`" in text:
