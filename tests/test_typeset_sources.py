@@ -69,3 +69,11 @@ def test_full_width_punctuation_typed_inside_math():
             "$$\\frac{\\partial J}{\\partial u_w} = \\begin{cases} （\\hat{y}_o - 1）v_c，& w = o \\\\ "
             "\\hat{y}_w v_c，& w \\neq o \\end{cases}$$\n")
     assert verdicts(text) == {"naive.v_c": "correct", "naive.u_o": "correct", "naive.u_w": "correct"}
+
+
+def test_layout_html_around_math_is_not_ocr_text():
+    text = ("## Naive softmax\n\nThe loss is cross-entropy.<span class=\"marginnote\">**Answer.** "
+            "$\\frac{\\partial J}{\\partial v_c} = U(\\hat y - y)$</span> More prose.\n")
+    assert verdicts(text) == {"naive.v_c": "correct"}
+    from gradkey.verify.read.extract import HTML_TAG
+    assert not HTML_TAG.search("$a<b and c>d$") and not HTML_TAG.search("x<sub>2</sub>")

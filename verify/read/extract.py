@@ -128,6 +128,11 @@ WIKI_MATH = re.compile(r"<math(?:\s+display\s*=\s*[\"']?(block|inline)[\"']?)?\s
 # the full-width forms of ASCII (U+FF01–FF5E) and the ideographic space
 FULLWIDTH = {0xFF01 + i: 0x21 + i for i in range(0x5E)} | {0x3000: 0x20}
 FULLWIDTH_ANY = re.compile("[\uff01-\uff5e\u3000]")
+# HTML tags of layout (never <sub>/<sup>, which carry math), with quoted attributes only, so
+# "a<b and c>d" is not a tag
+HTML_TAG = re.compile(r"</?(?:span|div|p|br|font|small|big|center|details|summary|section|aside|article|label|mark|"
+                      r"figure|figcaption|blockquote|a|em|strong|b|i|u|hr|tt|abbr|cite|q)"
+                      r"(?:\s+[A-Za-z_:-]{1,40}\s*=\s*(?:\"[^\"<>\n]{0,300}\"|'[^'<>\n]{0,300}'))*\s*/?>", re.IGNORECASE)
 # GitHub's inline math: $`…`$ on one line
 GITHUB_INLINE = re.compile(r"\$`([^`\n]{1,4000})`\$")
 # Anki's math tags: [$]…[/$] is inline math, [$$]…[/$$] display math
@@ -204,6 +209,10 @@ def prepare(text: str) -> str:
         text = text.translate(FULLWIDTH)
     if "{{" in text:
         text = _shortcodes(text)
+    if "<" in text:
+        # <span class="marginnote">…</span>, <div align="center">: layout, not prose beside the math
+        # (an attribute's '=' made the line look like OCR text mixed with math)
+        text = HTML_TAG.sub(lambda m: " " * len(m.group()), text)
     if "$`" in text:
         # GitHub's inline math $`…`$ (backticks keep Markdown out of the TeX): the $ delimiters,
         # padded outside them so every offset stays
