@@ -279,6 +279,7 @@ def test_a_definition_by_another_function_is_the_students_own():
     # a d×W matrix under ∂J/∂v_c: only naive.U has that shape — the label's slip, judged for naive.U
     ("v_c", r"v_c(\hat{y} - y)^T", {"naive.U": "correct"}),
     ("v_c", r"(\hat{y} - y)v_c^T", {"naive.v_c": "incorrect"}),   # W×d fits no question: stays wrong
+    ("v_c", r"v_c(y - \hat{y})^T", {"naive.v_c": "incorrect"}),   # naive.U's shape but wrong: no slip
 ])
 def test_a_value_with_the_shape_of_one_other_question(lhs, value, expected):
     assert _judged(r"**(c)** $$\frac{\partial J_{naive}}{\partial %s} = %s$$" % (lhs, value)) == expected
