@@ -1481,6 +1481,51 @@ def _definitions(text: str, nt, ctx: Context) -> None:
     ctx.placeholders = _placeholders(text, nt, ctx.problem, set(defs))
 
 
+# "$A$ is the center word vector $B$", "$A$ denotes $B$", "$A$ (i.e. $B$)": a name declared in prose
+PROSE_ALIAS = re.compile(r"\$([^$\n]{1,80})\$\s*(?:is|denotes|stands for|means|for|\(i\.e\.,?|\(=)\s+"
+                         r"(?:the\s+|our\s+|my\s+|a\s+|an\s+)?[^$\n]{0,60}?\$([^$\n]{1,40})\$")
+
+
+def _prose_aliases(text: str, nt) -> str:
+    """The student's own spelling of a file's name, declared in prose ("$\\mathbf{v}_{\\text{center}}$
+    is the center word vector $v_c$"): every occurrence of that spelling written as the file's
+    name. Only a spelling the file does not know, declared as exactly one of the file's arrays."""
+    aliases = {}
+    for m in PROSE_ALIAS.finditer(text):
+        mine, theirs = m.group(1).strip(), m.group(2).strip()
+        if mine in aliases or len(mine) < 2:
+            continue
+        try:
+            a, _ = parse(mine, nt)
+            b, _ = parse(theirs, nt)
+        except (ReadError, RecursionError):
+            continue
+        if isinstance(a, ast.Name) and not a.base.startswith("@") and isinstance(b, ast.Name) \
+                and b.base.startswith("@") and b.sub is None:
+            aliases[mine] = theirs
+    # U_{\text{outside}}, W_{\text{out}}: a word subscripted to one of the file's matrices names the
+    # matrix (as code names its variables), where the file spells nothing so
+    for m in TEXT_SUBSCRIPT.finditer(text):
+        mine = m.group()
+        if mine in aliases:
+            continue
+        try:
+            a, _ = parse(mine, nt)
+            b, _ = parse(m.group(1), nt)
+        except (ReadError, RecursionError):
+            continue
+        if isinstance(a, ast.Name) and isinstance(b, ast.Name) and b.base.startswith("@") and b.sub is None \
+                and a.base == b.base and a.sub is not None:      # read as an index of the file's U: the word is a label
+            aliases[mine] = m.group(1)
+    for mine in sorted(aliases, key=len, reverse=True):      # the longest spelling first
+        # in braces: "^\top\mathbf{v}_{…}" must not become "^\topv_c"
+        text = text.replace(mine, "{" + aliases[mine] + "}")
+    return text
+
+
+TEXT_SUBSCRIPT = re.compile(r"(?<![A-Za-z\\])([A-Z])_\{\s*\\(?:text|mathrm|textrm)\s*\{\s*[A-Za-z]{3,}\s*\}\s*\}")
+
+
 def _functions(text: str, nt) -> dict:
     """The student's own functions, ``h_\\theta(x) = g(\\theta^T x)``, ``g(z) = 1/(1 + e^{-z})``:
     a name applied to a letter the file does not declare (the function's variable)."""
@@ -2095,6 +2140,7 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
     text = ocr.plain_slash_derivatives(text)      # what the ASCII converter left: "dσ/dx = σ(x)(1-σ(x))"
     # "$w=0: \quad \frac{dJ}{du_w} = …$": the condition first, then the formula it holds for
     text = CONDITION_FIRST.sub(lambda m: "$" + m.group(2) + r" \quad \text{for } " + m.group(1) + "$", text)
+    text = _prose_aliases(text, nt)     # "$\mathbf{v}_{\text{center}}$ is the center word vector $v_c$"
     ctx = Context(problem, half=bool(HALF.search(text)) and "half" in (problem.conventions or {}), answered={})
     ctx.transposed, layout_notes = declared_transposed(text, problem)
     ctx.einstein = vocabulary_for(problem).einstein(text)
