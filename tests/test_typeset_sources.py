@@ -77,3 +77,13 @@ def test_layout_html_around_math_is_not_ocr_text():
     assert verdicts(text) == {"naive.v_c": "correct"}
     from gradkey.verify.read.extract import HTML_TAG
     assert not HTML_TAG.search("$a<b and c>d$") and not HTML_TAG.search("x<sub>2</sub>")
+
+
+def test_restructuredtext_math():
+    """Sphinx: the :math:`…` role is inline math, the .. math:: directive's indented body a display."""
+    text = ("Trace\n-----\n\n:math:`\\nabla_X \\operatorname{tr}(AX) = A^T`\n\nQuadratic\n---------\n\n"
+            ".. math::\n   :label: eq-quad\n\n   \\nabla_x (x^T A x) = 2 A x\n\nMore prose.\n")
+    got = {q: r.verdict for q, r in summarise(answers_for(text, Policy(), problem_set("matcalc"))).items()}
+    assert got == {"matcalc.trace": "correct", "matcalc.quadratic": "incorrect"}
+    from gradkey.verify.read.extract import _rst_math_blocks
+    assert _rst_math_blocks(text).count("\n") == text.count("\n")       # lines stay

@@ -1915,6 +1915,12 @@ def _after(text: str, seg) -> str:
     return text[seg.end:seg.end + 40].split("$")[0]
 
 
+# a condition in words or a comparison after an entrywise definition (the index inequality
+# j ≠ y_i is the rule's own and is not one)
+PROSE_CASE = re.compile(r"[<>≤≥]|\\(?:[lg]eq?|[lg]t)\b|\b(?:positive|negative|margin|violat\w*|active|greater|less|"
+                        r"exceeds?|larger|smaller|otherwise)\b", re.IGNORECASE)
+
+
 def _entry_definition(base: str, rules, nt):
     """M from M_{ij} = f(i, j) (for j ≠ y_i) and M_{iy_i} = g(i)."""
     general = label_rule = None
@@ -1926,10 +1932,16 @@ def _entry_definition(base: str, rules, nt):
         if "_" in items[1]:
             label_rule = (items[0], items[1], node)
         elif general is None:
-            general = (items[0], items[1], node)
+            general = (items[0], items[1], node, cond)
     if general is None:
         return None
-    row_var, col_var, gnode = general
+    if PROSE_CASE.search(general[3]):
+        # "M_{ij} = 1 for a positive margin": a case the prose states and the rule does not
+        # hold; read without it the definition would be wrong everywhere else, so it is not read
+        def unread(node: ast.Name, scope: ar.Scope):
+            raise Unreadable(f"{base.lstrip('@')}, defined entry by entry under a condition stated in words")
+        return unread
+    row_var, col_var, gnode = general[:3]
     dims = {v.name: v.dim for v in nt.problem.indices}
     if row_var not in dims or col_var not in dims:
         return None

@@ -133,6 +133,47 @@ FULLWIDTH_ANY = re.compile("[\uff01-\uff5e\u3000]")
 HTML_TAG = re.compile(r"</?(?:span|div|p|br|font|small|big|center|details|summary|section|aside|article|label|mark|"
                       r"figure|figcaption|blockquote|a|em|strong|b|i|u|hr|tt|abbr|cite|q)"
                       r"(?:\s+[A-Za-z_:-]{1,40}\s*=\s*(?:\"[^\"<>\n]{0,300}\"|'[^'<>\n]{0,300}'))*\s*/?>", re.IGNORECASE)
+# reStructuredText (Sphinx): the :math:`…` role and the .. math:: directive
+RST_ROLE = re.compile(r":math:`([^`\n]{1,4000})`")
+RST_DIRECTIVE = re.compile(r"^([ \t]*)\.\. math::[ \t]*(.*)$")
+
+
+def _rst_math_blocks(text: str) -> str:
+    """A ``.. math::`` directive and its indented body as a $$ display block: the directive
+    line opens it (its own text, if any, is the first formula), option lines (:label:) are
+    blanked, and the first blank or less-indented line after the body closes it. Lines stay."""
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        m = RST_DIRECTIVE.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        indent = len(m.group(1))
+        lines[i] = m.group(1) + "$$ " + " " * 6 + m.group(2)
+        j, seen = i + 1, False
+        while j < len(lines):
+            line = lines[j]
+            body = line.strip()
+            if body and len(line) - len(line.lstrip()) > indent:
+                if not seen and re.match(r"^:[A-Za-z-]+:", body):
+                    lines[j] = ""               # :label: eq-grad, :nowrap:
+                else:
+                    seen = True
+                j += 1
+                continue
+            if not body and not seen:
+                j += 1
+                continue
+            break
+        if j < len(lines) and not lines[j].strip():
+            lines[j] = "$$"
+        else:
+            lines[j - 1] = lines[j - 1] + " $$"
+        i = j + 1
+    return "\n".join(lines)
+
+
 # GitHub's inline math: $`…`$ on one line
 GITHUB_INLINE = re.compile(r"\$`([^`\n]{1,4000})`\$")
 # Anki's math tags: [$]…[/$] is inline math, [$$]…[/$$] display math
@@ -213,6 +254,11 @@ def prepare(text: str) -> str:
         # <span class="marginnote">…</span>, <div align="center">: layout, not prose beside the math
         # (an attribute's '=' made the line look like OCR text mixed with math)
         text = HTML_TAG.sub(lambda m: " " * len(m.group()), text)
+    if ":math:`" in text:
+        # reStructuredText's inline role :math:`…` is $…$ (padded so that offsets stay)
+        text = RST_ROLE.sub(lambda m: " " * 6 + "$" + m.group(1) + "$", text)
+    if ".. math::" in text:
+        text = _rst_math_blocks(text)
     if "$`" in text:
         # GitHub's inline math $`…`$ (backticks keep Markdown out of the TeX): the $ delimiters,
         # padded outside them so every offset stays
