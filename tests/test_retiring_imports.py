@@ -20,8 +20,6 @@ RETIRING_FILES = {"verify/check/submissions.py", "verify/check/identify.py", "ve
 
 # (file, module): why it may still import it
 ALLOWED = {
-    # the default route of `gradkey check` (problem None): the switch replaces this branch
-    ("verify/check/answers.py", "gradkey.verify.check.submissions"),
     # the old Question/ClosedForm/ProblemSet dataclasses of derive/word2vec.py's table live in
     # derive/problems.py next to problem_set(): they go, and these two imports with them
     ("derive/problems.py", "gradkey.derive.derivation"),
