@@ -235,7 +235,7 @@ def cmd_check(args) -> int:
     from gradkey.verify.grade.report import reviews_text, to_json, to_text
 
     try:
-        rubric = rubrics.load(args.rubric) if args.rubric else rubrics.default(args.strict_layout)
+        rubric = rubrics.load(args.rubric, args.problem) if args.rubric else rubrics.default(args.strict_layout)
     except rubrics.RubricError as exc:
         print(f"gradkey check: invalid rubric: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -258,7 +258,8 @@ def cmd_check(args) -> int:
         print(f"gradkey check: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        problem = args.problem if args.problem != "word2vec" else None
+        problem = args.problem or rubric.problem or None      # --problem, else the set the rubric names
+        problem = problem if problem != "word2vec" else None
         if problem is not None:
             from gradkey.derive.problemfile import ProblemFileError
             try:
@@ -560,9 +561,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "is the first folder level under the class folder, or a file's stem (default: the bundled examples/submissions/)")
     c.add_argument("--format", choices=["text", "json", "gradescope", "csv"], default="text")
     c.add_argument("--rubric", help="TOML rubric: questions, points, partial credit, layout, aliases, visibility")
-    c.add_argument("--problem", default="word2vec",
+    c.add_argument("--problem", default=None,
                    help="problem set the answers are for: a bundled name (see `gradkey problems`) or a .toml path "
-                        "(default: word2vec)")
+                        "(default: the one --rubric names, else word2vec)")
     c.add_argument("--out", help="folder for one feedback file per student (and <student>.results.json / grades.csv)")
     c.add_argument("--jobs", type=_positive(int), default=None, help="parallel workers (default: all cores)")
     c.add_argument("--timeout", type=_positive(float), default=60.0,

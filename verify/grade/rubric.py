@@ -2,6 +2,8 @@
 course aliases and visibility, from a TOML file validated before grading.
 
     [assignment]
+    problem = "word2vec"                        # the problem set (a bundled name or a .toml path beside
+                                                # the rubric; default: word2vec, or `--problem`)
     questions = ["sigmoid.grad", "naive.v_c"]    # default: every question
     layout = "lenient"                          # or "strict": uᵀ for u is incorrect
     review = 0.5                                # share of the points for `review`
@@ -29,7 +31,7 @@ from pathlib import Path
 from gradkey import derive
 
 from gradkey.verify.check.answers import Policy
-from gradkey.verify.check.mistakes import MISTAKES
+from gradkey.verify.check.mistakes import mistakes_for
 
 VISIBILITY = ("visible", "hidden", "after_due_date", "after_published")
 
@@ -48,6 +50,7 @@ class Rubric:
     aliases: dict = field(default_factory=dict)
     layout: str = "lenient"
     show_answer: bool = False
+    problem: str = ""               # the set the rubric names (NAME or PATH); "" the default / --problem
 
     @property
     def policy(self) -> Policy:
@@ -78,8 +81,7 @@ def default(strict_layout: bool = False) -> Rubric:
     return Rubric(questions=tuple(derive.problem_set().ids), layout="strict" if strict_layout else "lenient")
 
 
-def _known(qid: str, where: str) -> None:
-    ids = derive.problem_set().ids
+def _known(qid: str, where: str, ids) -> None:
     if qid not in ids:
         close = difflib.get_close_matches(qid, ids, n=2, cutoff=0.5)
         raise RubricError(f"{where}: unknown question id {qid!r}" + (f" (did you mean {', '.join(close)}?)" if close else
@@ -95,7 +97,28 @@ def _number(value, where: str, low: float = 0.0, high: float | None = None) -> f
     return float(value)
 
 
-def load(path: str | Path) -> Rubric:
+def _problem(path: Path, named, given: str | None):
+    """The rubric's problem set: the one it names (a bundled name, or a path relative to the
+    rubric), else ``given`` (``--problem``), else the default. A rubric naming one set and
+    ``--problem`` another is an error: the question ids and mistake codes would not match."""
+    from gradkey.derive.problemfile import ProblemFileError, bundled
+    from gradkey.derive.problems import UnknownQuestion
+    if named is not None and not (isinstance(named, str) and named.strip()):
+        raise RubricError(f"{path}: [assignment] problem must be a problem set's name or a .toml path")
+    if named is not None and named not in bundled():
+        beside = path.parent / named
+        named = str(beside) if beside.is_file() else named
+    if named is not None and given is not None and given != named and \
+            Path(given).resolve() != Path(named).resolve():
+        raise RubricError(f"{path}: the rubric is for problem {named!r} but --problem is {given!r}; "
+                          "drop one of them")
+    try:
+        return named or "", derive.problem_set(named or given or "word2vec")
+    except (UnknownQuestion, ProblemFileError) as exc:
+        raise RubricError(f"{path}: [assignment] problem: {exc}") from None
+
+
+def load(path: str | Path, problem: str | None = None) -> Rubric:
     """Read and validate a rubric; every problem is reported with where it is."""
     path = Path(path)
     try:
@@ -109,14 +132,15 @@ def load(path: str | Path) -> Rubric:
         raise RubricError(f"{path}: unknown table(s) {', '.join(sorted(unknown))}; "
                           "use [assignment], [points], [mistakes], [visibility], [aliases]")
     a = data.get("assignment", {})
-    extra = set(a) - {"questions", "layout", "review", "show_answer"}
+    extra = set(a) - {"questions", "layout", "review", "show_answer", "problem"}
     if extra:
         raise RubricError(f"{path}: [assignment] has unknown key(s) {', '.join(sorted(extra))}")
-    questions = a.get("questions", derive.problem_set().ids)
+    named, ps = _problem(path, a.get("problem"), problem)
+    questions = a.get("questions", ps.ids)
     if not isinstance(questions, list) or not questions:
         raise RubricError(f"{path}: [assignment] questions must be a non-empty list of question ids")
     for q in questions:
-        _known(q, f"{path}: [assignment] questions")
+        _known(q, f"{path}: [assignment] questions", ps.ids)
     layout = a.get("layout", "lenient")
     if layout not in ("lenient", "strict"):
         raise RubricError(f"{path}: [assignment] layout must be \"lenient\" or \"strict\", got {layout!r}")
@@ -126,9 +150,9 @@ def load(path: str | Path) -> Rubric:
         raise RubricError(f"{path}: [assignment] show_answer must be true or false, got {show_answer!r}")
     points = {}
     for q, v in data.get("points", {}).items():
-        _known(q, f"{path}: [points]")
+        _known(q, f"{path}: [points]", ps.ids)
         points[q] = _number(v, f"{path}: [points] {q}")
-    codes = {m.code for ms in MISTAKES.values() for m in ms}
+    codes = {m.code for ms in mistakes_for(ps).values() for m in ms}
     mistakes = {}
     for code, v in data.get("mistakes", {}).items():
         if code not in codes:
@@ -139,14 +163,15 @@ def load(path: str | Path) -> Rubric:
         mistakes[code] = _number(v, f"{path}: [mistakes] {code}", 0.0, float(points.get(qid, 1.0)))
     visibility = {}
     for q, v in data.get("visibility", {}).items():
-        _known(q, f"{path}: [visibility]")
+        _known(q, f"{path}: [visibility]", ps.ids)
         if v not in VISIBILITY:
             raise RubricError(f"{path}: [visibility] {q}: {v!r} is not one of {', '.join(VISIBILITY)}")
         visibility[q] = v
     aliases = data.get("aliases", {})
     if not all(isinstance(k, str) and isinstance(v, str) and k for k, v in aliases.items()):
         raise RubricError(f"{path}: [aliases] must map the course's notation to the problem's, as strings")
-    return Rubric(tuple(questions), points, review, mistakes, visibility, dict(aliases), layout, show_answer)
+    return Rubric(tuple(questions), points, review, mistakes, visibility, dict(aliases), layout, show_answer,
+                  named)
 
 
 def default_code(functions) -> Rubric:
