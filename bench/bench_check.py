@@ -2,9 +2,9 @@
 
     python bench/bench_check.py
 
-Median time per answer judged (read + identify + evaluate at every instance
-and reading + compare), after start-up and warm caches, over the bundled
-samples, examples and test submissions; and the CLI's start-up time.
+The whole pipeline per block on the word2vec corpus and on corpus_sets (warm caches),
+judging alone per answer on corpus_sets, extraction of pathological inputs, and the
+CLI's start-up time. Judging alone on word2vec: bench/bench_generic_word2vec.py.
 """
 from __future__ import annotations
 
@@ -14,30 +14,10 @@ import sys
 import time
 from pathlib import Path
 
-from gradkey.verify.check.identify import read_lhs, targets
+from gradkey.verify.check.answers import answers_for as answers_in   # the default set: word2vec
 from gradkey.verify.read import extract
-from gradkey.verify.check.submissions import answers_in, judge_text
-from gradkey.verify.check.judge import Policy
 
 ROOT = Path(__file__).resolve().parent.parent
-FILES = sorted((ROOT / "tests" / "fixtures").rglob("*.md")) + sorted((ROOT / "tests" / "fixtures").rglob("*.txt")) \
-    + sorted((ROOT / "examples" / "submissions").glob("*.md"))
-
-
-def answers():
-    """(latex, target) for every plain step and branch of every chain."""
-    out = []
-    for f in FILES:
-        for chain in extract.chains(f.read_text(errors="replace")):
-            lhs = read_lhs(chain.lhs)
-            if lhs is None:
-                continue
-            for step in chain.steps:
-                items = step.branches or [(step.text, "")]
-                for expr, cond in items:
-                    for t in targets(lhs, chain.text, None, cond_text=cond):
-                        out.append((expr, t))
-    return out
 
 
 def problem_sets():
@@ -59,7 +39,7 @@ def problem_sets():
           f"(derivations, disk cache), then {whole:.2f} s ({cpu:.2f} s CPU), {whole / len(found) * 1e3:.1f} ms per block, "
           f"{whole / max(1, len(judged)) * 1e3:.1f} ms per judged answer")
     # judging alone: each judged answer's final step, parsed outside the timing
-    from gradkey.verify.check.judge import Policy
+    from gradkey.verify.check.answers import Policy
     from gradkey.verify.read.latex import parse
     from gradkey.verify.read.notation import notation_for
     items = []
@@ -85,31 +65,7 @@ def problem_sets():
 
 
 def main():
-    items = answers()
-    for latex, t in items:        # warm: derivations and instances cached
-        judge_text(latex, t, Policy())
-    times, evaluated = [], []
-    for latex, t in items:
-        start = time.perf_counter()
-        out, _ = judge_text(latex, t, Policy())
-        times.append(time.perf_counter() - start)
-        if out.verdict in ("correct", "incorrect"):
-            evaluated.append(times[-1])
-    print(f"answers judged: {len(items)} ({len(evaluated)} evaluated to correct/incorrect)")
-    print(f"median per answer: {statistics.median(times) * 1e3:.2f} ms; "
-          f"90th percentile {sorted(times)[int(0.9 * len(times))] * 1e3:.2f} ms")
-    print(f"median per evaluated answer: {statistics.median(evaluated) * 1e3:.2f} ms; "
-          f"max {max(evaluated) * 1e3:.2f} ms")
-    # the same with every step read afresh (the read memo emptied before each answer, outside
-    # the timing): what the first question an answer is judged for costs
-    from gradkey.verify.read import latex
-    fresh = []
-    for latex_text, t in items:
-        latex._READ.clear()
-        start = time.perf_counter()
-        judge_text(latex_text, t, Policy())
-        fresh.append(time.perf_counter() - start)
-    print(f"median per answer, read afresh: {statistics.median(fresh) * 1e3:.2f} ms")
+    # word2vec's whole-file pipeline (bench/bench_generic_word2vec.py times its judging alone)
     # whole files: extraction + normalising + identification + judging, per block listed
     corpus = sorted((ROOT / "tests" / "fixtures" / "corpus").glob("*.md"))
     texts = [f.read_text(encoding="utf-8") for f in corpus]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from gradkey.derive.problemfile import load
 from gradkey.verify.check import sets
-from gradkey.verify.check.judge import Policy
+from gradkey.verify.check.answers import Policy
 from gradkey.verify.read.latex import parse
 from gradkey.verify.read.notation import notation_for
 

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_grading import synthesise  # noqa: E402
 
-from gradkey.verify.check.submissions import check_submission  # noqa: E402
+from gradkey.verify.check.answers import check_submission  # noqa: E402
 from gradkey.verify.grade.html.mathml import to_mathml  # noqa: E402
 from gradkey.verify.grade.html.site import write_check_site  # noqa: E402
 from gradkey.verify.grade.rubric import default  # noqa: E402

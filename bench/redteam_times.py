@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from gradkey.verify.check.judge import Policy  # noqa: E402
+from gradkey.verify.check.answers import Policy  # noqa: E402
 from gradkey.verify.grade.batch import check_text  # noqa: E402
 from test_redteam2 import SLOW_TEXT  # noqa: E402
 

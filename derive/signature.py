@@ -169,9 +169,8 @@ class Instance:
 
 
 # -- seeded instances ---------------------------------------------------------------
-# Drawn from a NumPy RNG for word2vec's own checker (check/judge.py) and the scores
-# route's tests; they moved here from verify/numerics/instances.py, which now draws a
-# problem file's instances (derive/draw.py), so that they retire with this module.
+# Drawn from a NumPy RNG for the scores route's tests (verify/numerics/instances.py
+# draws a problem file's instances, derive/draw.py).
 
 #: Values in this range keep every score |u_wᵀv_c| <= d * 1.5**2, so σ and
 #: softmax stay away from saturation and a wrong answer differs visibly.

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from gradkey.verify.check.judge import Policy
-from gradkey.verify.check.submissions import check_submission
+from gradkey.verify.check.answers import Policy
+from gradkey.verify.check.answers import check_submission
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -11,8 +11,8 @@ from hypothesis import assume, given, strategies as st
 
 from gradkey import derive
 from gradkey.verify.check import sets
-from gradkey.verify.check.judge import Policy
-from gradkey.verify.check.submissions import answers_for, submission_row
+from gradkey.verify.check.answers import Policy
+from gradkey.verify.check.answers import answers_for, submission_row
 from gradkey.verify.cli import main
 from gradkey.verify.read.extract import _split_top
 from gradkey.verify.read.latex import parse

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gradkey.verify.check.submissions import check_submission
+from gradkey.verify.check.answers import check_submission
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 ROWS = list(csv.DictReader(open(CORPUS / "expected.tsv", encoding="utf-8"), delimiter="\t"))

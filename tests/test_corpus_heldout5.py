@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from gradkey.verify.check.judge import Policy
-from gradkey.verify.check.submissions import check_submission
+from gradkey.verify.check.answers import Policy
+from gradkey.verify.check.answers import check_submission
 from gradkey.verify.grade.batch import check_text, notebook_text
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus_heldout5"

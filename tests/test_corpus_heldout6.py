@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gradkey.verify.check.submissions import check_submission
+from gradkey.verify.check.answers import check_submission
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus_heldout6"
 ROWS = list(csv.DictReader(open(CORPUS / "expected.tsv", encoding="utf-8"), delimiter="\t"))

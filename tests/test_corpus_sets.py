@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gradkey import derive
-from gradkey.verify.check.submissions import check_submission
+from gradkey.verify.check.answers import check_submission
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus_sets"
 ROWS = list(csv.DictReader(open(CORPUS / "expected.tsv", encoding="utf-8"), delimiter="\t"))

@@ -15,7 +15,7 @@ from gradkey.verify.grade.discover import Entry, scan
 from gradkey.verify.grade.exports import gradescope
 from gradkey.verify.grade.gradebook import students
 from gradkey.verify.grade.rubric import Rubric, RubricError, default, load
-from gradkey.verify.check.submissions import check_submission
+from gradkey.verify.check.answers import check_submission
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -14,7 +14,7 @@ import html5lib
 import pytest
 from hypothesis import given, strategies as st
 
-from gradkey.verify.check.submissions import check_submission
+from gradkey.verify.check.answers import check_submission
 from gradkey.verify.grade import html as review_site
 from gradkey.verify.grade.html.mathml import ELEMENTS, MATHML_NS, to_mathml, visible
 from gradkey.verify.grade.html.model import code_functions, slug

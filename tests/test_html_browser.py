@@ -37,7 +37,7 @@ def chromium(tmp_path: Path, url: str, *args: str) -> str:
 def site(tmp_path_factory):
     d = tmp_path_factory.mktemp("class")
     (d / '"><img src=x onerror=alert(1)>.md').write_text(HOSTILE_TEXT, encoding="utf-8")
-    from gradkey.verify.check.submissions import check_submission
+    from gradkey.verify.check.answers import check_submission
     rows = [WITH_MISTAKES, check_submission(d / '"><img src=x onerror=alert(1)>.md'),
             *(check_submission(p) for p in sorted((ROOT / "tests" / "fixtures" / "samples").glob("*.txt")))]
     out = tmp_path_factory.mktemp("site")

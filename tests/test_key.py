@@ -9,7 +9,7 @@ import pytest
 
 from gradkey import derive
 from gradkey.verify.key.answer_key import StepFailed, check_steps, key
-from gradkey.verify.check.submissions import check_submission
+from gradkey.verify.check.answers import check_submission
 
 
 def gradkey(*args, cwd=None):

@@ -5,10 +5,10 @@ import pytest
 from hypothesis import Phase, find, settings
 from hypothesis.errors import NoSuchExample
 
-from gradkey.derive.word2vec import WORD2VEC   # the Python core the scores route serves (retiring)
+from word2vec_table import WORD2VEC   # the Python core the scores route serves (retiring)
 from gradkey.derive.ops import NUMERIC as xp
-from gradkey.derive.problems import ClosedForm
-from gradkey.derive.word2vec import neg_v_c, one_hot, y_hat
+from word2vec_table import ClosedForm
+from word2vec_table import neg_v_c, one_hot, y_hat
 import old_core as gst   # strategies over word2vec's old Instance (tests/old_core.py)
 from old_core import check_closed_form
 

@@ -3,7 +3,7 @@ Nebo letter swaps, "w=o:" prefixes): each mechanism with a right and a wrong ans
 word2vec's own checker, and the readings that must not be guessed."""
 from __future__ import annotations
 
-from gradkey.verify.check.submissions import answers_in
+from gradkey.verify.check.answers import answers_for as answers_in  # the default set (word2vec)
 from gradkey.verify.read import ocr
 from gradkey.verify.read.plain import plain_as_math
 

@@ -1,8 +1,9 @@
 """One small case per construct of issue 10 (the LaTeX students really write),
 and the silent misreadings that must become refusals or correct readings."""
+import re
 import pytest
 
-from gradkey.verify.check.submissions import answers_in, summarise
+from gradkey.verify.check.answers import answers_for as answers_in, summarise  # the default set (word2vec)
 from gradkey.verify.read.errors import ReadError
 from gradkey.verify.read.latex import parse
 from gradkey.verify.read.normalise import collect_macros, normalise_math
@@ -152,7 +153,8 @@ def test_capital_Y_is_not_the_one_hot_y():
     for answer in (r"U(\hat{Y} - Y)", r"U(\hat y - Y)"):
         found = answers_in(rf"$$\frac{{\partial J}}{{\partial v_c}} = {answer}$$")
         assert found and all(a.verdict == "review" for a in found), (answer, found)
-        assert any("capital" in (a.note + a.reason) for a in found)
+        # why: the capital is not the file's y (a word2vec file declares no Y)
+        assert any(re.search(r"capital|symbol Y", a.note + a.reason) for a in found), found
 
 
 def test_every_block_is_listed_with_what_became_of_it():
@@ -161,14 +163,16 @@ def test_every_block_is_listed_with_what_became_of_it():
            "$$\\frac{d}{dx}\\mathrm{ReLU}(x) = 1$$\n")
     found = answers_in(doc)
     by_line = {a.line: a for a in found}
-    assert by_line[1].status == "context" and by_line[3].status == "context"
+    # the loss written out is context; ∂a/∂v_c of an undeclared a is context or, unmatched, for review
+    assert by_line[1].status == "context" and by_line[3].status in ("context", "unmatched")
+    assert by_line[3].verdict != "correct"
     assert {a.status for a in found if a.line == 7} == {"judged"} and by_line[7].verdict == "correct"
     assert any(a.line == 5 and a.verdict in ("unparsed", "review") for a in found)
     assert any(a.line == 9 and a.status in ("unreadable", "unmatched", "context") for a in found)
 
 
 def test_a_file_with_nothing_identified_needs_review(tmp_path):
-    from gradkey.verify.check.submissions import check_submission
+    from gradkey.verify.check.answers import check_submission
     f = tmp_path / "prose.md"
     f.write_text("I did not finish. $$x^2 + 1$$\n", encoding="utf-8")
     r = check_submission(f)

@@ -10,10 +10,8 @@ from pathlib import Path
 import pytest
 
 from gradkey.derive.problemfile import ProblemFileError, ReaderWords, bundled, load, loads
-from gradkey.verify.check.identify import Target
-from gradkey.verify.check.judge import Policy
+from gradkey.verify.check.answers import Policy
 from gradkey.verify.check.mistakes import MISTAKES, Mistake, mistakes_for
-from gradkey.verify.check.submissions import judge_text
 from gradkey.verify.read.vocabulary import Convention, Vocabulary, default_vocabulary, vocabulary_for
 
 LOGREG = bundled()["logreg"].read_text(encoding="utf-8")
@@ -268,6 +266,11 @@ def test_mistakes_of_a_course_file():
 
 
 def test_the_judge_reports_the_files_mistake():
-    out, _ = judge_text(r"(1-\hat{y}_o) v_c", Target("naive.u_o"), Policy())
+    from gradkey.verify.check import sets
+    from gradkey.verify.read.latex import parse
+    from gradkey.verify.read.notation import notation_for
+    problem = load(bundled()["word2vec"])
+    node, _ = parse(r"(1-\hat{y}_o) v_c", notation_for(problem))
+    out = sets.judge(node, sets.SetTarget("naive.u_o"), sets.Context(problem, answered={}), Policy())
     assert out.verdict == "incorrect" and out.code == "naive.u_o.SIGN"
     assert out.feedback == "The sign is flipped: ∂J/∂u_o = (ŷ_o − 1) v_c."

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gradkey.verify.check.judge import Policy
+from gradkey.verify.check.answers import Policy
 from gradkey.verify.grade import batch
 from gradkey.verify.grade.batch import CheckJob, CodeJob, LocalPool, check_text, decode_text, grade, notebook_text
 from gradkey.verify.grade.discover import CHECK, Entry, scan
@@ -40,30 +40,13 @@ TRUTH = r"U(\hat{y} - y)"
 
 
 def _judge(text: str, seconds: float = 5.0) -> dict:
-    """check_text on one text by word2vec's own checker and by the file-driven one
-    (word2vec.toml), each bounded; one row whose verdict for a question is "correct"
-    when either checker says so (what these tests forbid), the shared verdict when they
-    agree, else both ("review|incorrect")."""
-    rows = []
-    for problem in (None, _word2vec_file()):
-        start = time.monotonic()
-        with time_limit(seconds):
-            row = check_text(text, "attack.md", Policy(), {}, problem)
-        assert time.monotonic() - start < seconds, "file-driven" if problem else "own"
-        json.dumps(row, default=float)
-        rows.append(row)
-    own, generic = rows
-    questions = {}
-    for q in {*own["questions"], *generic["questions"]}:
-        got = [(r["questions"].get(q) or {}).get("verdict", "missing") for r in rows]
-        verdict = "correct" if "correct" in got else got[0] if got[0] == got[1] else "|".join(got)
-        questions[q] = {**(own["questions"].get(q) or generic["questions"][q]), "verdict": verdict}
-    return {**own, "questions": questions, "answers": own["answers"] + generic["answers"]}
-
-
-def _word2vec_file():
-    from gradkey.derive import problem_set
-    return problem_set("word2vec")
+    """check_text on one text, bounded; the row."""
+    start = time.monotonic()
+    with time_limit(seconds):
+        row = check_text(text, "attack.md", Policy(), {})
+    assert time.monotonic() - start < seconds
+    json.dumps(row, default=float)
+    return row
 
 
 def _verdicts(row: dict) -> dict:
@@ -78,7 +61,6 @@ def _never_correct(row: dict) -> None:
 @pytest.fixture(scope="module", autouse=True)
 def _warm():
     check_text(LHS + TRUTH + "$$", "warm.md", Policy(), {})
-    check_text(LHS + TRUTH + "$$", "warm.md", Policy(), {}, _word2vec_file())
 
 
 # == check: answers engineered to be called correct =====================================================

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from gradkey.verify.check.judge import Policy
+from gradkey.verify.check.answers import Policy
 from gradkey.verify.grade.batch import CheckJob, CodeJob, LocalPool, check_text, grade
 from gradkey.verify.grade.discover import CHECK, Entry, scan
 
@@ -81,7 +81,7 @@ def test_the_answer_after_the_white_space_is_still_read(name):
 
 
 def test_cutting_white_space_runs_keeps_lines_and_short_runs():
-    from gradkey.verify.check.submissions import WHITESPACE_RUN, bounded_whitespace
+    from gradkey.verify.check.answers import WHITESPACE_RUN, bounded_whitespace
     text = "a" + " " * 1000 + "b\n" + "\t" * 10 + "c\n\n\n" + " \u00a0" * 500 + "d"
     cut = bounded_whitespace(text)
     assert cut.count("\n") == text.count("\n")

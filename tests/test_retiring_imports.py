@@ -1,30 +1,19 @@
-"""Word2vec's own checker and the old Python core it evaluates on are retiring
-(issue 9): check/submissions.py (its answers_in), identify.py, evaluate.py,
-judge.py, derive/word2vec.py, derive/signature.py, derive/losses.py and
-derive/derivation.py. Nothing else in gradkey may import them, except the
-places listed here, each of which says what changes at the deletion — so the
-deletion is mechanical and this list is its checklist."""
+"""word2vec's own checker is gone (issue 9): word2vec is read and judged like every
+other problem set, from derive/problems/word2vec.toml. What is left of its Python core
+is the scores route (derive/derivation.py, losses.py, signature.py, ops.py), a faster
+route for word2vec's structure that the tests prove equal to the element-wise truth;
+nothing in gradkey imports it, and the package exports none of its names."""
 import ast
+import importlib.util
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
-RETIRING = {
-    "gradkey.verify.check.submissions", "gradkey.verify.check.identify", "gradkey.verify.check.evaluate",
-    "gradkey.verify.check.judge", "gradkey.derive.word2vec", "gradkey.derive.signature",
-    "gradkey.derive.losses", "gradkey.derive.derivation",
-}
-RETIRING_FILES = {"verify/check/submissions.py", "verify/check/identify.py", "verify/check/evaluate.py",
-                  "verify/check/judge.py", "derive/word2vec.py", "derive/signature.py", "derive/losses.py",
-                  "derive/derivation.py"}
-
-# (file, module): why it may still import it
-ALLOWED = {
-    # the old Question/ClosedForm/ProblemSet dataclasses of derive/word2vec.py's table live in
-    # derive/problems.py next to problem_set(): they go, and these two imports with them
-    ("derive/problems.py", "gradkey.derive.derivation"),
-    ("derive/problems.py", "gradkey.derive.signature"),
-}
+GONE = {"gradkey.verify.check.submissions", "gradkey.verify.check.identify", "gradkey.verify.check.evaluate",
+        "gradkey.verify.check.judge", "gradkey.derive.word2vec"}
+SCORES_ROUTE = {"gradkey.derive.derivation", "gradkey.derive.losses", "gradkey.derive.signature",
+                "gradkey.derive.ops"}
+SCORES_ROUTE_FILES = {"derive/derivation.py", "derive/losses.py", "derive/signature.py", "derive/ops.py"}
 
 
 def _imports(path: pathlib.Path):
@@ -36,22 +25,26 @@ def _imports(path: pathlib.Path):
             yield from (a.name for a in n.names)
 
 
-def test_only_the_listed_places_import_the_retiring_modules():
+def test_the_own_checker_is_gone():
+    for name in GONE:
+        assert importlib.util.find_spec(name) is None, name
+
+
+def test_nothing_in_gradkey_imports_the_scores_route_or_the_gone_modules():
     found = set()
     for folder in ("verify", "derive", "src"):
         for f in (ROOT / folder).rglob("*.py"):
             rel = f.relative_to(ROOT).as_posix()
-            if rel in RETIRING_FILES:
+            if rel in SCORES_ROUTE_FILES:
                 continue
-            found |= {(rel, m) for m in _imports(f) if m in RETIRING}
-    assert found == ALLOWED, sorted(found ^ ALLOWED)
+            found |= {(rel, m) for m in _imports(f) if m in GONE | SCORES_ROUTE}
+    assert not found, sorted(found)
 
 
 def test_the_package_exports_nothing_of_the_old_core():
     from gradkey import derive, verify
-    for name in ("Instance", "Dims", "DEFAULT_DIMS", "derivation", "gradients", "elementwise", "Gradients"):
-        # (derive.derivation the submodule is an attribute once anything imports it; the
-        # package itself must not re-export its names)
+    for name in ("Instance", "Dims", "DEFAULT_DIMS", "derivation", "gradients", "elementwise", "Gradients",
+                 "ClosedForm", "ProblemSet", "Question"):
         assert name not in derive.__all__ and not callable(getattr(derive, name, None)), name
     for name in verify.__all__:
-        assert verify._LAZY[name] not in RETIRING, name
+        assert verify._LAZY[name] not in GONE | SCORES_ROUTE, name

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from gradkey import derive
-from gradkey.derive.word2vec import WORD2VEC
+from word2vec_table import WORD2VEC
 from gradkey.derive.derivation import LOSS_NAMES, elementwise, gradients
 import old_core as gst   # strategies over word2vec's old Instance (tests/old_core.py)
 from gradkey.verify.numerics.compare import ROUNDING, compare

@@ -1,6 +1,6 @@
 """Soundness of judging: equivalent rewrites of a correct answer are correct;
-mutations of it are never called correct — by word2vec's own checker and by the
-file-driven one on derive/problems/word2vec.toml (each property runs both).
+mutations of it are never called correct, by the checker on
+derive/problems/word2vec.toml.
 
 Answers are generated as LaTeX text from correct forms by composable rewrite
 rules (aliases, σ(x) ↔ 1 − σ(−x), σ as a fraction, reordered terms,
@@ -17,8 +17,6 @@ import pytest
 from gradkey.derive import problem_set
 from gradkey.verify.check import sets
 from gradkey.verify.check.answers import Policy
-from gradkey.verify.check.identify import Target
-from gradkey.verify.check.judge import judge_node
 from gradkey.verify.read.extract import _split_top
 from gradkey.verify.read.latex import parse
 from gradkey.verify.read.notation import notation_for
@@ -133,18 +131,13 @@ def rewritten(draw):
     return qid, subjects, text, names
 
 
-def _own(qid, subjects, text):
-    node, _ = parse(text)
-    return judge_node(node, Target(qid, subjects)).verdict
-
-
 def _file_driven(qid, subjects, text):
     # the question's own letters (w, k) are the file's: the target needs no subjects
     node, _ = parse(text, notation_for(WORD2VEC))
     return sets.judge(node, sets.SetTarget(qid), sets.Context(WORD2VEC, answered={}), Policy()).verdict
 
 
-CHECKERS = {"own": _own, "file-driven": _file_driven}
+CHECKERS = {"file-driven": _file_driven}
 checker = pytest.mark.parametrize("verdict", list(CHECKERS.values()), ids=list(CHECKERS))
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from gradkey.derive.word2vec import WORD2VEC
+from word2vec_table import WORD2VEC
 import old_core as gst   # strategies over word2vec's old Instance (tests/old_core.py)
 from gradkey.verify.numerics.compare import compare
 from old_core import check_closed_form, numeric_gradient

@@ -4,9 +4,9 @@ The records (:class:`Answer` per block found, :class:`StepResult` per step of a
 chain, :class:`QuestionResult` per question), the judge's :class:`Outcome` and
 the grader's :class:`Policy`, one verdict per question from its answers
 (:func:`summarise`), the JSON row of a submission (:func:`submission_row`) and
-the front door (:func:`answers_for`, :func:`check_submission`). The file-driven
-checker (``sets.py``), word2vec's own checker (``submissions.py``) and the
-graders (``verify/grade/``) share these; nothing here knows a problem set.
+the front door (:func:`answers_for`, :func:`check_submission`). The checker
+(``sets.py``) and the graders (``verify/grade/``) share these; nothing here knows
+a problem set.
 """
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """Typed evaluation of a read expression at an instance of a problem file.
 
-The same typing rules as word2vec's evaluation (``check/evaluate.py``): values are
-2-D arrays (a scalar is 1 × 1, a vector a column n × 1 or a row 1 × n), products are
+Values are 2-D arrays (a scalar is 1 × 1, a vector a column n × 1 or a row 1 × n), products are
 matrix products unless one side is a scalar, so a missing transpose is a shape error
 (the check dimensions are pairwise distinct). Every name gets its meaning from the
 problem file through the :class:`~gradkey.verify.read.notation.Notation`:

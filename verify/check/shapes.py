@@ -1,9 +1,8 @@
-"""The typing vocabulary shared by both evaluators of read expressions.
+"""The typing vocabulary of the evaluation of read expressions (``arrays.py``).
 
 Values are 2-D arrays (a scalar is 1×1, a vector a column n×1 or a row 1×n).
 These are the errors an evaluation raises and the helpers that name shapes and
-read ``u \\cdot v``; the file-driven evaluator (``arrays.py``) and word2vec's own
-(``evaluate.py``) both use them, so they live with neither.
+read ``u \\cdot v``.
 """
 from __future__ import annotations
 

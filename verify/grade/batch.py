@@ -136,8 +136,8 @@ def _typeset_in_code(src: str) -> list[str]:
 
 def check_text(text: str, file: str, policy: Policy, aliases: dict, problem=None) -> dict:
     """The per-file judgement of written work: every answer found, judged,
-    and one verdict per question (``verify.check.submissions``); ``problem`` is a
-    problem file's set (``--problem``), None for word2vec."""
+    and one verdict per question (``verify.check.answers``); ``problem`` is a
+    problem file's set (``--problem``), None for the default set (word2vec)."""
     from gradkey.verify.check.answers import answers_for, submission_row
     for course, ours in aliases.items():
         text = text.replace(course, ours)

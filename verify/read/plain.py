@@ -1,7 +1,6 @@
 """Formulas typed without math delimiters (a forum post or e-mail in ASCII:
 "dJ/dv_c = U^T (yhat - y)") turned into display math, so that every checker
-reads them like any other answer. Shared by word2vec's own checker and the
-file-driven one; the line splitting is ``extract.plain_equations``'s."""
+reads them like any other answer; the line splitting is ``extract.plain_equations``'s."""
 from __future__ import annotations
 
 import re

@@ -1,8 +1,8 @@
 """What a problem set's words mean to the reader: loss names, section words, branch
 words, declared conventions and aliases.
 
-The reader (extract, normalise, latex) and identification (check/identify.py)
-receive a :class:`Vocabulary`. Its problem-specific words come from the problem
+The reader (extract, normalise, latex) and the checker (check/sets.py) receive
+a :class:`Vocabulary`. Its problem-specific words come from the problem
 file's ``[reader]`` table (README, "Writing a problem file"), never from Python
 literals: :func:`vocabulary_for` builds one from a loaded problem and
 :func:`default_vocabulary` is word2vec's, from ``derive/problems/word2vec.toml``.
@@ -210,9 +210,9 @@ def vocabulary_for(problem) -> Vocabulary:
 
 @functools.cache
 def word2vec_problem():
-    """word2vec's problem file, loaded once: the reader of ``check/submissions.py``
-    and its mistakes (``check/mistakes.py``) read word2vec from it. Loaded on first
-    use, not on import: importing ``gradkey.derive`` brings SymPy."""
+    """The default set's problem file (word2vec), loaded once for the default
+    vocabulary and mistakes (``check/mistakes.py``). Loaded on first use, not on
+    import: importing ``gradkey.derive`` brings SymPy."""
     from gradkey.derive.problemfile import bundled, load
     return load(bundled()["word2vec"])
 

@@ -1,14 +1,100 @@
-"""The word2vec problem set: notation, questions, and textbook closed forms.
+"""word2vec's questions as the Python table that word2vec's scores route
+(``derive/derivation.py``: the loss as a function of the scores s = Uᵀv_c) was written
+for, with its textbook closed forms as vectorised array code over ``xp`` (``derive/ops.py``).
 
-Every closed form is vectorised array code over ``xp`` (see ``ops``) and is
-checked against the derived truth by the tests; none of them is used as truth.
+Not part of gradkey: gradkey reads word2vec from ``derive/problems/word2vec.toml``. The
+tests keep this table to prove the scores route equal to the element-wise route and to
+the problem file's truth (tests/test_routes.py, test_word2vec_file.py, test_truth.py,
+test_symbolic.py, test_mutations.py).
 """
 from __future__ import annotations
 
+import difflib
+from dataclasses import dataclass, field
+from typing import Callable
+
 import numpy as np
 
-from gradkey.derive.problems import ClosedForm, ProblemSet, Question
-from gradkey.derive.signature import Symbol
+from gradkey.derive.derivation import gradients
+from gradkey.derive.ops import NUMERIC
+from gradkey.derive.signature import Instance, Symbol
+
+
+@dataclass(frozen=True)
+class ClosedForm:
+    """A hand-written closed form: vectorised code over an ``xp`` backend,
+    and the same formula in the problem's LaTeX notation."""
+
+    latex: str
+    fn: Callable  # fn(xp, inst) or, for skip-gram, fn(xp, inst, base)
+    text: str = ""
+
+    def evaluate(self, inst: Instance, xp=NUMERIC, loss: str | None = None):
+        """The closed form at an instance; ``loss`` names the base loss of a
+        skip-gram question ("sg_naive" or "sg_neg")."""
+        if loss and loss.startswith("sg_"):
+            return self.fn(xp, inst, loss.removeprefix("sg_"))
+        return self.fn(xp, inst)
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    asks: str                 # e.g. "∂J_naive/∂u_w for w = o"
+    lhs: str                  # LaTeX of what is asked
+    losses: tuple[str, ...]   # one loss, or the bases a skip-gram answer may use
+    wrt: str                  # parameter gradient it reads: x, v_c, U or V
+    select: Callable          # select(gradient array, inst) -> the asked part
+    closed_forms: tuple[ClosedForm, ...]
+    needs: str = ""           # "distinct" / "repeated" samples, or ""
+    condition: str = ""       # branch condition in the notation, e.g. "w = o"
+    steps: tuple = ()         # the derivation for the answer key, in LaTeX; the last is the answer
+
+    def truth(self, inst: Instance, loss: str | None = None):
+        """The derived answer at an instance (for the named base loss when the
+        question has several)."""
+        loss = loss or self.losses[0]
+        if loss not in self.losses:
+            raise ValueError(f"{self.id} is about {', '.join(self.losses)}, not {loss}")
+        return self.select(gradients(loss, inst)[self.wrt], inst)
+
+    def shape(self, inst: Instance) -> tuple:
+        return np.shape(self.truth(inst))
+
+    def suits(self, inst: Instance) -> bool:
+        """Whether the instance meets the question's premise on the samples."""
+        if self.needs == "distinct":
+            return inst.distinct_samples
+        if self.needs == "repeated":
+            return inst.n_k > 1
+        return True
+
+
+@dataclass(frozen=True)
+class ProblemSet:
+    name: str
+    title: str
+    symbols: tuple[Symbol, ...]
+    questions: tuple[Question, ...]
+    aliases: dict = field(default_factory=dict)
+    losses: tuple = ()        # (name, LaTeX definition) for the answer key
+
+    def question(self, qid: str) -> Question:
+        for q in self.questions:
+            if q.id == qid:
+                return q
+        ids = [q.id for q in self.questions]
+        close = difflib.get_close_matches(qid, ids, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise KeyError(f"unknown question id {qid!r} in problem set {self.name!r}{hint} "
+                              f"(known: {', '.join(ids)})")
+
+    @property
+    def ids(self) -> list[str]:
+        return [q.id for q in self.questions]
+
+
+
 
 
 # -- shared pieces of the closed forms ------------------------------------
