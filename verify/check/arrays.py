@@ -490,71 +490,78 @@ def _value(node, scope: Scope):
 
 
 def _eval(node, scope: Scope):
-    if isinstance(node, ast.Num):
-        return scalar(node.value)
-    if isinstance(node, ast.Name):
-        return name(node, scope)
-    if isinstance(node, ast.Add):
-        return _add([(sign, t) for sign, t in node.terms], scope)
-    if isinstance(node, ast.Mul):
-        out = _value(node.factors[0], scope)
-        for i, f in enumerate(node.factors[1:], 1):
-            value = _value(f, scope)
-            # u \cdot v of two n×1 columns (no plain product): the dot product uᵀv
-            out = dot(out, value) if i in node.dots and is_dot(out, value) else multiply(out, value)
-        return out
-    if isinstance(node, ast.Div):
-        num, den = _value(node.num, scope), _value(node.den, scope)
-        if not is_scalar(den):
-            raise ShapeError(f"dividing by a {_describe(den)}")
-        if isinstance(num, Eye):
-            return Eye(num.scale / den[0, 0])
-        if isinstance(num, Ones):
-            return Ones(num.row, num.scale / den[0, 0])
-        return num / den[0, 0]
-    if isinstance(node, ast.Pow):
-        return _power(node, scope)
-    if isinstance(node, ast.Transpose):
-        v = _value(node.arg, scope)
-        if isinstance(v, Ones):
-            return Ones(not v.row, v.scale)
-        return v if isinstance(v, Eye) else v.T
-    if isinstance(node, ast.Call):
-        return _call(node, scope)
-    if isinstance(node, ast.Compare):
-        return _compare(node, scope)
-    if isinstance(node, ast.Elementwise):
-        a, b = _value(node.left, scope), _value(node.right, scope)
-        a, b = _sized(a, b), _sized(b, a)
-        if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and not is_scalar(a):
-            return a * b
-        if node.star:
-            return multiply(a, b)
-        if is_scalar(a) or is_scalar(b):
-            return a * b
-        raise ShapeError(f"an elementwise product of a {_describe(a)} and a {_describe(b)}")
-    if isinstance(node, ast.Sum):
-        return _sum(node, scope)
-    if isinstance(node, ast.Part):
-        v = _value(node.arg, scope)
-        items = _items(_row_of(node.sub.text), scope)
-        ex = scope.notation.examples_dim
-        if (isinstance(v, np.ndarray) and len(items) == 1 and items[0].dim == ex and ex is not None
-                and v.shape[0] == scope.inst.dims[ex]):
-            return v[items[0].value].reshape(-1, 1)
-        if (isinstance(v, np.ndarray) and len(items) == 2 and None not in (items[0].dim, items[1].dim)
-                and v.shape == (scope.inst.dims[items[0].dim], scope.inst.dims[items[1].dim])):
-            return scalar(v[items[0].value, items[1].value])      # (Q^{-1})_{ij}: an entry of a matrix
-        raise Unreadable(f"(…)_{node.sub.text}")
-    if isinstance(node, ast.Derivative):
-        if scope.refs is None:
-            raise Unreadable("a derivative that is not worked out")
-        return scope.refs(node, scope)
-    if isinstance(node, ast.Applied):
+    # one dictionary lookup per node, not a chain of isinstance tests: every answer is
+    # evaluated at every instance of its question, so this runs for every node many times
+    rule = _RULES.get(type(node))
+    if rule is None:
+        raise Unreadable(type(node).__name__)
+    return rule(node, scope)
+
+
+def _eval_mul(node, scope: Scope):
+    out = _value(node.factors[0], scope)
+    for i, f in enumerate(node.factors[1:], 1):
+        value = _value(f, scope)
+        # u \cdot v of two n×1 columns (no plain product): the dot product uᵀv
+        out = dot(out, value) if i in node.dots and is_dot(out, value) else multiply(out, value)
+    return out
+
+
+def _eval_div(node, scope: Scope):
+    num, den = _value(node.num, scope), _value(node.den, scope)
+    if not is_scalar(den):
+        raise ShapeError(f"dividing by a {_describe(den)}")
+    if isinstance(num, Eye):
+        return Eye(num.scale / den[0, 0])
+    if isinstance(num, Ones):
+        return Ones(num.row, num.scale / den[0, 0])
+    return num / den[0, 0]
+
+
+def _eval_transpose(node, scope: Scope):
+    v = _value(node.arg, scope)
+    if isinstance(v, Ones):
+        return Ones(not v.row, v.scale)
+    return v if isinstance(v, Eye) else v.T
+
+
+def _eval_elementwise(node, scope: Scope):
+    a, b = _value(node.left, scope), _value(node.right, scope)
+    a, b = _sized(a, b), _sized(b, a)
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and not is_scalar(a):
+        return a * b
+    if node.star:
+        return multiply(a, b)
+    if is_scalar(a) or is_scalar(b):
+        return a * b
+    raise ShapeError(f"an elementwise product of a {_describe(a)} and a {_describe(b)}")
+
+
+def _eval_part(node, scope: Scope):
+    v = _value(node.arg, scope)
+    items = _items(_row_of(node.sub.text), scope)
+    ex = scope.notation.examples_dim
+    if (isinstance(v, np.ndarray) and len(items) == 1 and items[0].dim == ex and ex is not None
+            and v.shape[0] == scope.inst.dims[ex]):
+        return v[items[0].value].reshape(-1, 1)
+    if (isinstance(v, np.ndarray) and len(items) == 2 and None not in (items[0].dim, items[1].dim)
+            and v.shape == (scope.inst.dims[items[0].dim], scope.inst.dims[items[1].dim])):
+        return scalar(v[items[0].value, items[1].value])      # (Q^{-1})_{ij}: an entry of a matrix
+    raise Unreadable(f"(…)_{node.sub.text}")
+
+
+def _eval_derivative(node, scope: Scope):
+    if scope.refs is None:
         raise Unreadable("a derivative that is not worked out")
-    if isinstance(node, ast.LossCall):
-        raise Unreadable(f"the loss {node.name}({node.args}) itself, not a gradient")
-    raise Unreadable(type(node).__name__)
+    return scope.refs(node, scope)
+
+
+def _eval_applied(node, scope: Scope):
+    raise Unreadable("a derivative that is not worked out")
+
+
+def _eval_loss_call(node, scope: Scope):
+    raise Unreadable(f"the loss {node.name}({node.args}) itself, not a gradient")
 
 
 def _describe(v) -> str:
@@ -596,7 +603,7 @@ def _add(terms, scope: Scope):
     shape = next((a.shape for a in arrays if not is_scalar(a)), arrays[0].shape if arrays else None)
     if shape is None:
         raise Unreadable("a sum of 𝟏 or I alone")
-    total = np.zeros(shape)
+    total = None
     for sign, v, t in values:
         if isinstance(v, Eye):
             if shape[0] != shape[1]:
@@ -618,7 +625,10 @@ def _add(terms, scope: Scope):
                 v = np.broadcast_to(v.reshape(1, -1), shape)   # XW_1 + b_1: declared broadcast
             else:
                 raise ShapeError(f"adding a {describe_shape(v.shape)} to a {describe_shape(shape)}")
-        total = total + sign * v
+        if total is None:
+            total = v.astype(float) if sign > 0 else -v     # a new array: the terms may be cached values
+        else:
+            total = total + v if sign > 0 else total - v if sign < 0 else total + sign * v
     return total
 
 
@@ -954,27 +964,31 @@ def _dims_of(n: ast.Name, scope: Scope):
 
 
 def _children(node):
-    if isinstance(node, ast.Add):
-        return [t for _, t in node.terms]
-    if isinstance(node, ast.Mul):
-        return list(node.factors)
-    if isinstance(node, ast.Div):
-        return [node.num, node.den]
-    if isinstance(node, ast.Pow):
-        return [node.base, node.exp]
-    if isinstance(node, (ast.Transpose, ast.Call, ast.Part)):
-        return [node.arg]
-    if isinstance(node, ast.Sum):
-        return [node.body]
-    if isinstance(node, (ast.Compare, ast.Elementwise)):
-        return [node.left, node.right]
-    return []
+    get = _CHILDREN.get(type(node))
+    return get(node) if get is not None else []
+
+
+_CHILDREN = {
+    ast.Add: lambda n: [t for _, t in n.terms],
+    ast.Mul: lambda n: list(n.factors),
+    ast.Div: lambda n: [n.num, n.den],
+    ast.Pow: lambda n: [n.base, n.exp],
+    ast.Transpose: lambda n: [n.arg],
+    ast.Call: lambda n: [n.arg],
+    ast.Part: lambda n: [n.arg],
+    ast.Sum: lambda n: [n.body],
+    ast.Compare: lambda n: [n.left, n.right],
+    ast.Elementwise: lambda n: [n.left, n.right],
+}
 
 
 def walk(node):
-    yield node
-    for child in _children(node):
-        yield from walk(child)
+    """The node and every value node under it, in order (not inside derivatives)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(_children(n)))
 
 
 # -- readings -------------------------------------------------------------------------------
@@ -989,3 +1003,22 @@ def readings(node, preferred: set) -> list[tuple]:
         narrowed = [n for n in names if n in preferred] or names
         options.append([(k, n) for n in narrowed])
     return [tuple(c) for c in itertools.product(*options)] or [()]
+
+
+_RULES = {
+    ast.Num: lambda node, scope: scalar(node.value),
+    ast.Name: name,
+    ast.Add: lambda node, scope: _add(node.terms, scope),
+    ast.Mul: _eval_mul,
+    ast.Div: _eval_div,
+    ast.Pow: _power,
+    ast.Transpose: _eval_transpose,
+    ast.Call: _call,
+    ast.Compare: _compare,
+    ast.Elementwise: _eval_elementwise,
+    ast.Sum: _sum,
+    ast.Part: _eval_part,
+    ast.Derivative: _eval_derivative,
+    ast.Applied: _eval_applied,
+    ast.LossCall: _eval_loss_call,
+}

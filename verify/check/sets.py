@@ -268,14 +268,7 @@ def _letter_variants(node, problem) -> list:
 
 
 def _names_in(node):
-    if isinstance(node, ast.Name):
-        yield node
-    elif isinstance(node, tuple):
-        for x in node:
-            yield from _names_in(x)
-    elif isinstance(node, ast.Node) and hasattr(node, "__dataclass_fields__"):
-        for f in node.__dataclass_fields__:
-            yield from _names_in(getattr(node, f))
+    return (n for n in ast.every_node(node) if type(n) is ast.Name)
 
 
 def _renamed_letter(node, letter: str, other: str, nt):
@@ -289,12 +282,7 @@ def _renamed_letter(node, letter: str, other: str, nt):
         except ReadError:
             again = None
         return again if isinstance(again, ast.Name) else ast.Name(other, node.sub)
-    if isinstance(node, tuple):
-        return tuple(_renamed_letter(x, letter, other, nt) for x in node)
-    if isinstance(node, ast.Node) and hasattr(node, "__dataclass_fields__"):
-        return replace(node, **{f: _renamed_letter(getattr(node, f), letter, other, nt)
-                                for f in node.__dataclass_fields__})
-    return node
+    return ast.rebuilt(node, lambda x: _renamed_letter(x, letter, other, nt))
 
 
 def _indexed_definitions(problem_key) -> dict:
@@ -332,11 +320,7 @@ def _at_the_questions_index(node, problem):
                     return n
                 return again
             return n
-        if isinstance(n, tuple):
-            return tuple(walk(x) for x in n)
-        if isinstance(n, ast.Node) and hasattr(n, "__dataclass_fields__"):
-            return replace(n, **{f: walk(getattr(n, f)) for f in n.__dataclass_fields__})
-        return n
+        return ast.rebuilt(n, walk)
     return walk(node)
 
 
@@ -488,13 +472,9 @@ def _applied_as_derivative(node):
     differentiates) is the derivative ∂J(v_c, w_{t+j}, U)/∂U, as on a left-hand side."""
     if isinstance(node, ast.Applied) and node.op.of is None:
         return ast.Derivative(_applied_as_derivative(node.arg), node.op.wrt, node.op.order)
-    if isinstance(node, tuple):
-        return tuple(_applied_as_derivative(x) for x in node)
-    if isinstance(node, ast.Node) and hasattr(node, "__dataclass_fields__") and not isinstance(node, ast.Name):
-        changed = {f: _applied_as_derivative(getattr(node, f)) for f in node.__dataclass_fields__}
-        if any(changed[f] is not getattr(node, f) for f in changed):
-            return replace(node, **changed)
-    return node
+    if type(node) is ast.Name:
+        return node
+    return ast.rebuilt(node, _applied_as_derivative)
 
 
 def _window_of_question(problem, q):
@@ -548,13 +528,7 @@ def _mentions_letter(node, letter: str) -> bool:
 
 def _every_node(node):
     """Every AST node under ``node``, inside derivatives too."""
-    if isinstance(node, tuple):
-        for x in node:
-            yield from _every_node(x)
-    elif isinstance(node, ast.Node) and hasattr(node, "__dataclass_fields__"):
-        yield node
-        for f in node.__dataclass_fields__:
-            yield from _every_node(getattr(node, f))
+    return ast.every_node(node)
 
 
 _WINDOW_SUMS: dict = {}     # (id(node), file, question, window size) -> (node, rewritten): once per answer, not per evaluation
@@ -784,14 +758,7 @@ def _as_declared(node, names: frozenset):
         if node.base.startswith("@") and node.base[1:] in names:
             return ast.Transpose(node)
         return node
-    if isinstance(node, tuple):
-        return tuple(_as_declared(x, names) for x in node)
-    if isinstance(node, ast.Node) and hasattr(node, "__dataclass_fields__"):
-        changes = {f: _as_declared(getattr(node, f), names) for f in node.__dataclass_fields__}
-        if all(changes[f] is getattr(node, f) for f in changes):
-            return node
-        return replace(node, **changes)
-    return node
+    return ast.rebuilt(node, lambda x: _as_declared(x, names))
 
 
 def _expected(ctx: Context, target: SetTarget, q, inst) -> np.ndarray:
@@ -836,7 +803,29 @@ def respell(node, problem):
     letters, labels = _respellings(key)
     if not letters and not labels:
         return node
-    return _respelled(node, dict(letters), dict(labels))
+    memo = (id(node), key)
+    hit = _RESPELT.get(memo)
+    if hit is not None and hit[0] is node:      # the node is kept in the value: its id is not reused
+        return hit[1]
+    if len(_RESPELT) > 4096:
+        _RESPELT.clear()
+    out = _respelled(node, _letter_patterns(letters), dict(labels))
+    # an answer is respelled when judged, its letter readings and each of their judgings:
+    # once per node, and a respelled node is its own respelling
+    _RESPELT[memo] = (node, out)
+    _RESPELT[(id(out), key)] = (out, out)
+    return out
+
+
+_RESPELT: dict = {}
+
+
+@functools.lru_cache(maxsize=64)
+def _letter_patterns(letters: tuple) -> dict:
+    """other spelling -> (the file's letter, its pattern as a whole letter in a subscript),
+    compiled once: every Index of every answer is respelled."""
+    return {other: (letter, re.compile(r"(?<![A-Za-z0-9\\])" + re.escape(other) + r"(?![A-Za-z0-9])"))
+            for other, letter in letters}
 
 
 def respell_text(text: str, problem) -> str:
@@ -853,32 +842,36 @@ def respell_text(text: str, problem) -> str:
     return text
 
 
+def _letter_of(letters: dict, x: str) -> str:
+    return letters[x][0] if x in letters else x
+
+
 def _respelled(node, letters: dict, labels: dict, in_sub: bool = False):
     if isinstance(node, ast.Index):
         text = node.text
         if text in labels:
             text = labels[text]
         else:
-            for other, letter in letters.items():
-                text = re.sub(r"(?<![A-Za-z0-9\\])" + re.escape(other) + r"(?![A-Za-z0-9])", letter, text)
+            for other, (letter, pattern) in letters.items():
+                if other in text:
+                    text = pattern.sub(letter, text)
         parts = tuple(_respelled(p, letters, labels, True) for p in node.parts)
         return node if (text, parts) == (node.text, node.parts) else ast.Index(text, parts)
     if isinstance(node, str):
-        return letters.get(node, node) if in_sub else node
+        return letters[node][0] if in_sub and node in letters else node
     if isinstance(node, tuple):
-        return tuple(_respelled(x, letters, labels, in_sub) for x in node)
+        return ast.rebuilt(node, lambda x: _respelled(x, letters, labels, in_sub))
     if isinstance(node, ast.Sum):
-        conds = tuple(tuple(letters.get(x, x) if isinstance(x, str) else _respelled(x, letters, labels) for x in c)
+        conds = tuple(tuple(_letter_of(letters, x) if isinstance(x, str) else _respelled(x, letters, labels) for x in c)
                       for c in node.conditions)
-        return replace(node, var=letters.get(node.var, node.var), conditions=conds,
+        changes = dict(var=_letter_of(letters, node.var), conditions=conds,
                        lower=_respelled(node.lower, letters, labels), upper=_respelled(node.upper, letters, labels),
                        body=_respelled(node.body, letters, labels))
-    if isinstance(node, ast.Node) and hasattr(node, "__dataclass_fields__"):
-        changes = {f: _respelled(getattr(node, f), letters, labels) for f in node.__dataclass_fields__}
-        if all(changes[f] is getattr(node, f) for f in changes):
+        if all(v is getattr(node, f) or v == getattr(node, f) and isinstance(v, str) for f, v in changes.items()) \
+                and conds == node.conditions:
             return node
         return replace(node, **changes)
-    return node
+    return ast.rebuilt(node, lambda x: _respelled(x, letters, labels))
 
 
 # -- references: ∂L/∂S inside a later step, dS, dZ_1 ------------------------------------------

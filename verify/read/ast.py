@@ -142,6 +142,58 @@ class Elementwise(Node):
     star: bool = False
 
 
+# -- walking and rebuilding trees ------------------------------------------------------------
+# The checker walks and rewrites every answer several times per judging (respellings,
+# readings, layouts): field names are looked up once per class, and a rewrite that changes
+# nothing returns the very node it was given, so later identity memos still hit.
+
+_FIELDS: dict = {}
+
+
+def fields(cls) -> tuple | None:
+    """The field names of a node class, in constructor order; None for anything else."""
+    out = _FIELDS.get(cls, False)
+    if out is False:
+        out = _FIELDS[cls] = tuple(cls.__dataclass_fields__) if issubclass(cls, Node) else None
+    return out
+
+
+def rebuilt(node, fn):
+    """``node`` with ``fn`` applied to each of its parts (every field of a node, every item
+    of a tuple); ``node`` itself when ``fn`` returns every part unchanged."""
+    if type(node) is tuple:
+        out = tuple(fn(x) for x in node)
+        return node if all(a is b for a, b in zip(out, node)) else out
+    names = fields(type(node))
+    if not names:
+        return node
+    values = None
+    for k, f in enumerate(names):
+        old = getattr(node, f)
+        new = fn(old)
+        if new is not old:
+            if values is None:
+                values = [getattr(node, g) for g in names]
+            values[k] = new
+    return node if values is None else type(node)(*values)
+
+
+def every_node(node):
+    """Every node under ``node`` (itself first, inside tuples and derivatives too), in order."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if type(n) is tuple:
+            stack.extend(reversed(n))
+            continue
+        names = fields(type(n))
+        if names is None:
+            continue
+        yield n
+        for f in reversed(names):
+            stack.append(getattr(n, f))
+
+
 def mentions(node, target: Node) -> bool:
     """Whether ``target`` (a Name) occurs anywhere in ``node``."""
     if node == target:

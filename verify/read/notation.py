@@ -147,11 +147,11 @@ class Notation:
 
     def window_of(self, text: str):
         """The window a subscript names (``t+j``, ``w_{t+j}``), or None."""
-        t = re.sub(r"[{}\s]", "", text)
-        for w in self.windows:
-            if t in (w.offset, w.spelled):
-                return w
-        return None
+        key = ("window", text)          # asked for every subscripted name at every instance
+        if key not in self.memo:
+            t = re.sub(r"[{}\s]", "", text)
+            self.memo[key] = next((w for w in self.windows if t in (w.offset, w.spelled)), None)
+        return self.memo[key]
 
     # -- words --------------------------------------------------------------------
 
