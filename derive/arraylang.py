@@ -150,6 +150,16 @@ def names(node: Node) -> set[str]:
     return out
 
 
+def selected_from(node: Node) -> str | None:
+    """The symbol a selection reads (``V[:, c]``, ``X[i]``, ``U[:, o]``: whole axes or single
+    names as items), None for anything else. Students reason with such parts (v_c, x_i), so a
+    counterexample shows them instead of the whole matrix they come from."""
+    if isinstance(node, Index) and isinstance(node.base, Name) and node.items \
+            and all(isinstance(i, (Slice, Name)) for i in node.items):
+        return node.base.id
+    return None
+
+
 # -- lexer and parser ---------------------------------------------------------------
 
 _TOKEN = re.compile(r"""

@@ -158,6 +158,10 @@ class GenericInstance:
             out[s.name] = v.tolist() if s.role == "label" else np.round(v.astype(float), 6).tolist()
         for v in self.problem.indices:
             out[v.name] = int(self.values[v.name])
+        for d in self.problem.definitions:      # v_c = V[:, c]: the part students name
+            if al.selected_from(d.expr.node) is not None:
+                out[d.name] = np.round(np.asarray(self.value(d.name), dtype=float), 6).tolist()
+        out["problem"] = self.problem.source    # which file's names these are (reports look them up)
         return out
 
 

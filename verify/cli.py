@@ -267,7 +267,7 @@ def cmd_check(args) -> int:
             except ProblemFileError as exc:
                 raise _Usage(str(exc)) from None
             if not args.rubric:               # the gradebook's questions are the set's
-                rubric = dataclasses.replace(rubric, questions=tuple(ps.ids))
+                rubric = dataclasses.replace(rubric, questions=tuple(ps.ids), problem=problem)
         rows = _run_batch("check", args, entries, CheckJob(rubric.policy, rubric.aliases, problem), args.timeout)
     except _Usage as exc:
         print(f"gradkey check: {exc}", file=sys.stderr)

@@ -16,7 +16,25 @@ from collections import Counter
 from gradkey.verify.grade.gradebook import Student
 from gradkey.verify.grade.rubric import Rubric
 
-_INTERNAL = {"expected", "got", "loss", "dims", "output", "inputs"}
+_INTERNAL = {"expected", "got", "loss", "dims", "output", "inputs", "problem"}
+
+
+def problem_of(ce: dict | None = None, rubric: Rubric | None = None):
+    """The problem set whose names a result uses: the file a counterexample names, else the
+    rubric's set, else the default (word2vec); None when that file cannot be loaded."""
+    from gradkey import derive
+    named = (ce or {}).get("problem") or (rubric.problem if rubric is not None else "") or "word2vec"
+    try:
+        return derive.problem_set(named)
+    except Exception:       # noqa: BLE001 - a moved or broken file: the report shows every input
+        return None
+
+
+def _question(ps, qid: str | None):
+    try:
+        return ps.question(qid) if ps is not None and qid else None
+    except Exception:       # noqa: BLE001 - an id of another set: nothing to look up
+        return None
 
 
 def _num(x) -> str:
@@ -40,58 +58,59 @@ def counterexample_inputs(ce: dict, qid: str | None = None) -> str:
     """The inputs of a counterexample, named as in the problem:
     ``d = 3, W = 5, o = 0, v_c = […]``. A scalar question (dσ/dx) shows only
     the variable it is about."""
-    wrt = None
-    if qid:
-        try:
-            from gradkey import derive
-            wrt = derive.question(qid).wrt
-        except Exception:   # an unknown id: show everything
-            wrt = None
+    ps = problem_of(ce)
+    q = _question(ps, qid)
+    wrt = q.wrt if q is not None else None
     if wrt in ce and not isinstance(ce[wrt], list):
         return f"{wrt} = {_num(ce[wrt])}"
     if "inputs" in ce:  # formula code: the function's own argument names
         parts = [f"{k} = {v}" for k, v in ce.get("dims", {}).items()]
         return ", ".join(parts + [f"{k} = {_num(v)}" for k, v in ce["inputs"].items()])
-    keep = _relevant(ce, qid)
+    keep = _relevant(ce, q, ps)
     parts = [f"{k} = {v}" for k, v in ce.get("dims", {}).items() if keep is None or k in keep]
     parts += [f"{k} = {_matrix(v)}" for k, v in ce.items()
               if k not in _INTERNAL and (keep is None or k in keep) and not (k == "x" and wrt != "x")]
     return ", ".join(parts)
 
 
-def _relevant(ce: dict, qid: str | None, problem: str = "word2vec") -> set | None:
-    """The inputs the question's loss reads, found in the problem file: the
-    names of the loss and of the definitions it uses (a definition the
-    counterexample shows itself, such as v_c, is not opened), the dimensions
-    of their shapes and ranges, and the indices the left-hand side or the
-    branch condition names (w in ∂J/∂u_w); None (show all) when the problem
-    does not say."""
+def _relevant(ce: dict, q, ps) -> set | None:
+    """The inputs the question's loss reads, found in the problem file: the names of the
+    loss and of the definitions it uses, the dimensions of their shapes and ranges, and the
+    indices the left-hand side or the branch condition names (w in ∂J/∂u_w); None (show
+    all) when the problem does not say. A part of a matrix the counterexample shows itself
+    (v_c = V[:, c]) is shown instead of the matrix and label it comes from, unless the loss
+    reads that matrix whole (Uᵀv_c: U and o are shown, not u_o)."""
+    from gradkey.derive.arraylang import names, selected_from
     try:
-        from gradkey import derive
-        from gradkey.derive.arraylang import names
-        ps = derive.problem_set(problem)
-        q = ps.question(qid)
         loss = ps.loss(ce.get("loss") or q.loss)
-    except Exception:
+    except Exception:       # noqa: BLE001 - no question or loss to go by: show everything
         return None
-    keep, todo = set(), list(names(loss.expr.node))
+    keep, todo, parts = set(), list(names(loss.expr.node)), {}
     while todo:
         name = todo.pop()
         if name in keep:
             continue
         keep.add(name)
         d = ps.definition(name)
-        if d is not None and name not in ce:
+        if d is None:
+            continue
+        if name in ce and selected_from(d.expr.node) is not None:
+            parts[name] = d
+        else:
             todo.extend(names(d.expr.node))
+    picked = set()          # the labels of the parts shown (c of v_c): the part says enough
+    for name, d in parts.items():
+        if selected_from(d.expr.node) in keep:          # U read whole: u_o is U's column o
+            keep.discard(name)
+            keep |= names(d.expr.node)
+        else:
+            picked |= names(d.expr.node) - {selected_from(d.expr.node)}
     for name in list(keep):
         s = ps.symbol(name)
         if s is not None:
             keep |= {x for x in (*s.shape, s.range_) if isinstance(x, str)}
     lhs = " ".join(q.lhs) + " " + (q.condition or "")
-    keep |= {k for k in ce if len(k) == 1 and re.search(rf"_\{{?{k}\b", lhs)}
-    # word2vec's Python checker (being retired) names the window's dimension m, not M
-    if "M" in keep:
-        keep.add("m")
+    keep |= {k for k in ce if len(k) == 1 and k not in picked and re.search(rf"_\{{?{k}\b", lhs)}
     return keep
 
 
@@ -111,17 +130,14 @@ def _squash(s: str) -> str:
     return re.sub(r"\s+", "", s)
 
 
-def student_feedback(qid: str, feedback: str | None, show_answer: bool) -> str:
+def student_feedback(qid: str, feedback: str | None, show_answer: bool, ps=None) -> str:
     """A mistake's feedback without the correct answer in it (when the rubric
     does not show answers): the formula is cut out, and a clause that did
     nothing but state it ("… it is ŷ_w v_c.") is left out."""
     if not feedback or show_answer:
         return feedback or ""
-    try:
-        from gradkey import derive
-        answers = [_squash(f.text) for f in derive.question(qid).closed_forms if len(_squash(f.text)) >= 3]
-    except Exception:
-        answers = []
+    q = _question(ps if ps is not None else problem_of(), qid)
+    answers = [_squash(f.text) for f in q.closed_forms if len(_squash(f.text)) >= 3] if q is not None else []
     text = feedback
     for a in answers:  # spacing differs between the feedback and the closed form's text
         text = re.sub(r"\s*".join(map(re.escape, a)), "…", text)
@@ -147,7 +163,7 @@ def answer_md(qid: str, q, rubric: Rubric) -> str:
         where = f"{r['file']}, line {r['line']}" if r.get("file") else f"line {r['line']}"
         parts.append(f"Your answer ({where}):\n\n$${r['latex']}$$")
     if r and r["verdict"] != "correct" and q.decision is None:
-        fb = student_feedback(qid, r.get("feedback"), rubric.show_answer)
+        fb = student_feedback(qid, r.get("feedback"), rubric.show_answer, problem_of(r.get("counterexample"), rubric))
         if fb:
             parts.append(f"**Feedback:** {fb}")
         ce = counterexample_text(r.get("counterexample") or {}, qid)
@@ -156,8 +172,9 @@ def answer_md(qid: str, q, rubric: Rubric) -> str:
         if r["verdict"] in ("review", "unparsed"):
             parts.append("A TA will look at this answer" + (f" ({r['note']})" if r.get("note") else "") + ".")
     if rubric.show_answer and r and r["verdict"] != "correct":
-        from gradkey import derive
-        parts.append("**Answer:** $$" + derive.question(qid).closed_forms[0].latex + "$$")
+        q_ = _question(problem_of(r.get("counterexample"), rubric), qid)
+        if q_ is not None and q_.closed_forms:
+            parts.append("**Answer:** $$" + q_.closed_forms[0].latex + "$$")
     return "\n\n".join(parts)
 
 

@@ -50,7 +50,7 @@ class Rubric:
     aliases: dict = field(default_factory=dict)
     layout: str = "lenient"
     show_answer: bool = False
-    problem: str = ""               # the set the rubric names (NAME or PATH); "" the default / --problem
+    problem: str = ""               # the set graded (the rubric's, else --problem: NAME or PATH); "" the default
 
     @property
     def policy(self) -> Policy:
@@ -113,7 +113,7 @@ def _problem(path: Path, named, given: str | None):
         raise RubricError(f"{path}: the rubric is for problem {named!r} but --problem is {given!r}; "
                           "drop one of them")
     try:
-        return named or "", derive.problem_set(named or given or "word2vec")
+        return named or given or "", derive.problem_set(named or given or "word2vec")
     except (UnknownQuestion, ProblemFileError) as exc:
         raise RubricError(f"{path}: [assignment] problem: {exc}") from None
 

@@ -102,7 +102,7 @@ def value_text(value) -> str:
 
 
 # Keys of a check counterexample that are not inputs.
-_NOT_INPUTS = {"expected", "got", "loss", "entries", "output", "inputs", "dims"}
+_NOT_INPUTS = {"expected", "got", "loss", "entries", "output", "inputs", "dims", "problem"}
 
 
 def counterexample_view(ce) -> dict | None:
