@@ -17,6 +17,7 @@ guesses and never evaluates the text it is given.
 """
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -445,6 +446,8 @@ class Parser:
             self.take()                   # 1\{w_s = w_k\}, 1[w_k = w_s]: an indicator typed as a one
             return self._indicator(t)
         if t.kind == "num":
+            if not math.isfinite(float(t.value)):      # 5000 nines: no number a derivation writes
+                self.fail(f"the number {t.value[:12]}… ({len(t.value)} digits)")
             self.take()
             return ast.Num(float(t.value))
         if t.kind == "open" and t.value == "{":
