@@ -40,9 +40,9 @@ def show(node) -> str:
     if isinstance(node, ast.Div):
         return f"{_wrap(node.num)}/{_wrap(node.den)}"
     if isinstance(node, ast.Pow):
-        return f"{_wrap(node.base)}^{_wrap(node.exp)}"
+        return f"{_tight(node.base, ast.Pow)}^{_wrap(node.exp)}"
     if isinstance(node, ast.Transpose):
-        return f"{_wrap(node.arg)}ᵀ"
+        return f"{_tight(node.arg)}ᵀ"
     if isinstance(node, ast.Call):
         return f"{'σ' if node.func == 'sigma' else node.func}({show(node.arg)})"
     if isinstance(node, ast.Sum):
@@ -79,3 +79,11 @@ def show(node) -> str:
 def _wrap(node) -> str:
     text = show(node)
     return f"({text})" if isinstance(node, (ast.Add, ast.Div, ast.Elementwise)) else text
+
+
+def _tight(node, *also) -> str:
+    """An operand of a power or a transpose, which bind tighter than a product: (XᵀX)^(−1),
+    (U v_c)ᵀ keep their parentheses (without them the reading shown is another expression)."""
+    text = show(node)
+    loose = (ast.Add, ast.Div, ast.Elementwise, ast.Mul, ast.Sum, ast.Applied) + also
+    return f"({text})" if isinstance(node, loose) else text
