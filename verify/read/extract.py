@@ -702,8 +702,10 @@ def _rows(body: str) -> list[str]:
 
 # an upright d as a derivative's numerator: \frac{\mathrm{d}\sigma}{\mathrm{d}x}, \frac{\mathrm d J}{…}
 UPRIGHT_D = r"\\(?:mathrm|rm)\s*(?:\{\s*d\s*\}|\s+d(?![A-Za-z]))"
+# \mathrm{D}_{W} L: the upright capital D of the derivative operator, its variable subscripted
+UPRIGHT_D_OPERATOR = r"\\(?:mathrm|operatorname|mathsf)\s*\{\s*D\s*\}\s*_"
 DERIVATIVE_START = re.compile(r"\\[dt]?frac\s*\{\s*(?:\\partial|d\b|d\s*\\|d[A-Za-z]|" + UPRIGHT_D + r")|\{\s*\\partial|\\nabla"
-                              r"|\\partial\s*[A-Za-z\\]")
+                              r"|\\partial\s*[A-Za-z\\_]|" + UPRIGHT_D_OPERATOR)
 SEPARATOR = re.compile(r"(?:,|;|\\q?quad|\\text\s*\{\s*(?:and|,)?\s*\}|\\;|\\,)+\s*$")
 
 
@@ -829,7 +831,7 @@ LOSS_LHS = re.compile(r"\\partial\s*\{?\s*(?:\\mathcal\s*\{?L\}?|J|L|\\sigma)|\\
 # the code name of a gradient (dW, dS, dW_1, db_2, dw: CS231n's dW = ∂L/∂W); a differential
 # (df = 2M:dM) read this way is only context: its left side names no question
 INLINE_ANSWER = re.compile(r"\\partial|\\part\b|\\[dt]?frac\s*\{\s*(?:d|" + UPRIGHT_D + r")|\\nabla|'|\\prime|\\sigma\s*\^|[∂∇′]|\\over"
-                           r"|^\s*d(?:[A-Z]|[a-z]_|[a-z]\s*$)")
+                           r"|" + UPRIGHT_D_OPERATOR + r"|^\s*d(?:[A-Z]|[a-z]_|[a-z]\s*$)")
 
 
 def chains(text: str, vocabulary=None) -> list[Chain]:

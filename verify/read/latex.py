@@ -586,6 +586,8 @@ class Parser:
         if name in GREEK:
             return ast.Name(name)
         if name == "partial":
+            if self.tok.kind == "op" and self.tok.value in ("_", "^"):
+                return self._subscript_partial(t)
             return self._slash_derivative(t)
         if name == "textcircled":
             inner = self.group_or_atom()
@@ -727,6 +729,19 @@ class Parser:
                 return op
             return ast.Applied(op, self.power())
         return op
+
+    def _subscript_partial(self, t: Token) -> ast.Node:
+        """∂_{W_2} L, ∂_S L, ∂_z ReLU(z), ∂_{θ_k} J: the subscript names the variable, as in
+        ∇_{W_2} L (lecture notes' shorthand for the array of partial derivatives, the shape of
+        the variable). ∂_{θ_k}∂_{θ_l} J is the second derivative, read like ∂²J/∂θ_k∂θ_l."""
+        node = self._nabla(t)
+        if isinstance(node, ast.Derivative) and node.of is None:
+            # ∂_k = …: an index shorthand with nothing after it, not an operator to apply
+            raise ReadError("a ∂ with a subscript but nothing to differentiate", t.col, self.text)
+        inner = node.of if isinstance(node, ast.Derivative) else None
+        if isinstance(inner, ast.Derivative) and inner.of is not None and inner.order == 1 and node.order == 1:
+            return ast.Derivative(inner.of, node.wrt, 2)
+        return node
 
     def _nabla(self, t: Token) -> ast.Node:
         """∇_{v_c} J: the gradient of what follows with respect to the subscript."""

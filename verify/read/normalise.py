@@ -216,6 +216,12 @@ def _arg(toks, i):
     return [toks[i]], i + 1, False
 
 
+def _next_is(toks, j: int, what: str) -> bool:
+    while j < len(toks) and toks[j][0].isspace():
+        j += 1
+    return j < len(toks) and toks[j][0] == what
+
+
 def _plain(toks) -> str:
     return "".join(t for t, _ in toks)
 
@@ -427,6 +433,14 @@ def _rewrite(toks, out: _Out, macros: Macros, budget: list, notes: list, src: st
                 stack.append(([("}", at)], 0))
                 stack.append((arg, 0))
                 break
+            if name in ("mathrm", "operatorname", "mathsf"):
+                arg, j, _ = _arg(toks, i)
+                if _plain(arg).strip() == "D" and _next_is(toks, j, "_"):
+                    # \mathrm{D}_{W} L: the upright D of the derivative operator with its variable
+                    # subscripted, read like \nabla_{W} L (an italic D_W stays a name)
+                    out.put(r"\nabla ", at)
+                    i = j
+                    continue
             if name in ("mathbb", "mathds", "mathbbm") or name in FONTS:
                 arg, j, braced = _arg(toks, i)
                 content = _plain(arg).strip()

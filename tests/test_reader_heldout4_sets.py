@@ -1,0 +1,65 @@
+"""Reader mechanisms the fourth held-out set corpus (tests/fixtures/corpus_sets_heldout4) found
+missing, each on its own, in several authors' styles: the subscripted derivative operators of
+lecture notes (∂_{W_2} L, ∂_S L, \\mathrm{D}_{b_1} L, ∂_{θ_k} J, ∂_{θ_k}∂_{θ_l} J) read like
+∇_{W_2} L; a wrong answer in those forms stays incorrect."""
+import pytest
+
+from gradkey import derive
+from gradkey.verify.check.sets import answers_in
+
+
+def _verdicts(problem: str, text: str) -> dict:
+    """question id -> the verdicts of the answers the checker gives it, in reading order."""
+    out: dict = {}
+    for a in answers_in(text, derive.problem_set(problem)):
+        if a.question is not None:
+            out.setdefault(a.question, []).append(a.verdict)
+    return out
+
+
+MLP_SETTING = ("$Z_1 = XW_1 + \\mathbf{1}b_1^\\top$, $H = \\operatorname{ReLU}(Z_1)$, $S = HW_2 + \\mathbf{1}b_2^\\top$, "
+               "$P$ the row-wise softmax of $S$, $Y$ one-hot.\n\n")
+
+
+@pytest.mark.parametrize("problem,text,want", [
+    # a bulleted lecture supplement, ∂_A L throughout (right sides written through earlier ones)
+    ("mlp", MLP_SETTING + "- $\\partial_S L = \\tfrac{1}{N}(P - Y)$\n"
+                          "- $\\partial_{W_2} L = H^\\top \\partial_S L + 2\\lambda W_2$\n"
+                          "- $\\partial_H L = \\partial_S L \\, W_2^\\top$\n",
+     {"mlp.S": ["correct"], "mlp.W2": ["correct"], "mlp.H": ["correct"]}),
+    # the same with the mistakes of the corpus: a transposed W_2 gradient, an unsummed bias in \mathrm{D}
+    ("mlp", MLP_SETTING + "- $\\partial_S L = \\tfrac{1}{N}(P - Y)$\n"
+                          "- $\\partial_{W_2} L = (\\partial_S L)^\\top H + 2\\lambda W_2$\n"
+                          "- $\\mathrm{D}_{b_2} L = \\partial_S L$\n",
+     {"mlp.S": ["correct"], "mlp.W2": ["incorrect"], "mlp.b2": ["incorrect"]}),
+    # an upright D in a display, and \operatorname{D}: the derivative operator
+    ("mlp", MLP_SETTING + "$$\\mathrm{D}_{b_2} L = \\frac{1}{N}(P - Y)^\\top \\mathbf{1}$$\n\n"
+                          "$$\\operatorname{D}_{W_2} L = \\frac{1}{N}H^\\top (P - Y)$$\n",
+     {"mlp.b2": ["correct"], "mlp.W2": ["incorrect"]}),
+    # the ReLU's local derivative, ∂_z f(z)
+    ("mlp", "$$\\partial_z \\max(0, z) = \\mathbb{1}[z > 0]$$\n", {"mlp.relu": ["correct"]}),
+    ("mlp", "$$\\partial_z \\max(0, z) = \\max(0, z)$$\n", {"mlp.relu": ["incorrect"]}),
+    # a matrix-calculus sheet: ∂_x of an expression in parentheses
+    ("matcalc", "$$\\partial_x \\left(x^\\top A x\\right) = (A + A^\\top)x$$\n\n"
+                "$$\\partial_{Q} \\left(\\log\\det Q\\right) = Q^{-1}$$\n",
+     {"matcalc.quadratic": ["correct"], "matcalc.logdet": ["incorrect"]}),
+    # an entry of the gradient under a declared Einstein convention
+    ("logreg", "Repeated indices are summed (Einstein convention).\n\n"
+               "$$\\partial_{\\theta_k} J = \\frac{1}{N}(\\sigma(X_{ij}\\theta_j) - y_i) X_{ik}$$\n",
+     {"logreg.theta": ["correct"]}),
+])
+def test_subscripted_derivative_operators(problem, text, want):
+    got = _verdicts(problem, text)
+    assert {q: got.get(q) for q in want} == want, got
+
+
+def test_an_italic_D_with_a_subscript_stays_a_name():
+    # D_{b_2} in italics is a matrix the student may have named: never the derivative operator
+    got = _verdicts("mlp", MLP_SETTING + "$$D_{b_2} L = \\frac{1}{N}(P - Y)^\\top \\mathbf{1}$$\n")
+    assert "mlp.b2" not in got
+
+
+def test_a_subscripted_partial_with_nothing_after_it_is_not_an_answer():
+    # "∂_k = Σ_j A_kj x_j + …": an index shorthand inside a proof, not an answer to any question
+    got = _verdicts("matcalc", "$$\\partial_k = \\sum_j A_{kj} x_j + \\sum_i x_i A_{ik}$$\n")
+    assert got == {}
