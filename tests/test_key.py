@@ -111,10 +111,21 @@ def test_markdown_has_the_notation_and_every_question():
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None,
                     reason="needs pdflatex: apt-get install texlive-latex-base (CI installs it)")
-def test_latex_compiles_without_errors(tmp_path):
-    p = gradkey("key", "--pdf", "-o", str(tmp_path / "key.tex"))
+@pytest.mark.parametrize("problem", sorted(derive.problem_sets()))
+def test_latex_compiles_without_errors(problem, tmp_path):
+    p = gradkey("key", "--problem", problem, "--pdf", "-o", str(tmp_path / "key.tex"))
     assert p.returncode == 0, p.stderr
     assert (tmp_path / "key.pdf").stat().st_size > 10_000
+
+
+def test_math_in_the_files_prose_is_typeset_as_math():
+    tex = key("mlp", "tex")
+    # "row i is x_i^T", "ReLU(Z_1)", "∂L/∂W_2": not x\_i\^{}T in text
+    assert r"$x_i^{\top}$" in tex and r"$\mathrm{ReLU}(Z_1)$" in tex and r"$\partial L/\partial W_2$" in tex
+    assert r"\_" not in tex.split(r"\subsection*{Losses}")[0].replace(r"window\_samples", "")
+    # amssymb's \mathbb has no 1: the indicator gets its own command
+    assert r"\mathbb{1}" not in tex and r"\indicatorone{}[Z_1>0]" in tex
+    assert "|V|" not in key("word2vec", "tex")          # OT1 prints | as a dash
 
 
 def test_pdf_without_tex_says_so(tmp_path, monkeypatch):

@@ -278,20 +278,58 @@ def _tex_escape(text: str) -> str:
     return text
 
 
+#: amssymb's blackboard font has no 1 (\mathbb{1} prints another glyph): the indicator is
+#: dsfont's where TeX has it, else the classic overstruck 1
+_INDICATOR = (r"\IfFileExists{dsfont.sty}{\usepackage{dsfont}\newcommand{\indicatorone}{\mathds{1}}}"
+              r"{\newcommand{\indicatorone}{\mathrm{1\!\!1}}}")
+
+
+def _math(latex: str) -> str:
+    """A problem file's LaTeX as the key typesets it."""
+    return re.sub(r"\\mathbb\s*(?:\{\s*1\s*\}|1)", lambda m: r"\indicatorone{}", latex)
+
+
+_ASKED = re.compile(r"[^\s,;]*[_^][^\s,;]*")
+
+
+def _prose(text: str) -> str:
+    """Prose with math in it ("row i is x_i^T", "∂L/∂W_2", "ReLU(Z_1)"): each word with a
+    subscript or superscript typeset as math, the rest as text."""
+    out, pos = [], 0
+    for m in _ASKED.finditer(text):
+        word = m.group(0)
+        tail = re.search(r"[.:)]*$", word).group(0) if word.count("(") < word.count(")") or word[-1] in ".:" else ""
+        word = word[:len(word) - len(tail)] if tail else word
+        out.append(_plain(_tex_escape(text[pos:m.start()])))
+        out.append("$" + _math_word(word) + "$" + _plain(_tex_escape(tail)))
+        pos = m.end()
+    out.append(_plain(_tex_escape(text[pos:])))
+    return "".join(out)
+
+
+def _math_word(word: str) -> str:
+    # a word of three letters or more is a function's name (ReLU, softmax), set upright; then
+    # ^T is the transpose and Unicode gets its math command (a space after it: \partial L)
+    word = re.sub(r"[A-Za-z]{3,}", lambda m: r"\mathrm{" + m.group(0) + "}", word)
+    word = re.sub(r"\^T(?![A-Za-z])", lambda m: r"^{\top}", word)
+    return "".join(_ASCII.get(ch, ch if ord(ch) < 128 else "?").strip("$") + (" " if ord(ch) >= 128 else "")
+                   for ch in word).strip()
+
+
 def render_tex(problem) -> str:
-    lines = [r"\documentclass[11pt]{article}", r"\usepackage{amsmath,amssymb}", r"\begin{document}",
+    lines = [r"\documentclass[11pt]{article}", r"\usepackage{amsmath,amssymb}", _INDICATOR, r"\begin{document}",
              rf"\section*{{Answer key: {_plain(_tex_escape(problem.title))}}}",
              r"Every line below was checked by gradkey against gradients derived by SymPy.",
-             r"\subsection*{Notation}", r"\begin{tabular}{lll}", r"symbol & meaning & shape \\ \hline"]
+             r"\subsection*{Notation}", r"\begin{tabular}{l p{0.58\textwidth} l}", r"symbol & meaning & shape \\ \hline"]
     for tex, meaning, shape in _notation(problem):
         shape = f"${shape}$" if shape else ""
-        lines.append(rf"${tex}$ & {_plain(_tex_escape(meaning))} & {shape} \\")
+        lines.append(rf"${_math(tex)}$ & {_prose(meaning)} & {shape} \\")
     lines += [r"\end{tabular}", r"\subsection*{Losses}", r"\begin{align*}"]
-    lines += [rf"{name} &= {definition} \\" for name, definition in problem.losses]
+    lines += [rf"{_math(name)} &= {_math(definition)} \\" for name, definition in problem.losses]
     lines += [r"\end{align*}"]
     for b in _blocks(problem):
-        lines += [rf"\subsection*{{\texttt{{{_tex_escape(b.q.id)}}}: {_plain(_tex_escape(b.q.asks))}}}",
-                  r"\begin{align*}", " \\\\\n".join(_aligned(b)), r"\end{align*}"]
+        lines += [rf"\subsection*{{\texttt{{{_tex_escape(b.q.id)}}}: {_prose(b.q.asks)}}}",
+                  r"\begin{align*}", _math(" \\\\\n".join(_aligned(b))), r"\end{align*}"]
     lines.append(r"\end{document}")
     return "\n".join(line for line in lines if line) + "\n"
 
@@ -315,7 +353,8 @@ _ASCII = {"σ": r"$\sigma$", "ᵀ": r"$^\top$", "ŷ": r"$\hat{y}$", "−": "-", 
           # problem files' prose
           "λ": r"$\lambda$", "∇": r"$\nabla$", "²": r"$^2$", "ℝ": r"$\mathbb{R}$", "⊙": r"$\odot$",
           "θ": r"$\theta$", "δ": r"$\delta$", "∈": r"$\in$", "≥": r"$\ge$", "Σ": r"$\Sigma$", "·": r"$\cdot$",
-          "⁻": r"$^{-}$", "¹": r"$^1$", "→": r"$\to$", "’": "'", "“": "``", "”": "''"}
+          "⁻": r"$^{-}$", "¹": r"$^1$", "→": r"$\to$", "’": "'", "“": "``", "”": "''",
+          "|": r"$|$", "<": r"$<$", ">": r"$>$"}     # OT1 text has no | < > (they print as — ¡ ¿)
 
 
 def _plain(text: str) -> str:
