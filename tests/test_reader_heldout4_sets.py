@@ -63,3 +63,24 @@ def test_a_subscripted_partial_with_nothing_after_it_is_not_an_answer():
     # "∂_k = Σ_j A_kj x_j + …": an index shorthand inside a proof, not an answer to any question
     got = _verdicts("matcalc", "$$\\partial_k = \\sum_j A_{kj} x_j + \\sum_i x_i A_{ik}$$\n")
     assert got == {}
+
+
+@pytest.mark.parametrize("text,want", [
+    # an optimisation course: f in a bold heading, "so ∇f(x) = …"
+    ("**(1) $f(x) = a^\\top x$.** $\\mathrm{D}f(x)[h] = a^\\top h$, so $\\nabla f(x) = a$.\n\n"
+     "**(2) $f(X) = \\operatorname{tr}(X^\\top A X)$.** So $\\nabla f(X) = AX + A^\\top X$.\n\n"
+     "**(3) $f(Q) = \\log\\det Q$.** So $\\nabla f(Q) = Q^{-1}$.\n",
+     {"matcalc.linear": ["correct"], "matcalc.trace_quad": ["correct"], "matcalc.logdet": ["incorrect"]}),
+    # a Markdown heading, and the subscript written as well as the argument
+    ("### Quadratic form $f(x) = x^\\top A x$\n\n$$\\nabla_x f(x) = 2Ax$$\n\n"
+     "### Frobenius $f(X) = \\|BX - C\\|_F^2$\n\n$$\\nabla_X f(X) = 2B^\\top(BX - C)$$\n",
+     {"matcalc.quadratic": ["incorrect"], "matcalc.frobenius": ["correct"]}),
+])
+def test_the_gradient_of_a_function_written_with_its_argument(text, want):
+    got = _verdicts("matcalc", text)
+    assert {q: got.get(q) for q in want} == want, got
+
+
+def test_a_function_of_data_names_no_variable():
+    # a is the file's data, not a variable of any question: ∇f(a) is not read as a gradient
+    assert _verdicts("matcalc", "**$f(x) = a^\\top x$.** So $\\nabla f(a) = x$.\n") == {}

@@ -730,6 +730,29 @@ class Parser:
             return ast.Applied(op, self.power())
         return op
 
+    @staticmethod
+    def _function_letter(node) -> bool:
+        """f, g, h: a lower-case letter the notation does not declare, used as a function name."""
+        return isinstance(node, ast.Name) and node.sub is None and len(node.base) == 1 and node.base.islower()
+
+    def _function_of_a_parameter(self, params) -> tuple | None:
+        """(f, x) when the tokens ahead are f(x) with x one of the file's parameters (its spelling
+        as the notation reads it), else None; the position is kept only on success."""
+        if self.notation is None or self.tok.kind != "letter" or not (
+                self.peek().kind == "open" and self.peek().value == "("):
+            return None
+        back = self.i
+        try:
+            of = self._letter()
+            arg = self._bracketed() if self._function_letter(of) else None
+        except ReadError:
+            arg = None
+        names = {"@" + sym.name for sym in params}
+        if isinstance(arg, ast.Name) and arg.sub is None and arg.base in names:
+            return of, arg
+        self.i = back
+        return None
+
     def _subscript_partial(self, t: Token) -> ast.Node:
         """∂_{W_2} L, ∂_S L, ∂_z ReLU(z), ∂_{θ_k} J: the subscript names the variable, as in
         ∇_{W_2} L (lecture notes' shorthand for the array of partial derivatives, the shape of
@@ -753,6 +776,10 @@ class Parser:
         if not (self.tok.kind == "op" and self.tok.value == "_"):
             params = [sym for sym in self.notation.problem.symbols if sym.role == "parameter"] \
                 if self.notation is not None else []
+            applied = self._function_of_a_parameter(params)
+            if applied is not None:
+                # ∇f(x), ∇f(X), ∇ f(Q): the function's argument names the variable
+                return ast.Derivative(applied[0], applied[1], order)
             if len(params) != 1 or not self._starts_factor():
                 raise ReadError("∇ without a subscript naming the variable", t.col, self.text)
             # ∇J, grad J: with respect to the file's one parameter (θ in logistic regression)
@@ -766,6 +793,15 @@ class Parser:
         if not self._starts_factor():
             return ast.Derivative(None, wrt, order)
         of = self.power()
+        if self._function_letter(of) and self.tok.kind == "open" and self.tok.value == "(":
+            # ∇_x f(x): the function's own argument list, not a product with x
+            back = self.i
+            try:
+                args = self._bracketed()
+            except ReadError:
+                args = None
+            if args is None or not ast.mentions(args, wrt):
+                self.i = back
         if self.notation is not None and self._starts_factor() and ast.mentions(of, wrt):
             # ∇_x x^T A x: ∇ of the unparenthesised product that starts with its variable
             # (∇_S L W_2^T stays (∇_S L) W_2^T: L does not mention S)
