@@ -67,3 +67,20 @@ def test_answers_and_feedback_come_from_the_set_graded(tmp_path):
     cut = student_feedback("softmax.W", fb, False, derive.problem_set("linear"))
     assert closed.text not in cut
     assert student_feedback("softmax.W", fb, True, derive.problem_set("linear")) == fb
+
+
+def test_the_review_site_shows_the_same_inputs(tmp_path):
+    from gradkey.verify.grade.html.model import counterexample_view
+    r = _result(tmp_path, "$$\\nabla_W L = \\frac{1}{N}X^\\top(P-Y)$$\n", "softmax.W", "linear")
+    ce = r["counterexample"]
+    assert {"i", "j"} <= set(ce)                      # the instance has them ...
+    shown = {k for k, _ in counterexample_view(ce, "softmax.W")["inputs"]}
+    assert shown == {"X", "W", "y", "reg"}            # ... the loss of softmax.W reads neither
+    assert {k for k, _ in counterexample_view(ce)["inputs"]} >= {"i", "j"}   # no question: everything
+
+
+def test_the_readers_own_commands_are_shown_as_written():
+    from gradkey.verify.grade.html.mathml import to_mathml
+    html = str(to_mathml(r"\indicator(x_i^\top w_j > 0) x_i + \ones"))
+    assert "indicator" not in html and "ones" not in html
+    assert 'mathvariant="double-struck">1<' in html and 'mathvariant="bold">1<' in html

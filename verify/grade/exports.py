@@ -66,11 +66,19 @@ def counterexample_inputs(ce: dict, qid: str | None = None) -> str:
     if "inputs" in ce:  # formula code: the function's own argument names
         parts = [f"{k} = {v}" for k, v in ce.get("dims", {}).items()]
         return ", ".join(parts + [f"{k} = {_num(v)}" for k, v in ce["inputs"].items()])
-    keep = _relevant(ce, q, ps)
+    keep = relevant_inputs(ce, qid)
     parts = [f"{k} = {v}" for k, v in ce.get("dims", {}).items() if keep is None or k in keep]
     parts += [f"{k} = {_matrix(v)}" for k, v in ce.items()
               if k not in _INTERNAL and (keep is None or k in keep) and not (k == "x" and wrt != "x")]
     return ", ".join(parts)
+
+
+def relevant_inputs(ce: dict, qid: str | None) -> set | None:
+    """The names of a written answer's counterexample worth showing (see :func:`_relevant`);
+    None: show them all."""
+    ps = problem_of(ce)
+    q = _question(ps, qid)
+    return _relevant(ce, q, ps) if q is not None else None
 
 
 def _relevant(ce: dict, q, ps) -> set | None:

@@ -78,6 +78,10 @@ def _serialise(el: ET.Element, out: list[str]) -> None:
     out.append(f"</{tag}>")
 
 
+#: the reader's own commands in a normalised answer, shown as students write them
+_DISPLAY = ((r"\indicator", r"\mathbb{1}"), (r"\ones", r"\mathbf{1}"), (r"\reals", r"\mathbb{R}"))
+
+
 @lru_cache(maxsize=65536)
 def to_mathml(latex: str) -> Markup | None:
     """Safe MathML for ``latex``, or None when it cannot be converted safely.
@@ -85,6 +89,8 @@ def to_mathml(latex: str) -> Markup | None:
     Cached: a class repeats the same answers many times."""
     if not latex or not latex.strip() or len(latex) > MAX_LATEX:
         return None
+    for ours, tex in _DISPLAY:
+        latex = latex.replace(ours, tex)
     try:
         from latex2mathml.converter import convert
         raw = convert(latex)

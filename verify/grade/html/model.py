@@ -105,12 +105,20 @@ def value_text(value) -> str:
 _NOT_INPUTS = {"expected", "got", "loss", "entries", "output", "inputs", "dims", "problem"}
 
 
-def counterexample_view(ce) -> dict | None:
+def counterexample_view(ce, qid=None) -> dict | None:
+    """A counterexample's inputs, dimensions and values; for a written answer (``qid``) only
+    the inputs its question's loss reads, as the student's feedback shows them."""
     if not isinstance(ce, dict):
         return None
     dims = ce.get("dims") if isinstance(ce.get("dims"), dict) else {}
     inputs = ce.get("inputs") if isinstance(ce.get("inputs"), dict) else \
         {k: v for k, v in ce.items() if k not in _NOT_INPUTS}
+    if "inputs" not in ce and isinstance(qid, str):
+        from gradkey.verify.grade.exports import relevant_inputs
+        keep = relevant_inputs(ce, qid)
+        if keep is not None:
+            dims = {k: v for k, v in dims.items() if k in keep}
+            inputs = {k: v for k, v in inputs.items() if k in keep}
     return {
         "dims": ", ".join(f"{k} = {value_text(v)}" for k, v in dims.items()),
         "inputs": [(str(k), value_text(v)) for k, v in inputs.items()],
@@ -152,7 +160,7 @@ def answer_view(a: dict, lines: list[str]) -> dict:
         "how": visible(str(a.get("how") or "")), "condition": visible(str(a.get("condition") or "")),
         "note": visible(str(a.get("note") or "")), "code": a.get("code"),
         "feedback": visible(str(a.get("feedback") or "")),
-        "counterexample": counterexample_view(a.get("counterexample")),
+        "counterexample": counterexample_view(a.get("counterexample"), a.get("question")),
         # A chain of one step is the answer itself: its steps would only repeat it.
         "steps": steps if len(steps) > 1 else [],
         "first_wrong": next((s for s in steps if s["first_wrong"]), None) if len(steps) > 1 else None,
