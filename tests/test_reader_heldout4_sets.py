@@ -84,3 +84,45 @@ def test_the_gradient_of_a_function_written_with_its_argument(text, want):
 def test_a_function_of_data_names_no_variable():
     # a is the file's data, not a variable of any question: ∇f(a) is not read as a gradient
     assert _verdicts("matcalc", "**$f(x) = a^\\top x$.** So $\\nabla f(a) = x$.\n") == {}
+
+
+ENTRY_BRANCHES = [
+    # UFLDL notes: evaluation bars naming the branch
+    "$$\\left.\\frac{\\partial L_i}{\\partial s_j}\\right|_{j = y_i} = {A}, \\qquad "
+    "\\left.\\frac{\\partial L_i}{\\partial s_j}\\right|_{j \\neq y_i} = {B}$$\n",
+    # a blog: two displays, each with its condition after \quad
+    "$$\\frac{\\partial L_i}{\\partial s_k} = {A} \\quad (k = y_i)$$\n\n"
+    "$$\\frac{\\partial L_i}{\\partial s_k} = {B} \\quad (k \\neq y_i)$$\n",
+]
+
+
+@pytest.mark.parametrize("layout", ENTRY_BRANCHES)
+@pytest.mark.parametrize("a,b,verdict", [
+    ("p_{y_i} - 1", "p_j", "correct"),
+    ("p_{y_i}", "p_j", "incorrect"),          # the −1 of the label's entry missing
+    ("p_{y_i} - 1", "p_j - 1", "incorrect"),
+])
+def test_an_entry_given_in_two_branches_is_one_piecewise_answer(layout, a, b, verdict):
+    if "s_k" in layout:
+        a, b = a.replace("_{y_i}", "_k"), b.replace("_j", "_k")
+    text = "Scores $s = W^\\top x_i$, $p = \\operatorname{softmax}(s)$.\n\n" + layout.replace("{A}", a).replace("{B}", b)
+    assert _verdicts("linear", text) == {"softmax.s": [verdict]}
+
+
+def test_one_branch_alone_is_not_called_wrong_where_it_does_not_claim_to_hold():
+    text = ("Scores $s = W^\\top x_i$, $p = \\operatorname{softmax}(s)$.\n\n"
+            "$$\\frac{\\partial L_i}{\\partial s_k} = p_k - 1 \\quad (k = y_i)$$\n")
+    assert _verdicts("linear", text) == {"softmax.s": ["review"]}
+
+
+@pytest.mark.parametrize("problem,text,want", [
+    # an evaluation bar at the variable itself, or with no condition, is the derivative
+    ("matcalc", "$$\\left.\\frac{\\partial}{\\partial X}\\operatorname{tr}(X^\\top A X)\\right|_{X} = A^\\top X + AX$$\n",
+     {"matcalc.trace_quad": ["correct"]}),
+    ("matcalc", "$$\\left.\\nabla_x (x^\\top A x)\\right\\vert_{x} = 2Ax$$\n", {"matcalc.quadratic": ["incorrect"]}),
+    # a condition in the bar that is not about an entry: the ReLU's z ≠ 0
+    ("mlp", "$$\\left.\\frac{d}{dz}\\max(0, z)\\right|_{z \\neq 0} = \\mathbb{1}[z > 0]$$\n", {"mlp.relu": ["correct"]}),
+])
+def test_evaluation_bars(problem, text, want):
+    got = _verdicts(problem, text)
+    assert {q: got.get(q) for q in want} == want, got

@@ -1146,6 +1146,13 @@ def identify(node, problem, families: set, text: str = "") -> list[SetTarget]:
             bare = node.wrt.base
             cands = [qid for qid, w, _, o, _ in table if w == bare and o == order]
             entry = letter if cands else None
+        elif not any(w == wkey for _, w, _, _, _ in table):
+            # ∂L_i/∂s_j with j the file's own index over the vector's entries (classes for the C
+            # scores): entry j of ∂L_i/∂s, when no question is asked of s_j itself
+            bare = node.wrt.base
+            cands = [qid for qid, w, _, o, _ in table if w == bare and o == order
+                     and _vector_over(problem.question(qid), problem, letter)]
+            entry = letter if cands else None
         if not cands and letter not in nt.index_names and letter not in nt.label_names:
             # ∂J/∂v_j (j ≠ c) for the file's ∂J/∂v_w: a column at the student's own index letter
             spelled = {sp for v in problem.indices for sp in (v.latex or (v.name,)) if len(sp) == 1}
@@ -1230,6 +1237,14 @@ def _column_of_whole(node, problem, windowed) -> list[SetTarget]:
     what = f"∂/∂{show(wrt)}: a column of {m.group(1)}, whose question asks for the whole matrix"
     return [SetTarget(q, None, "by value" if len(whole) > 1 else f"left-hand side; {what}", reread=what,
                       column_of=what) for q in whole]
+
+
+def _vector_over(q, problem, letter: str) -> bool:
+    """Whether question q asks for a vector whose length is the dimension the file's index
+    ``letter`` runs over (s ∈ ℝ^C and j over the C classes)."""
+    shape = tuple(q.shape)
+    index = next((v for v in problem.indices if letter in (v.latex or (v.name,)) or v.name == letter), None)
+    return index is not None and len(shape) == 1 and shape[0] == index.dim
 
 
 def nt_index_names(problem) -> frozenset:
@@ -2106,6 +2121,48 @@ def judge_steps(steps, target: SetTarget, ctx: Context, policy: Policy, noisy: b
     return a
 
 
+# "(k = y_i)", "j \neq y_i": a condition on one letter, as a remark after an entry's formula
+ENTRY_CONDITION = re.compile(r"(?:\s|\\q?quad|\\[,;:!]|,)*\(?\s*(?:\\text\s*\{\s*(?:for|if|when)\s*\}\s*)?"
+                             r"([A-Za-z])\s*(=|\\neq?(?![A-Za-z])|≠)"
+                             r"\s*([^=]{1,40}?)\s*\)?\s*[.,;]?\s*")
+
+
+def _entry_branches_paired(chains: list, problem, sections) -> list:
+    """Two formulas for the same entry of a vector, each under its condition on the entry's
+    letter (∂L_i/∂s_j = p_j − 1 for j = y_i, then = p_j for j ≠ y_i: written as two equations, or
+    two evaluation bars): one piecewise answer, judged as the cases table it is. Either alone
+    would be judged at every entry, calling a right branch wrong. Only for an entry of a
+    question's vector (the condition's letter is the entry's), so two questions a file asks
+    under conditions (word2vec's u_w for w = o and for w ≠ o) stay two answers."""
+    out, k = [], 0
+    nt = notation_for(problem)
+    while k < len(chains):
+        a = chains[k]
+        b = chains[k + 1] if k + 1 < len(chains) else None
+        pair = b is not None and a.lhs.strip() == b.lhs.strip() and len(a.steps) == 1 and len(b.steps) == 1 \
+            and not a.steps[0].branches and not b.steps[0].branches
+        ca = ENTRY_CONDITION.fullmatch(a.remark or "") if pair else None
+        cb = ENTRY_CONDITION.fullmatch(b.remark or "") if pair else None
+        if ca and cb and ca.group(1) == cb.group(1) and re.sub(r"\s", "", ca.group(3)) == re.sub(r"\s", "", cb.group(3)) \
+                and (ca.group(2) == "=") != (cb.group(2) == "="):
+            try:
+                lhs, _ = parse(a.lhs, nt)
+            except ReadError:
+                lhs = None
+            families = sections[a.line - 1] if 0 < a.line <= len(sections) else set()
+            targets = identify(lhs, problem, families, a.lhs) if lhs is not None else []
+            if targets and all(t.entry == ca.group(1) for t in targets):
+                said = [f"{c.group(1)} {'=' if c.group(2) == '=' else chr(92) + 'neq'} {c.group(3)}" for c in (ca, cb)]
+                merged = replace(a, steps=[extract.Step("cases", a.steps[0].line, branches=[
+                    (a.steps[0].text, said[0]), (b.steps[0].text, said[1])])], remark="")
+                out.append(merged)
+                k += 2
+                continue
+        out.append(a)
+        k += 1
+    return out
+
+
 def _unworked(node, ctx: Context) -> bool:
     nt = notation_for(ctx.problem)
     for n in ar.walk(node):
@@ -2157,6 +2214,7 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
     chains = extract.chains(text, vocabulary_for(problem))
     # ⓐ = …, ⓐ ∂L/∂u_0 = …: a chain a label names, used as a branch of a table elsewhere
     labelled = {c.label: c for c in chains if c.label}
+    chains = _entry_branches_paired(chains, problem, sections)
     entrywise: set = set()          # ids of the answers an entrywise left side (∂f/∂X_{kl}) gave
     for chain in chains:
         ctx.line = chain.line
@@ -2235,9 +2293,16 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
         elif chain.display:
             found.append(Answer(None, chain.line, chain.lhs[:300], "unparsed", status="unreadable",
                                 reason=lhs_error, column=chain.column))
+        branch = ENTRY_CONDITION.fullmatch(chain.remark or "") if targets and chain.remark else None
         for a in found[first:]:
             a.note = "; ".join(filter(None, [a.note, *chain.notes]))
             a.column = a.column or chain.column
+            if branch and a.verdict == "incorrect" and all(t.entry == branch.group(1) for t in targets):
+                # one branch of an entrywise answer (p_j − 1 for j = y_i) with no other branch paired
+                # with it: judged at every entry it is wrong where it does not claim to hold
+                a.verdict = "review"
+                a.note = "; ".join(filter(None, [a.note, f"only the entries where {chain.remark.strip()} are "
+                                                         "given: a grader judges that branch"]))
             if a.latex in wrapped:
                 a.latex = wrapped[a.latex]
                 if a.understood:        # (A·B)ᵀ, shown with its bracket (show() would print A·Bᵀ)

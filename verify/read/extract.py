@@ -1110,6 +1110,28 @@ def without_column_lists(steps: list) -> list:
 LHS_SUBSCRIPT_CONDITION = re.compile(r"\}\s*_\s*\{((?:[^{}]|\{[^{}]*\}){0,200}?(?:\\neq|\\ne\b|≠|=)(?:[^{}]|\{[^{}]*\}){0,200})\}\s*$")
 
 
+# \left. ∂L_i/∂s_j \right|_{j = y_i} once \left. and \right are blanked: an evaluation bar closing a
+# left-hand side (a bare '|', not the norm's '\|'), its subscript a group or one letter
+EVALUATION_BAR = re.compile(r"(?<![\\|])\|\s*_\s*(\{(?:[^{}]|\{[^{}]*\}){0,200}\}|[A-Za-z])\s*$")
+RELATION = re.compile(r"\\neq?\b|\\n?leq?\b|\\n?geq?\b|≠|[=<>≤≥]")
+
+
+def _evaluation_bar(lhs: str, remark: str) -> tuple[str, str]:
+    """A derivative evaluated with a bar: ``…|_{X}`` or ``…|_{θ = θ_t}`` (at a point: a variable
+    set equal to itself decorated, θ_t, θ_0, θ^{(k)}) is the derivative itself, the bar dropped;
+    ``…|_{j = y_i}``, ``…|_{z ≠ 0}`` states a condition, kept as the remark (as "(j = y_i)" after it
+    would be)."""
+    m = EVALUATION_BAR.search(lhs)
+    if not m or not lhs[:m.start()].strip():
+        return lhs, remark
+    cond = m.group(1)[1:-1].strip() if m.group(1).startswith("{") else m.group(1)
+    head = lhs[:m.start()].rstrip()
+    at_point = re.fullmatch(r"\s*(\\?[A-Za-z]+)\s*=\s*\{?\s*\1\s*(?:[_^]|\\star|\*|').*", cond)
+    if not RELATION.search(cond) or at_point:
+        return head, remark
+    return head, (cond + " " + remark).strip()
+
+
 def _lhs_condition(lhs: str, remark: str) -> tuple[str, str]:
     """A left-hand side ending in a subscript that states a condition after the derivative's
     closing brace (``\\frac{∂J}{∂v_w}_{\\text{where } w \\ne c}``): the derivative, and the
@@ -1117,6 +1139,8 @@ def _lhs_condition(lhs: str, remark: str) -> tuple[str, str]:
     derivative: in an answer, ``𝟙_{w=o}`` is mathematics."""
     if len(lhs) > 400 or not DERIVATIVE_START.search(lhs):
         return lhs, remark
+    if "|" in lhs:
+        lhs, remark = _evaluation_bar(lhs, remark)
     m = LHS_SUBSCRIPT_CONDITION.search(lhs)
     if not m or not lhs[:m.start() + 1].strip():
         return lhs, remark

@@ -398,6 +398,9 @@ def _rewrite(toks, out: _Out, macros: Macros, budget: list, notes: list, src: st
             if name == "prime":
                 out.put("'", at)
                 continue
+            if name in ("vert", "lvert", "rvert"):
+                out.put("|", at)         # \lvert Q \rvert, \right\vert_{x}: the bar itself
+                continue
             if name in ("llbracket", "rrbracket"):
                 out.put(r"\indicator[" if name == "llbracket" else "]", at)
                 continue
