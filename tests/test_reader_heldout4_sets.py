@@ -126,3 +126,40 @@ def test_one_branch_alone_is_not_called_wrong_where_it_does_not_claim_to_hold():
 def test_evaluation_bars(problem, text, want):
     got = _verdicts(problem, text)
     assert {q: got.get(q) for q in want} == want, got
+
+
+@pytest.mark.parametrize("text,want", [
+    # a differential derivation in align*, the last row opened by \Rightarrow with the gradient
+    ("\\begin{align*}\ndf &= dx^T A x + x^T A\\, dx = x^T (A^T + A)\\, dx \\\\\n"
+     "\\Rightarrow \\frac{\\partial f}{\\partial x} &= (A + A^T) x\n\\end{align*}\n",
+     {"matcalc.quadratic": ["correct"]}),
+    ("$$\\begin{aligned}\ndf &= 2(Bx - b)^\\top B\\, dx + 2\\lambda x^\\top dx \\\\\n"
+     "\\implies \\nabla_x f &= 2B^\\top(Bx - b) + \\lambda x\n\\end{aligned}$$\n",
+     {"matcalc.lstsq": ["incorrect"]}),
+])
+def test_a_row_an_arrow_opens_with_a_derivative_is_a_new_equation(text, want):
+    got = _verdicts("matcalc", "Let $f(x) = x^\\top A x$.\n\n" + text if "quadratic" in str(want)
+                    else "Let $f(x) = \\|Bx - b\\|^2 + \\lambda\\|x\\|^2$.\n\n" + text)
+    assert {q: got.get(q) for q in want} == want, got
+
+
+@pytest.mark.parametrize("text,want", [
+    # a cheat-sheet table: the operator in front of an unparenthesised product
+    ("| # | Derivative | Result |\n|---|---|---|\n"
+     "| 1 | $\\frac{\\partial}{\\partial x}\\, a^\\top x$ | $a$ |\n"
+     "| 2 | $\\frac{\\partial}{\\partial x}\\, x^\\top A x$ | $2Ax$ |\n",
+     {"matcalc.linear": ["correct"], "matcalc.quadratic": ["incorrect"]}),
+    # inline, with ∇ and with a product whose first factor is not the variable
+    ("$$\\nabla_x\\, a^\\top x = a$$\n\n$$\\frac{\\partial}{\\partial X} \\operatorname{tr}(X^\\top A X) = (A + A^\\top)X$$\n",
+     {"matcalc.linear": ["correct"], "matcalc.trace_quad": ["correct"]}),
+])
+def test_an_operator_in_front_of_a_product_applies_to_the_product(text, want):
+    got = _verdicts("matcalc", text)
+    assert {q: got.get(q) for q in want} == want, got
+
+
+def test_an_operator_result_times_a_factor_without_the_variable_stays_a_product():
+    # ∇_S L W_2^T: the derivative times W_2^T (nothing after ∇_S mentions S), right for mlp.H
+    text = MLP_SETTING + "$$\\nabla_S L = \\frac{1}{N}(P - Y)$$\n\n$$\\nabla_H L = \\nabla_S L\\, W_2^\\top$$\n"
+    got = _verdicts("mlp", text)
+    assert got.get("mlp.H") == ["correct"], got

@@ -710,6 +710,7 @@ SEPARATOR = re.compile(r"(?:,|;|\\q?quad|\\text\s*\{\s*(?:and|,)?\s*\}|\\;|\\,)+
 
 
 ARROW = re.compile(r"\\(?:Rightarrow|implies|Longrightarrow|Rrightarrow|therefore)(?![A-Za-z])|⇒|⟹|∴")
+ARROW_LED = re.compile(r"\s*&?\s*(?:" + ARROW.pattern + r")")      # a row that opens with an arrow
 
 
 def _implications(row: str) -> list[tuple[str, str]]:
@@ -904,7 +905,8 @@ def chains(text: str, vocabulary=None) -> list[Chain]:
                 if implied_by:            # "w = o \implies ∂J/∂u_w = …": the condition labels it
                     row_context = row_context + "\n" + implied_by
                 _add_row(found, eq, row_line, row_context, noisy,
-                         inside_block=(r > 0 or k > 0), where=where, first_in_block=first)
+                         inside_block=(r > 0 or k > 0), where=where, first_in_block=first,
+                         arrow_led=k == 0 and bool(ARROW_LED.match(row)))
         for c in found[first:]:
             c.notes.extend(alias_notes)
     return found
@@ -1055,7 +1057,8 @@ ROW_LABEL = re.compile(r"^\s*\(\s*(?:i{1,3}|iv|vi{0,3}|[a-h])\s*\)\s*(?=\\frac|\
 
 
 def _add_row(found: list[Chain], row: str, line: int, context: str, noisy: bool,
-             inside_block: bool = False, where: dict | None = None, first_in_block: int = 0) -> None:
+             inside_block: bool = False, where: dict | None = None, first_in_block: int = 0,
+             arrow_led: bool = False) -> None:
     where = where or {}
     row = _without_alignment(row)
     if not row.strip():
@@ -1080,8 +1083,11 @@ def _add_row(found: list[Chain], row: str, line: int, context: str, noisy: bool,
         last = found[-1].steps[-1]                   # a long expression broken over two rows
         last.text = last.text + " " + clean_step(steps[0])[0]
         return
-    elif in_block and len(steps) > 1 and not LOSS_LHS.search(steps[0]):
-        chain, new_steps = found[-1], steps          # a remark inside an aligned derivation
+    elif in_block and len(steps) > 1 and not LOSS_LHS.search(steps[0]) and not (
+            arrow_led and DERIVATIVE_START.match(steps[0].lstrip())):
+        # a remark inside an aligned derivation; but "\\ \Rightarrow ∂f/∂x &= …", a row an arrow
+        # opens with a derivative, concludes a new equation (the differential's df = … before it)
+        chain, new_steps = found[-1], steps
     else:
         lhs, remark = _lhs_condition(*clean_step(steps[0]))
         chain = Chain(lhs=lhs, line=line, steps=[], context=context, noisy=noisy, remark=remark,
@@ -1315,15 +1321,44 @@ def plain_equations(text: str) -> list[tuple[int, str, list[str], str]]:
 
 
 def _fenced_lines(text: str) -> set:
-    """Line numbers inside Markdown code fences (``` or ~~~) and of the fences themselves."""
-    out, inside = set(), False
+    """Line numbers inside Markdown code fences (``` or ~~~) and of the fences themselves,
+    except a fence that holds equations rather than code: before GitHub rendered math,
+    READMEs and forum posts put ``dJ/dv_c = U(y_hat - y)`` in a plain fence. Its lines are
+    plain lines when the fence names no language and its body is not Python (checked by
+    parsing it with ``ast``, never running it): a derivative on the left of '=' is not a
+    Python assignment."""
+    out, inside, block = set(), False, []
     for n, line in enumerate(prepare(text).split("\n"), 1):
         fence = line.lstrip().startswith(("```", "~~~"))
+        if fence and not inside:
+            tag = line.strip().lstrip("`~").strip().lower()
+            block = [n]
         if fence or inside:
             out.add(n)
+            if inside and not fence:
+                block.append(n)
+        if fence and inside and not tag and _equations_not_code(text, block[1:]):
+            out -= set(block[1:])
         if fence:
             inside = not inside
     return out
+
+
+def _equations_not_code(text: str, lines: list) -> bool:
+    import ast as python
+    body = [text_line for k, text_line in enumerate(prepare(text).split("\n"), 1) if k in set(lines)]
+    if not any(PLAIN_DERIVATIVE.search(b) for b in body):
+        return False
+    try:
+        python.parse("\n".join(body))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return True
+    return False
+
+
+# d…/d…, ∂…/∂…, grad_x: the left-hand side of a derivative typed without math delimiters
+PLAIN_DERIVATIVE = re.compile(r"(?:^|[\s(])(?:d|∂|\\partial\s*)[A-Za-z\\σ][^\s=/]*\s*/\s*(?:d|∂|\\partial\s*)[A-Za-z\\]"
+                              r"[^=]*=|∇|\bgrad_?\w*\s*=")
 
 
 def _plain_remark(line: str) -> tuple[str, str]:

@@ -727,7 +727,7 @@ class Parser:
         if of is None:
             if not self._starts_factor():
                 return op
-            return ast.Applied(op, self.power())
+            return ast.Applied(op, self._rest_of_product(self.power(), wrt))
         return op
 
     @staticmethod
@@ -802,14 +802,29 @@ class Parser:
                 args = None
             if args is None or not ast.mentions(args, wrt):
                 self.i = back
-        if self.notation is not None and self._starts_factor() and ast.mentions(of, wrt):
-            # ∇_x x^T A x: ∇ of the unparenthesised product that starts with its variable
-            # (∇_S L W_2^T stays (∇_S L) W_2^T: L does not mention S)
-            factors = [of]
+        of = self._rest_of_product(of, wrt)
+        return ast.Derivative(of, wrt, order)
+
+    def _rest_of_product(self, first: ast.Node, wrt) -> ast.Node:
+        """What an operator written in front (∇_x, ∂/∂x) applies to, given the factor after it:
+        the whole unparenthesised product that follows when that product mentions the variable
+        (∇_x x^T A x, ∂/∂x aᵀx), else that factor alone (∇_S L W_2^T stays (∇_S L) W_2^T: nothing
+        in L W_2^T mentions S, so W_2^T multiplies the derivative)."""
+        if self.notation is None or not self._starts_factor():
+            return first
+        back = self.i
+        factors = [first]
+        try:
             while self._starts_factor():
                 factors.append(self.power())
-            of = ast.Mul(tuple(factors))
-        return ast.Derivative(of, wrt, order)
+        except ReadError:
+            self.i = back
+            return first
+        whole = ast.Mul(tuple(factors))
+        if ast.mentions(whole, wrt):
+            return whole
+        self.i = back
+        return first
 
     def _indicator(self, t: Token) -> ast.Node:
         """𝟙[w_k = w_s], 𝟙(w_k = w_s), 𝟙_{w_k = w_s}: 1 when two indices name the same word."""
