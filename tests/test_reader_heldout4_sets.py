@@ -163,3 +163,18 @@ def test_an_operator_result_times_a_factor_without_the_variable_stays_a_product(
     text = MLP_SETTING + "$$\\nabla_S L = \\frac{1}{N}(P - Y)$$\n\n$$\\nabla_H L = \\nabla_S L\\, W_2^\\top$$\n"
     got = _verdicts("mlp", text)
     assert got.get("mlp.H") == ["correct"], got
+
+
+@pytest.mark.parametrize("text,want", [
+    # an Overleaf macro for the bold 1, used as the indicator before a bracketed comparison
+    ("\\newcommand{\\one}{\\mathbf{1}}\n\n" + MLP_SETTING +
+     "$$\\nabla_{Z_1} L = \\frac{1}{N}(P - Y)W_2^\\top \\odot \\one[Z_1 > 0]$$\n\n"
+     "$$\\nabla_{b_2} L = \\frac{1}{N}(P - Y)^\\top \\one$$\n",
+     {"mlp.Z1": ["correct"], "mlp.b2": ["correct"]}),
+    # \mathbf{1} written directly, with braces, and a wrong mask
+    (MLP_SETTING + "$$\\frac{\\partial L}{\\partial Z_1} = \\frac{1}{N}(P - Y)W_2^\\top \\odot \\mathbf{1}\\{Z_1 < 0\\}$$\n",
+     {"mlp.Z1": ["incorrect"]}),
+])
+def test_a_bold_one_before_a_bracketed_comparison_is_the_indicator(text, want):
+    got = _verdicts("mlp", text)
+    assert {q: got.get(q) for q in want} == want, got

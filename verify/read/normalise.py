@@ -222,6 +222,29 @@ def _next_is(toks, j: int, what: str) -> bool:
     return j < len(toks) and toks[j][0] == what
 
 
+COMPARISON = re.compile(r"[<>=≠≤≥]|\\(?:neq?|[lg]eq?|leqslant|geqslant)(?![A-Za-z])")
+
+
+def _bracketed_comparison(toks) -> bool:
+    """Whether the tokens open (after white space) with [ … ] or \{ … \} holding a comparison
+    at their own level (Z_1 > 0, y_i = j), read within a short window."""
+    k = 0
+    while k < len(toks) and toks[k][0].isspace():
+        k += 1
+    if k >= len(toks) or toks[k][0] not in ("[", "\\{"):
+        return False
+    close = "]" if toks[k][0] == "[" else "\\}"
+    depth = 0
+    inside = []
+    for t, _ in toks[k + 1:k + 80]:
+        if t == close and depth == 0:
+            return bool(COMPARISON.search("".join(inside)))
+        depth += t in ("{", "[", "\\{")
+        depth -= t in ("}", "]", "\\}")
+        inside.append(t)
+    return False
+
+
 def _plain(toks) -> str:
     return "".join(t for t, _ in toks)
 
@@ -462,7 +485,13 @@ def _rewrite(toks, out: _Out, macros: Macros, budget: list, notes: list, src: st
                     i = j
                     continue
                 if content == "1":
-                    out.put(r"\ones ", at)       # a vector of ones, not the number 1
+                    after = toks[j:]
+                    if stack and all(t.isspace() for t, _ in after):    # the end of a macro's body
+                        after = stack[-1][0][stack[-1][1]:]
+                    # \mathbf{1}[Z_1 > 0], \mathbf{1}\{y_i = j\} (also through a macro such as
+                    # \one[…]): the bold 1 right before a bracketed comparison is the indicator;
+                    # otherwise a vector of ones, not the number 1
+                    out.put(r"\indicator " if _bracketed_comparison(after) else r"\ones ", at)
                     i = j
                     continue
                 if name in ("mathbb",) and content == "R":
