@@ -23,3 +23,11 @@ def test_nesting_and_length_bombs_are_reported_and_the_rest_judged():
         found = _by_line("## (b)\n$$\\frac{\\partial J}{\\partial v_c} = " + bomb + "$$" + RIGHT_U_W)
         assert found[5].verdict == "correct", bomb[:40]
         assert 2 in found and found[2].verdict != "correct", bomb[:40]   # listed, never called correct
+
+
+def test_a_plain_line_with_a_derivative_on_the_left_is_reported_even_unread():
+    # no math delimiters (OCR, a forum post): the left side says which question it answers;
+    # a right side that does not read makes it a review item, never a dropped answer
+    found = answers_for("## (c)\n\ndJ/du_w = y_hat_w v_c  (w != o)\n")
+    mine = [a for a in found if a.line == 3]
+    assert mine and mine[0].question == "naive.u_w" and mine[0].verdict == "unparsed", found

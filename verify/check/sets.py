@@ -2690,9 +2690,10 @@ def _text_lines(text: str, problem, sections, ctx: Context, policy: Policy) -> l
     for n, left, rights, remark in extract.plain_equations(text):
         try:
             lhs, _ = parse(left, nt)
-            parse(rights[-1], nt)
         except (ReadError, RecursionError):
             continue
+        # a right-hand side that does not read is still the answer a derivative on the left
+        # announces: judged unparsed (a human reads it), not dropped
         lhs = as_derivative(lhs)
         if not isinstance(lhs, ast.Derivative):
             continue

@@ -1321,44 +1321,15 @@ def plain_equations(text: str) -> list[tuple[int, str, list[str], str]]:
 
 
 def _fenced_lines(text: str) -> set:
-    """Line numbers inside Markdown code fences (``` or ~~~) and of the fences themselves,
-    except a fence that holds equations rather than code: before GitHub rendered math,
-    READMEs and forum posts put ``dJ/dv_c = U(y_hat - y)`` in a plain fence. Its lines are
-    plain lines when the fence names no language and its body is not Python (checked by
-    parsing it with ``ast``, never running it): a derivative on the left of '=' is not a
-    Python assignment."""
-    out, inside, block = set(), False, []
+    """Line numbers inside Markdown code fences (``` or ~~~) and of the fences themselves."""
+    out, inside = set(), False
     for n, line in enumerate(prepare(text).split("\n"), 1):
         fence = line.lstrip().startswith(("```", "~~~"))
-        if fence and not inside:
-            tag = line.strip().lstrip("`~").strip().lower()
-            block = [n]
         if fence or inside:
             out.add(n)
-            if inside and not fence:
-                block.append(n)
-        if fence and inside and not tag and _equations_not_code(text, block[1:]):
-            out -= set(block[1:])
         if fence:
             inside = not inside
     return out
-
-
-def _equations_not_code(text: str, lines: list) -> bool:
-    import ast as python
-    body = [text_line for k, text_line in enumerate(prepare(text).split("\n"), 1) if k in set(lines)]
-    if not any(PLAIN_DERIVATIVE.search(b) for b in body):
-        return False
-    try:
-        python.parse("\n".join(body))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return True
-    return False
-
-
-# d…/d…, ∂…/∂…, grad_x: the left-hand side of a derivative typed without math delimiters
-PLAIN_DERIVATIVE = re.compile(r"(?:^|[\s(])(?:d|∂|\\partial\s*)[A-Za-z\\σ][^\s=/]*\s*/\s*(?:d|∂|\\partial\s*)[A-Za-z\\]"
-                              r"[^=]*=|∇|\bgrad_?\w*\s*=")
 
 
 def _plain_remark(line: str) -> tuple[str, str]:
