@@ -226,7 +226,7 @@ COMPARISON = re.compile(r"[<>=≠≤≥]|\\(?:neq?|[lg]eq?|leqslant|geqslant)(?!
 
 
 def _bracketed_comparison(toks) -> bool:
-    """Whether the tokens open (after white space) with [ … ] or \{ … \} holding a comparison
+    r"""Whether the tokens open (after white space) with [ … ] or \{ … \} holding a comparison
     at their own level (Z_1 > 0, y_i = j), read within a short window."""
     k = 0
     while k < len(toks) and toks[k][0].isspace():
