@@ -178,3 +178,16 @@ def test_an_operator_result_times_a_factor_without_the_variable_stays_a_product(
 def test_a_bold_one_before_a_bracketed_comparison_is_the_indicator(text, want):
     got = _verdicts("mlp", text)
     assert {q: got.get(q) for q in want} == want, got
+
+
+@pytest.mark.parametrize("label", [
+    "\\item \\textbf{SVM, an incorrect class ($j \\neq y_i$).}",
+    "\\subsection*{Multiclass SVM}",
+    "\\paragraph{SVM loss.}",
+])
+def test_latex_sectioning_names_the_loss_of_what_follows(label):
+    # ∇_{w_j} L_i is asked of both losses: the .tex label before it decides which
+    text = ("\\begin{enumerate}\n\\item \\textbf{Softmax.} $\\nabla_{w_j} L_i = (p_j - \\mathbb{1}\\{j = y_i\\})\\, x_i$\n"
+            + label + "\n$\\nabla_{w_j} L_i = \\mathbb{1}(s_j - s_{y_i} + 1 > 0)\\, x_i$\n\\end{enumerate}\n")
+    got = _verdicts("linear", text)
+    assert got.get("softmax.w_j") == ["correct"] and got.get("svm.w_j") == ["correct"], got

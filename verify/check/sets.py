@@ -1386,13 +1386,18 @@ def _loss_match(of_node, problem, qid: str) -> bool | None:
 
 # -- a submission ----------------------------------------------------------------------------
 
+# a .tex homework pasted as Markdown: \section*{…}, \subsection{…}, \paragraph{…}, and an
+# enumerate item opening with its bold label (\item \textbf{SVM, the correct class.})
+LATEX_HEADING = re.compile(r"\\(?:(?:sub)*section|paragraph)\*?\s*\{|\\item\s*(?:\[[^\]]{0,20}\])?\s*\\textbf\s*\{")
+
+
 def _sections(text: str, nt) -> list:
     """The loss families named by the heading-like line in force at each line."""
     out, current = [], set()
     for line in text.split("\n"):
         stripped = line.strip()
         heading = bool(re.match(r"^(?:#{1,6}\s|\*\*|Q\s*\d|\d+\s*[.)]\s|\(?[a-h]\)\s)", stripped)) or (
-            0 < len(stripped) < 50 and "$" not in stripped)
+            0 < len(stripped) < 50 and "$" not in stripped) or bool(LATEX_HEADING.match(stripped))
         if heading:
             named = _declared_families(nt.families_named(re.sub(r"\$[^$]*\$", " ", stripped)), nt.problem) or \
                 _loss_in_heading_math(stripped, nt.problem)
