@@ -191,3 +191,17 @@ def test_latex_sectioning_names_the_loss_of_what_follows(label):
             + label + "\n$\\nabla_{w_j} L_i = \\mathbb{1}(s_j - s_{y_i} + 1 > 0)\\, x_i$\n\\end{enumerate}\n")
     got = _verdicts("linear", text)
     assert got.get("softmax.w_j") == ["correct"] and got.get("svm.w_j") == ["correct"], got
+
+
+@pytest.mark.parametrize("point,grad,verdict", [
+    ("\\theta_t", "\\frac{1}{N}X^\\top(\\mu_t - y)", "correct"),
+    ("\\theta_t", "X^\\top(\\mu_t - y)", "incorrect"),
+    ("\\theta^{(k)}", "\\frac{1}{N}X^\\top(\\sigma(X\\theta^{(k)}) - y)", "correct"),
+    ("\\theta^{(k)}", "\\frac{1}{N}X^\\top(y - \\sigma(X\\theta^{(k)}))", "incorrect"),
+])
+def test_a_gradient_stated_at_a_named_point_of_its_variable(point, grad, verdict):
+    # a Newton's-method handout: the iterate's name is the variable wherever the file writes it
+    text = (f"Write $\\mu_t = \\sigma(X{point})$.\n\n"
+            f"$$\\left.\\nabla J(\\theta)\\right|_{{\\theta = {point}}} = {grad}$$\n\n"
+            f"The step is $\\theta_{{t+1}} = \\theta_t - H^{{-1}} g$.\n")
+    assert _verdicts("logreg", text).get("logreg.theta") == [verdict]

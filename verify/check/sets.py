@@ -2126,6 +2126,28 @@ def judge_steps(steps, target: SetTarget, ctx: Context, policy: Policy, noisy: b
     return a
 
 
+# \right|_{\theta = \theta_t}: a derivative evaluated at a point named as its variable decorated
+# (θ_t, θ_0, θ_{k}, θ^{(t)}, θ^*)
+EVALUATION_POINT = re.compile(r"(?:\\right\s*|\\big+l?\s*|\\Big+l?\s*)?(?:\||\\vert|\\rvert)\s*_\s*\{\s*(\\?[A-Za-z]+)\s*=\s*"
+                              r"(\1\s*(?:_\s*(?:\{\s*[A-Za-z0-9]\s*\}|[A-Za-z0-9])|\^\s*\{\s*\(\s*[A-Za-z0-9]\s*\)\s*\}"
+                              r"|\^\s*\{?\s*(?:\*|\\ast|\\star)\s*\}?))\s*\}")
+
+
+def _evaluation_points(text: str, problem) -> str:
+    """A gradient the file states at a named point of its variable ("\\left.\\nabla J(\\theta)
+    \\right|_{\\theta = \\theta_t} = X^\\top(\\mu_t - y)", with μ_t = σ(Xθ_t) in the prose): the point's
+    name is the variable throughout the file, so θ_t reads as θ (a Newton step's θ_{t+1} is
+    another name and stays). Only for a spelling of one of the file's parameters."""
+    if "_" not in text or "|" not in text and "vert" not in text:
+        return text
+    spellings = {sp for sym in problem.symbols if sym.role == "parameter" for sp in (sym.latex or (sym.name,))}
+    points = {m.group(2) for m in EVALUATION_POINT.finditer(text) if m.group(1) in spellings}
+    for point in sorted(points, key=len, reverse=True):
+        base = re.match(r"\\?[A-Za-z]+", point).group()
+        text = re.sub(re.escape(point) + r"(?![A-Za-z0-9])", lambda _m: base, text)
+    return text
+
+
 # "(k = y_i)", "j \neq y_i": a condition on one letter, as a remark after an entry's formula
 ENTRY_CONDITION = re.compile(r"(?:\s|\\q?quad|\\[,;:!]|,)*\(?\s*(?:\\text\s*\{\s*(?:for|if|when)\s*\}\s*)?"
                              r"([A-Za-z])\s*(=|\\neq?(?![A-Za-z])|≠)"
@@ -2208,6 +2230,7 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
     # "$w=0: \quad \frac{dJ}{du_w} = …$": the condition first, then the formula it holds for
     text = CONDITION_FIRST.sub(lambda m: "$" + m.group(2) + r" \quad \text{for } " + m.group(1) + "$", text)
     text = _prose_aliases(text, nt)     # "$\mathbf{v}_{\text{center}}$ is the center word vector $v_c$"
+    text = _evaluation_points(text, problem)    # ∇J(θ)|_{θ = θ_t} = Xᵀ(σ(Xθ_t) − y)/N: θ_t is θ
     ctx = Context(problem, half=bool(HALF.search(text)) and "half" in (problem.conventions or {}), answered={})
     ctx.transposed, layout_notes = declared_transposed(text, problem)
     ctx.einstein = vocabulary_for(problem).einstein(text)
