@@ -180,7 +180,8 @@ class _Out:
     def put(self, text: str, at: int) -> None:
         if len(text) > 1 and text.startswith("\\") and self._after_script():
             text = "{" + text + "}"      # J_\text{sg}: the subscript is the whole replacement
-        if text[:1].isalpha() and self.chars and CONTROL_WORD_END.search(self.chars[-1]):
+        if text[:1].isalpha() and self.chars and self.chars[-1][-1:].isalpha() and "\\" in self.chars[-1] \
+                and CONTROL_WORD_END.search(self.chars[-1]):
             text = " " + text            # \partial then v: keep them two tokens
         self.chars.append(text)
         self.origin.extend([at] * len(text))
