@@ -179,12 +179,27 @@ def _scope(ctx: Context, q, inst, reading) -> ar.Scope:
     return ar.Scope(inst, nt, _bindings(ctx.problem, q, inst), reading, _defs_at(ctx), _refs(ctx))
 
 
+def _functions_called(node) -> frozenset:
+    """The functions an answer applies (σ, exp, diag): asked at every instance, walked once per tree."""
+    hit = _CALLED.get(id(node))
+    if hit is not None and hit[0] is node:      # the node is kept in the value: its id is not reused
+        return hit[1]
+    if len(_CALLED) > 4096:
+        _CALLED.clear()
+    out = frozenset(n.func for n in ast.every_node(node) if type(n) is ast.Call)
+    _CALLED[id(node)] = (node, out)
+    return out
+
+
+_CALLED: dict = {}
+
+
 def _diag_of_vector_products(node, scope):
     """diag(h(1 − h)), diag(σ(Xθ)(1 − σ(Xθ))): inside diag(·), two column vectors of one size
     written side by side have no matrix product; the only product that gives diag a vector is
     the elementwise one, which every grader reads (and the students who say so in words, "h(1−h)
     elementwise", mean). Any other product inside diag (a matrix times a vector) is unchanged."""
-    if not any(isinstance(n, ast.Call) and n.func == "diag" for n in ast.every_node(node)):
+    if "diag" not in _functions_called(node):
         return node
 
     def column(n):
