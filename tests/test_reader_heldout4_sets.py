@@ -223,3 +223,22 @@ def test_a_matrix_times_a_vector_inside_diag_stays_a_product():
     # diag(Xθ) is the diagonal matrix of the scores: nothing elementwise about it
     text = "$$\\nabla^2_\\theta J = \\frac{1}{N}X^\\top \\operatorname{diag}(X\\theta) X$$\n"
     assert _verdicts("logreg", text).get("logreg.hessian") == ["incorrect"]
+
+
+@pytest.mark.parametrize("lhs", ["\\partial_{\\theta_k}\\partial_{\\theta_l} J",
+                                 "\\frac{\\partial^2 J}{\\partial \\theta_k \\partial \\theta_l}"])
+@pytest.mark.parametrize("rhs,verdict", [
+    ("\\frac{1}{N}\\sigma_i(1 - \\sigma_i) X_{ik} X_{il}", "correct"),
+    ("\\frac{1}{N}\\sigma_i X_{ik} X_{il}", "incorrect"),
+])
+def test_an_entry_of_the_hessian_under_the_einstein_convention(lhs, rhs, verdict):
+    text = ("Repeated indices are summed (Einstein convention). Write $z_i = X_{ij}\\theta_j$ and "
+            "$\\sigma_i = \\sigma(z_i)$. Since $\\partial_{\\theta_k} z_i = X_{ik}$:\n\n"
+            f"$${lhs} = {rhs}$$\n")
+    assert _verdicts("logreg", text) == {"logreg.hessian": [verdict]}
+
+
+def test_a_per_example_loss_letter_is_still_a_loss():
+    # ∂l_i/∂w_j: l_i is the example's loss (not a chain-rule factor like ∂z_i/∂θ_k)
+    text = "Scores $s = W^\\top x_i$, $p = \\operatorname{softmax}(s)$.\n\n$$\\frac{\\partial l_i}{\\partial w_j} = (p_j - \\mathbb{1}[j = y_i])\\,x_i$$\n"
+    assert _verdicts("linear", text) == {"softmax.w_j": ["correct"]}

@@ -1162,6 +1162,9 @@ def identify(node, problem, families: set, text: str = "") -> list[SetTarget]:
     if isinstance(of, ast.Name) and (of.base.startswith("@") or len(of.base) == 1 and of.base.islower()
                                      and ar._lower_targets(notation_for(problem), of.base)):
         return []       # ∂s_j/∂w_j = x_i: a chain-rule factor of a declared quantity, not of a loss
+    if isinstance(of, ast.Name) and of.sub is not None and len(of.base) == 1 and of.base.islower() \
+            and of.base not in vocabulary_for(problem).loss_letters and of.base not in LOSS_LIKE_LETTERS:
+        return []       # ∂z_i/∂θ_k = X_ik: a chain-rule factor of the student's own z_i, not of a loss
     if isinstance(node.wrt, ast.Name) and node.wrt.base == "gradvar":
         # a table's "f | ∂f/∂(·)" row: the questions whose loss is the left cell's function
         cands = list(dict.fromkeys(qid for qid, w, _, o, _ in table if w is not None and o == node.order
@@ -1182,6 +1185,13 @@ def identify(node, problem, families: set, text: str = "") -> list[SetTarget]:
     wkey, order = _key(node.wrt), node.order
     entry = None
     cands = exact or [qid for qid, w, _, o, _ in table if w is not None and w == wkey and o == order]
+    if not cands and order == 2 and node.wrt2 is not None:
+        # ∂²J/∂θ_k∂θ_l, ∂_{θ_k}∂_{θ_l} J: entry (k, l) of the Hessian, for every k and l
+        letters = node.wrt.sub.text + node.wrt2.sub.text
+        cands = [qid for qid, w, _, o, _ in table if w == node.wrt.base and o == 2
+                 and len(problem.question(qid).shape) == 2]
+        entry = letters if cands and not set(letters) & nt_index_names(problem) else None
+        cands = cands if entry else []
     if not cands and isinstance(node.wrt, ast.Name) and node.wrt.sub is not None and len(node.wrt.sub.text) == 1:
         nt = notation_for(problem)
         letter = node.wrt.sub.text
@@ -1280,6 +1290,11 @@ def _column_of_whole(node, problem, windowed) -> list[SetTarget]:
     what = f"∂/∂{show(wrt)}: a column of {m.group(1)}, whose question asks for the whole matrix"
     return [SetTarget(q, None, "by value" if len(whole) > 1 else f"left-hand side; {what}", reread=what,
                       column_of=what) for q in whole]
+
+
+# lower-case letters students give a per-example loss or cost (l_i, f_i, c_i): never taken for a
+# chain-rule factor by their look alone
+LOSS_LIKE_LETTERS = frozenset("lfc")
 
 
 def _vector_over(q, problem, letter: str) -> bool:

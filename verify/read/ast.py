@@ -94,6 +94,9 @@ class Derivative(Node):
     wrt: Node
     order: int = 1
     code: bool = False
+    # ∂²J/∂θ_k∂θ_l: the second variable, kept only when the two name entries k ≠ l of one
+    # vector (the Hessian's entry (k, l)); None otherwise (∂²J/∂θ∂θᵀ is the whole Hessian)
+    wrt2: Node | None = None
 
 
 @dataclass(frozen=True)

@@ -715,15 +715,16 @@ class Parser:
             self.take()  # \partial or d
         else:
             self.repairs.append(f"the ∂ missing in the denominator at column {t.col} supplied")
+        second = None
         if order == 2:
             wrt = self.power()
             if self.tok.kind == "cmd" and self.tok.value == "partial":
                 self.take()
-                self.power()
+                second = self.power()
         else:
             wrt = self.expr()
         self.expect("close")
-        op = ast.Derivative(of, wrt, order)
+        op = ast.Derivative(of, wrt, order, wrt2=_entry_pair(wrt, second))
         if of is None:
             if not self._starts_factor():
                 return op
@@ -763,7 +764,7 @@ class Parser:
             raise ReadError("a ∂ with a subscript but nothing to differentiate", t.col, self.text)
         inner = node.of if isinstance(node, ast.Derivative) else None
         if isinstance(inner, ast.Derivative) and inner.of is not None and inner.order == 1 and node.order == 1:
-            return ast.Derivative(inner.of, node.wrt, 2)
+            return ast.Derivative(inner.of, node.wrt, 2, wrt2=_entry_pair(node.wrt, inner.wrt))
         return node
 
     def _nabla(self, t: Token) -> ast.Node:
@@ -1088,6 +1089,15 @@ class Parser:
                 break
             j += 1
         raise ReadError("an unclosed '{'", self.tokens[open_at].col, self.text)
+
+
+def _entry_pair(first, second):
+    """The second variable of ∂²f/∂θ_k∂θ_l when the two are entries k ≠ l of one vector (one
+    letter each), else None."""
+    if not (isinstance(first, ast.Name) and isinstance(second, ast.Name)) or first.base != second.base:
+        return None
+    a, b = (first.sub.text if first.sub else ""), (second.sub.text if second.sub else "")
+    return second if len(a) == 1 and len(b) == 1 and a != b and a.isalpha() and b.isalpha() else None
 
 
 def _index_piece(t: Token) -> str:
