@@ -151,7 +151,15 @@ class GenericInstance:
         return out
 
     def describe(self) -> dict:
-        """Plain data for reports and counterexamples."""
+        """Plain data for reports and counterexamples (computed once per instance: every
+        incorrect answer at an instance describes it; the caller gets its own dict)."""
+        cached = self.__dict__.get("_described")
+        if cached is None:
+            cached = self._describe()
+            object.__setattr__(self, "_described", cached)     # frozen dataclass: a memo, not state
+        return {k: (dict(v) if isinstance(v, dict) else v) for k, v in cached.items()}
+
+    def _describe(self) -> dict:
         out = {"dims": dict(self.dims)}
         for s in self.problem.symbols:
             v = np.asarray(self.values[s.name])
