@@ -179,16 +179,33 @@ def _scope(ctx: Context, q, inst, reading) -> ar.Scope:
     return ar.Scope(inst, nt, _bindings(ctx.problem, q, inst), reading, _defs_at(ctx), _refs(ctx))
 
 
-def _functions_called(node) -> frozenset:
-    """The functions an answer applies (σ, exp, diag): asked at every instance, walked once per tree."""
+@dataclass(frozen=True)
+class _Contents:
+    """What a tree holds, for the rewrites that change only trees holding something
+    (an applied ∂/∂x, a count n_*, diag): found in one walk per tree, not one per rewrite,
+    reading and instance."""
+    kinds: frozenset            # node classes
+    functions: frozenset        # σ, exp, diag, … applied
+    subscripted: frozenset      # the bases of names written with a subscript
+
+
+def _contents(node) -> _Contents:
     hit = _CALLED.get(id(node))
     if hit is not None and hit[0] is node:      # the node is kept in the value: its id is not reused
         return hit[1]
     if len(_CALLED) > 4096:
         _CALLED.clear()
-    out = frozenset(n.func for n in ast.every_node(node) if type(n) is ast.Call)
+    nodes = list(ast.every_node(node))
+    out = _Contents(frozenset(type(n) for n in nodes),
+                    frozenset(n.func for n in nodes if type(n) is ast.Call),
+                    frozenset(n.base for n in nodes if type(n) is ast.Name and n.sub is not None))
     _CALLED[id(node)] = (node, out)
     return out
+
+
+def _functions_called(node) -> frozenset:
+    """The functions an answer applies (σ, exp, diag): asked at every instance."""
+    return _contents(node).functions
 
 
 _CALLED: dict = {}
@@ -302,7 +319,7 @@ def _letter_variants(node, problem) -> list:
     pairs = _letter_readings(problem)
     if not pairs:
         return []
-    used = sorted({n.base for n in _names_in(node) if n.base in pairs and n.sub is not None})
+    used = sorted(_contents(node).subscripted & pairs.keys())
     out = []
     for letter in used:
         renamed = respell(_renamed_letter(node, letter, pairs[letter], notation_for(problem)), problem)
@@ -350,7 +367,7 @@ def _at_the_questions_index(node, problem):
     table = _INDEXED.get(key)
     if table is None:
         table = _INDEXED[key] = _indexed_definitions(key)
-    if not table:
+    if not table or not (_contents(node).subscripted & table.keys()):
         return node
     nt = notation_for(problem)
 
@@ -513,10 +530,10 @@ def _outside_sum(node, win) -> bool:
 def _applied_as_derivative(node):
     """∂/∂U J(v_c, w_{t+j}, U) inside an answer (the operator written before what it
     differentiates) is the derivative ∂J(v_c, w_{t+j}, U)/∂U, as on a left-hand side."""
+    if type(node) is ast.Name or ast.Applied not in _contents(node).kinds:
+        return node
     if isinstance(node, ast.Applied) and node.op.of is None:
         return ast.Derivative(_applied_as_derivative(node.arg), node.op.wrt, node.op.order)
-    if type(node) is ast.Name:
-        return node
     return ast.rebuilt(node, _applied_as_derivative)
 
 
