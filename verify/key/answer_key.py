@@ -278,15 +278,16 @@ def _tex_escape(text: str) -> str:
     return text
 
 
-#: amssymb's blackboard font has no 1 (\mathbb{1} prints another glyph): the indicator is
-#: dsfont's where TeX has it, else the classic overstruck 1
-_INDICATOR = (r"\IfFileExists{dsfont.sty}{\usepackage{dsfont}\newcommand{\indicatorone}{\mathds{1}}}"
-              r"{\newcommand{\indicatorone}{\mathrm{1\!\!1}}}")
+#: amssymb's blackboard font has no 1 (\mathbb{1} prints another glyph): the key writes the
+#: indicator as dsfont's \mathds{1}, which gradkey's reader also reads as 𝟙 (the round-trip
+#: test reads the key back), and defines \mathds as the classic overstruck 1 where TeX has no
+#: dsfont (\DeclareRobustCommand: the reader expands a document's \newcommand, not this)
+_INDICATOR = r"\IfFileExists{dsfont.sty}{\usepackage{dsfont}}{\DeclareRobustCommand{\mathds}[1]{\mathrm{1\!\!1}}}"
 
 
 def _math(latex: str) -> str:
     """A problem file's LaTeX as the key typesets it."""
-    return re.sub(r"\\mathbb\s*(?:\{\s*1\s*\}|1)", lambda m: r"\indicatorone{}", latex)
+    return re.sub(r"\\mathbb\s*(?:\{\s*1\s*\}|1(?![0-9]))", lambda m: r"\mathds{1}", latex)
 
 
 _ASKED = re.compile(r"[^\s,;]*[_^][^\s,;]*")
@@ -301,7 +302,8 @@ def _prose(text: str) -> str:
         tail = re.search(r"[.:)]*$", word).group(0) if word.count("(") < word.count(")") or word[-1] in ".:" else ""
         word = word[:len(word) - len(tail)] if tail else word
         out.append(_plain(_tex_escape(text[pos:m.start()])))
-        out.append("$" + _math_word(word) + "$" + _plain(_tex_escape(tail)))
+        # \ensuremath, not $…$: the key's prose is typeset as math but is no answer to read back
+        out.append(r"\ensuremath{" + _math_word(word) + "}" + _plain(_tex_escape(tail)))
         pos = m.end()
     out.append(_plain(_tex_escape(text[pos:])))
     return "".join(out)
@@ -312,6 +314,7 @@ def _math_word(word: str) -> str:
     # ^T is the transpose and Unicode gets its math command (a space after it: \partial L)
     word = re.sub(r"[A-Za-z]{3,}", lambda m: r"\mathrm{" + m.group(0) + "}", word)
     word = re.sub(r"\^T(?![A-Za-z])", lambda m: r"^{\top}", word)
+    word = re.sub(r"_([A-Za-z0-9]{2,})", r"_{\1}", word)                    # s_ij: both indices
     return "".join(_ASCII.get(ch, ch if ord(ch) < 128 else "?").strip("$") + (" " if ord(ch) >= 128 else "")
                    for ch in word).strip()
 
