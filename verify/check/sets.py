@@ -1744,11 +1744,14 @@ def _named(text: str, nt, problem) -> dict:
             node = None
             for member in reversed(members):
                 rhs, _ = extract.clean_step(extract.plain_calls(member))
-                for candidate in dict.fromkeys((rhs, re.sub(r"\s*(?:\\in|∈)(?![A-Za-z])[^=]*$", "", rhs))):
+                cut = re.sub(r"\s*(?:\\in|∈)(?![A-Za-z])[^=]*$", "", rhs)
+                for candidate in dict.fromkeys((rhs, cut, _without_prose_tail(cut))):
                     try:
                         node, _ = parse(candidate, nt) if candidate.strip() else (None, None)
                     except (ReadError, RecursionError):
                         node = None
+                    if node is not None and _spelled_out_word(node):
+                        node = None       # "by rows" read letter by letter: try without the words
                     if node is not None:
                         break
                 if node is not None:
@@ -1769,6 +1772,19 @@ def _named(text: str, nt, problem) -> dict:
         else:
             del out[base]
     return out
+
+
+PROSE_TAIL = re.compile(r"(?<=[)\]}\w'])\s+(?:[a-z][a-z-]+\s*)+\.?\s*$")
+
+
+def _without_prose_tail(rhs: str) -> str:
+    """"softmax(S) by rows", "σ(z) elementwise": the formula without the words after it (tried only
+    when the whole does not read). Words that change the meaning (by columns) are kept, so the
+    definition stays unread and its uses go to review."""
+    m = PROSE_TAIL.search(rhs)
+    if m is None or re.search(r"col|transpos|except|not|without|plus|minus|times", m.group()):
+        return rhs
+    return rhs[:m.start()]
 
 
 def _restates_the_file(base: str, node, problem, named: dict) -> bool:

@@ -573,8 +573,10 @@ def clean_step(text: str) -> tuple[str, str]:
     tops = set(_top_level_positions(text))
     for m in REMARK_START.finditer(text):
         if m.start() in tops and text[:m.start()].strip():
-            remark = text[m.start():]
-            text = text[:m.start()]
+            cut = _unclosed_paren(text, m.start())      # "(p_i, y_i \quad rows of P, Y)": the whole aside
+            cut = cut if cut is not None and text[:cut].strip() else m.start()
+            remark = text[cut:]
+            text = text[:cut]
             break
     tail = len(text) - 200 if len(text) > 200 else 0      # a remark is short: search only the tail
     pm = PAREN_REMARK.search(text, tail)
@@ -587,6 +589,17 @@ def clean_step(text: str) -> tuple[str, str]:
         remark = (text[pm.start():] + " " + remark).strip()
         text = text[:pm.start()]
     return text.strip().rstrip(",.;").strip(), remark.strip()
+
+
+def _unclosed_paren(text: str, end: int) -> int | None:
+    """The offset of the last '(' still open at ``end`` (braces aside), None when all are closed."""
+    opened = []
+    for i, ch in enumerate(text[:end]):
+        if ch == "(":
+            opened.append(i)
+        elif ch == ")" and opened:
+            opened.pop()
+    return opened[-1] if opened else None
 
 
 def _unbox_equation(body: str) -> str:
@@ -1231,6 +1244,7 @@ PLAIN_GAP = re.compile(r"\s{3,}(?![-+*/=])")           # a column gap: what foll
 PLAIN_LABEL = re.compile(r"^\s*(?:\(?[a-h]\)|\(?[ivx]+\)|\d+\s*[.)])\s*")   # "a)", "(ii)", "2)"
 PLAIN_CASE = re.compile(r"^(?P<value>.+?)\s+(?:if|for|when)\s+(?P<cond>.+)$")
 PLAIN_OTHERWISE = re.compile(r"^(?P<value>.+?)\s+(?:otherwise|else|elsewhere)$")
+PLAIN_ELSE_FIRST = re.compile(r"^(?:and\s+)?(?:else|otherwise)\s*[,:]?\s+(?P<value>.+)$")     # "…, else 0"
 
 
 def plain_math(text: str) -> str:
@@ -1271,7 +1285,7 @@ def plain_cases(text: str) -> str | None:
             terms.append(f"({m.group('value')})\\indicator[{m.group('cond')}]")
             conds.append(m.group("cond"))
             continue
-        m = PLAIN_OTHERWISE.match(part)
+        m = PLAIN_OTHERWISE.match(part) or PLAIN_ELSE_FIRST.match(part)
         if m and k == len(parts) - 1 and conds:
             rest = " - ".join(f"\\indicator[{c}]" for c in conds)
             terms.append(f"({m.group('value')})(1 - {rest})")

@@ -44,7 +44,33 @@ UNICODE = {
     "ŷ": r"\hat{y}", "Ŷ": r"\hat{Y}", "∇": r"\nabla ", "𝟙": r"\indicator ", "∗": "*", "′": "'", "’": "'",
     # Greek letters OCR puts where Latin ones were written
     "ο": "o", "υ": "u", "Ε": "E", "Ο": "O", "ι": "i", "κ": "k", "χ": "x", "τ": "t", "Υ": "Y",
+    # math typed or copied as Unicode (phone OCR, Word/OneNote, a rendered page): its commands,
+    # with a space so that a letter after them stays a letter (2λW₂ is 2 \lambda W_2)
+    "⊙": r"\odot ", "∘": r"\circ ", "λ": r"\lambda ", "θ": r"\theta ", "α": r"\alpha ", "β": r"\beta ",
+    "γ": r"\gamma ", "δ": r"\delta ", "ε": r"\epsilon ", "η": r"\eta ", "μ": r"\mu ", "π": r"\pi ",
+    "φ": r"\phi ", "ψ": r"\psi ", "ρ": r"\rho ", "Δ": r"\Delta ", "Θ": r"\Theta ", "Λ": r"\Lambda ",
+    "‖": r"\| ", "∞": r"\infty ", "√": r"\sqrt ", "∏": r"\prod ", "ℝ": r"\mathbb{R}", "∀": r"\forall ",
 }
+
+# runs of superscript and subscript characters (Q⁻ᵀ, x⁽ⁱ⁾, W₁₂, yᵢ): one script each, Q^{-T}
+SUPERSCRIPTS = {"⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6", "⁷": "7", "⁸": "8",
+                "⁹": "9", "⁺": "+", "⁻": "-", "⁽": "(", "⁾": ")", "ᵀ": "T", "ⁿ": "n", "ⁱ": "i", "ᵗ": "t",
+                "ᵏ": "k", "ʲ": "j", "ᵈ": "d"}
+SUBSCRIPTS = {"₀": "0", "₁": "1", "₂": "2", "₃": "3", "₄": "4", "₅": "5", "₆": "6", "₇": "7", "₈": "8",
+              "₉": "9", "₊": "+", "₋": "-", "₍": "(", "₎": ")", "ᵢ": "i", "ⱼ": "j", "ₖ": "k", "ₙ": "n",
+              "ₒ": "o", "ₜ": "t", "ₓ": "x", "ₘ": "m", "ₐ": "a", "ₛ": "s", "ᵤ": "u", "ᵥ": "v", "ₗ": "l",
+              "ₚ": "p", "ᵣ": "r", "ₑ": "e", "ₕ": "h"}
+SCRIPT_RUN = re.compile("[" + "".join(SUPERSCRIPTS) + "]+|[" + "".join(SUBSCRIPTS) + "]+")
+
+
+def _scripts(m) -> str:
+    run = m.group()
+    if run[0] in SUPERSCRIPTS:
+        inner = "".join(SUPERSCRIPTS[c] for c in run)
+        if inner == "T":
+            return "^T"
+        return "^{" + inner + "}"
+    return "_{" + "".join(SUBSCRIPTS[c] for c in run) + "}"
 
 
 WIDEHAT = re.compile(r"\\widehat(?![A-Za-z])")
@@ -57,6 +83,8 @@ def normalise(text: str) -> str:
         # so a problem file's declared \hat y and the words that tell a loss by ŷ find it too;
         # padded to the same length, so columns stay
         text = WIDEHAT.sub(r"\\hat    ", text)
+    if SCRIPT_RUN.search(text):
+        text = SCRIPT_RUN.sub(_scripts, text)
     out = []
     for ch in text:
         if ch in UNICODE:
