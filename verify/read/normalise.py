@@ -47,6 +47,7 @@ FONTS = {"bm", "pmb", "boldsymbol", "mathbf", "mathit", "mathsf", "mathnormal", 
          "vec", "mathrm", "bf", "rm", "it", "boldmath", "underline", "mathbfit", "symbf", "symbfit", "bold",
          "Bold", "mathbold"}
 TEXT = {"text", "textrm", "textnormal", "mbox", "textup", "texttt", "hbox"}
+CODE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")      # dW2, dscores (no _: W_1 in \texttt is prose)
 ONE_LETTER_FUNCS = {"exp": r"\exp", "log": r"\log", "ln": r"\ln"}
 KNOWN_WORDS = {"exp": r"\exp ", "log": r"\log ", "ln": r"\ln ", "sigmoid": r"\sigma", "softmax": r"\operatorname{softmax}"}
 
@@ -513,11 +514,16 @@ def _rewrite(toks, out: _Out, macros: Macros, budget: list, notes: list, src: st
                 else:
                     stack.append((arg, 0))
                 break
-            if name in TEXT or name == "operatorname":
+            if name in TEXT or name in ("operatorname", "mathtt"):
                 arg, i, _ = _arg(toks, i)
                 content = _plain(arg).replace("\\_", "_").replace("$", " ").replace("\\ ", " ")
                 word = _word(arg)
-                if name != "operatorname" and word in KNOWN_WORDS:
+                if name in ("texttt", "mathtt") and CODE_NAME.fullmatch(content.strip()):
+                    # \texttt{dW2}, \texttt{dscores}: a variable of the student's code, read as its name
+                    out.put(" " + content.strip() + " ", at)
+                elif name == "mathtt":
+                    out.put(r"\text{" + content + "}", at)
+                elif name != "operatorname" and word in KNOWN_WORDS:
                     out.put(KNOWN_WORDS[word], at)
                 elif name != "operatorname" and not content.strip():
                     out.put(" ", at)             # \text{ }: a typed space between factors

@@ -65,8 +65,11 @@ class Notation:
                     if window == spelled:
                         if spelled[-1][0] == "letter" and len(spelled) > 1 and all(k == "letter" for k, _ in spelled):
                             # a word (reg): not inside a longer word
+                            # (adjacent letters only: "dscores W_2" typed with a space is the word, then W)
                             nxt = toks[i + n] if i + n < len(toks) else None
-                            if (prev is not None and prev.kind == "letter") or (nxt is not None and nxt.kind == "letter"):
+                            last = toks[i + n - 1]
+                            if (prev is not None and prev.kind == "letter" and prev.col + len(prev.value) >= t.col) or \
+                                    (nxt is not None and nxt.kind == "letter" and last.col + len(last.value) >= nxt.col):
                                 continue
                         hit = (n, names, False)
                         break
