@@ -75,3 +75,20 @@ def test_matrix_calculus_in_unicode():
     assert got.get("matcalc.logdet") == "correct", got
     wrong = _verdicts("(g) ∇_Q log det Q = Q⁻¹\n", "matcalc")
     assert wrong.get("matcalc.logdet") == "incorrect", wrong
+
+
+LOGREG = """Logistic regression (recognised text)
+
+gradient:  ∇J(θ) = (1/N) Xᵀ(σ(Xθ) − y)
+
+Hessian:   ∇²J(θ) = (1/N) Xᵀ S X,   where S = diag(σ(Xθ) ⊙ (1 − σ(Xθ)))
+"""
+
+
+def test_word_labels_and_a_where_definition_on_a_plain_line():
+    # "Hessian:   …" — the label's wide gap is no margin note; "where S = …" defines S for the line
+    assert _verdicts(LOGREG, "logreg") == {"logreg.theta": "correct", "logreg.hessian": "correct"}
+    wrong = LOGREG.replace("σ(Xθ) ⊙ (1 − σ(Xθ))", "σ(Xθ)")        # diag(h) for diag(h ⊙ (1 − h))
+    assert _verdicts(wrong, "logreg")["logreg.hessian"] == "incorrect"
+    undefined = LOGREG.replace(",   where S = diag(σ(Xθ) ⊙ (1 − σ(Xθ)))", "")
+    assert _verdicts(undefined, "logreg")["logreg.hessian"] == "review"     # S is not the file's

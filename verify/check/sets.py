@@ -1726,6 +1726,9 @@ def _named(text: str, nt, problem) -> dict:
     # math blocks, and lines typed without delimiters ("forward:  Z1 = X W1 + b1 ,  H = max(0, Z1)")
     plain = [(n, re.sub(r"^[^=:]*:\s+", "", lhs) + " = " + " = ".join(steps))
              for n, lhs, steps, _ in extract.plain_equations(text)]
+    # "∇²J(θ) = (1/N) Xᵀ S X,   where S = diag(…)": a definition in the remark after a formula
+    plain += [(n, extract.plain_math(m.group(1))) for n, _, _, remark in extract.plain_equations(text)
+              if (m := WHERE_DEFINITION.match(remark))]
     for line, row in sorted(extract.equation_rows(text) + plain):
         parts = extract._split_top(row, "=")
         for k in range(len(parts) - 1):
@@ -1774,6 +1777,7 @@ def _named(text: str, nt, problem) -> dict:
     return out
 
 
+WHERE_DEFINITION = re.compile(r"^\s*(?:where|with|and|here)\s+([A-Za-z\\][^=]{0,40}=.+)$", re.IGNORECASE)
 PROSE_TAIL = re.compile(r"(?<=[)\]}\w'])\s+(?:[a-z][a-z-]+\s*)+\.?\s*$")
 
 

@@ -1242,6 +1242,8 @@ PLAIN_WORDS = {"sigma": r"\sigma ", "lambda": r"\lambda ", "theta": r"\theta ", 
 PLAIN_D_OVER = re.compile(r"^\s*d\s+(.+?)\s*/\s*d\s*([A-Za-z](?:_\{[^{}]*\}|_[A-Za-z0-9])?)\s*$")
 PLAIN_GAP = re.compile(r"\s{3,}(?![-+*/=])")           # a column gap: what follows is a margin note
 PLAIN_LABEL = re.compile(r"^\s*(?:\(?[a-h]\)|\(?[ivx]+\)|\d+\s*[.)])\s*")   # "a)", "(ii)", "2)"
+# "gradient:   ∇J(θ) = …", "Final answer: dL/dW = …": a word label (its gap is no margin note)
+WORD_LABEL = re.compile(r"^\s*[A-Za-z][A-Za-z ]{0,24}:\s+(?=\S)")
 PLAIN_CASE = re.compile(r"^(?P<value>.+?)\s+(?:if|for|when)\s+(?P<cond>.+)$")
 PLAIN_OTHERWISE = re.compile(r"^(?P<value>.+?)\s+(?:otherwise|else|elsewhere)$")
 PLAIN_ELSE_FIRST = re.compile(r"^(?:and\s+)?(?:else|otherwise)\s*[,:]?\s+(?P<value>.+)$")     # "…, else 0"
@@ -1307,7 +1309,7 @@ def plain_equations(text: str) -> list[tuple[int, str, list[str], str]]:
         if n in fenced:
             current = pending = None          # code (``u_o = outsideVectors[idx]``), not mathematics
             continue
-        body, remark = _plain_remark(PLAIN_LABEL.sub("", line))
+        body, remark = _plain_remark(WORD_LABEL.sub("", PLAIN_LABEL.sub("", line)))
         if current is None and pending is not None and n == pending[0] + 1 and body[:1] == "=":
             current = [pending[0], pending[1], [body[1:].strip()], remark, n]   # "d/dx (…)" then "= …"
             out.append(current)
