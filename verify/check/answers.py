@@ -76,6 +76,7 @@ class Answer:
     guess: str | None = None
     reason: str = ""
     column: int = 0
+    corrects: bool = False          # the words before it correct an earlier answer ("EDIT: …", "Correction:")
 
 
 @dataclass
@@ -134,6 +135,11 @@ def summarise(answers: list[Answer], order=None) -> dict[str, QuestionResult]:
                 note = "; ".join(filter(None, [last.note, "the final answer decides: earlier answers on line(s) "
                                                + ", ".join(str(a.line) for a in determinate if a is not last
                                                            and a.verdict == "correct") + " are correct"]))
+            elif verdict == "review" and last.corrects:
+                # "EDIT: … so the final answer is": the student replaced the earlier answers
+                verdict, chosen = last.verdict, last
+                note = "; ".join(filter(None, [last.note, "a correction replaces the answer(s) on line(s) "
+                                               + ", ".join(str(a.line) for a in determinate if a is not last)]))
             elif verdict == "review":
                 note = "answers disagree: " + ", ".join(f"line {a.line} {a.verdict}" for a in determinate)
         else:

@@ -51,6 +51,22 @@ HALF = re.compile(r"\\frac\s*\{?\s*1\s*\}?\s*\{?\s*2\s*\}?\s*\\lambda|\\frac\s*\
                   r"0?\.5\s*\*\s*reg|½\s*(?:λ|\\lambda)|\\frac12\s*\\lambda|\\lambda\s*/\s*2")
 
 
+# the words before an answer that replace an earlier one: a forum post's EDIT, an erratum
+CORRECTION = re.compile(r"\b(?:EDIT|UPDATE|Edit|Update|Correction|Corrected|Erratum|Fixed)\b\s*[:*)\]]|"
+                        r"\*\*\s*(?:EDIT|UPDATE|Edit|Update|Correction)\b|\b(?:corrected|fixed) (?:answer|version)\b|"
+                        r"更正|修正")
+
+
+# "the loss has λΣW², not ½λΣW²", "instead of λ/2": ½λ named to be ruled out declares nothing
+NOT_HALF = re.compile(r"(?:\bnot|\bn't|instead\s+of|rather\s+than|\bno|\bwithout|\bnor)\W{0,12}$", re.IGNORECASE)
+
+
+def _declares_half(text: str) -> bool:
+    """Whether the submission writes its regulariser as ½λ‖W‖² (some mention not ruled out)."""
+    return any(not NOT_HALF.search(text[max(0, m.start() - 40):m.start()].split("\n")[-1])
+               for m in HALF.finditer(text))
+
+
 @dataclass(frozen=True)
 class SetTarget:
     qid: str
@@ -2326,7 +2342,7 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
     text = CONDITION_FIRST.sub(lambda m: "$" + m.group(2) + r" \quad \text{for } " + m.group(1) + "$", text)
     text = _prose_aliases(text, nt)     # "$\mathbf{v}_{\text{center}}$ is the center word vector $v_c$"
     text = _evaluation_points(text, problem)    # ∇J(θ)|_{θ = θ_t} = Xᵀ(σ(Xθ_t) − y)/N: θ_t is θ
-    ctx = Context(problem, half=bool(HALF.search(text)) and "half" in (problem.conventions or {}), answered={})
+    ctx = Context(problem, half=_declares_half(text) and "half" in (problem.conventions or {}), answered={})
     ctx.transposed, layout_notes = declared_transposed(text, problem)
     ctx.einstein = vocabulary_for(problem).einstein(text)
     _definitions(text, nt, ctx)
@@ -2342,6 +2358,8 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
     for chain in chains:
         ctx.line = chain.line
         families = sections[chain.line - 1] if 0 < chain.line <= len(sections) else set()
+        if chain.context and len(said := notation_for(problem).families_named(chain.context)) == 1:
+            families = said     # "Follow-up question on the SVM part": the prose just before names it
         if chain.noisy and 0 < chain.line <= len(lines) and ocr.only_case_prefix(lines[chain.line - 1], chain.prefix):
             chain.noisy = False   # "w=o: $…$", org's "- w = o :: \(…\)": a condition, not OCR text beside the math
         if chain.error:
@@ -2417,7 +2435,9 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
             found.append(Answer(None, chain.line, chain.lhs[:300], "unparsed", status="unreadable",
                                 reason=lhs_error, column=chain.column))
         branch = ENTRY_CONDITION.fullmatch(chain.remark or "") if targets and chain.remark else None
+        corrects = bool(CORRECTION.search((chain.context or "") + "\n" + (chain.prefix or "")))
         for a in found[first:]:
+            a.corrects = corrects and a.status == "judged"
             a.note = "; ".join(filter(None, [a.note, *chain.notes]))
             a.column = a.column or chain.column
             if branch and a.verdict == "incorrect" and all(t.entry == branch.group(1) for t in targets):
