@@ -207,24 +207,6 @@ def test_a_gradient_stated_at_a_named_point_of_its_variable(point, grad, verdict
     assert _verdicts("logreg", text).get("logreg.theta") == [verdict]
 
 
-@pytest.mark.parametrize("hessian,verdict", [
-    ("\\frac{1}{N}X^\\top\\,\\mathrm{diag}\\left(h(1-h)\\right)X", "correct"),
-    ("\\frac{1}{N}X^\\top \\operatorname{diag}(\\sigma(X\\theta)(1 - \\sigma(X\\theta)))X", "correct"),
-    ("\\frac{1}{N}X^\\top\\,\\mathrm{diag}\\left(h h\\right)X", "incorrect"),
-    ("\\frac{1}{N}X\\,\\mathrm{diag}\\left(h(1-h)\\right)X^\\top", "incorrect"),
-])
-def test_two_vectors_side_by_side_inside_diag_are_multiplied_entrywise(hessian, verdict):
-    text = ("设 $h = \\sigma(X\\theta)$。\n\n$$\\frac{\\partial J}{\\partial \\theta} = \\frac{1}{N}X^T(h - y)$$\n\n"
-            f"$$\\frac{{\\partial^2 J}}{{\\partial \\theta \\partial \\theta^T}} = {hessian}$$\n")
-    assert _verdicts("logreg", text).get("logreg.hessian") == [verdict]
-
-
-def test_a_matrix_times_a_vector_inside_diag_stays_a_product():
-    # diag(Xθ) is the diagonal matrix of the scores: nothing elementwise about it
-    text = "$$\\nabla^2_\\theta J = \\frac{1}{N}X^\\top \\operatorname{diag}(X\\theta) X$$\n"
-    assert _verdicts("logreg", text).get("logreg.hessian") == ["incorrect"]
-
-
 @pytest.mark.parametrize("lhs", ["\\partial_{\\theta_k}\\partial_{\\theta_l} J",
                                  "\\frac{\\partial^2 J}{\\partial \\theta_k \\partial \\theta_l}"])
 @pytest.mark.parametrize("rhs,verdict", [

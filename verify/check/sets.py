@@ -227,33 +227,6 @@ def _functions_called(node) -> frozenset:
 _CALLED: dict = {}
 
 
-def _diag_of_vector_products(node, scope):
-    """diag(h(1 − h)), diag(σ(Xθ)(1 − σ(Xθ))): inside diag(·), two column vectors of one size
-    written side by side have no matrix product; the only product that gives diag a vector is
-    the elementwise one, which every grader reads (and the students who say so in words, "h(1−h)
-    elementwise", mean). Any other product inside diag (a matrix times a vector) is unchanged."""
-    if "diag" not in _functions_called(node):
-        return node
-
-    def column(n):
-        try:
-            v = ar.evaluate(n, scope)
-        except (Unreadable, ShapeError, ValueError, IndexError, ZeroDivisionError, np.linalg.LinAlgError):
-            # whatever does not evaluate here is judged, and reported, as written
-            return None
-        return v.shape if isinstance(v, np.ndarray) and v.ndim == 2 and v.shape[1] == 1 and v.shape[0] > 1 else None
-
-    def fix(n):
-        if isinstance(n, ast.Call) and n.func == "diag" and isinstance(n.arg, ast.Mul) and len(n.arg.factors) == 2 \
-                and not n.arg.dots:
-            a, b = n.arg.factors
-            shape = column(a)
-            if shape is not None and column(b) == shape:
-                return ast.Call("diag", ast.Elementwise(a, b))
-        return ast.rebuilt(n, fix)
-    return fix(node)
-
-
 def _evaluate(node, target: SetTarget, ctx: Context, q, inst, reading):
     node = _constant_window_sums(node, ctx.problem, q, inst)
     node = _numbered_shorthands(node, ctx.placeholders)
@@ -274,7 +247,6 @@ def _evaluate(node, target: SetTarget, ctx: Context, q, inst, reading):
         scope = scope.bind(letter, ar.Idx(int(value), decl.range_))
     if ctx.einstein:        # X_{nd}(P_{nc} − Y_{nc}) with repeated n summed, as the file declares
         node = ast.summed_repeated(node, frozenset(v for v, _ in scope.bindings) | frozenset(target.entry or ""))
-    node = _diag_of_vector_products(node, scope)
     if target.entry is None:
         return ar.evaluate(node, scope)
     if len(target.entry) == 2 and len(q.shape) == 2:
