@@ -75,9 +75,7 @@ def _mutations(latex: str, problem, q) -> list[tuple[str, str]]:
     out = [("doubled", f"2\\left({latex}\\right)"), ("negated", f"-\\left({latex}\\right)")]
     if "\\frac{1}{N}" in latex and "N" in problem.dim_names:
         out.append(("1/N dropped", latex.replace("\\frac{1}{N}", "", 1)))
-    if "\\odot" in latex and not re.search(r"diag\}?\s*\([^()]*(?:\([^()]*\)[^()]*)*\\odot", latex):
-        # inside diag(·), two columns side by side are read entrywise, as written with ⊙ (the only
-        # product they have; sets._diag_of_vector_products): that is no mutation there
+    if "\\odot" in latex:
         out.append(("⊙ as a product", latex.replace("\\odot", " ", 1)))
     for m in re.finditer(r"\^\\top|\^T\b", latex):
         out.append(("a transpose dropped", latex[:m.start()] + latex[m.end():]))

@@ -46,3 +46,17 @@ def test_the_prose_just_before_names_the_part(tmp_path):
     f.write_text(text, encoding="utf-8")
     qs = check_submission(f, problem=derive.problem_set("linear"))["questions"]
     assert qs["softmax.w_j"]["verdict"] == "correct" and qs["svm.w_j"]["verdict"] == "correct", qs
+
+
+def test_two_columns_side_by_side_inside_diag_go_to_review(tmp_path):
+    # no matrix product exists there: entrywise it is right, as written ill-typed — a grader settles it;
+    # a product that exists (Xθ) or an entrywise reading that is wrong stays incorrect
+    def hessian(inner):
+        f = tmp_path / "h.md"
+        f.write_text(f"$$\\nabla^2_\\theta J = \\frac{{1}}{{N}}X^\\top \\operatorname{{diag}}({inner})X$$\n")
+        return check_submission(f, problem=derive.problem_set("logreg"))["questions"]["logreg.hessian"]
+    assert hessian(r"\sigma(X\theta)\odot(1 - \sigma(X\theta))")["verdict"] == "correct"
+    r = hessian(r"\sigma(X\theta)(1 - \sigma(X\theta))")
+    assert r["verdict"] == "review" and "entrywise" in r["note"]
+    assert hessian(r"X\theta")["verdict"] == "incorrect"
+    assert hessian(r"\sigma(X\theta)\sigma(X\theta)")["verdict"] == "incorrect"

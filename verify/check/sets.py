@@ -279,6 +279,13 @@ def judge(node, target: SetTarget, ctx: Context, policy: Policy = Policy()) -> O
     another not is for review, with both in the note."""
     node = _applied_as_derivative(node)
     out = _judge_written(node, target, ctx, policy)
+    if out.verdict == "incorrect" and out.note.startswith("ill-typed") and "diag" in _functions_called(node):
+        entrywise = _diag_products_entrywise(node)
+        if entrywise is not node and _judge_written(entrywise, target, ctx, policy).verdict == "correct":
+            # diag(h(1 − h)) with h a column: no matrix product exists there; read entrywise (the ⊙
+            # many write without a sign) it is right. Ambiguity is a grader's to settle, not ours
+            return Outcome("review", note=READINGS_DISAGREE + "as written: incorrect (" + out.note + "); with the "
+                           "product inside diag(·) read entrywise (⊙): correct")
     variants = _letter_variants(respell(node, ctx.problem), ctx.problem)
     if not variants:
         return out
@@ -293,6 +300,16 @@ def judge(node, target: SetTarget, ctx: Context, policy: Policy = Policy()) -> O
 
 
 READINGS_DISAGREE = "readings disagree: "
+
+
+def _diag_products_entrywise(node):
+    """The answer with every product of two factors directly inside diag(·) read as ⊙."""
+    def fix(n):
+        if type(n) is ast.Call and n.func == "diag" and type(n.arg) is ast.Mul and len(n.arg.factors) == 2 \
+                and not n.arg.dots:
+            return ast.Call("diag", ast.Elementwise(*n.arg.factors))
+        return ast.rebuilt(n, fix)
+    return fix(node)
 
 
 def _letter_readings(problem) -> dict:
