@@ -60,3 +60,16 @@ def test_two_columns_side_by_side_inside_diag_go_to_review(tmp_path):
     assert r["verdict"] == "review" and "entrywise" in r["note"]
     assert hessian(r"X\theta")["verdict"] == "incorrect"
     assert hessian(r"\sigma(X\theta)\sigma(X\theta)")["verdict"] == "incorrect"
+
+
+def test_a_quoted_question_is_not_the_answer(tmp_path):
+    def quadratic(text):
+        f = tmp_path / "q.md"
+        f.write_text(text, encoding="utf-8")
+        return check_submission(f, problem=derive.problem_set("matcalc"))["questions"]["matcalc.quadratic"]
+    reply = "> I had $\\nabla_x (x^\\top A x) = 2Ax$, what is wrong?\n\nIn general\n\n" \
+            "$$\\nabla_x (x^\\top A x) = (A + A^\\top)x$$\n"
+    assert quadratic(reply)["verdict"] == "correct"
+    # a final answer set in a blockquote for emphasis, after a draft, is still the final answer
+    emphasis = "Draft: $$\\nabla_x (x^\\top A x) = (A + A^\\top)x$$\n\n> Final: $\\nabla_x (x^\\top A x) = 2Ax$\n"
+    assert quadratic(emphasis)["verdict"] != "correct"

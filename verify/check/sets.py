@@ -2454,6 +2454,7 @@ def answers_in(text: str, problem, policy: Policy = Policy()) -> list[Answer]:
     found.extend(_text_lines(text, problem, sections, ctx, policy))
     found.extend(_labelled_numbers(text, problem, sections, ctx, policy))
     found.extend(_ocr_remarked(text, problem, ctx, policy))
+    _quoted_superseded(found, text.split("\n"))      # as typed: prepare() blanks the quote marks
     if layout_notes:
         for a in found:
             if a.status == "judged":
@@ -3265,6 +3266,26 @@ def _stated_condition(chain) -> tuple | None:
         if len(found) > 1:
             return None
     return None
+
+
+QUOTED = re.compile(r"^\s*>(?!\s*\[!)")        # a Markdown blockquote line, not an Obsidian callout
+
+
+def _quoted_superseded(found: list, lines: list) -> None:
+    """An answer inside a blockquote (a forum reply quoting the asker's "I had ∇(xᵀAx) = 2Ax")
+    is someone else's words when the submission answers the same question outside the quote:
+    it is listed as context, and the student's own answer decides."""
+    def quoted(a):
+        return 0 < a.line <= len(lines) and bool(QUOTED.match(lines[a.line - 1]))
+    # only a quote before the own answer: a reply follows what it quotes, while a final answer set in
+    # a blockquote for emphasis comes after the drafts
+    own: dict = {}
+    for a in found:
+        if a.status == "judged" and a.question and not quoted(a):
+            own[a.question] = max(own.get(a.question, 0), a.line)
+    for a in found:
+        if a.status == "judged" and a.line < own.get(a.question, 0) and quoted(a):
+            a.status, a.reason = "context", "quoted text (a blockquote): the answer outside the quote decides"
 
 
 def _premise_text(chain, lines: list) -> str:
