@@ -48,3 +48,14 @@ def test_a_word_spelling_typed_with_a_space_before_a_letter_is_the_word():
     # "dscores W_2": the tokenizer drops the space; the word is still the word, then W
     got = _verdicts("$$dscores = \\frac{P - Y}{N}$$\n\n$$dhidden = dscores W_2^\\top$$\n")
     assert got == {"mlp.S": "correct", "mlp.H": "correct"}
+
+
+def test_a_hat_over_the_files_y_is_the_students_own_name():
+    # logistic regression's y is the labels: ŷ is whatever the student declares it to be
+    def hessian(text):
+        return {a.question: a.verdict for a in sets.answers_in(text, derive.problem_set("logreg"))
+                if a.status == "judged"}.get("logreg.hessian")
+    right = r"$\nabla^2_\theta J = \frac{1}{N}X^\top \operatorname{diag}(\hat y \odot (1 - \hat y)) X$"
+    assert hessian(f"with $\\hat y = \\sigma(X\\theta)$:\n\n$${right[1:-1]}$$\n") == "correct"
+    assert hessian(f"with $\\hat y = X\\theta$:\n\n$${right[1:-1]}$$\n") == "incorrect"
+    assert hessian(f"$${right[1:-1]}$$\n") == "review"          # ŷ never declared

@@ -603,9 +603,11 @@ class Parser:
             return self._inner_product(t)
         if name in ("hat", "widehat"):
             inner = self.group_or_atom()
-            if isinstance(inner, ast.Name) and inner.base in ("y", "Y"):
-                # Ŷ is kept apart from ŷ: judging refuses it (a matrix of predictions is not ŷ)
-                return ast.Name("yhat" if inner.base == "y" else "Yhat", inner.sub)
+            if isinstance(inner, ast.Name) and inner.base.lstrip("@") in ("y", "Y"):
+                # Ŷ is kept apart from ŷ: judging refuses it (a matrix of predictions is not ŷ); over a
+                # file's y that the file does not spell with a hat, ŷ is the student's own name
+                # (ŷ = σ(Xθ) declared): read as defined, or for review
+                return ast.Name("yhat" if inner.base.lstrip("@") == "y" else "Yhat", inner.sub)
             raise ReadError(f"a hat over {_describe(inner)}", t.col, self.text)
         if name == "sum":
             return self._sum(t)
