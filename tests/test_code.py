@@ -174,7 +174,7 @@ def test_skipgram_of_the_2017_layout_through_a_map(tmp_path):
     assert r["skipgram"]["verdict"] == "correct", r["skipgram"]
     assert r["softmaxCostAndGradient"]["verdict"] == "correct", r["softmaxCostAndGradient"]
     assert r["skipgram_wrong"]["verdict"] == "incorrect"
-    assert "once per outside word" in r["skipgram_wrong"]["note"]
+    assert "once per window position" in r["skipgram_wrong"]["note"]
 
 
 def test_a_course_helper_copy_next_to_the_submission_wins(tmp_path):

@@ -129,7 +129,7 @@ def _base_calls(inst: GenericInstance, call, reply: Reply, adapter: Adapter) -> 
     for n, c in enumerate(calls):
         if c["unexpected"]:
             return Finding("base-call", None, f"calls the base loss with {names['label']} = {c['o']}, which is not "
-                                              "one of the window's outside words (or more often than it occurs)")
+                                              "in the window (or more often than it occurs there)")
         for key, what in (("center", f"a {names['center']} other than {names['center value']}"),
                           ("outside", f"a {names['outside']} other than {names['outside value']}")):
             got, (_, expected) = c[key], call.base_args[key]
@@ -137,7 +137,7 @@ def _base_calls(inst: GenericInstance, call, reply: Reply, adapter: Adapter) -> 
                 return Finding("base-call", None, f"passes the base loss {what}")
     if len(calls) != len(call.base_window):
         return Finding("base-call", None, f"calls the base loss {len(calls)} time(s) for a window of "
-                                          f"{len(call.base_window)} outside word(s); once per outside word is expected")
+                                          f"{len(call.base_window)} position(s); once per window position is expected")
     return None
 
 
