@@ -868,11 +868,16 @@ def chains(text: str, vocabulary=None) -> list[Chain]:
         if len(found) >= MAX_CHAINS:
             break
         line_start = starts[seg.line - 1]
+        # the test below needs only the end of the text before the math on its line: a line of
+        # thousands of inline formulas must not copy its whole beginning for each (quadratic)
+        near = text[max(line_start, seg.start - PREFIX_TAIL):seg.start]
+        if not seg.display and not _inline_is_answer(seg.body, near, text[seg.end:seg.end + 3],
+                                                     seg.start - line_start) \
+                and not _inline_is_answer(_expanded(seg.body, macros), near, text[seg.end:seg.end + 3],
+                                          seg.start - line_start):
+            continue          # inline math in prose: part of the next chain's context
         prefix = text[line_start:seg.start]
         context = text[last_end:seg.start]
-        if not seg.display and not _inline_is_answer(seg.body, prefix, text[seg.end:seg.end + 3]) \
-                and not _inline_is_answer(_expanded(seg.body, macros), prefix, text[seg.end:seg.end + 3]):
-            continue          # inline math in prose: part of the next chain's context
         last_end = seg.end
         h = bisect.bisect_right(head_offsets, seg.start) - 1
         heading = heads[h][1] if h >= 0 else ""
@@ -1007,17 +1012,25 @@ def _expanded(body: str, macros) -> str:
         return ""
 
 
-def _inline_is_answer(body: str, prefix: str, after: str = "") -> bool:
+PREFIX_TAIL = 240
+
+
+def _inline_is_answer(body: str, prefix: str, after: str = "", prefix_len: int | None = None) -> bool:
     """Inline math that is an answer, not a mention in prose: an equation with a
     derivative on its left, a loss definition (it sets the section's loss), or an
     expression after a label ending in ':' ("- $u_o$: $…$", "answer is: $…$").
-    A formula in parentheses in prose ("(using $∂\\det Q/∂Q = …$)") is an aside."""
+    A formula in parentheses in prose ("(using $∂\\det Q/∂Q = …$)") is an aside.
+    ``prefix`` may be the end of the text before the math (at least PREFIX_TAIL characters of
+    it), ``prefix_len`` the length of all of it."""
     if after.lstrip().startswith(")") and ASIDE_OPEN.search(prefix[-80:]):
         return False
     if "=" in body and (INLINE_ANSWER.search(body.split("=")[0]) or re.match(r"\s*(?:\\bm\s*|\\mathbf\s*)?\{?J", body)):
         return True
     p = prefix.rstrip()
-    return p.endswith((":", "：")) and len(p) < 120
+    full = prefix_len if prefix_len is not None else len(prefix)
+    if not p and full > len(prefix):
+        return False           # only white space seen, and a long line before it: no label of < 120
+    return p.endswith((":", "：")) and full - (len(prefix) - len(p)) < 120
 
 
 def _without_alignment(row: str) -> str:
