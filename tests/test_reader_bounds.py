@@ -27,10 +27,9 @@ def test_extraction_is_linear_on_hostile_documents(name):
 
 
 def test_extraction_scales_linearly():
-    """Doubling the input at most roughly doubles the time (no quadratic term). Timed without
-    the cyclic garbage collector, best of three: late in the full suite its passes over every
-    object earlier tests left made one run 19× slower for 4× the input, which is the heap, not
-    the extractor."""
+    """Doubling the input at most roughly doubles the time (no quadratic term). CPU time, without
+    the cyclic garbage collector, best of three: on CI one wall-clock run was 19× slower for 4×
+    the input while the extractor is linear (0.046 / 0.184 s for 4000 / 16000 formulas alone)."""
     import gc
     import time
 
@@ -40,9 +39,9 @@ def test_extraction_scales_linearly():
             gc.collect()
             gc.disable()
             try:
-                t = time.perf_counter()
+                t = time.process_time()        # CPU time: other jobs on the machine do not count
                 extract.chains("$a$ " * n)
-                best = min(best, time.perf_counter() - t)
+                best = min(best, time.process_time() - t)
             finally:
                 gc.enable()
         return best
